@@ -1,0 +1,91 @@
+"""Kafka topic and consumer-group names.
+
+- One events topic per *emitting* service: ``jejak.<service>.events``, keyed by ``stream_id``,
+  infinite retention (the topics are the replayable history).
+- One consumer group per *consuming* service: ``jejak.<service>``; the replicas of a service share
+  it. A service that needs a second, independent cursor over the same topics (e.g. reporting's
+  notifier beside its projection) names an extra group ``jejak.<service>.<purpose>``.
+- One dead-letter topic per consumer group: ``<group>.dlq``, so the default group of a service
+  gives ``jejak.<service>.dlq``. A dead letter is the original record (same key, value and
+  headers) plus the ``DLQ_HEADER_*`` headers below; it is written only for a record that can never
+  succeed (it does not parse, or its event type is unknown), never for a transient failure, which
+  is retried instead. Replaying a dead-letter topic into its group is an operator's action.
+"""
+
+import re
+from typing import Literal, get_args
+
+Service = Literal["identity", "intake", "approval", "dev_tracking", "reporting"]
+"""The services, by the name of their package under ``services/``."""
+
+SERVICES: tuple[Service, ...] = get_args(Service)
+"""Every service, each of which emits events on its own topic."""
+
+PREFIX = "jejak"
+
+SUBSCRIPTIONS: dict[Service, tuple[Service, ...]] = {
+    "identity": (),
+    "intake": ("approval",),
+    "approval": ("intake",),
+    "dev_tracking": ("approval",),
+    "reporting": SERVICES,
+}
+"""Whose topics each service consumes (DESIGN.md's "consumes" column)."""
+
+# Headers a dead letter carries besides the original record's own.
+DLQ_HEADER_TOPIC = "jejak-dlq-original-topic"
+DLQ_HEADER_PARTITION = "jejak-dlq-original-partition"
+DLQ_HEADER_OFFSET = "jejak-dlq-original-offset"
+DLQ_HEADER_GROUP = "jejak-dlq-consumer-group"
+DLQ_HEADER_ERROR = "jejak-dlq-error"
+
+_PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_RESERVED_PURPOSES = frozenset({"events", "dlq"})
+
+
+class UnknownService(ValueError):
+    """Raised for a service name that is not one of ``SERVICES``."""
+
+
+def _check(service: str) -> Service:
+    for known in SERVICES:
+        if service == known:
+            return known
+    raise UnknownService(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
+
+
+def topic_for(service: str) -> str:
+    """The events topic the service emits on, e.g. ``jejak.intake.events``."""
+    return f"{PREFIX}.{_check(service)}.events"
+
+
+def consumer_group_for(service: str, purpose: str | None = None) -> str:
+    """The service's consumer group, ``jejak.<service>``, or ``jejak.<service>.<purpose>``."""
+    base = f"{PREFIX}.{_check(service)}"
+    if purpose is None:
+        return base
+    if not _PURPOSE.match(purpose) or purpose in _RESERVED_PURPOSES:
+        raise ValueError(f"bad consumer-group purpose {purpose!r}")
+    return f"{base}.{purpose}"
+
+
+def dead_letter_topic(service: str, consumer_group: str | None = None) -> str:
+    """The dead-letter topic of a consumer group of ``service``: ``<group>.dlq``.
+
+    Without a group (or with the service's default group) this is ``jejak.<service>.dlq``.
+    A group that does not belong to ``service`` is refused, so that two services never share a
+    dead-letter topic.
+    """
+    default = consumer_group_for(service)
+    group = consumer_group or default
+    if group != default:
+        prefix = default + "."
+        if not group.startswith(prefix):
+            raise ValueError(f"consumer group {group!r} does not belong to service {service!r}")
+        consumer_group_for(service, group.removeprefix(prefix))  # validates the purpose
+    return f"{group}.dlq"
+
+
+def topics_consumed_by(service: str) -> tuple[str, ...]:
+    """The events topics the service subscribes to."""
+    return tuple(topic_for(s) for s in SUBSCRIPTIONS[_check(service)])

@@ -1,0 +1,63 @@
+"""The real stack for the whole test session: a throwaway Kafka and PostgreSQL (or the ones that
+KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL name)."""
+
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from devstack.stack import Endpoints, Stack
+from infra.db import create_pool
+from infra.migrations import migrate
+from infra.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def endpoints() -> Iterator[Endpoints]:
+    with tempfile.TemporaryDirectory(prefix="jejak-test-") as data_dir:
+        stack = Stack(Path(data_dir))
+        found = stack.up()
+        try:
+            yield found
+        finally:
+            stack.down()
+
+
+@pytest.fixture(scope="session")
+def settings(endpoints: Endpoints) -> Settings:
+    return Settings(
+        database_url=endpoints.database_url,
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        log_format="console",
+    )
+
+
+@pytest.fixture
+def unique_name() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def schema(settings: Settings, unique_name: str) -> str:
+    """A fresh service schema with the event store migrated, owned by a fresh app role."""
+    await migrate(settings.database_url, unique_name, settings.app_role(unique_name),
+                  settings.app_db_password)
+    return unique_name
+
+
+@pytest.fixture
+async def app_pool(settings: Settings, schema: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(settings.app_url(schema), max_size=12)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def owner_conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(settings.database_url)
+    yield conn
+    await conn.close()
+

@@ -1,0 +1,93 @@
+import asyncio
+
+import asyncpg
+import pytest
+
+from infra.eventstore import EventStore, PostgresEventStore, verify_chain
+from infra.eventstore.errors import StreamOrderConflict
+from tests.contract.eventstore_contract import EventStoreContract, new_event
+
+
+class TestPostgresEventStore(EventStoreContract):
+    @pytest.fixture
+    def store(self, app_pool: asyncpg.Pool, schema: str) -> EventStore:
+        return PostgresEventStore(app_pool, schema)
+
+
+@pytest.fixture
+def pg_store(app_pool: asyncpg.Pool, schema: str) -> PostgresEventStore:
+    return PostgresEventStore(app_pool, schema)
+
+
+async def test_racing_writers_one_wins_the_other_conflicts(pg_store: PostgresEventStore) -> None:
+    await pg_store.append("req-1", 0, [new_event(0)])
+    results = await asyncio.gather(
+        *(pg_store.append("req-1", 1, [new_event(i)]) for i in range(8)), return_exceptions=True
+    )
+    winners = [r for r in results if not isinstance(r, Exception)]
+    assert len(winners) == 1
+    assert len(await pg_store.read_stream("req-1")) == 2
+
+
+async def test_app_role_cannot_update_or_delete_events(
+    pg_store: PostgresEventStore, app_pool: asyncpg.Pool, schema: str
+) -> None:
+    await pg_store.append("req-1", 0, [new_event(1)])
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_pool.execute(f"UPDATE {schema}.events SET payload = '{{}}'::jsonb")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_pool.execute(f"DELETE FROM {schema}.events")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_pool.execute(f"TRUNCATE {schema}.events")
+    assert len(await pg_store.read_stream("req-1")) == 1
+
+
+async def test_verification_catches_a_row_edited_in_the_database(
+    pg_store: PostgresEventStore, owner_conn: asyncpg.Connection, schema: str
+) -> None:
+    await pg_store.append("req-1", 0, [new_event(1), new_event(2), new_event(3)])
+    await owner_conn.execute(
+        f"UPDATE {schema}.events SET payload = jsonb_set(payload, '{{n}}', '7') "
+        "WHERE stream_id = 'req-1' AND stream_version = 2"
+    )
+    broken = verify_chain(await pg_store.read_stream("req-1"))
+    assert broken is not None
+    assert (broken.stream_id, broken.stream_version) == ("req-1", 2)
+
+
+async def test_append_joins_the_callers_transaction(
+    pg_store: PostgresEventStore, app_pool: asyncpg.Pool
+) -> None:
+    async with app_pool.acquire() as conn:
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                await pg_store.append("req-1", 0, [new_event(1)], conn=conn)
+                raise RuntimeError("crash between two steps")
+    assert await pg_store.read_stream("req-1") == []
+
+
+async def test_read_all_holds_back_events_behind_an_open_transaction(
+    pg_store: PostgresEventStore, app_pool: asyncpg.Pool
+) -> None:
+    async with app_pool.acquire() as slow:
+        tx = slow.transaction()
+        await tx.start()
+        await pg_store.append("req-slow", 0, [new_event(1)], conn=slow)  # older txid, uncommitted
+        await pg_store.append("req-fast", 0, [new_event(2)])  # newer txid, committed
+        assert await pg_store.read_all() == []  # the fast one waits: nothing may be skipped
+        await tx.commit()
+    order = [s.envelope.stream_id for s in await pg_store.read_all()]
+    assert order == ["req-slow", "req-fast"]
+
+
+async def test_an_older_transaction_cannot_append_behind_a_newer_one(
+    pg_store: PostgresEventStore, app_pool: asyncpg.Pool, schema: str
+) -> None:
+    async with app_pool.acquire() as old:
+        async with old.transaction():
+            await old.execute(f"SELECT pg_current_xact_id()")  # takes its txid now
+            await pg_store.append("req-1", 0, [new_event(1)])  # a newer transaction commits
+            with pytest.raises(StreamOrderConflict):
+                await pg_store.append("req-1", 1, [new_event(2)], conn=old)
+    await pg_store.append("req-1", 1, [new_event(2)])  # retried in a new transaction
+    assert [e.stream_version for e in await pg_store.read_stream("req-1")] == [1, 2]
