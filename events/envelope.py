@@ -29,7 +29,9 @@ class OnBehalfOf(Frozen):
 
     user_id: str = Field(description="The absent official's user id")
     role: Role = Field(description="The role exercised on the official's behalf")
-    kind: Literal["PLT", "PLH"] = Field(description="Plt (Pelaksana Tugas) or Plh (Pelaksana Harian)")
+    kind: Literal["PLT", "PLH"] = Field(
+        description="Plt (Pelaksana Tugas) or Plh (Pelaksana Harian)"
+    )
 
 
 class Actor(Frozen):
@@ -49,11 +51,15 @@ class NewEvent(Frozen):
     event_id: UUID = Field(default_factory=new_event_id, description="UUIDv7, unique forever")
     event_type: str = Field(description="The domain event's class name, e.g. RequestSubmitted")
     schema_version: int = Field(ge=1, description="Version of the payload's shape")
-    occurred_at: AwareDatetime = Field(default_factory=utc_now, description="When it happened (UTC)")
+    occurred_at: AwareDatetime = Field(
+        default_factory=utc_now, description="When it happened (UTC)"
+    )
     actor: Actor = Field(description="Who caused it")
     tenant: str = Field(default="katingan", description="The regency this event belongs to")
     correlation_id: UUID = Field(description="The id shared by every event of one user intent")
-    causation_id: UUID | None = Field(default=None, description="The event or command that caused it")
+    causation_id: UUID | None = Field(
+        default=None, description="The event or command that caused it"
+    )
     payload: dict[str, Any] = Field(description="The domain event's fields as JSON")
 
     @field_validator("occurred_at")

@@ -11,8 +11,17 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from events.base import DomainEvent, ValueObject
-from events.fields import MAX_LIST, DocumentNumber, Line, Name, OpdCode, RequestId, Sha256Hex
-from events.fields import Text, UserId
+from events.fields import (
+    MAX_LIST,
+    DocumentNumber,
+    Line,
+    Name,
+    OpdCode,
+    RequestId,
+    Sha256Hex,
+    Text,
+    UserId,
+)
 
 MAX_ATTACHMENT_BYTES = 1024**3
 """The contract's ceiling for one attachment (1 GiB); a service may enforce a lower limit."""

@@ -11,9 +11,11 @@ length of working time, never a calendar span: 3 working days is ``timedelta(hou
 
 Labels are the SOP's text with the scan's garbles corrected ("Menetirna" -> "Menerima", "menetikan"
 -> "Menerbitkan"). Who does which step follows the project's reading of the SOP
-(``sop/SOP-in-English.md``; the flowchart marks did not survive the scan). ``actor_role`` is the one role responsible for the step, the one an SLA breach
-is charged to; ``participant_roles`` lists everyone the SOP has take part. ``supervisor_role`` is
-the role notified besides the actor when the step overruns: KABID_TI supervises the team and
+(``sop/SOP-in-English.md``; the flowchart marks did not survive the scan).
+
+``actor_role`` is the one role responsible for the step, the one an SLA breach is charged to;
+``participant_roles`` lists every role the SOP has take part. ``supervisor_role`` is the role
+notified besides the actor when the step overruns: KABID_TI supervises the team and
 follows up requesters on behalf of the IT division, KADIS supervises KABID_TI, and KADIS's own
 superior (the regent's secretariat) is outside the system, hence ``None``.
 """

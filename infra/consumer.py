@@ -1,0 +1,150 @@
+"""The idempotent consumer: each Kafka event's effect happens exactly once.
+
+The handler runs in a database transaction that also records the event's ``event_id``; the
+Kafka offset is committed only after that transaction commits (FastStream ack policy
+``NACK_ON_ERROR``: ack after success, seek back on error). A redelivered event finds its id
+recorded and is a no-op. Transient failures (database or broker unreachable, a concurrent
+write) are retried with backoff and, if they persist, left uncommitted for redelivery. Any
+other failure makes the message poison: it goes to the dead-letter topic with the error, is
+recorded as dead-lettered, and the consumer moves on.
+"""
+
+import traceback
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from tenacity import (
+    AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter,
+)
+
+from events.envelope import Envelope
+from infra.eventstore.errors import ConcurrencyConflict
+
+log = structlog.get_logger()
+
+Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[None]]
+DeadLetter = Callable[[bytes, dict[str, str]], Awaitable[None]]
+
+TRANSIENT = (
+    OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    asyncpg.TooManyConnectionsError, asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError, asyncpg.CannotConnectNowError, ConcurrencyConflict,
+)
+
+
+class Outcome(StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class AlreadyHandled(Exception):
+    """Another delivery of the same event committed first."""
+
+
+class IdempotentConsumer:
+    def __init__(
+        self, pool: asyncpg.Pool, schema: str, handler: Handler, dead_letter: DeadLetter,
+        attempts: int = 5, max_wait: float = 2.0,
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.handler = handler
+        self.dead_letter = dead_letter
+        self.attempts = attempts
+        self.max_wait = max_wait
+
+    async def process(self, body: bytes, topic: str) -> Outcome:
+        """Handle one Kafka message. Raises only on a transient failure that outlasted retries
+        (the caller must then leave the offset uncommitted)."""
+        try:
+            envelope = Envelope.model_validate_json(body)
+        except ValidationError as error:
+            await self.dead_letter(body, {"error": f"not a valid envelope: {error}", "topic": topic})
+            return Outcome.DEAD_LETTERED
+        bound = structlog.contextvars.bound_contextvars(
+            event_id=str(envelope.event_id), stream_id=envelope.stream_id,
+            correlation_id=str(envelope.correlation_id),
+        )
+        with bound:
+            try:
+                async for attempt in AsyncRetrying(
+                    retry=retry_if_exception_type(TRANSIENT), reraise=True,
+                    stop=stop_after_attempt(self.attempts),
+                    wait=wait_exponential_jitter(multiplier=0.05, max=self.max_wait, jitter=0.05),
+                ):
+                    with attempt:
+                        return await self._handle_once(envelope, topic)
+            except TRANSIENT:
+                log.warning("transient failure, leaving the event for redelivery")
+                raise
+            except AlreadyHandled:
+                return Outcome.DUPLICATE
+            except Exception as error:
+                return await self._poison(body, envelope, topic, error)
+        raise AssertionError("unreachable")
+
+    async def _handle_once(self, envelope: Envelope, topic: str) -> Outcome:
+        async with self.pool.acquire() as conn, conn.transaction():
+            if await conn.fetchval(
+                f"SELECT 1 FROM {self.schema}.processed_events WHERE event_id = $1",
+                envelope.event_id,
+            ):
+                return Outcome.DUPLICATE
+            await self.handler(envelope, conn)
+            # Recorded after the handler so its appends take their txid after reading streams.
+            recorded = await conn.fetchval(
+                f"INSERT INTO {self.schema}.processed_events (event_id, topic, outcome) "
+                "VALUES ($1, $2, 'handled') ON CONFLICT (event_id) DO NOTHING RETURNING 1",
+                envelope.event_id, topic,
+            )
+            if not recorded:
+                raise AlreadyHandled()
+        log.debug("event handled", event_type=envelope.event_type)
+        return Outcome.HANDLED
+
+    async def _poison(
+        self, body: bytes, envelope: Envelope, topic: str, error: Exception
+    ) -> Outcome:
+        reason = "".join(traceback.format_exception_only(error)).strip()
+        log.error("poison event dead-lettered", event_type=envelope.event_type, error=reason)
+        await self.dead_letter(body, {"error": reason, "topic": topic,
+                                      "event_id": str(envelope.event_id)})
+        await self.pool.execute(
+            f"INSERT INTO {self.schema}.processed_events (event_id, topic, outcome, error) "
+            "VALUES ($1, $2, 'dead_lettered', $3) ON CONFLICT (event_id) DO NOTHING",
+            envelope.event_id, topic, reason,
+        )
+        return Outcome.DEAD_LETTERED
+
+
+def subscribe(
+    broker: KafkaBroker, consumer: IdempotentConsumer, topics: list[str], group_id: str,
+    **options: Any,
+) -> Any:
+    """Register ``consumer`` on ``broker`` for ``topics`` in consumer group ``group_id``."""
+
+    @broker.subscriber(
+        *topics, group_id=group_id, auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR, **options,
+    )
+    async def consume(message: KafkaMessage) -> None:
+        await consumer.process(message.body, message.raw_message.topic)  # type: ignore[union-attr]
+
+    return consume
+
+
+def dead_letter_to(broker: KafkaBroker, topic: str) -> DeadLetter:
+    """A ``DeadLetter`` that publishes the original bytes with the error as headers."""
+
+    async def publish(body: bytes, headers: dict[str, str]) -> None:
+        await broker.publish(body, topic, headers=headers)
+
+    return publish

@@ -1,0 +1,126 @@
+import asyncio
+import json
+
+import asyncpg
+import pytest
+from faststream.kafka import KafkaBroker
+
+from events.envelope import Envelope
+from infra.consumer import IdempotentConsumer, Outcome, dead_letter_to, subscribe
+from infra.eventstore import PostgresEventStore
+from infra.kafka import ensure_topics
+from infra.settings import Settings
+from tests.contract.eventstore_contract import new_event
+from tests.kafka_helpers import eventually, read_topic
+
+
+@pytest.fixture
+async def effects(owner_conn: asyncpg.Connection, schema: str, settings: Settings) -> str:
+    """A table where the test handler's effect shows: one row per handled event."""
+    table = f"{schema}.effects"
+    await owner_conn.execute(f"CREATE TABLE {table} (event_id uuid, n int)")
+    await owner_conn.execute(f"GRANT SELECT, INSERT ON {table} TO {settings.app_role(schema)}")
+    return table
+
+
+async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
+    settings: Settings, app_pool: asyncpg.Pool, schema: str, effects: str
+) -> None:
+    topic, dlq = f"test.{schema}.events", f"test.{schema}.dlq"
+    await ensure_topics(settings.kafka_bootstrap_servers, [topic, dlq])
+    store = PostgresEventStore(app_pool, schema)
+    attempts: dict[int, int] = {}
+
+    async def handler(envelope: Envelope, conn: asyncpg.Connection) -> None:
+        n = envelope.payload["n"]
+        attempts[n] = attempts.get(n, 0) + 1
+        if n == 2:
+            raise ValueError("payload n=2 can never be handled")
+        if n == 3 and attempts[n] < 3:
+            raise ConnectionResetError("database went away")  # transient: retried
+        await conn.execute(f"INSERT INTO {effects} VALUES ($1, $2)", envelope.event_id, n)
+
+    broker = KafkaBroker(settings.kafka_bootstrap_servers)
+    consumer = IdempotentConsumer(app_pool, schema, handler, dead_letter_to(broker, dlq),
+                                  max_wait=0.05)
+    subscribe(broker, consumer, [topic], group_id=f"g-{schema}")
+    sealed = await store.append("req-1", 0, [new_event(n) for n in (1, 2, 3, 4)])
+    bodies = [e.model_dump_json().encode() for e in sealed]
+    async with broker:
+        await broker.start()
+        # events 1 and 4 arrive twice, as after a relay crash; one message is not even JSON
+        for body in [bodies[0], bodies[0], b"{not json", bodies[1], bodies[2], bodies[3],
+                     bodies[3], bodies[0]]:
+            await broker.publish(body, topic, key=b"req-1")
+
+        async def all_done() -> bool:
+            return await app_pool.fetchval(f"SELECT count(*) FROM {schema}.processed_events") == 4
+
+        assert await eventually(all_done, timeout=60)
+        await asyncio.sleep(1)  # the late duplicates have had time to be (not) handled
+
+    rows = await app_pool.fetch(f"SELECT n, count(*) AS c FROM {effects} GROUP BY n ORDER BY n")
+    assert [(r["n"], r["c"]) for r in rows] == [(1, 1), (3, 1), (4, 1)]
+    outcomes = dict(await app_pool.fetch(
+        f"SELECT event_id, outcome FROM {schema}.processed_events"))
+    assert outcomes[sealed[1].event_id] == "dead_lettered"
+    dead = await read_topic(settings.kafka_bootstrap_servers, dlq, expected=2, timeout=20)
+    assert len(dead) == 2
+    headers = [dict(r.headers) for r in dead]
+    assert b"not a valid envelope" in headers[0]["error"]
+    assert json.loads(dead[1].value)["event_id"] == str(sealed[1].event_id)
+    assert b"can never be handled" in headers[1]["error"]
+
+
+async def test_consumer_committed_offset_survives_a_restart(
+    settings: Settings, app_pool: asyncpg.Pool, schema: str, effects: str
+) -> None:
+    """A second consumer in the same group starts after the committed offset: nothing is
+    handled twice, and what arrived while it was down is handled."""
+    topic = f"test.{schema}.events"
+    await ensure_topics(settings.kafka_bootstrap_servers, [topic], partitions=1)
+    handled: list[int] = []
+
+    async def handler(envelope: Envelope, conn: asyncpg.Connection) -> None:
+        handled.append(envelope.payload["n"])
+        await conn.execute(f"INSERT INTO {effects} VALUES ($1, $2)", envelope.event_id,
+                           envelope.payload["n"])
+
+    async def run_consumer(publish: list[int]) -> None:
+        broker = KafkaBroker(settings.kafka_bootstrap_servers)
+        consumer = IdempotentConsumer(app_pool, schema, handler, dead_letter_to(broker, "x"))
+        subscribe(broker, consumer, [topic], group_id=f"g-{schema}")
+        async with broker:
+            await broker.start()
+            for n in publish:
+                e = new_event(n)
+                body = Envelope(**e.model_dump(), stream_id="s", stream_version=n,
+                                prev_hash="0" * 64, hash="0" * 64).model_dump_json()
+                await broker.publish(body.encode(), topic)
+
+            async def done() -> bool:
+                return len(handled) >= max(publish)
+
+            assert await eventually(done, timeout=60)
+
+    await run_consumer([1, 2, 3])
+    await run_consumer([4])
+    assert handled == [1, 2, 3, 4]
+
+
+async def test_process_is_a_no_op_for_an_event_already_handled(
+    app_pool: asyncpg.Pool, schema: str, effects: str
+) -> None:
+    async def handler(envelope: Envelope, conn: asyncpg.Connection) -> None:
+        await conn.execute(f"INSERT INTO {effects} VALUES ($1, 0)", envelope.event_id)
+
+    async def no_dead_letters(body: bytes, headers: dict[str, str]) -> None:
+        raise AssertionError("nothing should be dead-lettered")
+
+    consumer = IdempotentConsumer(app_pool, schema, handler, no_dead_letters)
+    e = new_event(1)
+    body = Envelope(**e.model_dump(), stream_id="s", stream_version=1, prev_hash="0" * 64,
+                    hash="0" * 64).model_dump_json().encode()
+    outcomes = await asyncio.gather(*(consumer.process(body, "t") for _ in range(5)))
+    assert sorted(outcomes) == sorted([Outcome.HANDLED] + [Outcome.DUPLICATE] * 4)
+    assert await app_pool.fetchval(f"SELECT count(*) FROM {effects}") == 1
