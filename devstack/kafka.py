@@ -31,8 +31,15 @@ def fetch_jars() -> Path:
         return libs
     shutil.rmtree(libs, ignore_errors=True)
     subprocess.run(
-        ["mvn", "-q", "-B", "-f", str(DEPLOY / "pom.xml"), "dependency:copy-dependencies",
-         f"-DoutputDirectory={libs}"],
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(DEPLOY / "pom.xml"),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+        ],
         check=True,
     )
     done.touch()
@@ -62,35 +69,45 @@ class KafkaBroker:
 
     def _java(self, main: str, *args: str) -> list[str]:
         return [
-            "java", *HEAP.split(), "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            "java",
+            *HEAP.split(),
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={DEPLOY / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={self.home}",
-            "-cp", f"{fetch_jars()}/*", main, *args,
+            "-cp",
+            f"{fetch_jars()}/*",
+            main,
+            *args,
         ]
 
     def _write_config(self) -> Path:
         config = self.home / "server.properties"
-        config.write_text("\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-            f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-            "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            f"log.dirs={self.home / 'data'}",
-            "num.partitions=3",
-            "offsets.topic.replication.factor=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "log.retention.ms=-1",
-            "auto.create.topics.enable=true",
-            "",
-        ]))
+        config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    f"log.dirs={self.home / 'data'}",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "log.retention.ms=-1",
+                    "auto.create.topics.enable=true",
+                    "",
+                ]
+            )
+        )
         return config
 
     def start(self, timeout: float = 120.0) -> None:
@@ -98,9 +115,16 @@ class KafkaBroker:
         config = self._write_config()
         if not (self.home / "data" / "meta.properties").exists():
             subprocess.run(
-                self._java("kafka.tools.StorageTool", "format", "-t", random_cluster_id(),
-                           "-c", str(config)),
-                check=True, stdout=subprocess.DEVNULL,
+                self._java(
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    random_cluster_id(),
+                    "-c",
+                    str(config),
+                ),
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
         self.pid = spawn(self._java("kafka.Kafka", str(config)), self.log)
         wait_until(self.is_ready, f"Kafka on port {self.port}", timeout, self.log)

@@ -67,12 +67,33 @@ class PostgresServer:
         self.home.mkdir(parents=True, exist_ok=True)
         _own(self.home)
         if not (self.pgdata / "PG_VERSION").exists():
-            self._run(_bin("initdb"), "-D", str(self.pgdata), "-U", SUPERUSER, "--auth=trust",
-                      "--encoding=UTF8", "--locale=C")
-        options = (f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300 "
-                   "-c shared_buffers=256MB -c fsync=on -c synchronous_commit=on")
-        self._run(_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log), "-o", options,
-                  "-w", "-t", str(int(timeout)), "start")
+            self._run(
+                _bin("initdb"),
+                "-D",
+                str(self.pgdata),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+            )
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300 "
+            "-c shared_buffers=256MB -c fsync=on -c synchronous_commit=on"
+        )
+        self._run(
+            _bin("pg_ctl"),
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(timeout)),
+            "start",
+        )
         self.pid = int((self.pgdata / "postmaster.pid").read_text().split()[0])
         wait_until(self.is_ready, f"PostgreSQL on port {self.port}", timeout, self.log)
         self._create_database()
@@ -85,8 +106,9 @@ class PostgresServer:
 
     def _create_database(self) -> None:
         psql = [_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-tA"]
-        exists = self._run(*psql, "-d", "postgres", "-c",
-                           f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'").stdout
+        exists = self._run(
+            *psql, "-d", "postgres", "-c", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"
+        ).stdout
         if not exists.strip():
             self._run(*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DATABASE}")
 

@@ -37,8 +37,12 @@ def spawn(args: Sequence[str], log: Path, env: dict[str, str] | None = None) -> 
     """Start ``args`` in its own session, output to ``log``; returns the pid."""
     with log.open("ab") as out:
         process = subprocess.Popen(
-            list(args), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, **(env or {})},
+            list(args),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
     _children[process.pid] = process
     return process.pid

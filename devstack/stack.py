@@ -50,8 +50,11 @@ class Stack:
     def _save(self) -> None:
         state: dict[str, dict[str, int | None]] = {}
         if self.kafka:
-            state["kafka"] = {"port": self.kafka.port, "controller_port":
-                              self.kafka.controller_port, "pid": self.kafka.pid}
+            state["kafka"] = {
+                "port": self.kafka.port,
+                "controller_port": self.kafka.controller_port,
+                "pid": self.kafka.pid,
+            }
         if self.postgres:
             state["postgres"] = {"port": self.postgres.port, "pid": self.postgres.pid}
         self.state_file.write_text(json.dumps(state, indent=2))
@@ -74,10 +77,17 @@ class Stack:
     def _kafka(self, remembered: dict[str, int | None]) -> KafkaBroker:
         pid = remembered.get("pid")
         if is_alive(pid):
-            return KafkaBroker(self.data_dir / "kafka", int(remembered["port"] or 0),
-                               int(remembered["controller_port"] or 0), pid)
-        broker = KafkaBroker(self.data_dir / "kafka", _port(remembered.get("port")),
-                             _port(remembered.get("controller_port")))
+            return KafkaBroker(
+                self.data_dir / "kafka",
+                int(remembered["port"] or 0),
+                int(remembered["controller_port"] or 0),
+                pid,
+            )
+        broker = KafkaBroker(
+            self.data_dir / "kafka",
+            _port(remembered.get("port")),
+            _port(remembered.get("controller_port")),
+        )
         broker.start()
         self.started_here.append("kafka")
         return broker
@@ -96,12 +106,17 @@ class Stack:
         state = self._state()
         if self.kafka is None and "kafka" in state:
             k = state["kafka"]
-            self.kafka = KafkaBroker(self.data_dir / "kafka", int(k["port"] or 0),
-                                     int(k["controller_port"] or 0), k.get("pid"))
+            self.kafka = KafkaBroker(
+                self.data_dir / "kafka",
+                int(k["port"] or 0),
+                int(k["controller_port"] or 0),
+                k.get("pid"),
+            )
         if self.postgres is None and "postgres" in state:
             p = state["postgres"]
-            self.postgres = PostgresServer(self.data_dir / "postgres", int(p["port"] or 0),
-                                           p.get("pid"))
+            self.postgres = PostgresServer(
+                self.data_dir / "postgres", int(p["port"] or 0), p.get("pid")
+            )
         for server in (self.kafka, self.postgres):
             if server is not None:
                 server.stop()

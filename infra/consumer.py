@@ -21,21 +21,30 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from tenacity import (
-    AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter,
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
 )
 
 from events.envelope import Envelope
+from infra.db import Connection
 from infra.eventstore.errors import ConcurrencyConflict
 
 log = structlog.get_logger()
 
-Handler = Callable[[Envelope, asyncpg.Connection], Awaitable[None]]
+Handler = Callable[[Envelope, Connection], Awaitable[None]]
 DeadLetter = Callable[[bytes, dict[str, str]], Awaitable[None]]
 
 TRANSIENT = (
-    OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-    asyncpg.TooManyConnectionsError, asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError, asyncpg.CannotConnectNowError, ConcurrencyConflict,
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.CannotConnectNowError,
+    ConcurrencyConflict,
 )
 
 
@@ -51,8 +60,13 @@ class AlreadyHandled(Exception):
 
 class IdempotentConsumer:
     def __init__(
-        self, pool: asyncpg.Pool, schema: str, handler: Handler, dead_letter: DeadLetter,
-        attempts: int = 5, max_wait: float = 2.0,
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        handler: Handler,
+        dead_letter: DeadLetter,
+        attempts: int = 5,
+        max_wait: float = 2.0,
     ) -> None:
         self.pool = pool
         self.schema = schema
@@ -67,16 +81,20 @@ class IdempotentConsumer:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as error:
-            await self.dead_letter(body, {"error": f"not a valid envelope: {error}", "topic": topic})
+            await self.dead_letter(
+                body, {"error": f"not a valid envelope: {error}", "topic": topic}
+            )
             return Outcome.DEAD_LETTERED
         bound = structlog.contextvars.bound_contextvars(
-            event_id=str(envelope.event_id), stream_id=envelope.stream_id,
+            event_id=str(envelope.event_id),
+            stream_id=envelope.stream_id,
             correlation_id=str(envelope.correlation_id),
         )
         with bound:
             try:
                 async for attempt in AsyncRetrying(
-                    retry=retry_if_exception_type(TRANSIENT), reraise=True,
+                    retry=retry_if_exception_type(TRANSIENT),
+                    reraise=True,
                     stop=stop_after_attempt(self.attempts),
                     wait=wait_exponential_jitter(multiplier=0.05, max=self.max_wait, jitter=0.05),
                 ):
@@ -103,7 +121,8 @@ class IdempotentConsumer:
             recorded = await conn.fetchval(
                 f"INSERT INTO {self.schema}.processed_events (event_id, topic, outcome) "
                 "VALUES ($1, $2, 'handled') ON CONFLICT (event_id) DO NOTHING RETURNING 1",
-                envelope.event_id, topic,
+                envelope.event_id,
+                topic,
             )
             if not recorded:
                 raise AlreadyHandled()
@@ -115,25 +134,34 @@ class IdempotentConsumer:
     ) -> Outcome:
         reason = "".join(traceback.format_exception_only(error)).strip()
         log.error("poison event dead-lettered", event_type=envelope.event_type, error=reason)
-        await self.dead_letter(body, {"error": reason, "topic": topic,
-                                      "event_id": str(envelope.event_id)})
+        await self.dead_letter(
+            body, {"error": reason, "topic": topic, "event_id": str(envelope.event_id)}
+        )
         await self.pool.execute(
             f"INSERT INTO {self.schema}.processed_events (event_id, topic, outcome, error) "
             "VALUES ($1, $2, 'dead_lettered', $3) ON CONFLICT (event_id) DO NOTHING",
-            envelope.event_id, topic, reason,
+            envelope.event_id,
+            topic,
+            reason,
         )
         return Outcome.DEAD_LETTERED
 
 
 def subscribe(
-    broker: KafkaBroker, consumer: IdempotentConsumer, topics: list[str], group_id: str,
+    broker: KafkaBroker,
+    consumer: IdempotentConsumer,
+    topics: list[str],
+    group_id: str,
     **options: Any,
 ) -> Any:
     """Register ``consumer`` on ``broker`` for ``topics`` in consumer group ``group_id``."""
 
-    @broker.subscriber(
-        *topics, group_id=group_id, auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR, **options,
+    @broker.subscriber(  # type: ignore[untyped-decorator]
+        *topics,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        **options,
     )
     async def consume(message: KafkaMessage) -> None:
         await consumer.process(message.body, message.raw_message.topic)  # type: ignore[union-attr]

@@ -4,6 +4,10 @@ import json
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+Connection = asyncpg.Connection | PoolConnectionProxy
+"""A connection of its own or one borrowed from a pool."""
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -13,7 +17,9 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
-async def create_pool(url: str, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
+async def create_pool(
+    url: str, min_size: int = 1, max_size: int = 10, **kwargs: Any
+) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, init=_init_connection, **kwargs
     )

@@ -1,6 +1,7 @@
 """Kafka clients configured the way every service needs them."""
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -27,14 +28,17 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partition
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=t, num_partitions=partitions, replication_factor=1,
-                     topic_configs={"retention.ms": "-1", "retention.bytes": "-1"})
-            for t in topics if t not in existing
+            NewTopic(
+                name=t,
+                num_partitions=partitions,
+                replication_factor=1,
+                topic_configs={"retention.ms": "-1", "retention.bytes": "-1"},
+            )
+            for t in topics
+            if t not in existing
         ]
         if missing:
-            try:
+            with suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()

@@ -11,7 +11,7 @@ async def ensure_role(conn: asyncpg.Connection, role: str, password: str) -> Non
     exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
     quoted_password = password.replace("'", "''")
     verb = "ALTER" if exists else "CREATE"
-    await conn.execute(f'{verb} ROLE "{role}" LOGIN PASSWORD \'{quoted_password}\'')
+    await conn.execute(f"{verb} ROLE \"{role}\" LOGIN PASSWORD '{quoted_password}'")
 
 
 async def migrate(
@@ -29,7 +29,9 @@ async def migrate(
                 f"CREATE TABLE IF NOT EXISTS {schema}.schema_migrations "
                 "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            done = {r["name"] for r in await conn.fetch(f"SELECT name FROM {schema}.schema_migrations")}
+            done = {
+                r["name"] for r in await conn.fetch(f"SELECT name FROM {schema}.schema_migrations")
+            }
             applied = []
             files = sorted(p for d in (CORE_SQL, *extra_dirs) for p in d.glob("*.sql"))
             for path in sorted(files, key=lambda p: p.name):

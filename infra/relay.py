@@ -8,14 +8,15 @@ time (a PostgreSQL advisory lock); others wait as standbys.
 """
 
 import asyncio
+from contextlib import suppress
 from dataclasses import dataclass
 
-import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 
 from events.envelope import Envelope
-from infra.eventstore import PostgresEventStore, Position, StoredEvent
+from infra.db import Connection
+from infra.eventstore import Position, PostgresEventStore, StoredEvent
 
 log = structlog.get_logger()
 
@@ -53,7 +54,8 @@ class OutboxRelay:
         await self.store.pool.execute(
             f"UPDATE {self._schema}.relay_position SET txid = $1::text::xid8, position = $2, "
             "updated_at = now()",
-            str(position.txid), position.position,
+            str(position.txid),
+            position.position,
         )
 
     async def publish(self, batch: list[StoredEvent]) -> None:
@@ -79,7 +81,7 @@ class OutboxRelay:
                 if await self.run_once() == 0:
                     await _sleep_or_stop(stop, self.idle_seconds)
 
-    async def _lead(self, conn: asyncpg.Connection, stop: asyncio.Event) -> None:
+    async def _lead(self, conn: Connection, stop: asyncio.Event) -> None:
         key = f"jejak.relay.{self._schema}"
         while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
             log.info("relay standing by", schema=self._schema)
@@ -89,7 +91,5 @@ class OutboxRelay:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

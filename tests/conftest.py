@@ -43,8 +43,9 @@ def unique_name() -> str:
 @pytest.fixture
 async def schema(settings: Settings, unique_name: str) -> str:
     """A fresh service schema with the event store migrated, owned by a fresh app role."""
-    await migrate(settings.database_url, unique_name, settings.app_role(unique_name),
-                  settings.app_db_password)
+    await migrate(
+        settings.database_url, unique_name, settings.app_role(unique_name), settings.app_db_password
+    )
     return unique_name
 
 
@@ -60,4 +61,3 @@ async def owner_conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(settings.database_url)
     yield conn
     await conn.close()
-

@@ -12,8 +12,11 @@ async def read_topic(
     """Every record of ``topic`` from offset 0, once at least ``expected`` have arrived and the
     topic has been quiet briefly (so that extra records would show)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None,
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
     )
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []

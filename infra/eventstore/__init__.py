@@ -8,6 +8,13 @@ from infra.eventstore.postgres import PostgresEventStore
 from infra.eventstore.verify import BrokenLink, verify_chain
 
 __all__ = [
-    "BrokenLink", "ConcurrencyConflict", "EventStore", "InMemoryEventStore", "Position",
-    "PostgresEventStore", "StoredEvent", "StreamOrderConflict", "verify_chain",
+    "BrokenLink",
+    "ConcurrencyConflict",
+    "EventStore",
+    "InMemoryEventStore",
+    "Position",
+    "PostgresEventStore",
+    "StoredEvent",
+    "StreamOrderConflict",
+    "verify_chain",
 ]

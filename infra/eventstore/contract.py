@@ -28,8 +28,11 @@ class StoredEvent(NamedTuple):
 def seal(stream_id: str, version: int, prev_hash: str, event: NewEvent) -> Envelope:
     """Place ``event`` at ``version`` of ``stream_id`` and chain it to ``prev_hash``."""
     unsealed = Envelope(
-        **event.model_dump(), stream_id=stream_id, stream_version=version,
-        prev_hash=prev_hash, hash=GENESIS_HASH,
+        **event.model_dump(),
+        stream_id=stream_id,
+        stream_version=version,
+        prev_hash=prev_hash,
+        hash=GENESIS_HASH,
     )
     return unsealed.model_copy(update={"hash": chain_hash(prev_hash, hashed_content(unsealed))})
 

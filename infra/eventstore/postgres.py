@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from events.envelope import GENESIS_HASH, Envelope, NewEvent
+from infra.db import Connection
 from infra.eventstore.contract import START, EventStore, Position, StoredEvent, seal_all
 from infra.eventstore.errors import ConcurrencyConflict, DuplicateEvent, StreamOrderConflict
 
@@ -53,7 +54,7 @@ class PostgresEventStore(EventStore):
         )
 
     @asynccontextmanager
-    async def _transaction(self, conn: asyncpg.Connection | None) -> AsyncIterator[asyncpg.Connection]:
+    async def _transaction(self, conn: Connection | None) -> AsyncIterator[Connection]:
         if conn is not None:
             yield conn
             return
@@ -66,7 +67,7 @@ class PostgresEventStore(EventStore):
         expected_version: int,
         events: Sequence[NewEvent],
         *,
-        conn: asyncpg.Connection | None = None,
+        conn: Connection | None = None,
     ) -> list[Envelope]:
         """Append inside ``conn``'s transaction if given, else in a transaction of its own."""
         async with self._transaction(conn) as tx:
@@ -88,7 +89,7 @@ class PostgresEventStore(EventStore):
             return sealed
 
     async def read_stream(
-        self, stream_id: str, *, conn: asyncpg.Connection | None = None
+        self, stream_id: str, *, conn: Connection | None = None
     ) -> list[Envelope]:
         if conn is not None:
             rows = await conn.fetch(self._stream_sql, stream_id)
@@ -121,4 +122,3 @@ def _columns(sealed: Sequence[Envelope]) -> list[list[object]]:
         [e.prev_hash for e in sealed],
         [e.hash for e in sealed],
     ]
-

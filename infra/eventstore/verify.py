@@ -16,9 +16,8 @@ class BrokenLink(NamedTuple):
 
 def verify_chain(envelopes: Iterable[Envelope]) -> BrokenLink | None:
     """None when every event of one stream (in version order) is intact and linked."""
-    prev_hash, version = GENESIS_HASH, 0
-    for envelope in envelopes:
-        version += 1
+    prev_hash = GENESIS_HASH
+    for version, envelope in enumerate(envelopes, start=1):
 
         def broken(reason: str, env: Envelope = envelope) -> BrokenLink:
             return BrokenLink(env.stream_id, env.stream_version, str(env.event_id), reason)

@@ -14,8 +14,11 @@ ACTOR = Actor(user_id="u-1", role="PEMOHON", opd="DINKES")
 
 def new_event(n: int = 0, **payload: object) -> NewEvent:
     return NewEvent(
-        event_type="ProgressReported", schema_version=1, actor=ACTOR,
-        correlation_id=uuid.uuid4(), payload={"n": n, **payload},
+        event_type="ProgressReported",
+        schema_version=1,
+        actor=ACTOR,
+        correlation_id=uuid.uuid4(),
+        payload={"n": n, **payload},
     )
 
 

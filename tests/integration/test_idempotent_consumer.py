@@ -41,16 +41,25 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
         await conn.execute(f"INSERT INTO {effects} VALUES ($1, $2)", envelope.event_id, n)
 
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
-    consumer = IdempotentConsumer(app_pool, schema, handler, dead_letter_to(broker, dlq),
-                                  max_wait=0.05)
+    consumer = IdempotentConsumer(
+        app_pool, schema, handler, dead_letter_to(broker, dlq), max_wait=0.05
+    )
     subscribe(broker, consumer, [topic], group_id=f"g-{schema}")
     sealed = await store.append("req-1", 0, [new_event(n) for n in (1, 2, 3, 4)])
     bodies = [e.model_dump_json().encode() for e in sealed]
     async with broker:
         await broker.start()
         # events 1 and 4 arrive twice, as after a relay crash; one message is not even JSON
-        for body in [bodies[0], bodies[0], b"{not json", bodies[1], bodies[2], bodies[3],
-                     bodies[3], bodies[0]]:
+        for body in [
+            bodies[0],
+            bodies[0],
+            b"{not json",
+            bodies[1],
+            bodies[2],
+            bodies[3],
+            bodies[3],
+            bodies[0],
+        ]:
             await broker.publish(body, topic, key=b"req-1")
 
         async def all_done() -> bool:
@@ -61,8 +70,9 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
 
     rows = await app_pool.fetch(f"SELECT n, count(*) AS c FROM {effects} GROUP BY n ORDER BY n")
     assert [(r["n"], r["c"]) for r in rows] == [(1, 1), (3, 1), (4, 1)]
-    outcomes = dict(await app_pool.fetch(
-        f"SELECT event_id, outcome FROM {schema}.processed_events"))
+    outcomes = dict(
+        await app_pool.fetch(f"SELECT event_id, outcome FROM {schema}.processed_events")
+    )
     assert outcomes[sealed[1].event_id] == "dead_lettered"
     dead = await read_topic(settings.kafka_bootstrap_servers, dlq, expected=2, timeout=20)
     assert len(dead) == 2
@@ -83,8 +93,9 @@ async def test_consumer_committed_offset_survives_a_restart(
 
     async def handler(envelope: Envelope, conn: asyncpg.Connection) -> None:
         handled.append(envelope.payload["n"])
-        await conn.execute(f"INSERT INTO {effects} VALUES ($1, $2)", envelope.event_id,
-                           envelope.payload["n"])
+        await conn.execute(
+            f"INSERT INTO {effects} VALUES ($1, $2)", envelope.event_id, envelope.payload["n"]
+        )
 
     async def run_consumer(publish: list[int]) -> None:
         broker = KafkaBroker(settings.kafka_bootstrap_servers)
@@ -94,8 +105,13 @@ async def test_consumer_committed_offset_survives_a_restart(
             await broker.start()
             for n in publish:
                 e = new_event(n)
-                body = Envelope(**e.model_dump(), stream_id="s", stream_version=n,
-                                prev_hash="0" * 64, hash="0" * 64).model_dump_json()
+                body = Envelope(
+                    **e.model_dump(),
+                    stream_id="s",
+                    stream_version=n,
+                    prev_hash="0" * 64,
+                    hash="0" * 64,
+                ).model_dump_json()
                 await broker.publish(body.encode(), topic)
 
             async def done() -> bool:
@@ -119,8 +135,13 @@ async def test_process_is_a_no_op_for_an_event_already_handled(
 
     consumer = IdempotentConsumer(app_pool, schema, handler, no_dead_letters)
     e = new_event(1)
-    body = Envelope(**e.model_dump(), stream_id="s", stream_version=1, prev_hash="0" * 64,
-                    hash="0" * 64).model_dump_json().encode()
+    body = (
+        Envelope(
+            **e.model_dump(), stream_id="s", stream_version=1, prev_hash="0" * 64, hash="0" * 64
+        )
+        .model_dump_json()
+        .encode()
+    )
     outcomes = await asyncio.gather(*(consumer.process(body, "t") for _ in range(5)))
     assert sorted(outcomes) == sorted([Outcome.HANDLED] + [Outcome.DUPLICATE] * 4)
     assert await app_pool.fetchval(f"SELECT count(*) FROM {effects}") == 1

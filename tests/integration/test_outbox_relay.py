@@ -24,8 +24,6 @@ def per_stream_versions(records: list) -> dict[str, list[int]]:  # type: ignore[
     return streams
 
 
-
-
 async def test_relay_never_skips_an_event_that_committed_late(
     settings: Settings, app_pool: asyncpg.Pool, schema: str
 ) -> None:
@@ -62,7 +60,9 @@ async def test_relay_never_skips_an_event_that_committed_late(
         await relay_task
         await producer.stop()
 
-    records = await read_topic(settings.kafka_bootstrap_servers, topic, streams * appends_per_stream)
+    records = await read_topic(
+        settings.kafka_bootstrap_servers, topic, streams * appends_per_stream
+    )
     assert len(records) == streams * appends_per_stream
     versions = per_stream_versions(records)
     assert versions == {f"s{i}": list(range(1, appends_per_stream + 1)) for i in range(streams)}

@@ -83,11 +83,10 @@ async def test_read_all_holds_back_events_behind_an_open_transaction(
 async def test_an_older_transaction_cannot_append_behind_a_newer_one(
     pg_store: PostgresEventStore, app_pool: asyncpg.Pool, schema: str
 ) -> None:
-    async with app_pool.acquire() as old:
-        async with old.transaction():
-            await old.execute(f"SELECT pg_current_xact_id()")  # takes its txid now
-            await pg_store.append("req-1", 0, [new_event(1)])  # a newer transaction commits
-            with pytest.raises(StreamOrderConflict):
-                await pg_store.append("req-1", 1, [new_event(2)], conn=old)
+    async with app_pool.acquire() as old, old.transaction():
+        await old.execute("SELECT pg_current_xact_id()")  # takes its txid now
+        await pg_store.append("req-1", 0, [new_event(1)])  # a newer transaction commits
+        with pytest.raises(StreamOrderConflict):
+            await pg_store.append("req-1", 1, [new_event(2)], conn=old)
     await pg_store.append("req-1", 1, [new_event(2)])  # retried in a new transaction
     assert [e.stream_version for e in await pg_store.read_stream("req-1")] == [1, 2]
