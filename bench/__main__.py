@@ -1,0 +1,130 @@
+"""``python -m bench``: see ``bench/__init__.py`` and ``docs/benchmarks.md``."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import typer
+
+from bench import database, library, ours, relay, report
+from bench.payload import PAYLOAD_BYTES
+from bench.results import Run
+from bench.stack import servers
+from infra.db import create_pool
+from infra.eventstore import PostgresEventStore
+from infra.settings import Settings
+
+app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_show_locals=False)
+
+
+@dataclass(frozen=True)
+class Options:
+    events: int
+    writers: int
+    warmup: int
+    relay_events: int
+    relay_batch_size: int
+
+
+async def _write_runs(settings: Settings, options: Options, suffix: str) -> tuple[
+    dict[int, Run], dict[int, Run]
+]:
+    store_schema, library_schema = f"bench_{suffix}", f"es_bench_{suffix}"
+    await database.create_store_schema(settings, store_schema)
+    await database.create_library_schema(settings, library_schema)
+    pool = await create_pool(settings.app_url(store_schema), min_size=options.writers,
+                             max_size=options.writers)
+    recorder = await asyncio.to_thread(
+        library.recorder, settings.database_url, library_schema, options.writers
+    )
+    ours_runs: dict[int, Run] = {}
+    library_runs: dict[int, Run] = {}
+    try:
+        store = PostgresEventStore(pool, store_schema)
+        if options.warmup:
+            await ours.append_run(store, options.writers, options.warmup)
+            await asyncio.to_thread(library.append_run, recorder, options.writers, options.warmup)
+        for writers in sorted({1, options.writers}):
+            await database.checkpoint(settings)
+            ours_runs[writers] = await ours.append_run(store, writers, options.events)
+            report.print_run(ours_runs[writers])
+            await database.checkpoint(settings)
+            library_runs[writers] = await asyncio.to_thread(
+                library.append_run, recorder, writers, options.events
+            )
+            report.print_run(library_runs[writers])
+    finally:
+        await pool.close()
+        await asyncio.to_thread(library.close, recorder)
+        await database.drop(settings, store_schema, library_schema)
+    return ours_runs, library_runs
+
+
+async def _relay_run(settings: Settings, options: Options, suffix: str) -> Run:
+    schema, topic = f"bench_relay_{suffix}", f"bench.{suffix}.events"
+    await database.create_store_schema(settings, schema)
+    pool = await create_pool(settings.app_url(schema), min_size=2, max_size=relay.SEED_WRITERS)
+    try:
+        store = PostgresEventStore(pool, schema)
+        report.print_run(await relay.seed(store, options.relay_events))
+        await database.checkpoint(settings)
+        run, on_topic = await relay.relay_run(store, settings.kafka_bootstrap_servers, topic,
+                                              options.relay_batch_size)
+        report.print_run(run)
+        if run.events != options.relay_events or on_topic != run.events:
+            raise RuntimeError(f"relayed {run.events} and found {on_topic} records on the "
+                               f"topic, expected {options.relay_events}")
+        return run
+    finally:
+        await pool.close()
+        await database.drop(settings, schema, schema)
+        await relay.delete_topic(settings.kafka_bootstrap_servers, topic)
+
+
+async def _bench(settings: Settings, options: Options) -> bool:
+    facts = report.machine(await database.server_facts(settings))
+    report.print_machine(facts)
+    report.console.print(
+        f"\n{options.events:,} single-event appends per run, ~{PAYLOAD_BYTES} bytes of payload "
+        f"each; 1 and {options.writers} writers, each on its own stream\n"
+    )
+    suffix = uuid.uuid4().hex[:8]
+    ours_runs, library_runs = await _write_runs(settings, options, suffix)
+    relay_run = await _relay_run(settings, options, suffix) if options.relay_events else None
+    report.console.print()
+    return report.print_summary(ours_runs, library_runs, relay_run)
+
+
+@app.command()
+def main(
+    events: Annotated[int, typer.Option(min=1, help="Appends per write run")] = 4000,
+    writers: Annotated[int, typer.Option(min=2, help="Concurrent writers of the second run")] = 8,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed appends before the runs")] = 400,
+    relay_events: Annotated[
+        int, typer.Option(min=0, help="Events in the table for the relay run (0: skip it)")
+    ] = 100_000,
+    relay_batch_size: Annotated[int, typer.Option(min=1, help="OutboxRelay.batch_size")] = 2000,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Data folder of the stack to start (default: a throwaway one)"),
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Exit with 1 if a target is missed")] = False,
+) -> None:
+    """Append throughput (ours vs the eventsourcing library) and relay throughput."""
+    options = Options(events, writers, warmup, relay_events, relay_batch_size)
+    with servers(data_dir) as endpoints:
+        database_at = urlsplit(endpoints.database_url)
+        report.console.print(f"PostgreSQL at {database_at.hostname}:{database_at.port}, "
+                             f"Kafka at {endpoints.kafka_bootstrap_servers}")
+        settings = Settings(database_url=endpoints.database_url,
+                            kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers)
+        met = asyncio.run(_bench(settings, options))
+    if strict and not met:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()
