@@ -30,7 +30,10 @@ class OpdRegistered(DomainEvent):
 
 
 class UserRegistered(DomainEvent):
-    """A user account was created. Roles are granted by separate RoleGranted events."""
+    """A user account was created. Roles are granted by separate RoleGranted events.
+
+    The password hash is not part of the event: identity keeps it in its own credentials table,
+    so it never reaches a topic that is kept forever and read by other services."""
 
     user_id: UserId = Field(description="The new user's id")
     username: str = Field(
@@ -46,12 +49,6 @@ class UserRegistered(DomainEvent):
     )
     opd: OpdCode | None = Field(
         default=None, description="The user's agency code; None for none (e.g. ADMIN, AUDITOR)"
-    )
-    password_hash: str = Field(
-        min_length=20,
-        max_length=512,
-        pattern=r"^\$",
-        description="The password's PHC-format hash (argon2id), never the password itself",
     )
 
 

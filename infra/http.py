@@ -1,0 +1,80 @@
+"""What every service's HTTP API shares: error answers that name the field or the step, the
+bearer-token dependency, and ``/health``."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from infra.auth import InvalidToken, TokenVerifier
+from infra.errors import DomainError
+from infra.eventstore.errors import ConcurrencyConflict
+from infra.principal import Principal
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": _field(e["loc"]), "message": e["msg"], "type": e["type"]}
+            for e in error.errors()
+        ]
+        fields = ", ".join(p["field"] for p in problems)
+        return JSONResponse(
+            status_code=422,
+            content={"message": f"Input tidak valid: {fields}", "errors": problems},
+        )
+
+    @app.exception_handler(DomainError)
+    async def refused(_: Request, error: DomainError) -> JSONResponse:
+        return JSONResponse(status_code=error.status, content=error.detail())
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def conflict(_: Request, error: ConcurrencyConflict) -> JSONResponse:
+        return JSONResponse(
+            status_code=409,
+            content={
+                "message": "Permohonan diubah bersamaan oleh pengguna lain; muat ulang.",
+                "detail": str(error),
+            },
+        )
+
+    @app.exception_handler(InvalidToken)
+    async def unauthenticated(_: Request, error: InvalidToken) -> JSONResponse:
+        return JSONResponse(
+            status_code=401,
+            content={"message": f"Token tidak valid: {error}"},
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def principal_dependency(
+    verifier: Callable[[], TokenVerifier],
+) -> Callable[..., Awaitable[Principal]]:
+    """A FastAPI dependency that turns the bearer token into a ``Principal`` (or 401)."""
+
+    async def current_principal(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None:
+            raise InvalidToken("no bearer token")
+        return verifier().verify(credentials.credentials)
+
+    return current_principal
+
+
+def add_health(app: FastAPI, service: str, check: Callable[[], Awaitable[bool]]) -> None:
+    @app.get("/health", tags=["ops"], summary="Is the service up and its database reachable?")
+    async def health() -> JSONResponse:
+        ok = await check()
+        return JSONResponse(status_code=200 if ok else 503, content={"service": service, "ok": ok})

@@ -1,0 +1,95 @@
+"""The wiring of one service process: schema and role, pool, event store, outbox relay and (if it
+consumes) an idempotent Kafka consumer. Services build one in their ``bootstrap`` and run it in
+their web app's lifespan."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+
+from events.topics import consumer_group_for, dead_letter_topic, topic_for
+from infra.consumer import Handler, IdempotentConsumer, dead_letter_to, subscribe
+from infra.db import create_pool
+from infra.eventstore import PostgresEventStore
+from infra.kafka import ensure_topics, reliable_producer
+from infra.logging import configure_logging
+from infra.migrations import migrate
+from infra.relay import OutboxRelay
+from infra.settings import Settings
+
+log = structlog.get_logger()
+
+
+@dataclass
+class ServiceRuntime:
+    service: str
+    settings: Settings
+    sql_dir: Path | None = None
+    consumes: tuple[str, ...] = ()
+    handler: Handler | None = None
+    pool: asyncpg.Pool = field(init=False)
+    store: PostgresEventStore = field(init=False)
+    _producer: AIOKafkaProducer | None = field(default=None, init=False)
+    _broker: KafkaBroker | None = field(default=None, init=False)
+    _relay: asyncio.Task[None] | None = field(default=None, init=False)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    @property
+    def topic(self) -> str:
+        return topic_for(self.service)
+
+    async def start(self) -> None:
+        s = self.settings
+        configure_logging(self.service, s.log_format, s.log_level)
+        extra = (self.sql_dir,) if self.sql_dir else ()
+        await migrate(
+            s.database_url, self.service, s.app_role(self.service), s.app_db_password, *extra
+        )
+        self.pool = await create_pool(s.app_url(self.service), max_size=s.pool_max_size)
+        self.store = PostgresEventStore(self.pool, self.service)
+        dlq = dead_letter_topic(self.service)
+        await ensure_topics(s.kafka_bootstrap_servers, [self.topic, dlq, *self.consumes])
+        self._producer = reliable_producer(s.kafka_bootstrap_servers, f"{self.service}-relay")
+        await self._producer.start()
+        relay = OutboxRelay(
+            self.store, self._producer, self.topic, s.relay_batch_size, s.relay_idle_seconds
+        )
+        self._relay = asyncio.create_task(relay.run(self._stop), name=f"{self.service}-relay")
+        if self.handler is not None and self.consumes:
+            self._broker = KafkaBroker(s.kafka_bootstrap_servers, logger=None)
+            consumer = IdempotentConsumer(
+                self.pool, self.service, self.handler, dead_letter_to(self._broker, dlq)
+            )
+            subscribe(self._broker, consumer, list(self.consumes), consumer_group_for(self.service))
+            await self._broker.start()
+        log.info("service started", topic=self.topic, consumes=list(self.consumes))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._broker is not None:
+            await self._broker.stop()
+        if self._relay is not None:
+            await self._relay
+        if self._producer is not None:
+            await self._producer.stop()
+        await self.pool.close()
+
+    async def healthy(self) -> bool:
+        try:
+            return bool(await self.pool.fetchval("SELECT 1"))
+        except (OSError, asyncpg.PostgresError):
+            return False
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator["ServiceRuntime"]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
