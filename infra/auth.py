@@ -2,6 +2,7 @@
 verifies locally with the public key, without a call back."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -33,6 +34,18 @@ def generate_key_pair() -> tuple[str, str]:
         .decode()
     )
     return private, public
+
+
+def development_keys(key_dir: Path) -> tuple[str, str]:
+    """A key pair kept in ``key_dir`` (created on first use), for development and tests only."""
+    private_file, public_file = key_dir / "jwt-private.pem", key_dir / "jwt-public.pem"
+    if not private_file.exists():
+        key_dir.mkdir(parents=True, exist_ok=True)
+        private, public = generate_key_pair()
+        private_file.write_text(private)
+        private_file.chmod(0o600)
+        public_file.write_text(public)
+    return private_file.read_text(), public_file.read_text()
 
 
 class TokenIssuer:

@@ -1,0 +1,1 @@
+"""identity: OPDs, users, roles and delegations; login and signed tokens."""
