@@ -1,0 +1,1 @@
+"""Approval: disposition, completeness check, meeting, minutes and assignment (SOP steps 3-7)."""

@@ -1,0 +1,245 @@
+"""Approval's decisions: (state, command, principal, now) -> new events, or a domain error.
+
+Checks run in this order, and nothing is decided on a refusal: the principal's role
+(NotAllowed), the request's existence (NotFound), a requester's OPD (NotAllowed), the step
+(WrongStep, naming the current step), then the command's rules (InvalidInput, naming the field).
+"""
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from events.approval import (
+    BAsigned,
+    Disposed,
+    DocumentsVerified,
+    MeetingHeld,
+    RequestRejected,
+    RequestReturned,
+    TaskAssigned,
+)
+from events.base import DomainEvent
+from events.envelope import Role
+from events.steps import step
+from infra.errors import InvalidInput, NotAllowed, NotFound, WrongStep
+from infra.principal import Principal
+from services.approval.commands import (
+    ApprovalCommand,
+    AssignTeam,
+    Dispose,
+    RecordMeeting,
+    RejectRequest,
+    ReturnRequest,
+    SignMinutes,
+    VerifyDocuments,
+)
+from services.approval.state import ApprovalState, Status, current_step, who_must_act
+
+ALLOWED_ROLES: Final[Mapping[type[ApprovalCommand], tuple[Role, ...]]] = {
+    Dispose: ("KADIS",),
+    VerifyDocuments: ("KABID_TI",),
+    ReturnRequest: ("KABID_TI",),
+    RecordMeeting: ("KABID_TI",),
+    SignMinutes: ("KABID_TI", "KADIS"),
+    AssignTeam: ("KADIS",),
+    RejectRequest: ("KADIS",),
+}
+"""The roles that may give each command, the step's responsible role first."""
+
+CLOCK_SKEW: Final = dt.timedelta(minutes=5)
+"""How far in the future a recorded meeting time may lie, for clocks that disagree."""
+
+SEES_EVERY_REQUEST: Final[tuple[Role, ...]] = (
+    "KADIS",
+    "KABID_TI",
+    "TIM_PENGEMBANG",
+    "ADMIN",
+    "AUDITOR",
+)
+"""Roles that may see any request; a requester sees only its own agency's."""
+
+DEPARTMENT_SIGNERS: Final[frozenset[Role]] = frozenset({"KADIS", "KABID_TI"})
+MINUTES_SIGNERS: Final[frozenset[Role]] = DEPARTMENT_SIGNERS | {"PEMOHON"}
+
+_BEFORE_ASSIGNMENT: Final[tuple[Status, ...]] = (
+    "AWAITING_DISPOSITION",
+    "AWAITING_VERIFICATION",
+    "RETURNED",
+    "AWAITING_MEETING",
+    "AWAITING_SIGNATURE",
+    "AWAITING_ASSIGNMENT",
+)
+
+
+def required_role(command: ApprovalCommand) -> Role:
+    """The role a command is exercised in by default: the responsible role of its step."""
+    return ALLOWED_ROLES[type(command)][0]
+
+
+def acting_role(command: ApprovalCommand, principal: Principal) -> Role:
+    """The role ``principal`` gives ``command`` in (own or delegated), or NotAllowed.
+
+    For SignMinutes a KADIS who is not KABID_TI acts as KADIS; pass the result to
+    ``principal.acting_as``.
+    """
+    for role in ALLOWED_ROLES[type(command)]:
+        if principal.has_role(role):
+            return role
+    allowed = " or ".join(ALLOWED_ROLES[type(command)])
+    raise NotAllowed(f"{type(command).__name__} needs the role {allowed}")
+
+
+def ensure_visible(state: ApprovalState, principal: Principal) -> None:
+    """Refuse to show a request that does not exist, or another OPD's request to a requester."""
+    if not state.exists:
+        raise NotFound("no such request")
+    if any(principal.has_role(role) for role in SEES_EVERY_REQUEST):
+        return
+    if principal.has_role("PEMOHON") and principal.opd == state.opd:
+        return
+    raise NotAllowed("a requester may only see its own agency's requests")
+
+
+def decide(
+    state: ApprovalState, command: ApprovalCommand, principal: Principal, now: dt.datetime
+) -> list[DomainEvent]:
+    """The events ``command`` causes on the request ``state``; raises a DomainError if refused."""
+    role = acting_role(command, principal)
+    if not state.exists:
+        raise NotFound(f"no request {command.request_id}")
+    if state.request_id != command.request_id:
+        raise ValueError(f"command for {command.request_id} decided on {state.request_id}")
+    if role == "PEMOHON" and principal.opd != state.opd:
+        raise NotAllowed("a requester may only act on its own agency's requests")
+    return [_HANDLERS[type(command)](state, command, now)]
+
+
+def _expect(state: ApprovalState, action: str, *statuses: Status) -> None:
+    if state.status in statuses:
+        return
+    code = current_step(state)
+    assert code is not None  # the request exists
+    here = step(code)
+    where = f"step {here.number} {code} ({here.label_en})"
+    if state.status == "REJECTED":
+        why = f"the request was rejected at {where}"
+    elif state.status == "WITHDRAWN":
+        why = f"the request was withdrawn at {where}"
+    elif state.status == "RETURNED":
+        why = f"the request was returned at {where} and waits on the requester's revision"
+    else:
+        why = f"the request is at {where}, waiting on {who_must_act(state)}"
+    raise WrongStep(f"cannot {action}: {why}", current_step=code)
+
+
+def _dispose(state: ApprovalState, cmd: Dispose, now: dt.datetime) -> Disposed:
+    _expect(state, "dispose", "AWAITING_DISPOSITION")
+    return Disposed(
+        request_id=cmd.request_id,
+        to_role=cmd.to_role,
+        note=cmd.note,
+        disposition_number=cmd.disposition_number,
+    )
+
+
+def _verify(state: ApprovalState, cmd: VerifyDocuments, now: dt.datetime) -> DocumentsVerified:
+    _expect(state, "verify the documents", "AWAITING_VERIFICATION")
+    missing = state.missing_sections
+    unacknowledged = [s for s in missing if s not in cmd.acknowledged_missing]
+    if unacknowledged:
+        raise InvalidInput(
+            f"sections missing and not acknowledged: {', '.join(unacknowledged)}; "
+            "acknowledge them or return the request",
+            field="acknowledged_missing",
+        )
+    present = [s for s in cmd.acknowledged_missing if s not in missing]
+    if present:
+        raise InvalidInput(
+            f"sections acknowledged as missing are present: {', '.join(present)}",
+            field="acknowledged_missing",
+        )
+    return DocumentsVerified(
+        request_id=cmd.request_id, missing_sections=tuple(missing), note=cmd.note
+    )
+
+
+def _return(state: ApprovalState, cmd: ReturnRequest, now: dt.datetime) -> RequestReturned:
+    _expect(state, "return the request", "AWAITING_VERIFICATION")
+    return RequestReturned(
+        request_id=cmd.request_id,
+        reasons=cmd.reasons,
+        missing_sections=tuple(state.missing_sections),
+    )
+
+
+def _meet(state: ApprovalState, cmd: RecordMeeting, now: dt.datetime) -> MeetingHeld:
+    _expect(state, "record the meeting", "AWAITING_MEETING")
+    if cmd.held_at > now + CLOCK_SKEW:
+        raise InvalidInput("the meeting cannot be recorded before it is held", field="held_at")
+    known = [p.user_id for p in cmd.participants if p.user_id is not None]
+    if len(set(known)) != len(known):
+        raise InvalidInput("a participant is listed twice", field="participants")
+    return MeetingHeld(
+        request_id=cmd.request_id,
+        held_at=cmd.held_at,
+        participants=cmd.participants,
+        scope=cmd.scope,
+        timeline=cmd.timeline,
+        minutes_number=cmd.minutes_number,
+        notes=cmd.notes,
+    )
+
+
+def _sign(state: ApprovalState, cmd: SignMinutes, now: dt.datetime) -> BAsigned:
+    _expect(state, "sign the minutes", "AWAITING_SIGNATURE")
+    assert state.meeting is not None  # MeetingHeld led here
+    roles = {s.role for s in cmd.signatories}
+    ids = [s.user_id for s in cmd.signatories]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("a signatory is listed twice", field="signatories")
+    if not roles <= MINUTES_SIGNERS:
+        strangers = ", ".join(sorted(roles - MINUTES_SIGNERS))
+        raise InvalidInput(f"the minutes are not signed as {strangers}", field="signatories")
+    if not roles & DEPARTMENT_SIGNERS:
+        raise InvalidInput("KADIS or KABID_TI must sign the minutes", field="signatories")
+    if "PEMOHON" not in roles:
+        raise InvalidInput("the requester (PEMOHON) must sign the minutes", field="signatories")
+    return BAsigned(
+        request_id=cmd.request_id,
+        minutes_number=cmd.minutes_number or state.meeting.minutes_number,
+        signatories=cmd.signatories,
+    )
+
+
+def _assign(state: ApprovalState, cmd: AssignTeam, now: dt.datetime) -> TaskAssigned:
+    _expect(state, "assign the team", "AWAITING_ASSIGNMENT")
+    if len(set(cmd.team_members)) != len(cmd.team_members):
+        raise InvalidInput("a team member is listed twice", field="team_members")
+    if cmd.team_lead not in cmd.team_members:
+        raise InvalidInput("the team lead must be one of the team members", field="team_lead")
+    if cmd.period_end < cmd.period_start:
+        raise InvalidInput("the period cannot end before it starts", field="period_end")
+    return TaskAssigned(
+        request_id=cmd.request_id,
+        letter_number=cmd.letter_number,
+        team_members=cmd.team_members,
+        team_lead=cmd.team_lead,
+        period_start=cmd.period_start,
+        period_end=cmd.period_end,
+    )
+
+
+def _reject(state: ApprovalState, cmd: RejectRequest, now: dt.datetime) -> RequestRejected:
+    _expect(state, "reject the request", *_BEFORE_ASSIGNMENT)
+    return RequestRejected(request_id=cmd.request_id, reason=cmd.reason)
+
+
+_HANDLERS: Final[Mapping[type[ApprovalCommand], Callable[..., DomainEvent]]] = {
+    Dispose: _dispose,
+    VerifyDocuments: _verify,
+    ReturnRequest: _return,
+    RecordMeeting: _meet,
+    SignMinutes: _sign,
+    AssignTeam: _assign,
+    RejectRequest: _reject,
+}

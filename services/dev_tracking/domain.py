@@ -1,0 +1,48 @@
+"""dev_tracking's pure domain in one import: state, evolve/fold, decide and who acts.
+
+The state lives in ``state.py`` and the decisions in ``decide.py``; this module re-exports them.
+"""
+
+from services.dev_tracking.commands import (
+    Command,
+    DevTrackingCommand,
+    PublishManual,
+    RecordProblem,
+    RecordTestResult,
+    RecordUat,
+    ReportProgress,
+    SolveProblem,
+    StartDevelopment,
+)
+from services.dev_tracking.decide import REQUIRED_ROLE, decide, required_role
+from services.dev_tracking.state import (
+    DevState,
+    Problem,
+    TestRun,
+    current_step,
+    evolve,
+    fold,
+    who_must_act,
+)
+
+__all__ = [
+    "REQUIRED_ROLE",
+    "Command",
+    "DevState",
+    "DevTrackingCommand",
+    "Problem",
+    "PublishManual",
+    "RecordProblem",
+    "RecordTestResult",
+    "RecordUat",
+    "ReportProgress",
+    "SolveProblem",
+    "StartDevelopment",
+    "TestRun",
+    "current_step",
+    "decide",
+    "evolve",
+    "fold",
+    "required_role",
+    "who_must_act",
+]

@@ -1,0 +1,205 @@
+"""Intake's decisions: the request as it stands + a command + who asks -> new events, or a refusal.
+
+Checks run in this order, and the first that fails refuses the command with nothing to append:
+
+1. the caller holds the command's role (own role or as Plt/Plh): else ``NotAllowed``;
+2. the request exists (except for ``SubmitRequest``): else ``NotFound``;
+3. a requester acts only for its own OPD: else ``NotAllowed``;
+4. the request is at a step where the command can happen: else ``WrongStep``;
+5. the input keeps the rules about single fields: else ``InvalidInput`` naming the field.
+"""
+
+import datetime as dt
+from typing import assert_never
+
+from events.base import DomainEvent
+from events.intake import (
+    Attachment,
+    RequestLetter,
+    RequestReceived,
+    RequestRevised,
+    RequestSubmitted,
+    RequestWithdrawn,
+)
+from events.steps import step
+from infra.errors import InvalidInput, NotAllowed, NotFound, WrongStep
+from infra.principal import Principal
+from services.intake.commands import (
+    IntakeCommand,
+    ReceiveRequest,
+    ReviseRequest,
+    SubmitRequest,
+    WithdrawRequest,
+    required_role,
+)
+from services.intake.state import RequestState
+
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+"""Intake's limit for one attachment (25 MiB), below the contract's ceiling of 1 GiB."""
+
+LATEST_UTC_OFFSET = dt.timedelta(hours=14)
+"""A letter may be dated today anywhere on earth (UTC+14 at the latest), never later."""
+
+
+def _where(state: RequestState) -> str:
+    """Where the request stands, in Indonesian, naming the step."""
+    here = step(state.step)
+    at = f"langkah {here.number} ({here.code}: {here.label_id})"
+    match state.status:
+        case "OPEN":
+            return f"sedang pada {at}"
+        case "RETURNED":
+            return f"dikembalikan kepada pemohon untuk diperbaiki pada {at}"
+        case "ASSIGNED":
+            return f"sudah diserahkan kepada tim pengembang, {at}"
+        case "WITHDRAWN":
+            return f"sudah ditarik oleh pemohon pada {at}"
+        case "REJECTED":
+            return f"sudah ditolak oleh Kepala Dinas pada {at}"
+    assert_never(state.status)
+
+
+def _wrong_step(state: RequestState, what: str) -> WrongStep:
+    return WrongStep(
+        f"Permohonan {state.request_id} {_where(state)}; {what}.", current_step=state.step
+    )
+
+
+def _require_role(command: IntakeCommand, principal: Principal) -> None:
+    role = required_role(command)
+    if not principal.has_role(role):
+        raise NotAllowed(f"{type(command).__name__} hanya boleh dilakukan oleh peran {role}.")
+
+
+def _existing(state: RequestState | None, command: IntakeCommand) -> RequestState:
+    if state is None:
+        raise NotFound(f"Permohonan {command.request_id} tidak ditemukan.")
+    if state.request_id != command.request_id:
+        raise ValueError(f"state of {state.request_id} given for {command.request_id}")
+    return state
+
+
+def _require_own_opd(state: RequestState, principal: Principal) -> None:
+    if principal.opd != state.opd:
+        raise NotAllowed(
+            f"Permohonan {state.request_id} milik OPD lain; pemohon hanya dapat menangani "
+            "permohonan OPD-nya sendiri."
+        )
+
+
+def _check_letter(letter: RequestLetter | None, now: dt.datetime) -> None:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if letter is not None and letter.date > (now.astimezone(dt.UTC) + LATEST_UTC_OFFSET).date():
+        raise InvalidInput(
+            f"Tanggal surat {letter.date.isoformat()} belum tiba.", field="letter.date"
+        )
+
+
+def _check_attachments(attachments: tuple[Attachment, ...] | None) -> None:
+    for index, attachment in enumerate(attachments or ()):
+        if attachment.size_bytes > MAX_ATTACHMENT_BYTES:
+            raise InvalidInput(
+                f"Lampiran {attachment.filename} berukuran {attachment.size_bytes} byte, melebihi "
+                f"batas {MAX_ATTACHMENT_BYTES} byte.",
+                field=f"attachments.{index}.size_bytes",
+            )
+
+
+def submit_request(
+    state: RequestState | None, command: SubmitRequest, principal: Principal, now: dt.datetime
+) -> list[DomainEvent]:
+    """Step 1: a requester submits a new request for its own OPD."""
+    _require_role(command, principal)
+    if principal.opd is None:
+        raise NotAllowed("Pemohon harus terdaftar pada sebuah OPD untuk mengajukan permohonan.")
+    if state is not None:
+        raise _wrong_step(state, "permohonan dengan id ini sudah diajukan")
+    _check_letter(command.letter, now)
+    _check_attachments(command.attachments)
+    return [
+        RequestSubmitted(
+            request_id=command.request_id,
+            opd=principal.opd,
+            title=command.title,
+            summary=command.summary,
+            letter=command.letter,
+            needs_analysis=command.needs_analysis,
+            business_process=command.business_process,
+            attachments=command.attachments,
+            submitted_via=command.submitted_via,
+            eoffice_letter_id=command.eoffice_letter_id,
+        )
+    ]
+
+
+def receive_request(
+    state: RequestState | None, command: ReceiveRequest, principal: Principal, now: dt.datetime
+) -> list[DomainEvent]:
+    """Step 2: KADIS's office receives a submitted request, once."""
+    _require_role(command, principal)
+    request = _existing(state, command)
+    if request.status != "OPEN" or request.step != "RECEIVE":
+        raise _wrong_step(request, "hanya permohonan yang baru diajukan yang dapat diterima")
+    return [
+        RequestReceived(
+            request_id=request.request_id,
+            received_by=principal.user_id,
+            agenda_number=command.agenda_number,
+        )
+    ]
+
+
+def revise_request(
+    state: RequestState | None, command: ReviseRequest, principal: Principal, now: dt.datetime
+) -> list[DomainEvent]:
+    """The requester revises its request after KABID_TI returned it; it goes back to step 4."""
+    _require_role(command, principal)
+    request = _existing(state, command)
+    _require_own_opd(request, principal)
+    if request.status != "RETURNED":
+        raise _wrong_step(request, "hanya permohonan yang dikembalikan yang dapat diperbaiki")
+    _check_letter(command.letter, now)
+    _check_attachments(command.attachments)
+    return [
+        RequestRevised(
+            request_id=request.request_id,
+            title=command.title,
+            summary=command.summary,
+            letter=command.letter,
+            needs_analysis=command.needs_analysis,
+            business_process=command.business_process,
+            attachments=command.attachments,
+            note=command.note,
+        )
+    ]
+
+
+def withdraw_request(
+    state: RequestState | None, command: WithdrawRequest, principal: Principal, now: dt.datetime
+) -> list[DomainEvent]:
+    """The requester withdraws its request while it is open or returned, before development."""
+    _require_role(command, principal)
+    request = _existing(state, command)
+    _require_own_opd(request, principal)
+    if request.status not in ("OPEN", "RETURNED"):
+        raise _wrong_step(
+            request, "permohonan hanya dapat ditarik sebelum diserahkan kepada tim pengembang"
+        )
+    return [RequestWithdrawn(request_id=request.request_id, reason=command.reason)]
+
+
+def decide(
+    state: RequestState | None, command: IntakeCommand, principal: Principal, now: dt.datetime
+) -> list[DomainEvent]:
+    """The events ``command`` by ``principal`` at ``now`` produces, or a ``DomainError``."""
+    match command:
+        case SubmitRequest():
+            return submit_request(state, command, principal, now)
+        case ReceiveRequest():
+            return receive_request(state, command, principal, now)
+        case ReviseRequest():
+            return revise_request(state, command, principal, now)
+        case WithdrawRequest():
+            return withdraw_request(state, command, principal, now)
+    assert_never(command)

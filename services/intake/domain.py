@@ -1,0 +1,61 @@
+"""Intake's pure domain in one import: commands, the request's state, ``evolve``/``fold``,
+``decide`` and the questions an entry point asks (``current_step``, ``who_must_act``,
+``required_role``). No I/O; see ``state`` and ``decide`` for the rules."""
+
+from services.intake.commands import (
+    REQUIRED_ROLES,
+    Command,
+    IntakeCommand,
+    ReceiveRequest,
+    ReviseRequest,
+    SubmitRequest,
+    WithdrawRequest,
+    required_role,
+)
+from services.intake.decide import (
+    LATEST_UTC_OFFSET,
+    MAX_ATTACHMENT_BYTES,
+    decide,
+    receive_request,
+    revise_request,
+    submit_request,
+    withdraw_request,
+)
+from services.intake.state import (
+    CLOSED,
+    InconsistentHistory,
+    RequestState,
+    Return,
+    Status,
+    current_step,
+    evolve,
+    fold,
+    who_must_act,
+)
+
+__all__ = [
+    "CLOSED",
+    "LATEST_UTC_OFFSET",
+    "MAX_ATTACHMENT_BYTES",
+    "REQUIRED_ROLES",
+    "Command",
+    "InconsistentHistory",
+    "IntakeCommand",
+    "ReceiveRequest",
+    "RequestState",
+    "Return",
+    "ReviseRequest",
+    "Status",
+    "SubmitRequest",
+    "WithdrawRequest",
+    "current_step",
+    "decide",
+    "evolve",
+    "fold",
+    "receive_request",
+    "required_role",
+    "revise_request",
+    "submit_request",
+    "who_must_act",
+    "withdraw_request",
+]
