@@ -8,7 +8,8 @@ from infra.settings import Settings
 
 async def create_store_schema(settings: Settings, schema: str) -> None:
     """Our event store's schema, migrated as a service's would be, with its app role."""
-    await migrate(settings.database_url, schema, settings.app_role(schema), settings.app_db_password)
+    role, password = settings.app_role(schema), settings.app_db_password
+    await migrate(settings.database_url, schema, role, password)
 
 
 async def create_library_schema(settings: Settings, schema: str) -> None:

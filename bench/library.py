@@ -17,6 +17,7 @@ from bench.payload import EVENT_TYPE, library_state
 from bench.results import Run, split
 
 TOPIC = f"jejak.events.dev_tracking:{EVENT_TYPE}"
+LABEL = "eventsourcing PostgresApplicationRecorder"
 
 
 def recorder(database_url: str, schema: str, pool_size: int) -> PostgresApplicationRecorder:
@@ -51,7 +52,7 @@ def append_run(recorder: PostgresApplicationRecorder, writers: int, events: int)
         for future in futures:
             future.result()
         seconds = time.perf_counter() - started
-    return Run("eventsourcing PostgresApplicationRecorder", writers, events, seconds)
+    return Run(LABEL, writers, events, seconds)
 
 
 def close(recorder: PostgresApplicationRecorder) -> None:

@@ -9,6 +9,8 @@ from bench.payload import new_event
 from bench.results import Run, split
 from infra.eventstore import PostgresEventStore
 
+LABEL = "jejak PostgresEventStore"
+
 
 async def _writer(store: PostgresEventStore, events: int) -> None:
     stream = str(uuid.uuid4())
@@ -20,4 +22,4 @@ async def append_run(store: PostgresEventStore, writers: int, events: int) -> Ru
     """Time ``events`` single-event appends by ``writers`` concurrent writers."""
     started = time.perf_counter()
     await asyncio.gather(*(_writer(store, n) for n in split(events, writers)))
-    return Run("jejak PostgresEventStore", writers, events, time.perf_counter() - started)
+    return Run(LABEL, writers, events, time.perf_counter() - started)

@@ -1,5 +1,6 @@
-"""One measured run."""
+"""Measured runs and their summary."""
 
+import statistics
 from dataclasses import dataclass
 
 
@@ -16,6 +17,31 @@ class Run:
     def rate(self) -> float:
         """Events per second."""
         return self.events / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """Repeated runs of one kind: their median rate and range."""
+
+    label: str
+    writers: int
+    runs: tuple[Run, ...]
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(run.rate for run in self.runs)
+
+    @property
+    def low(self) -> float:
+        return min(run.rate for run in self.runs)
+
+    @property
+    def high(self) -> float:
+        return max(run.rate for run in self.runs)
+
+
+def figure(runs: list[Run]) -> Figure:
+    return Figure(runs[0].label, runs[0].writers, tuple(runs))
 
 
 def split(events: int, writers: int) -> list[int]:
