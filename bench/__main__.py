@@ -51,6 +51,10 @@ async def _write_runs(settings: Settings, options: Options) -> tuple[list[Figure
     library_runs: dict[int, list[Run]] = {n: [] for n in counts}
     try:
         store = PostgresEventStore(pool, store_schema)
+        stale_refused = (await ours.refuses_a_stale_version(store),
+                         await asyncio.to_thread(library.refuses_a_stale_version, recorder))
+        if not all(stale_refused):
+            raise RuntimeError(f"a stale version was accepted (ours, theirs): {stale_refused}")
         if options.warmup:
             await ours.append_run(store, options.writers, options.warmup)
             await asyncio.to_thread(library.append_run, recorder, options.writers, options.warmup)

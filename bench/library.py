@@ -10,7 +10,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote, urlsplit
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
 from bench.payload import EVENT_TYPE, library_state
@@ -53,6 +53,18 @@ def append_run(recorder: PostgresApplicationRecorder, writers: int, events: int)
             future.result()
         seconds = time.perf_counter() - started
     return Run(LABEL, writers, events, seconds)
+
+
+def refuses_a_stale_version(recorder: PostgresApplicationRecorder) -> bool:
+    """The guarantee being paid for: a second insert at the same version fails."""
+    originator_id = uuid.uuid4()
+    for attempt in range(2):
+        state = library_state(str(originator_id), attempt)
+        try:
+            recorder.insert_events([StoredEvent(originator_id, 1, TOPIC, state)])
+        except IntegrityError:
+            return attempt == 1
+    return False
 
 
 def close(recorder: PostgresApplicationRecorder) -> None:

@@ -7,7 +7,7 @@ import uuid
 
 from bench.payload import new_event
 from bench.results import Run, split
-from infra.eventstore import PostgresEventStore
+from infra.eventstore import ConcurrencyConflict, PostgresEventStore
 
 LABEL = "jejak PostgresEventStore"
 
@@ -23,3 +23,14 @@ async def append_run(store: PostgresEventStore, writers: int, events: int) -> Ru
     started = time.perf_counter()
     await asyncio.gather(*(_writer(store, n) for n in split(events, writers)))
     return Run(LABEL, writers, events, time.perf_counter() - started)
+
+
+async def refuses_a_stale_version(store: PostgresEventStore) -> bool:
+    """The guarantee being paid for: a second append at the same expected version fails."""
+    stream = str(uuid.uuid4())
+    await store.append(stream, 0, [new_event(stream, 0)])
+    try:
+        await store.append(stream, 0, [new_event(stream, 1)])
+    except ConcurrencyConflict:
+        return True
+    return False

@@ -15,10 +15,9 @@ def servers(data_dir: Path | None) -> Iterator[Endpoints]:
     running is left running. Without ``data_dir`` the data lives in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="jejak-bench-") as tmp:
         stack = Stack(data_dir or Path(tmp))
-        endpoints = stack.up()
         try:
-            yield endpoints
-        finally:
+            yield stack.up()
+        finally:  # also when only one of the two came up
             if stack.kafka is not None and "kafka" in stack.started_here:
                 stack.kafka.stop()
             if stack.postgres is not None and "postgres" in stack.started_here:

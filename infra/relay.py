@@ -9,6 +9,8 @@ time (a PostgreSQL advisory lock); others wait as standbys.
 The relay does not rebuild envelopes in Python: PostgreSQL hands it each Kafka record's bytes
 (key, the envelope's JSON, headers) in the same query that reads the gap-free order, so a batch
 costs one query and one ``send`` per event, not a pydantic validation and serialisation each.
+While a batch is being sent and acked, the next one is already being read (reading is all that
+overlaps: a batch is published only after the previous one is acked and its position saved).
 """
 
 import asyncio
@@ -74,6 +76,8 @@ class OutboxRelay:
 
     def __post_init__(self) -> None:
         self._record_sql = record_sql(self.store.schema)
+        # the read of the batch after this position, started while the previous batch was sent
+        self._next: tuple[Position, asyncio.Task[list[asyncpg.Record]]] | None = None
 
     @property
     def _schema(self) -> str:
@@ -112,19 +116,49 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Publish the next batch; returns how many events were published."""
-        batch = await self.read(await self.position())
-        if batch:
+        after = await self.position()
+        batch = await self._prefetched(after) or await self.read(after)
+        if not batch:
+            return 0
+        last = Position(batch[-1]["txid_n"], batch[-1]["position"])
+        next_read = asyncio.ensure_future(self.read(last))
+        try:
             await self.publish(batch)
-            await self._save(Position(batch[-1]["txid_n"], batch[-1]["position"]))
+            await self._save(last)
+        except BaseException:
+            _discard(next_read)
+            raise
+        self._next = (last, next_read)
         return len(batch)
+
+    async def _prefetched(self, after: Position) -> list[asyncpg.Record]:
+        """The batch read ahead, if it was read after ``after`` (the stored position); else
+        nothing. A read ahead is as good as a read now: rows below the oldest running
+        transaction at that time were final and gap-free; a read now could only find more."""
+        if self._next is None:
+            return []
+        (start, task), self._next = self._next, None
+        if start != after:
+            _discard(task)
+            return []
+        return await task
+
+    def discard_read_ahead(self) -> None:
+        """Drop the batch read ahead (when the relay stops)."""
+        if self._next is not None:
+            _discard(self._next[1])
+            self._next = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set, as the single active relay of this schema."""
         async with self.store.pool.acquire() as lock_conn:
             await self._lead(lock_conn, stop)
-            while not stop.is_set():
-                if await self.run_once() == 0:
-                    await _sleep_or_stop(stop, self.idle_seconds)
+            try:
+                while not stop.is_set():
+                    if await self.run_once() == 0:
+                        await _sleep_or_stop(stop, self.idle_seconds)
+            finally:
+                self.discard_read_ahead()
 
     async def _lead(self, conn: Connection, stop: asyncio.Event) -> None:
         key = f"jejak.relay.{self._schema}"
@@ -133,6 +167,14 @@ class OutboxRelay:
             await _sleep_or_stop(stop, 1.0)
             if stop.is_set():
                 return
+
+
+def _discard(task: asyncio.Task[list[asyncpg.Record]]) -> None:
+    """Cancel ``task``, or take its failure so that asyncio does not report it as lost."""
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
