@@ -10,7 +10,16 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from events.base import DomainEvent, ValueObject
 from events.envelope import OnBehalfOf, Role
-from events.fields import MAX_LIST, DocumentNumber, Line, Name, RequestId, Text, UserId
+from events.fields import (
+    MAX_LIST,
+    DocumentNumber,
+    Line,
+    Name,
+    OpdCode,
+    RequestId,
+    Text,
+    UserId,
+)
 
 
 class Disposed(DomainEvent):
@@ -123,6 +132,7 @@ class TaskAssigned(DomainEvent):
         min_length=1, max_length=MAX_LIST, description="User ids of the team, the lead included"
     )
     team_lead: UserId = Field(description="The team lead; one of team_members")
+    opd: OpdCode = Field(description="The requesting OPD, whose requester accepts the UAT")
     period_start: dt.date = Field(description="First day of the assignment")
     period_end: dt.date = Field(description="Last day of the assignment")
 

@@ -109,8 +109,11 @@ class OutboxRelay:
         send, topic = self.producer.send, self.topic
         sent = []
         for row in batch:
-            headers = [("event_type", row["event_type"]), ("event_id", row["event_id"]),
-                       ("schema_version", row["schema_version"])]
+            headers = [
+                ("event_type", row["event_type"]),
+                ("event_id", row["event_id"]),
+                ("schema_version", row["schema_version"]),
+            ]
             sent.append(await send(topic, row["value"], key=row["key"], headers=headers))
         await asyncio.gather(*sent)
 

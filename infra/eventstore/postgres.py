@@ -1,14 +1,16 @@
 """The PostgreSQL event store: one ``events`` table per service schema.
 
 Appends take no table lock: the unique ``(stream_id, stream_version)`` decides between racing
-writers. Followers read in ``(txid, position)`` order and only below the oldest running
-transaction (``pg_snapshot_xmin``), so an event whose transaction commits after a later one is
-never skipped. To keep that order also per stream, an append whose transaction id is older
-than its stream's last append is refused as a retryable ``StreamOrderConflict``.
+writers. An append of its own is a single INSERT when the stream's head is remembered from this
+process's last append to it; otherwise it reads the head first.
+
+Followers read in ``(txid, position)`` order and only below the oldest running transaction
+(``pg_snapshot_xmin``), so an event whose transaction commits after a later one is never
+skipped. To keep that order also per stream, an append inside a caller's transaction whose id
+is older than its stream's last append is refused as a retryable ``StreamOrderConflict``.
 """
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -16,6 +18,8 @@ from events.envelope import GENESIS_HASH, Envelope, NewEvent
 from infra.db import Connection
 from infra.eventstore.contract import START, EventStore, Position, StoredEvent, seal_all
 from infra.eventstore.errors import ConcurrencyConflict, DuplicateEvent, StreamOrderConflict
+
+HEAD_CACHE_SIZE = 100_000
 
 COLUMNS = (
     "event_id, stream_id, stream_version, event_type, schema_version, occurred_at, actor, "
@@ -31,6 +35,9 @@ class PostgresEventStore(EventStore):
     def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
         self.pool = pool
         self.schema = schema
+        # The last committed (version, hash) of recently written streams. Stored rows never
+        # change, so a stale entry can only lead to a unique violation, i.e. a conflict.
+        self._heads: dict[str, tuple[int, str]] = {}
         s = schema
         self._head_sql = (
             f"SELECT stream_version, hash, txid::text::bigint AS txid, "
@@ -40,7 +47,7 @@ class PostgresEventStore(EventStore):
         self._insert_sql = (
             f"INSERT INTO {s}.events ({COLUMNS}) SELECT * FROM unnest("
             "$1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::timestamptz[], "
-            "$7::jsonb[], $8::text[], $9::uuid[], $10::uuid[], $11::jsonb[], $12::text[], "
+            "$7::json[], $8::text[], $9::uuid[], $10::uuid[], $11::json[], $12::text[], "
             "$13::text[])"
         )
         self._stream_sql = (
@@ -53,14 +60,6 @@ class PostgresEventStore(EventStore):
             f"ORDER BY txid, position LIMIT $3"
         )
 
-    @asynccontextmanager
-    async def _transaction(self, conn: Connection | None) -> AsyncIterator[Connection]:
-        if conn is not None:
-            yield conn
-            return
-        async with self.pool.acquire() as own, own.transaction():
-            yield own
-
     async def append(
         self,
         stream_id: str,
@@ -69,24 +68,60 @@ class PostgresEventStore(EventStore):
         *,
         conn: Connection | None = None,
     ) -> list[Envelope]:
-        """Append inside ``conn``'s transaction if given, else in a transaction of its own."""
-        async with self._transaction(conn) as tx:
-            head = await tx.fetchrow(self._head_sql, stream_id)
-            version = head["stream_version"] if head else 0
-            if version != expected_version:
-                raise ConcurrencyConflict(stream_id, expected_version, version)
-            if not events:
-                return []
-            if head and head["me"] < head["txid"]:
-                raise StreamOrderConflict(stream_id, expected_version, version)
-            sealed = seal_all(stream_id, version, head["hash"] if head else GENESIS_HASH, events)
-            try:
-                await tx.execute(self._insert_sql, *_columns(sealed))
-            except asyncpg.UniqueViolationError as error:
-                if error.constraint_name == "events_stream_version_unique":
-                    raise ConcurrencyConflict(stream_id, expected_version, version + 1) from None
-                raise DuplicateEvent(error.detail or str(error)) from None
-            return sealed
+        """Append inside ``conn``'s transaction if given, else as one statement of its own."""
+        if conn is not None:
+            return await self._append_in_transaction(conn, stream_id, expected_version, events)
+        head = self._heads.get(stream_id)
+        if head is None or head[0] != expected_version:
+            row = await self.pool.fetchrow(self._head_sql, stream_id)
+            head = (row["stream_version"], row["hash"]) if row else (0, GENESIS_HASH)
+        if head[0] != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, head[0])
+        if not events:
+            return []
+        # On its own, the insert's transaction starts after the head it chains to committed, so
+        # its txid is newer: the per-stream order of followers holds without a check.
+        return await self._insert(self.pool, stream_id, head, events)
+
+    async def _append_in_transaction(
+        self, tx: Connection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[Envelope]:
+        row = await tx.fetchrow(self._head_sql, stream_id)
+        version = row["stream_version"] if row else 0
+        if version != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, version)
+        if not events:
+            return []
+        if row and row["me"] < row["txid"]:
+            raise StreamOrderConflict(stream_id, expected_version, version)
+        return await self._insert(
+            tx, stream_id, (version, row["hash"] if row else GENESIS_HASH), events
+        )
+
+    async def _insert(
+        self,
+        executor: Connection | asyncpg.Pool,
+        stream_id: str,
+        head: tuple[int, str],
+        events: Sequence[NewEvent],
+    ) -> list[Envelope]:
+        version, prev_hash = head
+        sealed = seal_all(stream_id, version, prev_hash, events)
+        try:
+            await executor.execute(self._insert_sql, *_columns(sealed))
+        except asyncpg.UniqueViolationError as error:
+            self._heads.pop(stream_id, None)
+            if error.constraint_name == "events_stream_version_unique":
+                raise ConcurrencyConflict(stream_id, version, version + 1) from None
+            raise DuplicateEvent(error.detail or str(error)) from None
+        if isinstance(executor, asyncpg.Pool):  # committed: remember the head
+            self._remember(stream_id, (sealed[-1].stream_version, sealed[-1].hash))
+        return sealed
+
+    def _remember(self, stream_id: str, head: tuple[int, str]) -> None:
+        if len(self._heads) >= HEAD_CACHE_SIZE:
+            self._heads.clear()
+        self._heads[stream_id] = head
 
     async def read_stream(
         self, stream_id: str, *, conn: Connection | None = None

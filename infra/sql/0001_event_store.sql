@@ -1,4 +1,6 @@
 -- The service's event store, its relay position and its consumer inbox.
+-- actor and payload are json, not jsonb: json keeps the text as written, so every number
+-- (1e300, -0.0) reads back exactly as it was hashed.
 -- Placeholders: {schema} (the service's schema), {app_role} (its least-privileged login role).
 
 CREATE TABLE {schema}.events (
@@ -10,11 +12,11 @@ CREATE TABLE {schema}.events (
     event_type      text NOT NULL,
     schema_version  integer NOT NULL CHECK (schema_version >= 1),
     occurred_at     timestamptz NOT NULL,
-    actor           jsonb NOT NULL,
+    actor           json NOT NULL,
     tenant          text NOT NULL,
     correlation_id  uuid NOT NULL,
     causation_id    uuid,
-    payload         jsonb NOT NULL,
+    payload         json NOT NULL,
     prev_hash       char(64) NOT NULL,
     hash            char(64) NOT NULL,
     recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),

@@ -219,11 +219,14 @@ def _assign(state: ApprovalState, cmd: AssignTeam, now: dt.datetime) -> TaskAssi
         raise InvalidInput("the team lead must be one of the team members", field="team_lead")
     if cmd.period_end < cmd.period_start:
         raise InvalidInput("the period cannot end before it starts", field="period_end")
+    if state.opd is None:
+        raise InvalidInput("the request's OPD is not known yet", field="request_id")
     return TaskAssigned(
         request_id=cmd.request_id,
         letter_number=cmd.letter_number,
         team_members=cmd.team_members,
         team_lead=cmd.team_lead,
+        opd=state.opd,
         period_start=cmd.period_start,
         period_end=cmd.period_end,
     )

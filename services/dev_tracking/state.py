@@ -134,16 +134,10 @@ class DevState(_Frozen):
         return next((p for p in self.problems if p.problem_id == problem_id), None)
 
 
-def _opd_of(event: TaskAssigned) -> str | None:
-    # TaskAssigned (schema 1) does not carry the requesting OPD; read it once the contract adds it.
-    opd: str | None = getattr(event, "opd", None)
-    return opd
-
-
 def _assigned(state: DevState, event: TaskAssigned) -> DevState:
     update: dict[str, object] = {
         "request_id": event.request_id,
-        "opd": _opd_of(event) or state.opd,
+        "opd": event.opd,
         "letter_number": event.letter_number,
         "team_members": event.team_members,
         "team_lead": event.team_lead,

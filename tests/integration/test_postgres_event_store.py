@@ -4,7 +4,7 @@ import asyncpg
 import pytest
 
 from infra.eventstore import EventStore, PostgresEventStore, verify_chain
-from infra.eventstore.errors import StreamOrderConflict
+from infra.eventstore.errors import ConcurrencyConflict, StreamOrderConflict
 from tests.contract.eventstore_contract import EventStoreContract, new_event
 
 
@@ -34,7 +34,7 @@ async def test_app_role_cannot_update_or_delete_events(
 ) -> None:
     await pg_store.append("req-1", 0, [new_event(1)])
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        await app_pool.execute(f"UPDATE {schema}.events SET payload = '{{}}'::jsonb")
+        await app_pool.execute(f"UPDATE {schema}.events SET payload = '{{}}'::json")
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await app_pool.execute(f"DELETE FROM {schema}.events")
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
@@ -47,7 +47,7 @@ async def test_verification_catches_a_row_edited_in_the_database(
 ) -> None:
     await pg_store.append("req-1", 0, [new_event(1), new_event(2), new_event(3)])
     await owner_conn.execute(
-        f"UPDATE {schema}.events SET payload = jsonb_set(payload, '{{n}}', '7') "
+        f"UPDATE {schema}.events SET payload = jsonb_set(payload::jsonb, '{{n}}', '7')::json "
         "WHERE stream_id = 'req-1' AND stream_version = 2"
     )
     broken = verify_chain(await pg_store.read_stream("req-1"))
@@ -90,3 +90,24 @@ async def test_an_older_transaction_cannot_append_behind_a_newer_one(
             await pg_store.append("req-1", 1, [new_event(2)], conn=old)
     await pg_store.append("req-1", 1, [new_event(2)])  # retried in a new transaction
     assert [e.stream_version for e in await pg_store.read_stream("req-1")] == [1, 2]
+
+
+async def test_numbers_json_cannot_keep_exactly_still_verify(pg_store: PostgresEventStore) -> None:
+    await pg_store.append("req-1", 0, [new_event(1, big=1.5e300, huge=1e16, negative_zero=-0.0)])
+    [stored] = await pg_store.read_stream("req-1")
+    assert stored.payload["big"] == 1.5e300
+    assert verify_chain([stored]) is None
+
+
+async def test_a_second_process_appending_makes_a_remembered_head_a_conflict(
+    pg_store: PostgresEventStore, app_pool: asyncpg.Pool, schema: str
+) -> None:
+    other_process = PostgresEventStore(app_pool, schema)
+    await pg_store.append("req-1", 0, [new_event(1)])  # pg_store remembers version 1
+    await other_process.append("req-1", 1, [new_event(2)])
+    with pytest.raises(ConcurrencyConflict):
+        await pg_store.append("req-1", 1, [new_event(3)])
+    await pg_store.append("req-1", 2, [new_event(3)])
+    stream = await pg_store.read_stream("req-1")
+    assert [e.payload["n"] for e in stream] == [1, 2, 3]
+    assert verify_chain(stream) is None

@@ -161,6 +161,7 @@ ASSIGNED = TaskAssigned(
     letter_number="800/05",
     team_members=("u-dev1",),
     team_lead="u-dev1",
+    opd=OPD,
     period_start=dt.date(2024, 2, 12),
     period_end=dt.date(2024, 3, 29),
 )
@@ -267,7 +268,7 @@ def test_the_events_carry_the_commands_data() -> None:
     [met] = decide(STATES["AWAITING_MEETING"], MEET, principal("KABID_TI"), NOW)
     assert met == MET
     [assigned] = decide(STATES["AWAITING_ASSIGNMENT"], ASSIGN, principal("KADIS"), NOW)
-    assert assigned == TaskAssigned(**ASSIGN.model_dump())
+    assert assigned == TaskAssigned(**ASSIGN.model_dump(), opd=OPD)
     [rejected] = decide(STATES["AWAITING_MEETING"], REJECT, principal("KADIS"), NOW)
     assert rejected == RequestRejected(request_id=REQ, reason=REJECT.reason)
 

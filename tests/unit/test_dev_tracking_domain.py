@@ -79,6 +79,7 @@ ASSIGNED = TaskAssigned(
     letter_number="800/45/DISKOMINFOSTANDI/II/2024",
     team_members=TEAM,
     team_lead="dev-1",
+    opd=OPD,
     period_start=START,
     period_end=dt.date(2024, 4, 15),
 )
@@ -309,20 +310,12 @@ def test_a_requester_of_another_opd_is_refused(command: RecordUat) -> None:
         decide(at_uat(), command, no_opd, NOW)
 
 
-def test_uat_is_refused_to_everyone_while_the_requesting_opd_is_unknown() -> None:
-    state = run_all(
-        fold([ASSIGNED]),  # TaskAssigned alone does not say which OPD asked
-        [
-            (START_CMD, DEV),
-            (result_cmd("SYSTEM"), DEV),
-            (result_cmd("UNIT"), DEV),
-            (result_cmd("INTEGRATION"), DEV),
-            (MANUAL, DEV),
-        ],
-    )
-    assert state.opd is None and current_step(state) == "UAT"
-    with pytest.raises(NotAllowed, match="not known"):
-        decide(state, ACCEPT, REQUESTER, NOW)
+def test_the_requesting_opd_comes_with_the_assignment_letter() -> None:
+    state = fold([ASSIGNED])
+    assert state.opd == OPD
+    other = Principal(user_id="req-2", name="Sari", roles=frozenset({"PEMOHON"}), opd="DISDIK")
+    with pytest.raises(NotAllowed):
+        decide(at_uat(), ACCEPT, other, NOW)
 
 
 def test_an_acting_requester_plh_may_record_the_uat() -> None:

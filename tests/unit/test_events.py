@@ -131,6 +131,7 @@ SAMPLES: dict[type[DomainEvent], DomainEvent] = {
             letter_number="800/ST/05/2024",
             team_members=("u-5", "u-6"),
             team_lead="u-5",
+            opd="DINKES",
             period_start=DAY,
             period_end=DAY + dt.timedelta(days=60),
         ),

@@ -174,6 +174,7 @@ def assigned() -> TaskAssigned:
         letter_number="ST/005/2024",
         team_members=("u-dev1", "u-dev2"),
         team_lead="u-dev1",
+        opd=OPD,
         period_start=dt.date(2024, 3, 1),
         period_end=dt.date(2024, 4, 15),
     )
