@@ -1,12 +1,17 @@
-"""``python -m devstack up|down|status|env``: the local Kafka and PostgreSQL."""
+"""``python -m devstack up|down|env|run``: the local Kafka and PostgreSQL, and with ``run`` every
+service behind one gateway."""
 
-import signal
-import time
 from pathlib import Path
 
 import typer
+import uvicorn
 
+from devstack.gateway import create_gateway
+from devstack.process import free_port, port_is_free
+from devstack.services import service_processes, start_all, stop_all
 from devstack.stack import DEFAULT_DATA_DIR, Stack
+from services.identity.demo import DEMO_PASSWORD
+from services.identity.demo import USERS as DEMO_USERS
 
 cli = typer.Typer(help="Local Apache Kafka and PostgreSQL for Jejak, on loopback.")
 DataDir = typer.Option(DEFAULT_DATA_DIR, "--data-dir", help="Where both servers keep their data")
@@ -40,25 +45,35 @@ def env(data_dir: Path = DataDir) -> None:
 
 
 @cli.command()
-def run(data_dir: Path = DataDir) -> None:
-    """Start both servers in the foreground; Ctrl-C stops them."""
+def run(
+    data_dir: Path = DataDir,
+    port: int = typer.Option(8000, help="The gateway's port on 127.0.0.1 (0: any free one)"),
+) -> None:
+    """Start Kafka, PostgreSQL, every service and the gateway in the foreground; Ctrl-C stops."""
     stack = Stack(data_dir)
     _describe(stack)
-    typer.echo("Running. Press Ctrl-C to stop.")
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
+    processes = service_processes(stack.up(), data_dir)
     try:
-        while not stopping:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    stack.down()
-    typer.echo("stopped")
+        start_all(processes)
+        gateway_port = port if port and port_is_free(port) else free_port()
+        for process in processes:
+            typer.echo(
+                f"{process.name:<12}http://127.0.0.1:{gateway_port}/api/{process.name}/docs"
+                f"   (log {process.log})"
+            )
+        typer.echo(f"\nJejak berjalan di http://127.0.0.1:{gateway_port}/  (Ctrl-C untuk berhenti)")
+        typer.echo(
+            f"Pengguna demo (kata sandi: {DEMO_PASSWORD}): "
+            + ", ".join(user[0] for user in DEMO_USERS)
+        )
+        upstreams = {p.name: p.url for p in processes}
+        uvicorn.run(
+            create_gateway(upstreams), host="127.0.0.1", port=gateway_port, log_level="warning"
+        )
+    finally:
+        stop_all(processes)
+        stack.down()
+        typer.echo("stopped")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     jwt_public_key: str | None = Field(default=None, description="The PEM every service verifies")
     jwt_key_dir: str = Field(default=".jejak/keys", description="Development keys, if no PEMs")
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    root_path: str = Field(default="", description="The path prefix a gateway serves it under")
 
     def app_role(self, service: str) -> str:
         return f"jejak_app_{service}"

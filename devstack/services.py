@@ -1,0 +1,89 @@
+"""Every Jejak service as its own process, on loopback, sharing one stack and one key pair."""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from devstack.process import free_port, is_alive, spawn, terminate, wait_until
+from devstack.stack import Endpoints
+from infra.auth import development_keys
+
+SERVICES = ("identity", "intake", "approval", "dev_tracking")
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    log: Path
+    env: dict[str, str]
+    pid: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def launch(self) -> None:
+        self.pid = spawn([sys.executable, "-m", f"services.{self.name}"], self.log, self.env)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        wait_until(self.is_ready, f"service {self.name}", timeout, self.log)
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def is_ready(self) -> bool:
+        if not is_alive(self.pid):
+            raise RuntimeError(f"{self.name} exited:\n{self.log.read_text()[-3000:]}")
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        terminate(self.pid, timeout=0)
+        self.pid = None
+
+    def stop(self) -> None:
+        terminate(self.pid, timeout=20)
+        self.pid = None
+
+
+def service_processes(
+    endpoints: Endpoints, data_dir: Path, with_prefix: bool = True
+) -> list[ServiceProcess]:
+    """One process per service (not started), with its environment and log file."""
+    keys = data_dir / "keys"
+    development_keys(keys)  # once, before any service looks for it
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    processes = []
+    for name in SERVICES:
+        port = free_port()
+        env = {
+            **endpoints.as_env(),
+            "SERVICE_NAME": name,
+            "HTTP_PORT": str(port),
+            "JWT_KEY_DIR": str(keys),
+            "LOG_FORMAT": "json",
+            "ROOT_PATH": f"/api/{name}" if with_prefix else "",
+        }
+        processes.append(ServiceProcess(name, port, logs / f"{name}.log", env))
+    return processes
+
+
+def start_all(processes: list[ServiceProcess]) -> None:
+    """Launch every process at once, then wait until each answers ``/health``."""
+    for process in processes:
+        process.launch()
+    for process in processes:
+        process.wait_ready()
+
+
+def stop_all(processes: list[ServiceProcess]) -> None:
+    for process in reversed(processes):
+        process.stop()
