@@ -5,7 +5,7 @@ state (the step it is at, the sections it lacks) are checked by ``decide``, not 
 """
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -14,15 +14,20 @@ from events.completeness import SECTION_LABELS
 from events.fields import MAX_LIST, DocumentNumber, Line, RequestId, Text, UserId
 
 
-class Command(BaseModel):
-    """Base of approval's commands: frozen, unknown fields refused, aimed at one request."""
+class CommandData(BaseModel):
+    """Base of what a command says besides the request it is aimed at (an HTTP body): frozen,
+    unknown fields refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Command(CommandData):
+    """Base of approval's commands: a command's data aimed at one request."""
 
     request_id: RequestId = Field(description="The request the command acts on")
 
 
-class Dispose(Command):
+class DisposeData(CommandData):
     """Step 3: KADIS dispositions the request letter to the Head of the IT Division."""
 
     to_role: Literal["KABID_TI"] = Field(
@@ -34,7 +39,7 @@ class Dispose(Command):
     )
 
 
-class VerifyDocuments(Command):
+class VerifyDocumentsData(CommandData):
     """Step 4: KABID_TI confirms the documents are complete enough for the meeting.
 
     Sections still missing must be listed in ``acknowledged_missing``, exactly, so that nothing
@@ -62,7 +67,7 @@ class VerifyDocuments(Command):
         return value
 
 
-class ReturnRequest(Command):
+class ReturnRequestData(CommandData):
     """Step 4: KABID_TI returns the request to the requester for revision, with reasons."""
 
     reasons: tuple[Line, ...] = Field(
@@ -70,7 +75,7 @@ class ReturnRequest(Command):
     )
 
 
-class RecordMeeting(Command):
+class RecordMeetingData(CommandData):
     """Step 5: KABID_TI records the meeting held about the application, as draft minutes."""
 
     held_at: AwareDatetime = Field(description="When the meeting started; not in the future")
@@ -83,7 +88,7 @@ class RecordMeeting(Command):
     notes: Text | None = Field(default=None, description="Other points of the minutes, if any")
 
 
-class SignMinutes(Command):
+class SignMinutesData(CommandData):
     """Step 6: the minutes (Berita Acara) were signed by the department and the requester."""
 
     signatories: tuple[Signatory, ...] = Field(
@@ -96,7 +101,7 @@ class SignMinutes(Command):
     )
 
 
-class AssignTeam(Command):
+class AssignTeamData(CommandData):
     """Step 7: KADIS issues the assignment letter (Surat Tugas) to the development team."""
 
     letter_number: DocumentNumber = Field(description="The Surat Tugas number")
@@ -108,10 +113,44 @@ class AssignTeam(Command):
     period_end: dt.date = Field(description="Last day of the assignment, not before the first")
 
 
-class RejectRequest(Command):
+class RejectRequestData(CommandData):
     """KADIS rejects the request, at any step before the assignment letter."""
 
     reason: Text = Field(description="Why it is rejected")
+
+
+C = TypeVar("C", bound="Command")
+
+# The commands: each one's data aimed at a request. An entry point that takes the request id
+# from elsewhere (a URL) validates the data alone, then calls ``aimed_at``.
+
+
+class Dispose(DisposeData, Command):
+    """Step 3: dispose the request (see ``DisposeData``)."""
+
+
+class VerifyDocuments(VerifyDocumentsData, Command):
+    """Step 4: confirm the request's documents (see ``VerifyDocumentsData``)."""
+
+
+class ReturnRequest(ReturnRequestData, Command):
+    """Step 4: return the request for revision (see ``ReturnRequestData``)."""
+
+
+class RecordMeeting(RecordMeetingData, Command):
+    """Step 5: record the request's meeting (see ``RecordMeetingData``)."""
+
+
+class SignMinutes(SignMinutesData, Command):
+    """Step 6: record the signing of the request's minutes (see ``SignMinutesData``)."""
+
+
+class AssignTeam(AssignTeamData, Command):
+    """Step 7: assign the request to a team (see ``AssignTeamData``)."""
+
+
+class RejectRequest(RejectRequestData, Command):
+    """Reject the request (see ``RejectRequestData``)."""
 
 
 ApprovalCommand = (
@@ -124,3 +163,8 @@ ApprovalCommand = (
     | RejectRequest
 )
 """Every command approval takes."""
+
+
+def aimed_at(command: type[C], request_id: str, data: CommandData) -> C:
+    """``command`` for ``request_id`` with the fields of ``data`` (already validated)."""
+    return command.model_validate({**dict(data), "request_id": request_id})

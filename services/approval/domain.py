@@ -4,12 +4,14 @@
 
 from services.approval.decide import (
     ALLOWED_ROLES,
+    SEES_EVERY_REQUEST,
     acting_role,
     decide,
     ensure_visible,
     required_role,
 )
 from services.approval.state import (
+    CONSUMED_EVENT_TYPES,
     INITIAL,
     ApprovalState,
     Status,
@@ -21,7 +23,9 @@ from services.approval.state import (
 
 __all__ = [
     "ALLOWED_ROLES",
+    "CONSUMED_EVENT_TYPES",
     "INITIAL",
+    "SEES_EVERY_REQUEST",
     "ApprovalState",
     "Status",
     "acting_role",

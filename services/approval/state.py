@@ -52,6 +52,11 @@ Status = Literal[
 ]
 """Where the request stands for approval. ABSENT: no event seen; SUBMITTED: not yet received."""
 
+CONSUMED_EVENT_TYPES: frozenset[str] = frozenset(
+    e.event_type() for e in (RequestSubmitted, RequestReceived, RequestRevised, RequestWithdrawn)
+)
+"""The other services' events ``evolve`` cares about (all intake's): the ones to consume."""
+
 CLOSED: frozenset[Status] = frozenset({"REJECTED", "WITHDRAWN"})
 """Statuses after which nothing more happens to the request."""
 

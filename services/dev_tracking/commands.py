@@ -4,6 +4,10 @@ Each is frozen and refuses unknown fields; every field has limits. Rules that ne
 state (the step it is at, the team, the last progress, the open problems, the test order) and rules
 that tie one field to another (a failed test needs findings) are checked by ``decide``, so that the
 refusal names the field at fault as ``InvalidInput(field=...)``.
+
+Each command is the body a caller sends (``StartBody``, ``ProgressBody``, ...) plus the ids that
+an HTTP path gives (``request_id``, and ``problem_id`` for ``SolveProblem``), so that the entry
+points take exactly the body and the domain keeps one definition of every field.
 """
 
 import datetime as dt
@@ -22,21 +26,31 @@ UatResult = Literal["ACCEPTED", "REJECTED"]
 """The outcome of the User Acceptance Test."""
 
 
-class Command(BaseModel):
-    """Base of dev_tracking's commands: frozen, unknown fields refused, aimed at one request."""
+class Body(BaseModel):
+    """What a caller sends for a command, without the ids its HTTP path gives. Frozen; unknown
+    fields refused. Each command below is its body plus ``request_id`` (and for ``SolveProblem``
+    the ``problem_id``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Command(Body):
+    """Base of dev_tracking's commands: frozen, unknown fields refused, aimed at one request."""
 
     request_id: RequestId = Field(description="The request the command acts on")
 
 
-class StartDevelopment(Command):
+class StartBody(Body):
     """Step 8: the assigned team starts building the application."""
 
     started_on: dt.date = Field(description="The day development started; not in the future")
 
 
-class ReportProgress(Command):
+class StartDevelopment(Command, StartBody):
+    """Step 8: start the development of the request (``StartBody``)."""
+
+
+class ProgressBody(Body):
     """Step 8: the team reports how far the development is."""
 
     percent: int = Field(
@@ -45,21 +59,34 @@ class ReportProgress(Command):
     note: Text = Field(description="What was done since the last report")
 
 
-class RecordProblem(Command):
+class ReportProgress(Command, ProgressBody):
+    """Step 8: report the development's progress on the request (``ProgressBody``)."""
+
+
+class ProblemBody(Body):
     """The team records a problem met during development (the SOP's "rekam masalah")."""
 
     description: Text = Field(description="What the problem is")
     severity: Severity = Field(description="LOW, MEDIUM, HIGH or CRITICAL")
 
 
-class SolveProblem(Command):
+class RecordProblem(Command, ProblemBody):
+    """Record a problem met while developing the request (``ProblemBody``)."""
+
+
+class SolutionBody(Body):
     """The team records how an open problem was solved (the SOP's "rekam solusi")."""
 
-    problem_id: EntityId = Field(description="The open problem solved, as ProblemRecorded gave it")
     solution: Text = Field(description="How it was solved")
 
 
-class RecordTestResult(Command):
+class SolveProblem(Command, SolutionBody):
+    """Record the solution of one open problem of the request (``SolutionBody``)."""
+
+    problem_id: EntityId = Field(description="The open problem solved, as ProblemRecorded gave it")
+
+
+class TestResultBody(Body):
     """Steps 9-11: the team records a test and its minutes (Berita Acara).
 
     The tests run in the SOP's order: SYSTEM, then UNIT, then INTEGRATION; a failed test must be
@@ -82,7 +109,11 @@ class RecordTestResult(Command):
     )
 
 
-class PublishManual(Command):
+class RecordTestResult(Command, TestResultBody):
+    """Steps 9-11: record a test of the request (``TestResultBody``)."""
+
+
+class ManualBody(Body):
     """Step 12 (the SOP's second "11"): the team publishes the manual book.
 
     Allowed once integration testing has passed; a later version may replace it until UAT is
@@ -99,7 +130,11 @@ class PublishManual(Command):
     )
 
 
-class RecordUat(Command):
+class PublishManual(Command, ManualBody):
+    """Step 12: publish the request's manual book (``ManualBody``)."""
+
+
+class UatBody(Body):
     """Step 13: the requesting agency (PEMOHON of the request's OPD) records the UAT outcome.
 
     ACCEPTED completes the request; REJECTED (with findings) sends the team back to development,
@@ -118,6 +153,10 @@ class RecordUat(Command):
     notes: Text | None = Field(
         default=None, description="Remarks with an acceptance; not allowed with a rejection"
     )
+
+
+class RecordUat(Command, UatBody):
+    """Step 13: record the request's UAT outcome (``UatBody``)."""
 
 
 DevTrackingCommand = (

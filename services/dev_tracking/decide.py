@@ -67,6 +67,21 @@ REQUIRED_ROLE: dict[type[Command], Role] = {
 """The one role in which each command is exercised (for ``Principal.acting_as``)."""
 
 
+SEES_EVERY_REQUEST: tuple[Role, ...] = ("KADIS", "KABID_TI", "TIM_PENGEMBANG", "ADMIN", "AUDITOR")
+"""Roles that may see any request; a requester sees only its own agency's."""
+
+
+def ensure_visible(state: DevState, principal: Principal) -> None:
+    """Refuse to show a request unknown here (404), or another OPD's request to a requester."""
+    if not state.exists:
+        raise NotFound("request has no development assignment")
+    if any(principal.has_role(role) for role in SEES_EVERY_REQUEST):
+        return
+    if principal.has_role("PEMOHON") and state.opd is not None and principal.opd == state.opd:
+        return
+    raise NotAllowed("a requester may only see its own agency's requests")
+
+
 def required_role(command: Command) -> Role:
     """The role ``command`` is exercised in; the entry point calls ``acting_as`` with it."""
     return REQUIRED_ROLE[type(command)]

@@ -14,7 +14,13 @@ from services.dev_tracking.commands import (
     SolveProblem,
     StartDevelopment,
 )
-from services.dev_tracking.decide import REQUIRED_ROLE, decide, required_role
+from services.dev_tracking.decide import (
+    REQUIRED_ROLE,
+    SEES_EVERY_REQUEST,
+    decide,
+    ensure_visible,
+    required_role,
+)
 from services.dev_tracking.state import (
     DevState,
     Problem,
@@ -27,6 +33,7 @@ from services.dev_tracking.state import (
 
 __all__ = [
     "REQUIRED_ROLE",
+    "SEES_EVERY_REQUEST",
     "Command",
     "DevState",
     "DevTrackingCommand",
@@ -41,6 +48,7 @@ __all__ = [
     "TestRun",
     "current_step",
     "decide",
+    "ensure_visible",
     "evolve",
     "fold",
     "required_role",

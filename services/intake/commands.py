@@ -34,12 +34,18 @@ class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class SubmitRequest(Command):
-    """Step 1: a requester submits an application-development request for its own OPD."""
+class Details(BaseModel):
+    """Base of what a caller fills in for a command: the command without the request id, which
+    intake issues (submit) or the URL names (the others). The HTTP API's request bodies."""
 
-    request_id: RequestId = Field(
-        description="The new request's id (a UUIDv7 the entry point issues); its stream id"
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SubmitDetails(Details):
+    """What a requester fills in at step 1: everything of ``SubmitRequest`` but the id (which
+    intake issues) and the channel (which the entry point knows). The body of ``POST /requests``.
+    """
+
     title: Name = Field(description="The application's working title")
     summary: Text = Field(description="A short description of the request")
     letter: RequestLetter = Field(description="The request letter (Surat Permohonan)")
@@ -56,6 +62,20 @@ class SubmitRequest(Command):
         max_length=MAX_ATTACHMENTS,
         description="Uploaded files by content hash (sha256, size, media type, filename)",
     )
+
+    @field_validator("attachments")
+    @classmethod
+    def _attachments_unique(cls, value: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
+        _unique(value)
+        return value
+
+
+class SubmitRequest(SubmitDetails, Command):
+    """Step 1: a requester submits an application-development request for its own OPD."""
+
+    request_id: RequestId = Field(
+        description="The new request's id (a UUIDv7 the entry point issues); its stream id"
+    )
     submitted_via: Literal["WEB", "EOFFICE"] = Field(
         default="WEB",
         description="WEB: the Jejak form; EOFFICE: the regency's e-office, through the webhook",
@@ -68,12 +88,6 @@ class SubmitRequest(Command):
         description="The e-office's id of the letter; set exactly when submitted_via is EOFFICE",
     )
 
-    @field_validator("attachments")
-    @classmethod
-    def _attachments_unique(cls, value: tuple[Attachment, ...]) -> tuple[Attachment, ...]:
-        _unique(value)
-        return value
-
     @field_validator("eoffice_letter_id")
     @classmethod
     def _eoffice_consistent(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -83,22 +97,24 @@ class SubmitRequest(Command):
         return value
 
 
-class ReceiveRequest(Command):
-    """Step 2: the Head of Department's office receives the request and its documents."""
+class ReceiveDetails(Details):
+    """The body of ``POST /requests/{request_id}/receive``."""
 
-    request_id: RequestId = Field(description="The request received")
     agenda_number: DocumentNumber | None = Field(
         default=None, description="Nomor agenda: the incoming-letter register number, if any"
     )
 
 
-class ReviseRequest(Command):
-    """The requester revises a request that KABID_TI returned at step 4.
+class ReceiveRequest(ReceiveDetails, Command):
+    """Step 2: the Head of Department's office receives the request and its documents."""
 
-    A given part replaces the old one whole; an omitted (``None``) part stays as it was.
-    """
+    request_id: RequestId = Field(description="The request received")
 
-    request_id: RequestId = Field(description="The request revised")
+
+class ReviseDetails(Details):
+    """The body of ``POST /requests/{request_id}/revise``: a given part replaces the old one
+    whole; an omitted (``None``) part stays as it was."""
+
     title: Name | None = Field(default=None, description="New title, or None if unchanged")
     summary: Text | None = Field(default=None, description="New summary, or None if unchanged")
     letter: RequestLetter | None = Field(
@@ -125,11 +141,25 @@ class ReviseRequest(Command):
         return _unique(value)
 
 
-class WithdrawRequest(Command):
+class ReviseRequest(ReviseDetails, Command):
+    """The requester revises a request that KABID_TI returned at step 4.
+
+    A given part replaces the old one whole; an omitted (``None``) part stays as it was.
+    """
+
+    request_id: RequestId = Field(description="The request revised")
+
+
+class WithdrawDetails(Details):
+    """The body of ``POST /requests/{request_id}/withdraw``."""
+
+    reason: Text = Field(description="Why it is withdrawn")
+
+
+class WithdrawRequest(WithdrawDetails, Command):
     """The requester withdraws an open request (before it is handed to the development team)."""
 
     request_id: RequestId = Field(description="The request withdrawn")
-    reason: Text = Field(description="Why it is withdrawn")
 
 
 IntakeCommand = SubmitRequest | ReceiveRequest | ReviseRequest | WithdrawRequest

@@ -23,6 +23,7 @@ from services.intake.decide import (
 )
 from services.intake.state import (
     CLOSED,
+    FOLLOWED_EVENT_TYPES,
     InconsistentHistory,
     RequestState,
     Return,
@@ -35,6 +36,7 @@ from services.intake.state import (
 
 __all__ = [
     "CLOSED",
+    "FOLLOWED_EVENT_TYPES",
     "LATEST_UTC_OFFSET",
     "MAX_ATTACHMENT_BYTES",
     "REQUIRED_ROLES",

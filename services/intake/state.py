@@ -197,6 +197,9 @@ _FOLLOWED: tuple[type[DomainEvent], ...] = (
     *_STEP_AFTER,
 )
 
+FOLLOWED_EVENT_TYPES: frozenset[str] = frozenset(e.event_type() for e in _FOLLOWED)
+"""The other services' event types ``evolve`` follows; it ignores every other foreign event."""
+
 
 def evolve(state: RequestState | None, event: DomainEvent) -> RequestState | None:
     """The request after ``event``. ``None`` is a request that does not exist (yet)."""

@@ -1,0 +1,95 @@
+"""approval's HTTP API (thin: validate, call the use case, answer). One POST per command under
+``/requests/{request_id}/...``, whose body is the command's data; GET for one request and the
+list."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from events.envelope import Role
+from events.fields import RequestId
+from infra.principal import Principal
+from services.approval import commands as c
+from services.approval.domain import Status
+from services.approval.usecases import Approval
+
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Tanpa token atau token tidak sah"},
+    403: {"description": "Peran (atau OPD pemohon) tidak berwenang"},
+    404: {"description": "Permohonan tidak dikenal (field request_id)"},
+    409: {"description": "Permohonan tidak berada pada langkah ini (current_step disebut)"},
+    422: {"description": "Input tidak valid (field disebut)"},
+}
+
+
+def build_router(
+    approval: Callable[[], Approval], principal: Callable[..., Awaitable[Principal]]
+) -> APIRouter:
+    router = APIRouter(prefix="/requests", tags=["persetujuan"], responses=ANSWERS)
+    Caller = Annotated[Principal, Depends(principal)]
+    Id = Annotated[RequestId, Path(description="Id permohonan (dari layanan intake)")]
+
+    async def run(caller: Principal, command: c.ApprovalCommand) -> dict[str, Any]:
+        return await approval().execute(caller, command)
+
+    @router.post("/{request_id}/dispose", summary="Langkah 3: disposisi ke Kabid TI (KADIS)")
+    async def dispose(request_id: Id, body: c.DisposeData, caller: Caller) -> dict[str, Any]:
+        return await run(caller, c.aimed_at(c.Dispose, request_id, body))
+
+    @router.post(
+        "/{request_id}/verify",
+        summary="Langkah 4: nyatakan dokumen lengkap (KABID_TI)",
+        description="Bagian yang masih kosong (lihat GET missing_sections) harus disebut persis "
+        "dalam acknowledged_missing.",
+    )
+    async def verify(request_id: Id, body: c.VerifyDocumentsData, caller: Caller) -> dict[str, Any]:
+        return await run(caller, c.aimed_at(c.VerifyDocuments, request_id, body))
+
+    @router.post(
+        "/{request_id}/return", summary="Langkah 4: kembalikan ke pemohon untuk revisi (KABID_TI)"
+    )
+    async def return_(request_id: Id, body: c.ReturnRequestData, caller: Caller) -> dict[str, Any]:
+        return await run(caller, c.aimed_at(c.ReturnRequest, request_id, body))
+
+    @router.post(
+        "/{request_id}/meeting", summary="Langkah 5: catat rapat dan draf berita acara (KABID_TI)"
+    )
+    async def meeting(request_id: Id, body: c.RecordMeetingData, caller: Caller) -> dict[str, Any]:
+        return await run(caller, c.aimed_at(c.RecordMeeting, request_id, body))
+
+    @router.post(
+        "/{request_id}/sign-minutes",
+        summary="Langkah 6: catat penandatanganan berita acara (KABID_TI atau KADIS)",
+        description="Penandatangan: KADIS dan/atau KABID_TI, serta pemohon (PEMOHON).",
+    )
+    async def sign_minutes(
+        request_id: Id, body: c.SignMinutesData, caller: Caller
+    ) -> dict[str, Any]:
+        return await run(caller, c.aimed_at(c.SignMinutes, request_id, body))
+
+    @router.post("/{request_id}/assign", summary="Langkah 7: terbitkan surat tugas tim (KADIS)")
+    async def assign(request_id: Id, body: c.AssignTeamData, caller: Caller) -> dict[str, Any]:
+        return await run(caller, c.aimed_at(c.AssignTeam, request_id, body))
+
+    @router.post("/{request_id}/reject", summary="Tolak permohonan dengan alasan (KADIS)")
+    async def reject(request_id: Id, body: c.RejectRequestData, caller: Caller) -> dict[str, Any]:
+        return await run(caller, c.aimed_at(c.RejectRequest, request_id, body))
+
+    @router.get(
+        "/{request_id}",
+        summary="Keadaan permohonan: langkah, siapa yang harus bertindak, bagian yang kurang",
+    )
+    async def get(request_id: Id, caller: Caller) -> dict[str, Any]:
+        return await approval().get(caller, request_id)
+
+    @router.get("", summary="Daftar permohonan (pemohon: hanya OPD-nya)")
+    async def list_(
+        caller: Caller,
+        status: Annotated[Status | None, Query(description="Hanya status ini")] = None,
+        waiting_on: Annotated[Role | None, Query(description="Yang menunggu peran ini")] = None,
+        limit: Annotated[int, Query(ge=1, le=500, description="Paling banyak")] = 100,
+    ) -> list[dict[str, Any]]:
+        return await approval().list_requests(caller, status, waiting_on, limit)
+
+    return router

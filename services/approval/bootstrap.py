@@ -1,0 +1,63 @@
+"""Wiring of the approval service: the one place where its parts meet."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from events.catalog import default_registry
+from events.envelope import Envelope
+from events.topics import topics_consumed_by
+from infra.auth import TokenVerifier, development_keys
+from infra.db import Connection
+from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.runtime import ServiceRuntime
+from infra.settings import Settings
+from infra.timeline import Timeline
+from services.approval.api import build_router
+from services.approval.usecases import Approval
+
+SQL = Path(__file__).parent / "sql"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
+    verifier = TokenVerifier(public)
+    holder: list[Approval] = []
+
+    def approval() -> Approval:
+        # Built on first use: the store exists once the runtime has started, which happens
+        # before its consumer can call ``handle`` and before the app serves a request.
+        if not holder:
+            holder.append(Approval(Timeline(runtime.store, default_registry(), settings.tenant)))
+        return holder[0]
+
+    async def handle(envelope: Envelope, conn: Connection) -> None:
+        await approval().handle(envelope, conn)
+
+    runtime = ServiceRuntime(
+        "approval",
+        settings,
+        sql_dir=SQL,
+        consumes=topics_consumed_by("approval"),
+        handler=handle,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            yield
+        holder.clear()
+
+    app = FastAPI(
+        title="Jejak approval",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Persetujuan permohonan (langkah 3-7 SOP): disposisi, pemeriksaan "
+        "kelengkapan, rapat, berita acara, surat tugas, penolakan.",
+    )
+    install_error_handlers(app)
+    app.include_router(build_router(approval, principal_dependency(lambda: verifier)))
+    add_health(app, "approval", runtime.healthy)
+    return app

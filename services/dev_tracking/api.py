@@ -1,0 +1,118 @@
+"""dev_tracking's HTTP API (thin: the body is the command minus the ids the path gives)."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, Field
+
+from events.fields import EntityId, RequestId
+from infra.principal import Principal
+from services.dev_tracking.commands import (
+    ManualBody,
+    ProblemBody,
+    ProgressBody,
+    PublishManual,
+    RecordProblem,
+    RecordTestResult,
+    RecordUat,
+    ReportProgress,
+    SolutionBody,
+    SolveProblem,
+    StartBody,
+    StartDevelopment,
+    TestResultBody,
+    UatBody,
+)
+from services.dev_tracking.usecases import DevTracking
+
+RequestPath = Annotated[RequestId, Path(description="Id permohonan")]
+ProblemPath = Annotated[EntityId, Path(description="Id masalah, mis. P-1")]
+
+
+class Outcome(BaseModel):
+    """The answer to an accepted command."""
+
+    request_id: str = Field(description="Id permohonan")
+    event_ids: list[str] = Field(description="Id peristiwa baru, berurutan")
+    state: dict[str, Any] = Field(description="Keadaan permohonan setelah perintah")
+
+
+def build_router(tracking: Callable[[], DevTracking], principal: Any) -> APIRouter:
+    router = APIRouter(prefix="/requests", tags=["pengembangan"])
+    Caller = Annotated[Principal, Depends(principal)]
+
+    @router.get("", summary="Daftar permohonan dalam pengembangan")
+    async def requests(caller: Caller) -> list[dict[str, Any]]:
+        return await tracking().list_requests(caller)
+
+    @router.get("/{request_id}", summary="Keadaan pengembangan satu permohonan")
+    async def show(request_id: RequestPath, caller: Caller) -> dict[str, Any]:
+        return await tracking().get(caller, request_id)
+
+    @router.post(
+        "/{request_id}/start",
+        summary="Mulai pembangunan aplikasi (TIM_PENGEMBANG)",
+        response_model=Outcome,
+    )
+    async def start(request_id: RequestPath, body: StartBody, caller: Caller) -> dict[str, Any]:
+        cmd = StartDevelopment(request_id=request_id, **dict(body))
+        return await tracking().execute(caller, cmd)
+
+    @router.post(
+        "/{request_id}/progress",
+        summary="Laporkan kemajuan (TIM_PENGEMBANG)",
+        response_model=Outcome,
+    )
+    async def progress(
+        request_id: RequestPath, body: ProgressBody, caller: Caller
+    ) -> dict[str, Any]:
+        cmd = ReportProgress(request_id=request_id, **dict(body))
+        return await tracking().execute(caller, cmd)
+
+    @router.post(
+        "/{request_id}/problems", summary="Rekam masalah (TIM_PENGEMBANG)", response_model=Outcome
+    )
+    async def problem(request_id: RequestPath, body: ProblemBody, caller: Caller) -> dict[str, Any]:
+        cmd = RecordProblem(request_id=request_id, **dict(body))
+        return await tracking().execute(caller, cmd)
+
+    @router.post(
+        "/{request_id}/problems/{problem_id}/solve",
+        summary="Rekam solusi masalah (TIM_PENGEMBANG)",
+        response_model=Outcome,
+    )
+    async def solve(
+        request_id: RequestPath, problem_id: ProblemPath, body: SolutionBody, caller: Caller
+    ) -> dict[str, Any]:
+        cmd = SolveProblem(request_id=request_id, problem_id=problem_id, **dict(body))
+        return await tracking().execute(caller, cmd)
+
+    @router.post(
+        "/{request_id}/tests",
+        summary="Rekam hasil uji sistem, unit atau integrasi (TIM_PENGEMBANG)",
+        response_model=Outcome,
+    )
+    async def test(request_id: RequestPath, body: TestResultBody, caller: Caller) -> dict[str, Any]:
+        cmd = RecordTestResult(request_id=request_id, **dict(body))
+        return await tracking().execute(caller, cmd)
+
+    @router.post(
+        "/{request_id}/manual",
+        summary="Terbitkan buku manual (TIM_PENGEMBANG)",
+        response_model=Outcome,
+    )
+    async def manual(request_id: RequestPath, body: ManualBody, caller: Caller) -> dict[str, Any]:
+        cmd = PublishManual(request_id=request_id, **dict(body))
+        return await tracking().execute(caller, cmd)
+
+    @router.post(
+        "/{request_id}/uat",
+        summary="Rekam hasil UAT: diterima atau ditolak (PEMOHON OPD peminta)",
+        response_model=Outcome,
+    )
+    async def uat(request_id: RequestPath, body: UatBody, caller: Caller) -> dict[str, Any]:
+        cmd = RecordUat(request_id=request_id, **dict(body))
+        return await tracking().execute(caller, cmd)
+
+    return router

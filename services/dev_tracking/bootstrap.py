@@ -1,0 +1,59 @@
+"""Wiring of the dev_tracking service: the one place where its parts meet."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from events.catalog import default_registry
+from events.envelope import Envelope
+from events.topics import topics_consumed_by
+from infra.auth import TokenVerifier, development_keys
+from infra.db import Connection
+from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.runtime import ServiceRuntime
+from infra.settings import Settings
+from infra.timeline import Timeline
+from services.dev_tracking.api import build_router
+from services.dev_tracking.usecases import DevTracking
+
+SERVICE = "dev_tracking"
+SQL = Path(__file__).parent / "sql"
+REGISTRY = default_registry()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
+    verifier = TokenVerifier(public)
+
+    def tracking() -> DevTracking:
+        # Built on the running store each time (cheap), so the consumer, which starts inside
+        # runtime.start(), never meets a use case that is not there yet.
+        return DevTracking(Timeline(runtime.store, REGISTRY, settings.tenant))
+
+    async def handle(envelope: Envelope, conn: Connection) -> None:
+        await tracking().handle(envelope, conn)
+
+    runtime = ServiceRuntime(
+        SERVICE, settings, sql_dir=SQL, consumes=topics_consumed_by(SERVICE), handler=handle
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            yield
+
+    app = FastAPI(
+        title="Jejak dev_tracking",
+        version="0.1.0",
+        lifespan=lifespan,
+        description=(
+            "Langkah 8-13 SOP: pembangunan aplikasi, kemajuan, masalah dan solusi, uji sistem, "
+            "unit dan integrasi, buku manual, dan UAT oleh OPD peminta."
+        ),
+    )
+    install_error_handlers(app)
+    app.include_router(build_router(tracking, principal_dependency(lambda: verifier)))
+    add_health(app, SERVICE, runtime.healthy)
+    return app

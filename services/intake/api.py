@@ -1,0 +1,137 @@
+"""intake's HTTP API (thin: validate, call the use case, answer)."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from events.fields import RequestId, Sha256Hex
+from infra.principal import Principal
+from services.intake.attachments import MAX_UPLOAD_BYTES
+from services.intake.commands import (
+    ReceiveDetails,
+    ReceiveRequest,
+    ReviseDetails,
+    ReviseRequest,
+    SubmitDetails,
+    WithdrawDetails,
+    WithdrawRequest,
+)
+from services.intake.domain import Status
+from services.intake.usecases import Intake
+
+
+class Accepted(BaseModel):
+    request_id: str = Field(description="The request's id")
+    event_ids: list[str] = Field(description="The ids of the events appended, in order")
+    state: dict[str, Any] = Field(description="The request's new state")
+
+
+class Uploaded(BaseModel):
+    sha256: str = Field(description="SHA-256 of the bytes: reference the attachment by it")
+    size_bytes: int = Field(description="Length in bytes")
+    media_type: str = Field(description="The media type it is stored (and served) with")
+
+
+RAW_UPLOAD: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": f"The file's bytes, at most {MAX_UPLOAD_BYTES} bytes; its media type in "
+        "Content-Type",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
+    router = APIRouter()
+    Caller = Annotated[Principal, Depends(principal)]
+    Use = Annotated[Intake, Depends(intake)]
+    Id = Annotated[RequestId, Path(description="The request's id")]
+
+    @router.post(
+        "/attachments",
+        status_code=201,
+        response_model=Uploaded,
+        summary="Unggah lampiran (PEMOHON): isi berkas mentah, jenisnya di Content-Type",
+        openapi_extra=RAW_UPLOAD,
+        responses={200: {"description": "Berkas yang sama sudah tersimpan"},
+                   413: {"description": "Melebihi batas ukuran"}},
+    )
+    async def upload(
+        request: Request,
+        caller: Caller,
+        use: Use,
+        content_type: Annotated[str, Header(description="The file's media type")],
+    ) -> JSONResponse:
+        created, stored = await use.upload(
+            caller, request.stream(), request.headers.get("content-length"), content_type
+        )
+        return JSONResponse(stored, status_code=201 if created else 200)
+
+    @router.get(
+        "/attachments/{sha256}",
+        response_class=Response,
+        summary="Unduh lampiran (yang berhak melihat permohonan yang memuatnya)",
+    )
+    async def download(sha256: Annotated[Sha256Hex, Path()], caller: Caller, use: Use
+                       ) -> Response:
+        content, media_type = await use.download(caller, sha256)
+        return Response(content, media_type=media_type, headers={
+            "Content-Disposition": f'attachment; filename="{sha256}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "ETag": f'"{sha256}"',
+        })
+
+    @router.post("/requests", status_code=201, response_model=Accepted,
+                 summary="Ajukan permohonan pembangunan aplikasi (PEMOHON, langkah 1)")
+    async def submit(
+        body: SubmitDetails,
+        caller: Caller,
+        use: Use,
+        idempotency_key: Annotated[str | None, Header(
+            min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+            description="Sama untuk setiap pengulangan: jawaban pertama diberikan lagi")] = None,
+    ) -> JSONResponse:
+        answer = await use.submit(caller, body, idempotency_key)
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+
+    @router.get("/requests", summary="Daftar permohonan (pemohon: hanya OPD-nya)")
+    async def requests(
+        caller: Caller,
+        use: Use,
+        status: Status | None = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[dict[str, Any]]:
+        return await use.find(caller, status, limit, offset)
+
+    @router.get("/requests/{request_id}", summary="Keadaan satu permohonan")
+    async def get(request_id: Id, caller: Caller, use: Use) -> dict[str, Any]:
+        return await use.get(caller, request_id)
+
+    @router.post("/requests/{request_id}/receive", response_model=Accepted,
+                 summary="Terima permohonan beserta dokumennya (KADIS, langkah 2)")
+    async def receive(request_id: Id, caller: Caller, use: Use,
+                      body: ReceiveDetails | None = None) -> dict[str, Any]:
+        details = body or ReceiveDetails()
+        return await use.execute(caller, ReceiveRequest(request_id=request_id, **dict(details)))
+
+    @router.post("/requests/{request_id}/revise", response_model=Accepted,
+                 summary="Perbaiki permohonan yang dikembalikan (PEMOHON)")
+    async def revise(request_id: Id, body: ReviseDetails, caller: Caller, use: Use
+                     ) -> dict[str, Any]:
+        return await use.execute(caller, ReviseRequest(request_id=request_id, **dict(body)))
+
+    @router.post("/requests/{request_id}/withdraw", response_model=Accepted,
+                 summary="Tarik permohonan yang masih terbuka (PEMOHON)")
+    async def withdraw(request_id: Id, body: WithdrawDetails, caller: Caller, use: Use
+                       ) -> dict[str, Any]:
+        return await use.execute(caller, WithdrawRequest(request_id=request_id, **dict(body)))
+
+    return router
+

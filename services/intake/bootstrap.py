@@ -1,0 +1,71 @@
+"""Wiring of the intake service: the one place where its parts meet."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from events.catalog import default_registry
+from events.envelope import Envelope
+from events.topics import topics_consumed_by
+from infra.auth import TokenVerifier, development_keys
+from infra.db import Connection
+from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.runtime import ServiceRuntime
+from infra.settings import Settings
+from infra.timeline import Timeline
+from services.intake.api import build_router
+from services.intake.attachments import Attachments
+from services.intake.idempotency import IdempotencyKeys
+from services.intake.usecases import Intake
+
+SQL = Path(__file__).parent / "sql"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
+    verifier = TokenVerifier(public)
+    built: list[Intake] = []
+
+    def intake() -> Intake:
+        """The use cases, built on first use: after the runtime's store exists, which is
+        before its consumer starts and before any request is served."""
+        if not built:
+            store = runtime.store
+            built.append(
+                Intake(
+                    Timeline(store, default_registry(), settings.tenant),
+                    Attachments(store.schema),
+                    IdempotencyKeys(store.schema),
+                )
+            )
+        return built[0]
+
+    async def handle(envelope: Envelope, conn: Connection) -> None:
+        await intake().handle(envelope, conn)
+
+    runtime = ServiceRuntime(
+        "intake", settings, sql_dir=SQL, consumes=topics_consumed_by("intake"), handler=handle
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            intake()
+            yield
+
+    app = FastAPI(
+        title="Jejak intake",
+        version="0.1.0",
+        lifespan=lifespan,
+        description=(
+            "Permohonan pembangunan aplikasi dan dokumennya: pengajuan (langkah 1), penerimaan "
+            "(langkah 2), perbaikan setelah dikembalikan, penarikan; lampiran beralamat isi "
+            "(sha256)."
+        ),
+    )
+    install_error_handlers(app)
+    add_health(app, "intake", runtime.healthy)
+    app.include_router(build_router(intake, principal_dependency(lambda: verifier)))
+    return app

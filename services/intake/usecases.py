@@ -1,0 +1,149 @@
+"""intake's use cases. A command runs in one transaction: lock the request, load its timeline,
+fold, decide (the pure domain), check the attachments it references, append, and update the
+read model; any refusal rolls all of it back."""
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from events.envelope import Envelope, new_event_id, utc_now
+from infra.db import Connection
+from infra.errors import NotAllowed, NotFound
+from infra.principal import Principal
+from infra.timeline import Timeline
+from services.intake import access, readmodel
+from services.intake.attachments import Attachments, read_limited
+from services.intake.commands import SubmitDetails
+from services.intake.domain import (
+    FOLLOWED_EVENT_TYPES,
+    IntakeCommand,
+    RequestState,
+    ReviseRequest,
+    SubmitRequest,
+    decide,
+    evolve,
+    fold,
+    required_role,
+)
+from services.intake.idempotency import Answer, IdempotencyKeys, fingerprint
+from services.intake.views import state_view
+
+
+@dataclass
+class Intake:
+    timeline: Timeline
+    attachments: Attachments
+    idempotency: IdempotencyKeys
+    clock: Callable[[], dt.datetime] = utc_now
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.timeline.store.pool
+
+    @property
+    def schema(self) -> str:
+        return self.timeline.store.schema
+
+    async def execute(self, principal: Principal, command: IntakeCommand) -> dict[str, Any]:
+        """Decide and append ``command`` by ``principal``: the new event ids and state."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await self._execute(conn, principal, command)
+
+    async def submit(
+        self, principal: Principal, details: SubmitDetails, idempotency_key: str | None = None
+    ) -> Answer:
+        """Step 1 with a new request id; a retry with the same key gets the first answer."""
+        body = fingerprint(details.model_dump_json())
+        async with self.pool.acquire() as conn, conn.transaction():
+            if idempotency_key is not None:
+                kept = await self.idempotency.recall(conn, principal.user_id, idempotency_key, body)
+                if kept is not None:
+                    return kept
+            command = SubmitRequest.model_validate(
+                {**dict(details), "request_id": str(new_event_id())}
+            )
+            answer = Answer(201, await self._execute(conn, principal, command))
+            if idempotency_key is not None:
+                await self.idempotency.remember(
+                    conn, principal.user_id, idempotency_key, body, answer
+                )
+        return answer
+
+    async def _execute(
+        self, conn: Connection, principal: Principal, command: IntakeCommand
+    ) -> dict[str, Any]:
+        request_id = command.request_id
+        await self.timeline.lock(conn, request_id)
+        history, version = await self.timeline.load(conn, request_id)
+        state = fold(history)
+        events = decide(state, command, principal, self.clock())
+        if isinstance(command, SubmitRequest | ReviseRequest):
+            await self.attachments.require_referable(
+                conn, command.attachments, principal.user_id, access.own_opd(principal)
+            )
+        sealed = await self.timeline.append(
+            conn, request_id, version, events, principal.acting_as(required_role(command))
+        )
+        for event in events:
+            state = evolve(state, event)
+        assert state is not None
+        await self._project(conn, state)
+        return {
+            "request_id": request_id,
+            "event_ids": [str(e.event_id) for e in sealed],
+            "state": state_view(state),
+        }
+
+    async def _project(self, conn: Connection, state: RequestState) -> None:
+        await readmodel.save(conn, self.schema, state)
+        await self.attachments.reference(conn, state.request_id, state.attachments)
+
+    async def handle(self, envelope: Envelope, conn: Connection) -> None:
+        """The consumer's handler: record another service's event that moves a request."""
+        if envelope.event_type not in FOLLOWED_EVENT_TYPES:
+            return
+        await self.timeline.record_consumed(conn, envelope)
+        history, _ = await self.timeline.load(conn, envelope.stream_id)
+        state = fold(history)
+        if state is not None:
+            await self._project(conn, state)
+
+    async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        async with self.pool.acquire() as conn:
+            history, _ = await self.timeline.load(conn, request_id)
+        state = fold(history)
+        if state is None:
+            raise NotFound(f"Permohonan {request_id} tidak ditemukan.")
+        access.require_sight(principal, request_id, state.opd)
+        return state_view(state)
+
+    async def find(
+        self, principal: Principal, status: str | None, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        access.require_lister(principal)
+        opd = None if access.sees_all(principal) else access.own_opd(principal)
+        return await readmodel.find(self.pool, self.schema, opd, status, limit, offset)
+
+    async def upload(
+        self,
+        principal: Principal,
+        chunks: AsyncIterator[bytes],
+        declared_length: str | None,
+        content_type: str,
+    ) -> tuple[bool, dict[str, Any]]:
+        """Store an attachment for a later submit or revision (requesters only)."""
+        if not principal.has_role("PEMOHON"):
+            raise NotAllowed("Hanya pemohon yang mengunggah lampiran permohonan.")
+        content = await read_limited(chunks, declared_length, self.attachments.limit_bytes)
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await self.attachments.put(conn, principal.user_id, content, content_type)
+
+    async def download(self, principal: Principal, sha256: str) -> tuple[bytes, str]:
+        async with self.pool.acquire() as conn:
+            return await self.attachments.read(
+                conn, sha256, access.sees_all(principal), principal.user_id,
+                access.own_opd(principal),
+            )
