@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     jwt_private_key: str | None = Field(default=None, description="identity's Ed25519 PEM")
     jwt_public_key: str | None = Field(default=None, description="The PEM every service verifies")
     jwt_key_dir: str = Field(default=".jejak/keys", description="Development keys, if no PEMs")
+    http_host: str = Field(default="127.0.0.1", description="Listen address (loopback by default)")
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     root_path: str = Field(default="", description="The path prefix a gateway serves it under")
 
