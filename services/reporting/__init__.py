@@ -1,0 +1,1 @@
+"""Reporting: read models, the working-time SLA, live notifications and audit replay."""

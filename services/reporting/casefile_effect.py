@@ -1,0 +1,75 @@
+"""What one event does to a ``CaseFile``, as data (``Effect``), and the helpers that build it."""
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from events.envelope import Envelope
+from events.steps import StepCode, step
+from services.reporting.casefile_model import CaseFile, Document, DocumentKind
+
+Update = dict[str, Any]
+"""Field changes for ``CaseFile.model_copy(update=...)``."""
+
+_NONE: Mapping[str, Any] = {}
+
+
+class Effect(NamedTuple):
+    """One event's effect: the timeline line, the facts it records and how it moves the case.
+
+    ``record`` (documents, problems, team, progress) is always kept; ``move`` (status, step, the
+    test due) only while the case is not closed.
+    """
+
+    step: StepCode
+    what: str
+    numbers: tuple[str, ...] = ()
+    record: Mapping[str, Any] = _NONE
+    move: Mapping[str, Any] = _NONE
+
+
+def changes(**fields: Any) -> Update:
+    """``fields`` as an ``Update`` (a plain dict typed loosely, for ``model_copy``)."""
+    return fields
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """``text`` on one line, shortened to ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def advance(case: CaseFile, to: StepCode) -> StepCode:
+    """``to`` if it is later in the SOP than the case's step, else the case's step.
+
+    Used by moves that follow another service's event: if two services' clocks disagree so that,
+    say, ``Disposed`` sorts before ``RequestReceived``, the step does not go back.
+    """
+    return to if step(to).number > step(case.step).number else case.step
+
+
+def add_document(
+    case: CaseFile,
+    env: Envelope,
+    kind: DocumentKind,
+    at_step: StepCode,
+    number: str | None,
+    label: str | None = None,
+    **extra: Any,
+) -> Update:
+    """The change that appends a document produced by ``env`` at ``at_step``."""
+    document = Document(
+        kind=kind,
+        label=label or step(at_step).output_document,
+        number=number,
+        step=at_step,
+        produced_at=env.occurred_at,
+        by=env.actor,
+        event_id=env.event_id,
+        **extra,
+    )
+    return {"documents": (*case.documents, document)}
+
+
+def numbers(*given: str | None) -> tuple[str, ...]:
+    """The document numbers that are set."""
+    return tuple(n for n in given if n is not None)

@@ -1,0 +1,210 @@
+"""One event's effect on a ``CaseFile``: ``evolve(case, service, envelope, event)``.
+
+Each event has two kinds of effect (``casefile_effect.Effect``). Its *record* (documents,
+problems, team, progress) and its timeline line are kept whatever the state, because they are
+facts the auditor must see. Its *move* (status, step, the test due) applies only while the
+request is not closed: the first ending (completion, rejection, withdrawal) stands, and an event
+of another service that crossed it on the wire leaves status and step as they were.
+
+Steps 1 to 7 (intake and approval) are here, following ``services.intake.state`` and
+``services.approval.state``; steps 8 to 14 are in ``casefile_dev``.
+"""
+
+from events.approval import (
+    BAsigned,
+    Disposed,
+    DocumentsVerified,
+    MeetingHeld,
+    RequestRejected,
+    RequestReturned,
+    TaskAssigned,
+)
+from events.base import DomainEvent
+from events.envelope import Envelope
+from events.intake import RequestReceived, RequestRevised, RequestSubmitted, RequestWithdrawn
+from events.steps import step
+from events.topics import Service
+from services.reporting.casefile_dev import dev_effect, sla_effect
+from services.reporting.casefile_effect import (
+    Effect,
+    add_document,
+    advance,
+    changes,
+    numbers,
+    one_line,
+)
+from services.reporting.casefile_model import CaseFile, ReturnEntry, Team, TimelineEntry
+
+
+def _closing(case: CaseFile, env: Envelope, status: str, reason: str) -> Effect:
+    move = changes(status=status, closed_at=env.occurred_at, closing_reason=reason)
+    return Effect(case.step, f"Request {status.lower()}: {one_line(reason)}", (), {}, move)
+
+
+def _intake(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | None:
+    match event:
+        case RequestSubmitted():
+            letter = event.letter
+            record = add_document(
+                case,
+                env,
+                "REQUEST_LETTER",
+                "SUBMIT",
+                letter.number,
+                "Surat Permohonan",
+                dated=letter.date,
+            )
+            record |= changes(
+                opd=event.opd,
+                title=event.title,
+                summary=event.summary,
+                submitted_at=env.occurred_at,
+            )
+            what = f"Request submitted via {event.submitted_via}: {event.title}"
+            move = changes(step=advance(case, "RECEIVE"))
+            return Effect("SUBMIT", what, (letter.number,), record, move)
+        case RequestReceived():
+            what = f"Request received for the Head of Department by {event.received_by}"
+            move = changes(step=advance(case, "DISPOSE"))
+            return Effect("RECEIVE", what, numbers(event.agenda_number), {}, move)
+        case RequestRevised():
+            revised = changes(revisions=case.revisions + 1)
+            if event.letter is not None:
+                revised |= add_document(
+                    case,
+                    env,
+                    "REQUEST_LETTER",
+                    "SUBMIT",
+                    event.letter.number,
+                    "Surat Permohonan",
+                    dated=event.letter.date,
+                )
+            for name in ("title", "summary"):
+                if getattr(event, name) is not None:
+                    revised[name] = getattr(event, name)
+            back = changes(status="OPEN", step="VERIFY") if case.status == "RETURNED" else {}
+            what = f"Request revised: {one_line(event.note)}"
+            letter_number = numbers(event.letter.number if event.letter else None)
+            return Effect("VERIFY", what, letter_number, revised, back)
+        case RequestWithdrawn():
+            return _closing(case, env, "WITHDRAWN", event.reason)
+    return None
+
+
+def _assigned(case: CaseFile, env: Envelope, event: TaskAssigned) -> Effect:
+    team = Team(
+        letter_number=event.letter_number,
+        members=event.team_members,
+        lead=event.team_lead,
+        period_start=event.period_start,
+        period_end=event.period_end,
+        assigned_at=env.occurred_at,
+    )
+    record = add_document(
+        case, env, "ASSIGNMENT_LETTER", "ASSIGN", event.letter_number, dated=event.period_start
+    )
+    record |= changes(team=team, opd=case.opd or event.opd)
+    move = changes()
+    if step(case.step).number < step("DEVELOP").number:  # a later letter keeps the progress
+        move = changes(step="DEVELOP", next_test="SYSTEM")
+    what = f"Assignment letter (Surat Tugas) to {len(event.team_members)} members, "
+    what += f"lead {event.team_lead}"
+    return Effect("ASSIGN", what, (event.letter_number,), record, move)
+
+
+def _approval(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | None:
+    match event:
+        case Disposed():
+            number = event.disposition_number
+            record = add_document(case, env, "DISPOSITION", "DISPOSE", number)
+            what = f"Dispositioned to {event.to_role}: {one_line(event.note)}"
+            move = changes(step=advance(case, "VERIFY"))
+            return Effect("DISPOSE", what, numbers(number), record, move)
+        case DocumentsVerified():
+            what = "Documents verified"
+            if event.missing_sections:
+                what += f"; accepted as missing: {', '.join(event.missing_sections)}"
+            return Effect("VERIFY", what, (), {}, changes(step=advance(case, "MEETING")))
+        case RequestReturned():
+            back = ReturnEntry(
+                returned_at=env.occurred_at,
+                returned_by=env.actor,
+                reasons=event.reasons,
+                missing_sections=event.missing_sections,
+            )
+            what = f"Returned to the requester: {one_line('; '.join(event.reasons))}"
+            record = changes(returns=(*case.returns, back))
+            return Effect("VERIFY", what, (), record, changes(status="RETURNED", step="VERIFY"))
+        case MeetingHeld():
+            record = add_document(
+                case,
+                env,
+                "DRAFT_MINUTES",
+                "MEETING",
+                event.minutes_number,
+                dated=event.held_at.date(),
+            )
+            what = f"Meeting held with {len(event.participants)} participants; draft minutes"
+            move = changes(step=advance(case, "SIGN_MINUTES"))
+            return Effect("MEETING", what, (event.minutes_number,), record, move)
+        case BAsigned():
+            record = add_document(
+                case,
+                env,
+                "MINUTES",
+                "SIGN_MINUTES",
+                event.minutes_number,
+                signatories=event.signatories,
+            )
+            what = (
+                f"Minutes (Berita Acara) signed by {', '.join(s.name for s in event.signatories)}"
+            )
+            move = changes(step=advance(case, "ASSIGN"))
+            return Effect("SIGN_MINUTES", what, (event.minutes_number,), record, move)
+        case TaskAssigned():
+            return _assigned(case, env, event)
+        case RequestRejected():
+            return _closing(case, env, "REJECTED", event.reason)
+    return None
+
+
+def _effect(case: CaseFile, service: Service, env: Envelope, event: DomainEvent) -> Effect | None:
+    match service:
+        case "intake":
+            return _intake(case, env, event)
+        case "approval":
+            return _approval(case, env, event)
+        case "dev_tracking":
+            return dev_effect(case, env, event)
+        case "reporting":
+            return sla_effect(event)
+    return None
+
+
+def evolve(case: CaseFile, service: Service, env: Envelope, event: DomainEvent) -> CaseFile:
+    """The case after ``event`` (carried by ``env``, emitted by ``service``). Pure.
+
+    ``history`` and ``updated_at`` are the caller's to keep; an event the case does not follow
+    leaves it unchanged.
+    """
+    effect = _effect(case, service, env, event)
+    if effect is None:
+        return case
+    update = changes(**effect.record)
+    if not case.is_closed:
+        if case.status == "ABSENT":
+            update["status"] = "OPEN"
+        update |= effect.move
+    entry = TimelineEntry(
+        at=env.occurred_at,
+        actor=env.actor,
+        event_type=env.event_type,
+        service=service,
+        step=effect.step,
+        what=effect.what,
+        document_numbers=effect.numbers,
+        event_id=env.event_id,
+        stream_version=env.stream_version,
+    )
+    update["timeline"] = (*case.timeline, entry)
+    return case.model_copy(update=update)

@@ -1,0 +1,81 @@
+"""The order in which one request's events are folded: by ``occurred_at``, ties in SOP order.
+
+The reporting service receives a request's events from several topics in any interleaving;
+sorting them here makes the SLA depend only on the set of events, never on their arrival.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from events.approval import (
+    BAsigned,
+    Disposed,
+    DocumentsVerified,
+    MeetingHeld,
+    RequestRejected,
+    RequestReturned,
+    TaskAssigned,
+)
+from events.base import DomainEvent
+from events.dev_tracking import (
+    ManualPublished,
+    RequestCompleted,
+    TestFailed,
+    TestKind,
+    TestPassed,
+    UATAccepted,
+    UATRejected,
+)
+from events.intake import RequestReceived, RequestRevised, RequestSubmitted, RequestWithdrawn
+
+TimedEvent = tuple[dt.datetime, DomainEvent]
+"""A domain event with its envelope's ``occurred_at`` (an aware datetime)."""
+
+_KINDS: tuple[TestKind, ...] = ("SYSTEM", "UNIT", "INTEGRATION")
+_BEFORE_TESTS: tuple[type[DomainEvent], ...] = (
+    RequestSubmitted,
+    RequestReceived,
+    Disposed,
+    RequestReturned,
+    RequestRevised,
+    DocumentsVerified,
+    MeetingHeld,
+    BAsigned,
+    TaskAssigned,
+)
+_AFTER_TESTS: tuple[type[DomainEvent], ...] = (
+    ManualPublished,
+    UATRejected,
+    UATAccepted,
+    RequestCompleted,
+    RequestRejected,
+    RequestWithdrawn,
+)
+
+
+def _rank(event: DomainEvent) -> int:
+    """SOP order, for events with the same ``occurred_at``: a test's failure before its pass,
+    system before unit before integration."""
+    kind = type(event)
+    if kind in _BEFORE_TESTS:
+        return _BEFORE_TESTS.index(kind)
+    if isinstance(event, TestFailed | TestPassed):
+        return 20 + 2 * _KINDS.index(event.kind) + isinstance(event, TestPassed)
+    if kind in _AFTER_TESTS:
+        return 30 + _AFTER_TESTS.index(kind)
+    return 40
+
+
+def aware(instant: dt.datetime, name: str = "occurred_at") -> dt.datetime:
+    """``instant`` itself; a naive datetime raises ValueError."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime, got {instant!r}")
+    return instant
+
+
+def in_time_order(events: Iterable[TimedEvent]) -> list[TimedEvent]:
+    """``events`` sorted by ``occurred_at``; equal instants (events written together, such as
+    UATAccepted and RequestCompleted) in SOP order, so the order they arrived in never matters."""
+    indexed = [(n, (aware(when), event)) for n, (when, event) in enumerate(events)]
+    indexed.sort(key=lambda item: (item[1][0], _rank(item[1][1]), item[0]))
+    return [timed for _, timed in indexed]
