@@ -76,6 +76,17 @@ def terminate(pid: int | None, timeout: float = 30.0) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
+def kill_now(pid: int | None, timeout: float = 10.0) -> None:
+    """SIGKILL, as a crash would, and wait until the process is gone."""
+    if not is_alive(pid):
+        return
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while is_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def wait_until(check: object, what: str, timeout: float, log: Path | None = None) -> None:
     assert callable(check)
     deadline = time.monotonic() + timeout

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import httpx
 
-from devstack.process import free_port, is_alive, spawn, terminate, wait_until
+from devstack.process import free_port, is_alive, kill_now, spawn, terminate, wait_until
 from devstack.stack import Endpoints
 from infra.auth import development_keys
 
-SERVICES = ("identity", "intake", "approval", "dev_tracking")
+SERVICES = ("identity", "intake", "approval", "dev_tracking", "reporting")
 
 
 @dataclass
@@ -45,7 +45,7 @@ class ServiceProcess:
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
-        terminate(self.pid, timeout=0)
+        kill_now(self.pid)
         self.pid = None
 
     def stop(self) -> None:

@@ -161,6 +161,9 @@ def subscribe(
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        # a crashed member's partitions move to a restarted one after 6 s, not 45 s
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
         **options,
     )
     async def consume(message: KafkaMessage) -> None:
