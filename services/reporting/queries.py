@@ -1,0 +1,234 @@
+"""reporting's queries: the case list and detail, the audit views and the SLA report.
+
+The list and the report read the tables the projector writes; the detail's SLA, the as-of view
+and the export are computed from the stored envelopes at the time of asking, over the calendar
+in force, so open steps show the working time used up to now.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from events.envelope import Envelope, Role
+from events.steps import StepCode, step
+from infra.errors import NotFound
+from infra.principal import Principal
+from services.reporting.access import audit_scope, case_scope, ensure_in_scope
+from services.reporting.calendar_store import load_calendar
+from services.reporting.casefile import CaseFile, CaseStatus, case_as_of, fold
+from services.reporting.export import export_csv, export_json
+from services.reporting.projector import load_envelopes, sla_of
+from services.reporting.sla import RequestSla, SlaRow
+from services.reporting.sla_report import by_opd, by_step, lead_time_stats
+from services.reporting.views import case_view, late_now, timeline_view
+
+
+class UnknownRequest(NotFound):
+    """No event of this request has reached reporting: 404 naming the field."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"Permohonan {request_id} tidak dikenal oleh layanan pelaporan.")
+
+    def detail(self) -> dict[str, object]:
+        return {"message": self.message, "field": "request_id"}
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: CaseStatus | None = None
+    opd: str | None = None
+    current_step: StepCode | None = None
+    responsible_role: Role | None = None
+    overdue: bool | None = None
+
+
+_LIST_WHERE = (
+    "($1::text IS NULL OR opd = $1) AND ($2::text IS NULL OR opd = $2) "
+    "AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR current_step = $4) "
+    "AND ($5::text IS NULL OR responsible_role = $5) "
+    "AND ($6::boolean IS NULL OR (due_at IS NOT NULL AND due_at < $7) = $6)"
+)
+
+
+@dataclass
+class Queries:
+    pool: Callable[[], asyncpg.Pool]
+    schema: str
+    tenant: str
+    time_zone: str
+    clock: Callable[[], dt.datetime]
+
+    # --- the case list and detail ------------------------------------------------------------
+
+    async def list_cases(
+        self, principal: Principal, where: CaseFilter, limit: int, offset: int
+    ) -> dict[str, Any]:
+        """The cases ``principal`` may see, most recently changed first, a page at a time."""
+        scope = case_scope(principal)
+        if scope is not None and where.opd not in (None, scope):
+            ensure_in_scope(scope, where.opd)
+        now = self.clock()
+        args = (
+            scope,
+            where.opd,
+            where.status,
+            where.current_step,
+            where.responsible_role,
+            where.overdue,
+            now,
+        )
+        pool = self.pool()
+        total = await pool.fetchval(
+            f"SELECT count(*) FROM {self.schema}.cases WHERE {_LIST_WHERE}", *args
+        )
+        rows = await pool.fetch(
+            "SELECT request_id, status, opd, title, current_step, step_number, responsible_role, "
+            "progress_percent, submitted_at, updated_at, due_at, "
+            "(due_at IS NOT NULL AND due_at < $7) AS overdue "
+            f"FROM {self.schema}.cases WHERE {_LIST_WHERE} "
+            "ORDER BY updated_at DESC NULLS LAST, request_id LIMIT $8 OFFSET $9",
+            *args,
+            limit,
+            offset,
+        )
+        items = []
+        for r in rows:
+            item = dict(r)
+            item["step_label"] = step(r["current_step"]).label_id
+            for key in ("submitted_at", "updated_at", "due_at"):
+                item[key] = item[key].isoformat() if item[key] else None
+            items.append(item)
+        return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+    async def _stored_case(self, request_id: str, scope: str | None) -> tuple[CaseFile, str]:
+        found = await self.pool().fetchrow(
+            f"SELECT opd, tenant, casefile FROM {self.schema}.cases WHERE request_id = $1",
+            request_id,
+        )
+        if found is None:
+            raise UnknownRequest(request_id)
+        ensure_in_scope(scope, found["opd"])
+        return CaseFile.model_validate(found["casefile"]), found["tenant"]
+
+    async def _envelopes(self, request_id: str) -> list[Envelope]:
+        async with self.pool().acquire() as conn:
+            return await load_envelopes(conn, self.schema, request_id)
+
+    async def _sla(self, case: CaseFile, tenant: str, now: dt.datetime) -> RequestSla:
+        calendar = await load_calendar(self.pool(), self.schema, tenant, self.time_zone)
+        return sla_of(case, calendar, now)
+
+    async def case_detail(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        _, tenant = await self._stored_case(request_id, case_scope(principal))
+        case = fold(await self._envelopes(request_id), request_id)
+        now = self.clock()
+        return {"as_of": now.isoformat(), **case_view(case, await self._sla(case, tenant, now))}
+
+    # --- the audit views ---------------------------------------------------------------------
+
+    async def timeline(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        case, _ = await self._stored_case(request_id, audit_scope(principal))
+        return {
+            "request_id": request_id,
+            "opd": case.opd,
+            "title": case.title,
+            "entries": [timeline_view(entry) for entry in case.timeline],
+        }
+
+    async def as_of(
+        self, principal: Principal, request_id: str, instant: dt.datetime
+    ) -> dict[str, Any]:
+        """The case and its SLA as they stood at ``instant`` (events after it left out)."""
+        _, tenant = await self._stored_case(request_id, audit_scope(principal))
+        case = case_as_of(await self._envelopes(request_id), instant, request_id)
+        sla = await self._sla(case, tenant, instant)
+        return {
+            "as_of": instant.isoformat(),
+            **case_view(case, sla),
+            "timeline": [timeline_view(entry) for entry in case.timeline],
+        }
+
+    async def _full_case(self, principal: Principal, request_id: str) -> CaseFile:
+        await self._stored_case(request_id, audit_scope(principal))
+        return fold(await self._envelopes(request_id), request_id)
+
+    async def export_json(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        case = await self._full_case(principal, request_id)
+        return export_json(case, self.clock(), principal.user_id)
+
+    async def export_csv(self, principal: Principal, request_id: str) -> str:
+        return export_csv(await self._full_case(principal, request_id))
+
+    # --- the SLA report ----------------------------------------------------------------------
+
+    async def sla_report(
+        self,
+        principal: Principal,
+        opd: str | None,
+        submitted_from: dt.datetime | None,
+        submitted_to: dt.datetime | None,
+    ) -> dict[str, Any]:
+        """Per step and per OPD: share on time, median and p90; the whole request's lead time."""
+        scope = case_scope(principal)
+        if scope is not None:
+            ensure_in_scope(scope, opd or scope)
+            opd = scope
+        now = self.clock()
+        pool = self.pool()
+        period = (
+            "($1::text IS NULL OR s.opd = $1) "
+            "AND ($2::timestamptz IS NULL OR s.submitted_at >= $2) "
+            "AND ($3::timestamptz IS NULL OR s.submitted_at < $3)"
+        )
+        summaries = await pool.fetch(
+            f"SELECT * FROM {self.schema}.request_sla s WHERE {period}",
+            opd,
+            submitted_from,
+            submitted_to,
+        )
+        stored = await pool.fetch(
+            f"SELECT r.request_id, r.row FROM {self.schema}.sla_rows r "
+            f"JOIN {self.schema}.request_sla s USING (request_id) WHERE {period} "
+            "ORDER BY r.request_id, r.started_at, r.step_number",
+            opd,
+            submitted_from,
+            submitted_to,
+        )
+        rows: dict[str, list[SlaRow]] = defaultdict(list)
+        for r in stored:
+            rows[r["request_id"]].append(late_now(SlaRow.model_validate(r["row"]), now))
+        requests = [
+            RequestSla(
+                request_id=s["request_id"],
+                opd=s["opd"],
+                outcome=s["outcome"],
+                current_step=s["current_step"],
+                submitted_at=s["submitted_at"],
+                ended_at=s["ended_at"],
+                lead_minutes=s["lead_minutes"],
+                waiting_minutes=s["waiting_minutes"],
+                rows=tuple(rows.get(s["request_id"], ())),
+            )
+            for s in summaries
+        ]
+        every_row = [row for r in requests for row in r.rows]
+        per_opd: dict[str, list[SlaRow]] = defaultdict(list)
+        for request in requests:
+            per_opd[request.opd or "?"].extend(request.rows)
+
+        def dump(stats: Any) -> Any:
+            return [s.model_dump(mode="json") for s in stats]
+
+        return {
+            "generated_at": now.isoformat(),
+            "opd": opd,
+            "requests": len(requests),
+            "by_step": dump(by_step(every_row)),
+            "by_opd": dump(by_opd(requests)),
+            "by_opd_and_step": {key: dump(by_step(rs)) for key, rs in sorted(per_opd.items())},
+            "lead_time": lead_time_stats(requests).model_dump(mode="json"),
+        }

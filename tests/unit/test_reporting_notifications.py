@@ -1,0 +1,467 @@
+"""Reporting's notices: who is told what as a request moves through the SOP (pure)."""
+
+import datetime as dt
+from uuid import uuid4
+
+import pytest
+
+from events.approval import (
+    BAsigned,
+    Disposed,
+    DocumentsVerified,
+    MeetingHeld,
+    Participant,
+    RequestRejected,
+    RequestReturned,
+    Signatory,
+    TaskAssigned,
+    Timeline,
+)
+from events.base import DomainEvent
+from events.dev_tracking import (
+    DevelopmentStarted,
+    ManualPublished,
+    ProblemRecorded,
+    ProblemSolved,
+    ProgressReported,
+    RequestCompleted,
+    TestFailed,
+    TestPassed,
+    UATAccepted,
+    UATRejected,
+)
+from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent
+from events.intake import (
+    Attachment,
+    BusinessProcess,
+    NeedsAnalysis,
+    RequestLetter,
+    RequestReceived,
+    RequestRevised,
+    RequestSubmitted,
+)
+from events.reporting import SlaBreached
+from events.steps import StepCode
+from events.topics import Service
+from infra.eventstore.contract import seal_all
+from services.reporting.casefile import apply, empty_case, fold
+from services.reporting.notifications import Notice, notice_id, notices_for_change
+
+REQ = "0190f1c2-7a3b-7c4d-8e5f-0123456789ab"
+OPD = "DINKES"
+T0 = dt.datetime(2024, 3, 4, 1, 0, tzinfo=dt.UTC)  # Monday 08:00 WIB
+NOW = dt.datetime(2024, 3, 4, 9, 0, tzinfo=dt.UTC)
+
+REQUESTER = Actor(user_id="req-1", role="PEMOHON", opd=OPD)
+KADIS = Actor(user_id="kadis", role="KADIS", opd="DISKOMINFOSTANDI")
+KABID = Actor(user_id="kabid", role="KABID_TI", opd="DISKOMINFOSTANDI")
+DEV = Actor(user_id="dev-1", role="TIM_PENGEMBANG", opd="DISKOMINFOSTANDI")
+SLA = Actor(user_id="reporting", role="SYSTEM")
+PDF = Attachment(sha256="ab" * 32, size_bytes=4096, media_type="application/pdf", filename="m.pdf")
+
+Who = tuple[str, str | None, str | None]
+"""(role, opd, user_id) of an addressee."""
+
+TEAM: list[Who] = [("TIM_PENGEMBANG", None, "dev-1"), ("TIM_PENGEMBANG", None, "dev-2")]
+
+
+class Flow:
+    """One request, event by event: each service's stream sealed in order, the case applied."""
+
+    def __init__(self, rid: str = REQ) -> None:
+        self.rid = rid
+        self.heads: dict[Service, tuple[int, str]] = {}
+        self.case = empty_case(rid)
+        self.minutes = 0
+        self.envelopes: list[Envelope] = []
+
+    def seal(self, service: Service, actor: Actor, event: DomainEvent) -> Envelope:
+        self.minutes += 10
+        version, prev = self.heads.get(service, (0, GENESIS_HASH))
+        new = NewEvent(
+            event_type=event.event_type(),
+            schema_version=event.schema_version,
+            occurred_at=T0 + dt.timedelta(minutes=self.minutes),
+            actor=actor,
+            correlation_id=uuid4(),
+            payload=event.model_dump(mode="json"),
+        )
+        [envelope] = seal_all(self.rid, version, prev, [new])
+        self.heads[service] = (envelope.stream_version, envelope.hash)
+        self.envelopes.append(envelope)
+        return envelope
+
+    def deliver(self, envelope: Envelope) -> list[Notice]:
+        before = self.case
+        self.case = apply(before, envelope)
+        return notices_for_change(before, self.case, NOW)
+
+    def step(self, service: Service, actor: Actor, event: DomainEvent) -> list[Notice]:
+        return self.deliver(self.seal(service, actor, event))
+
+
+def who(notices: list[Notice]) -> list[Who]:
+    return [(n.addressee.role, n.addressee.opd, n.addressee.user_id) for n in notices]
+
+
+def submitted(rid: str = REQ, opd: str = OPD) -> RequestSubmitted:
+    return RequestSubmitted(
+        request_id=rid,
+        opd=opd,
+        title="Sistem Informasi Puskesmas",
+        summary="Pendaftaran pasien puskesmas.",
+        letter=RequestLetter(number="440/12/DINKES/II/2024", date=dt.date(2024, 3, 1)),
+        needs_analysis=NeedsAnalysis(),
+        business_process=BusinessProcess(),
+        submitted_via="WEB",
+    )
+
+
+def meeting(rid: str = REQ) -> MeetingHeld:
+    return MeetingHeld(
+        request_id=rid,
+        held_at=T0,
+        participants=(
+            Participant(name="Budi", position="Kepala Bidang TI", organisation="Diskominfo"),
+        ),
+        scope="Pendaftaran.",
+        timeline=Timeline(planned_start=dt.date(2024, 3, 11), planned_end=dt.date(2024, 4, 30)),
+        minutes_number="BA-DRAFT-1",
+    )
+
+
+def assigned(rid: str = REQ) -> TaskAssigned:
+    return TaskAssigned(
+        request_id=rid,
+        letter_number="ST-1",
+        team_members=("dev-1", "dev-2"),
+        team_lead="dev-1",
+        opd=OPD,
+        period_start=dt.date(2024, 3, 11),
+        period_end=dt.date(2024, 4, 30),
+    )
+
+
+def breached(step: StepCode, responsible: str, supervisor: str | None) -> SlaBreached:
+    return SlaBreached.model_validate(
+        {
+            "request_id": REQ,
+            "step": step,
+            "due_at": T0,
+            "breached_at": T0 + dt.timedelta(minutes=1),
+            "responsible_role": responsible,
+            "supervisor_role": supervisor,
+        }
+    )
+
+
+def ran_test(kind: str, passed: bool, number: str) -> DomainEvent:
+    """Minutes of a test run (passed or failed)."""
+    data = {"request_id": REQ, "kind": kind, "minutes_number": number, "tested_on": "2024-04-01"}
+    if not passed:
+        data["findings"] = ["Validasi NIK gagal"]
+    return TestPassed.model_validate(data) if passed else TestFailed.model_validate(data)
+
+
+def flow_to(step: StepCode) -> Flow:
+    """A fresh flow moved along the happy path until the case waits at ``step``."""
+    flow = Flow()
+    path: list[tuple[Service, Actor, DomainEvent]] = [
+        ("intake", REQUESTER, submitted()),
+        ("intake", KADIS, RequestReceived(request_id=REQ, received_by="kadis")),
+        ("approval", KADIS, Disposed(request_id=REQ, to_role="KABID_TI", note="Proses.")),
+        ("approval", KABID, DocumentsVerified(request_id=REQ)),
+        ("approval", KABID, meeting()),
+        (
+            "approval",
+            KABID,
+            BAsigned(
+                request_id=REQ,
+                minutes_number="BA-1",
+                signatories=(Signatory(user_id="kabid", name="Budi", role="KABID_TI"),),
+            ),
+        ),
+        ("approval", KADIS, assigned()),
+    ]
+    for service, actor, event in path:
+        if flow.case.step == step and flow.case.status != "ABSENT":
+            break
+        flow.step(service, actor, event)
+    assert flow.case.step == step
+    return flow
+
+
+def test_each_step_tells_the_role_that_must_act_now() -> None:
+    flow = Flow()
+    expected: list[tuple[Service, Actor, DomainEvent, list[Who], StepCode]] = [
+        ("intake", REQUESTER, submitted(), [("KADIS", None, None)], "RECEIVE"),
+        (
+            "intake",
+            KADIS,
+            RequestReceived(request_id=REQ, received_by="kadis"),
+            [("KADIS", None, None)],
+            "DISPOSE",
+        ),
+        (
+            "approval",
+            KADIS,
+            Disposed(request_id=REQ, to_role="KABID_TI", note="Proses."),
+            [("KABID_TI", None, None)],
+            "VERIFY",
+        ),
+        (
+            "approval",
+            KABID,
+            RequestReturned(request_id=REQ, reasons=("Lengkapi alur sistem",)),
+            [("PEMOHON", OPD, None)],
+            "VERIFY",
+        ),
+        (
+            "intake",
+            REQUESTER,
+            RequestRevised(request_id=REQ, note="Sudah dilengkapi."),
+            [("KABID_TI", None, None)],
+            "VERIFY",
+        ),
+        (
+            "approval",
+            KABID,
+            DocumentsVerified(request_id=REQ),
+            [("KABID_TI", None, None)],
+            "MEETING",
+        ),
+        ("approval", KABID, meeting(), [("KABID_TI", None, None)], "SIGN_MINUTES"),
+        (
+            "approval",
+            KABID,
+            BAsigned(
+                request_id=REQ,
+                minutes_number="BA-1",
+                signatories=(Signatory(user_id="kabid", name="Budi", role="KABID_TI"),),
+            ),
+            [("KADIS", None, None)],
+            "ASSIGN",
+        ),
+        ("approval", KADIS, assigned(), TEAM, "DEVELOP"),
+        (
+            "dev_tracking",
+            DEV,
+            DevelopmentStarted(request_id=REQ, started_on=dt.date(2024, 3, 11)),
+            [],
+            "DEVELOP",
+        ),
+        (
+            "dev_tracking",
+            DEV,
+            ProgressReported(request_id=REQ, percent=40, note="Modul pendaftaran."),
+            [],
+            "DEVELOP",
+        ),
+        ("dev_tracking", DEV, ran_test("SYSTEM", True, "BA-ST-1"), TEAM, "UNIT_TEST"),
+        ("dev_tracking", DEV, ran_test("UNIT", False, "BA-UT-1"), [], "UNIT_TEST"),
+        ("dev_tracking", DEV, ran_test("UNIT", True, "BA-UT-2"), TEAM, "INTEGRATION_TEST"),
+        ("dev_tracking", DEV, ran_test("INTEGRATION", True, "BA-IT-1"), TEAM, "MANUAL"),
+        (
+            "dev_tracking",
+            DEV,
+            ManualPublished(request_id=REQ, title="Manual", document=PDF, version="1.0"),
+            [("PEMOHON", OPD, None)],
+            "UAT",
+        ),
+        (
+            "dev_tracking",
+            DEV,
+            ProblemRecorded(
+                request_id=REQ, problem_id="P-1", description="Cetak kartu.", severity="LOW"
+            ),
+            TEAM,
+            "UAT",
+        ),
+        (
+            "dev_tracking",
+            DEV,
+            ProblemSolved(request_id=REQ, problem_id="P-1", solution="Template baru."),
+            [("PEMOHON", OPD, None)],
+            "UAT",
+        ),
+        (
+            "dev_tracking",
+            REQUESTER,
+            UATRejected(request_id=REQ, minutes_number="BA-UAT-1", findings=("Laporan kurang",)),
+            TEAM,
+            "DEVELOP",
+        ),
+        (
+            "dev_tracking",
+            DEV,
+            ran_test("INTEGRATION", True, "BA-IT-2"),
+            [("PEMOHON", OPD, None)],
+            "UAT",
+        ),
+        (
+            "dev_tracking",
+            REQUESTER,
+            UATAccepted(request_id=REQ, minutes_number="BA-UAT-2", accepted_by="req-1"),
+            [],
+            "UAT",
+        ),
+        (
+            "dev_tracking",
+            REQUESTER,
+            RequestCompleted(request_id=REQ, completed_on=dt.date(2024, 4, 12)),
+            [],
+            "DONE",
+        ),
+    ]
+    for service, actor, event, addressees, at_step in expected:
+        notices = flow.step(service, actor, event)
+        assert who(notices) == addressees, event.event_type()
+        assert flow.case.step == at_step, event.event_type()
+        for notice in notices:
+            assert notice.kind == "ACTION"
+            assert (notice.request_id, notice.step) == (REQ, at_step)
+            assert notice.event_id == flow.envelopes[-1].event_id
+            assert notice.created_at == NOW
+            assert "Sistem Informasi Puskesmas" in notice.message
+
+
+def test_messages_say_what_waits_in_indonesian() -> None:
+    flow = Flow()
+    [receive] = flow.step("intake", REQUESTER, submitted())
+    assert receive.message == (
+        'Permohonan "Sistem Informasi Puskesmas" dari DINKES telah diajukan dan menunggu '
+        "diterima (langkah 2)."
+    )
+    [dispose] = flow.step("intake", KADIS, RequestReceived(request_id=REQ, received_by="kadis"))
+    assert dispose.message.endswith("menunggu disposisi Anda (langkah 3).")
+    flow.step("approval", KADIS, Disposed(request_id=REQ, to_role="KABID_TI", note="Proses."))
+    [returned] = flow.step(
+        "approval", KABID, RequestReturned(request_id=REQ, reasons=("Lengkapi alur sistem",))
+    )
+    assert "dikembalikan untuk dilengkapi: Lengkapi alur sistem" in returned.message
+    [again] = flow.step("intake", REQUESTER, RequestRevised(request_id=REQ, note="Sudah."))
+    assert "telah diperbaiki pemohon dan menunggu pemeriksaan ulang" in again.message
+
+
+def test_a_case_that_closes_tells_nobody_and_a_redelivery_changes_nothing() -> None:
+    flow = flow_to("VERIFY")
+    envelope = flow.envelopes[-1]
+    assert flow.deliver(envelope) == []  # the same Disposed again
+    assert notices_for_change(flow.case, flow.case, NOW) == []
+    rejected = RequestRejected(request_id=REQ, reason="Sudah ada aplikasi nasional.")
+    assert flow.step("approval", KADIS, rejected) == []
+    assert flow.case.status == "REJECTED"
+
+
+def test_a_breach_tells_the_responsible_role_and_its_supervisor() -> None:
+    flow = flow_to("VERIFY")
+    notices = flow.step("reporting", SLA, breached("VERIFY", "KABID_TI", "KADIS"))
+    assert who(notices) == [("KABID_TI", None, None), ("KADIS", None, None)]
+    assert {n.kind for n in notices} == {"SLA_BREACH"}
+    assert {n.step for n in notices} == {"VERIFY"}
+    responsible, supervisor = notices
+    assert responsible.message.startswith("Batas waktu langkah 4 (pemeriksaan kelengkapan")
+    assert "jatuh tempo 04-03-2024 08:00 WIB" in responsible.message
+    assert "tanggung jawab Kepala Bidang TI" in supervisor.message
+
+
+def test_a_breach_by_the_team_tells_each_member_and_kabid() -> None:
+    flow = flow_to("DEVELOP")
+    notices = flow.step("reporting", SLA, breached("DEVELOP", "TIM_PENGEMBANG", "KABID_TI"))
+    assert who(notices) == [*TEAM, ("KABID_TI", None, None)]
+
+
+def test_a_breach_by_the_requester_is_for_its_opd_only() -> None:
+    flow = flow_to("VERIFY")
+    flow.step("approval", KABID, RequestReturned(request_id=REQ, reasons=("Lengkapi",)))
+    notices = flow.step("reporting", SLA, breached("VERIFY", "PEMOHON", "KABID_TI"))
+    assert who(notices) == [("PEMOHON", OPD, None), ("KABID_TI", None, None)]
+
+
+def test_a_breach_without_a_supervisor_in_the_event_takes_the_catalogues() -> None:
+    flow = flow_to("MEETING")
+    notices = flow.step("reporting", SLA, breached("MEETING", "KABID_TI", None))
+    assert who(notices) == [("KABID_TI", None, None), ("KADIS", None, None)]
+
+
+def test_a_breach_whose_supervisor_is_outside_the_system_tells_only_the_responsible() -> None:
+    flow = flow_to("DISPOSE")
+    notices = flow.step("reporting", SLA, breached("DISPOSE", "KADIS", None))
+    assert who(notices) == [("KADIS", None, None)]
+
+
+def test_notice_ids_are_deterministic_and_distinct() -> None:
+    flow = flow_to("DEVELOP")
+    before = fold(flow.envelopes[:-1])
+    first = notices_for_change(before, flow.case, NOW)
+    later = notices_for_change(before, flow.case, NOW + dt.timedelta(days=3))
+    assert [n.notice_id for n in first] == [n.notice_id for n in later]
+    assert len({n.notice_id for n in first}) == len(first) == 2
+    envelope = flow.envelopes[-1]
+    assert first[0].notice_id == notice_id(REQ, envelope.event_id, "ACTION", first[0].addressee)
+    # Replaying every event into a fresh case gives the same notices, id for id.
+    replay = Flow()
+    ids: list[str] = []
+    for env in flow.envelopes:
+        ids += [str(n.notice_id) for n in replay.deliver(env)]
+    original = Flow()
+    again = [str(n.notice_id) for env in flow.envelopes for n in original.deliver(env)]
+    assert ids == again
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_batch_gives_the_notice_the_same_id_as_one_by_one() -> None:
+    flow = flow_to("DEVELOP")
+    progress = flow.seal("dev_tracking", DEV, ProgressReported(request_id=REQ, percent=5, note="."))
+    one_by_one = notices_for_change(fold(flow.envelopes[:-2]), fold(flow.envelopes[:-1]), NOW)
+    assert one_by_one and flow.deliver(progress) == []
+    # The whole case at once (before=None), and the last two events as one change:
+    at_once = notices_for_change(None, flow.case, NOW)
+    batch = notices_for_change(fold(flow.envelopes[:-2]), flow.case, NOW)
+    assert [n.notice_id for n in at_once] == [n.notice_id for n in one_by_one]
+    assert [n.notice_id for n in batch] == [n.notice_id for n in one_by_one]
+
+
+def test_a_verification_that_overtakes_the_revision_does_not_tell_the_requester_again() -> None:
+    flow = flow_to("VERIFY")
+    flow.step("approval", KABID, RequestReturned(request_id=REQ, reasons=("Lengkapi",)))
+    revised = flow.seal("intake", REQUESTER, RequestRevised(request_id=REQ, note="Sudah."))
+    verified = flow.seal("approval", KABID, DocumentsVerified(request_id=REQ))
+    assert flow.deliver(verified) == []  # still waits on the requester's revision
+    [notice] = flow.deliver(revised)  # arrives late: the case is derived again
+    assert (notice.addressee.role, notice.step) == ("KABID_TI", "MEETING")
+    assert notice.event_id == revised.event_id
+
+
+def test_a_requester_is_told_only_once_its_opd_is_known() -> None:
+    flow = Flow()
+    submitted_env = flow.seal("intake", REQUESTER, submitted())
+    flow.seal("intake", KADIS, RequestReceived(request_id=REQ, received_by="kadis"))
+    disposed = flow.seal(
+        "approval", KADIS, Disposed(request_id=REQ, to_role="KABID_TI", note="Proses.")
+    )
+    returned = flow.seal("approval", KABID, RequestReturned(request_id=REQ, reasons=("Isi",)))
+    breach = flow.seal("reporting", SLA, breached("VERIFY", "PEMOHON", "KABID_TI"))
+    # approval's and reporting's topics are read before intake's
+    assert who(flow.deliver(disposed)) == [("KABID_TI", None, None)]
+    assert flow.deliver(returned) == []  # the requester's OPD is not known yet
+    assert who(flow.deliver(breach)) == [("KABID_TI", None, None)]  # the supervisor only
+    [told] = flow.deliver(submitted_env)
+    assert (told.addressee.role, told.addressee.opd, told.step) == ("PEMOHON", OPD, "VERIFY")
+    assert told.event_id == submitted_env.event_id
+    assert "dikembalikan" in told.message
+    assert flow.deliver(flow.envelopes[1]) == []
+
+
+def test_notices_of_a_case_that_is_not_the_same_request_or_a_naive_now_are_refused() -> None:
+    flow = flow_to("DISPOSE")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        notices_for_change(None, flow.case, dt.datetime(2024, 3, 4, 9, 0))
+    with pytest.raises(ValueError, match="two requests"):
+        notices_for_change(empty_case("other-request"), flow.case, NOW)
+
+
+def test_a_notice_is_frozen() -> None:
+    [notice] = notices_for_change(None, flow_to("DISPOSE").case, NOW)
+    with pytest.raises(ValueError):
+        notice.message = "x"  # type: ignore[misc]
