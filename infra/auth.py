@@ -1,6 +1,7 @@
 """Signed access tokens: identity signs with its Ed25519 private key; every other service
 verifies locally with the public key, without a call back."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,19 @@ class TokenIssuer:
         self._key = private_key_pem
         self.ttl = ttl
 
-    def issue(self, principal: Principal, now: datetime | None = None) -> str:
+    def issue(
+        self,
+        principal: Principal,
+        now: datetime | None = None,
+        *,
+        not_after: datetime | None = None,
+        auth_time: datetime | None = None,
+    ) -> str:
+        """A token for ``principal``, valid for ``ttl`` from ``now`` but never past ``not_after``
+        (e.g. the end of a delegation it carries). ``auth_time``, when given, is when the user
+        last entered the password (kept across refreshes)."""
         now = now or datetime.now(UTC)
+        expires = now + self.ttl if not_after is None else min(now + self.ttl, not_after)
         claims: dict[str, Any] = {
             "iss": ISSUER,
             "sub": principal.user_id,
@@ -63,26 +75,64 @@ class TokenIssuer:
             "opd": principal.opd,
             "delegations": [d.model_dump() for d in principal.delegations],
             "iat": now,
-            "exp": now + self.ttl,
+            "exp": expires,
         }
+        if auth_time is not None:
+            claims["auth_time"] = int(auth_time.timestamp())
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: str) -> None:
-        self._key = public_key_pem
+    """Checks identity's signature, the issuer and the times (``exp``, ``iat``).
 
-    def verify(self, token: str) -> Principal:
+    ``leeway`` tolerates clock skew between services; ``clock`` (default: the system clock) is
+    the instant tokens are judged at, unless ``verify``/``claims`` are given ``now``."""
+
+    def __init__(
+        self,
+        public_key_pem: str,
+        *,
+        leeway: timedelta = timedelta(0),
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._key = public_key_pem
+        self._leeway = leeway
+        self._clock = clock
+
+    def claims(self, token: str, now: datetime | None = None) -> dict[str, Any]:
+        """The verified claims of ``token`` (``InvalidToken`` if forged, expired or malformed)."""
+        instant = now or (self._clock() if self._clock else None)
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 self._key,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "iss"]},
+                leeway=self._leeway,
+                options={
+                    "require": ["exp", "iat", "sub", "iss"],
+                    # judged below against ``instant`` instead of the system clock
+                    "verify_exp": instant is None,
+                    "verify_iat": instant is None,
+                },
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
+        if instant is not None:
+            at, leeway = instant.timestamp(), self._leeway.total_seconds()
+            try:
+                exp, iat = int(claims["exp"]), int(claims["iat"])
+            except (TypeError, ValueError):
+                raise InvalidToken("exp and iat must be integers") from None
+            if exp <= at - leeway:
+                raise InvalidToken("Signature has expired")
+            if iat > at + leeway:
+                raise InvalidToken("The token is not yet valid (iat)")
+        return claims
+
+    def verify(self, token: str, now: datetime | None = None) -> Principal:
+        """The principal ``token`` names, judged valid at ``now`` (default: the clock)."""
+        claims = self.claims(token, now)
         return Principal(
             user_id=claims["sub"],
             name=claims.get("name", ""),

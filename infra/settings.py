@@ -1,10 +1,18 @@
 """Settings from the environment (pydantic-settings); nothing is read at import time."""
 
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_APP_DB_PASSWORD = "jejak-dev"
+"""The app roles' password in development; production refuses to start with it."""
+
+
+class ProductionConfigError(RuntimeError):
+    """Production mode was asked for with development keys, default secrets or demo data."""
 
 
 class Settings(BaseSettings):
@@ -13,6 +21,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
     service_name: str = Field(default="jejak", description="This process's service name")
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses to start with development keys or default secrets",
+    )
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/jejak",
         description="Owner connection, used to run migrations",
@@ -21,7 +33,9 @@ class Settings(BaseSettings):
         default=None,
         description="The service's least-privileged connection; derived from DATABASE_URL if unset",
     )
-    app_db_password: str = Field(default="jejak-dev", description="Password of the app roles")
+    app_db_password: str = Field(
+        default=DEFAULT_APP_DB_PASSWORD, description="Password of the app roles"
+    )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092")
     tenant: str = Field(default="katingan", description="The regency this deployment serves")
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -35,6 +49,47 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", description="Listen address (loopback by default)")
     http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     root_path: str = Field(default="", description="The path prefix a gateway serves it under")
+    eoffice_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC-SHA256 secret of this tenant's e-office webhook (environment only); "
+        "required in production, infra.webhook.DEVELOPMENT_SECRET otherwise",
+    )
+    eoffice_max_skew_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="How far X-Jejak-Timestamp may be from the server's clock, either way",
+    )
+
+    def production_problems(self, *, signs_tokens: bool = False) -> list[str]:
+        """What keeps this configuration from running in production (empty in development).
+
+        Every service needs JWT_PUBLIC_KEY from the environment and a non-default
+        APP_DB_PASSWORD; the one that signs tokens (identity) also needs JWT_PRIVATE_KEY. A key
+        equal to the development key kept in JWT_KEY_DIR counts as missing."""
+        if self.environment != "production":
+            return []
+        problems = []
+        wanted = [("JWT_PUBLIC_KEY", self.jwt_public_key, "jwt-public.pem")]
+        if signs_tokens:
+            wanted.insert(0, ("JWT_PRIVATE_KEY", self.jwt_private_key, "jwt-private.pem"))
+        for variable, value, dev_file in wanted:
+            if not value or not value.strip():
+                problems.append(f"{variable} is not set (production never uses JWT_KEY_DIR)")
+                continue
+            dev_key = Path(self.jwt_key_dir) / dev_file
+            if dev_key.is_file() and dev_key.read_text().strip() == value.strip():
+                problems.append(f"{variable} is the development key from {dev_key}")
+        if self.app_db_password == DEFAULT_APP_DB_PASSWORD:
+            problems.append("APP_DB_PASSWORD is the development default")
+        return problems
+
+    def check_production(self, *, signs_tokens: bool = False) -> None:
+        """Refuse to start (``ProductionConfigError``) if ``production_problems`` finds any."""
+        if problems := self.production_problems(signs_tokens=signs_tokens):
+            raise ProductionConfigError(
+                f"{self.service_name}: refusing to start in production: " + "; ".join(problems)
+            )
 
     def app_role(self, service: str) -> str:
         return f"jejak_app_{service}"

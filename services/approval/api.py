@@ -6,12 +6,20 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
 
 from events.envelope import Role
 from events.fields import RequestId
 from infra.principal import Principal
+from infra.webhook import Verified, parse_body, request_body_doc
 from services.approval import commands as c
 from services.approval.domain import Status
+from services.approval.eoffice import (
+    RETRY_AFTER_SECONDS,
+    EofficeDispositions,
+    InboundDisposition,
+    NotYetKnown,
+)
 from services.approval.usecases import Approval
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -91,5 +99,44 @@ def build_router(
         limit: Annotated[int, Query(ge=1, le=500, description="Paling banyak")] = 100,
     ) -> list[dict[str, Any]]:
         return await approval().list_requests(caller, status, waiting_on, limit)
+
+    return router
+
+
+def build_eoffice_router(
+    dispositions: Callable[[], EofficeDispositions],
+    delivery: Callable[..., Awaitable[Verified]],
+) -> APIRouter:
+    """``POST /eoffice/dispositions``: authenticated by the webhook signature, not a bearer token
+    (the contract: ``docs/eoffice-webhook.md``)."""
+    router = APIRouter(prefix="/eoffice", tags=["e-office"])
+    Signed = Annotated[Verified, Depends(delivery)]
+
+    @router.post(
+        "/dispositions",
+        status_code=201,
+        summary="Disposisi dari e-office: langkah 3 oleh pejabat yang disebut, sekali per "
+        "disposition_id",
+        openapi_extra=request_body_doc(InboundDisposition, "The disposition, signed"),
+        responses={
+            200: {"description": "disposition_id ini sudah dicatat: jawaban yang sama"},
+            401: {"description": "Tanda tangan atau timestamp tidak sah (header disebut)"},
+            409: {"description": "Replay tanda tangan, atau permohonan tidak pada langkah 3"},
+            413: {"description": "Isi melebihi batas"},
+            422: {"description": "Isi tidak valid (field disebut); tidak ada yang dicatat"},
+            425: {"description": "Permohonan belum sampai ke layanan ini: ulangi (Retry-After)"},
+        },
+    )
+    async def disposition(signed: Signed) -> JSONResponse:
+        inbound = parse_body(InboundDisposition, signed.body)
+        try:
+            status, body = await dispositions().accept(inbound, signed)
+        except NotYetKnown as early:
+            return JSONResponse(
+                early.detail(),
+                status_code=early.status,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        return JSONResponse(body, status_code=status)
 
     return router

@@ -15,15 +15,19 @@ from infra.http import add_health, install_error_handlers, principal_dependency
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
-from services.approval.api import build_router
+from infra.webhook import SeenSignatures, secret_from, signed_delivery
+from services.approval.api import build_eoffice_router, build_router
+from services.approval.eoffice import EofficeDispositions
 from services.approval.usecases import Approval
 
 SQL = Path(__file__).parent / "sql"
 
 
 def create_app(settings: Settings) -> FastAPI:
+    settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
+    eoffice_secret = secret_from(settings)  # production refuses to start without one
     holder: list[Approval] = []
 
     def approval() -> Approval:
@@ -32,6 +36,18 @@ def create_app(settings: Settings) -> FastAPI:
         if not holder:
             holder.append(Approval(Timeline(runtime.store, default_registry(), settings.tenant)))
         return holder[0]
+
+    def dispositions() -> EofficeDispositions:
+        return EofficeDispositions(
+            approval(), settings.tenant, SeenSignatures(runtime.store.schema)
+        )
+
+    delivery = signed_delivery(
+        eoffice_secret,
+        lambda: runtime.pool,
+        lambda: SeenSignatures(runtime.store.schema),
+        settings.eoffice_max_skew_seconds,
+    )
 
     async def handle(envelope: Envelope, conn: Connection) -> None:
         await approval().handle(envelope, conn)
@@ -59,5 +75,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(build_router(approval, principal_dependency(lambda: verifier)))
+    app.include_router(build_eoffice_router(dispositions, delivery))
     add_health(app, "approval", runtime.healthy)
     return app

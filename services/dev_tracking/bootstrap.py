@@ -24,6 +24,7 @@ REGISTRY = default_registry()
 
 
 def create_app(settings: Settings) -> FastAPI:
+    settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
 

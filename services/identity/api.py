@@ -1,13 +1,20 @@
 """identity's HTTP API (thin: validate, call the use case, answer)."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from events.fields import EntityId, UserId
+from infra.auth import InvalidToken, TokenVerifier
 from infra.principal import Principal
 from services.identity import domain
-from services.identity.usecases import Identity, LoginFailed
+from services.identity.usecases import Identity, LoginFailed, SessionExpired
+
+_bearer = HTTPBearer(auto_error=False)
 
 
 class Login(BaseModel):
@@ -20,16 +27,65 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-def build_router(identity: Identity, principal: Any, public_key: str) -> APIRouter:
+def _locked(error: domain.LoginLocked) -> JSONResponse:
+    return JSONResponse(
+        status_code=error.status,
+        content=error.detail(),
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
+def _require_admin_or_auditor(caller: Principal) -> None:
+    if not (caller.has_role("ADMIN") or caller.has_role("AUDITOR")):
+        raise HTTPException(403, "Hanya ADMIN atau AUDITOR.")
+
+
+def build_router(
+    identity: Identity, principal: Any, public_key: str, verifier: TokenVerifier
+) -> APIRouter:
     router = APIRouter()
     Caller = Annotated[Principal, Depends(principal)]
 
-    @router.post("/login", response_model=Token, summary="Masuk: token bertanda tangan")
-    async def login(body: Login) -> Token:
+    @router.post(
+        "/login",
+        response_model=Token,
+        summary="Masuk: token bertanda tangan",
+        responses={
+            401: {"description": "Nama pengguna atau kata sandi salah"},
+            429: {
+                "description": "Terlalu banyak kegagalan: akun atau alamat dikunci sementara; "
+                "header Retry-After memberi detik tunggu"
+            },
+        },
+    )
+    async def login(body: Login, request: Request) -> Token | JSONResponse:
+        address = request.client.host if request.client else None
         try:
-            return Token(access_token=await identity.login(body.username, body.password))
+            token = await identity.login(body.username, body.password, address)
+        except domain.LoginLocked as locked:
+            return _locked(locked)
         except LoginFailed:
             raise HTTPException(401, "Nama pengguna atau kata sandi salah.") from None
+        return Token(access_token=token)
+
+    @router.post(
+        "/token/refresh",
+        response_model=Token,
+        summary="Token baru dengan peran dan penugasan Plt/Plh saat ini (sesi yang sama)",
+    )
+    async def refresh(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Token:
+        if credentials is None:
+            raise InvalidToken("no bearer token")
+        claims = verifier.claims(credentials.credentials)
+        auth_time = datetime.fromtimestamp(int(claims.get("auth_time", claims["iat"])), UTC)
+        try:
+            return Token(access_token=await identity.refresh(claims["sub"], auth_time))
+        except SessionExpired:
+            raise InvalidToken("session expired: log in again") from None
+        except LoginFailed:
+            raise InvalidToken("the token's user is unknown") from None
 
     @router.get("/public-key", summary="Kunci publik untuk memverifikasi token")
     async def key() -> dict[str, str]:
@@ -37,7 +93,10 @@ def build_router(identity: Identity, principal: Any, public_key: str) -> APIRout
 
     @router.get("/me", summary="Siapa saya menurut token")
     async def me(caller: Caller) -> dict[str, Any]:
-        return await identity.user(caller.user_id)
+        return {
+            **await identity.user(caller.user_id),
+            "delegations": [d.model_dump() for d in caller.delegations],
+        }
 
     @router.post("/opds", status_code=201, summary="Daftarkan OPD (ADMIN)")
     async def register_opd(body: domain.RegisterOpd, caller: Caller) -> dict[str, Any]:
@@ -53,8 +112,7 @@ def build_router(identity: Identity, principal: Any, public_key: str) -> APIRout
 
     @router.get("/users", summary="Daftar pengguna (ADMIN, AUDITOR)")
     async def users(caller: Caller) -> list[dict[str, Any]]:
-        if not (caller.has_role("ADMIN") or caller.has_role("AUDITOR")):
-            raise HTTPException(403, "Hanya ADMIN atau AUDITOR.")
+        _require_admin_or_auditor(caller)
         return await identity.users()
 
     @router.get("/users/{user_id}", summary="Satu pengguna")
@@ -72,5 +130,36 @@ def build_router(identity: Identity, principal: Any, public_key: str) -> APIRout
     @router.post("/users/{user_id}/roles/revoke", summary="Cabut peran (ADMIN)")
     async def revoke(user_id: str, body: domain.RevokeRole, caller: Caller) -> dict[str, Any]:
         return await identity.change_role(caller, user_id, body)
+
+    @router.post(
+        "/delegations", status_code=201, summary="Tugaskan Plt/Plh untuk seorang pejabat (ADMIN)"
+    )
+    async def grant_delegation(body: domain.GrantDelegation, caller: Caller) -> dict[str, Any]:
+        return await identity.grant_delegation(caller, body)
+
+    @router.post("/delegations/{delegation_id}/end", summary="Akhiri penugasan Plt/Plh (ADMIN)")
+    async def end_delegation(
+        delegation_id: EntityId, body: domain.EndDelegation, caller: Caller
+    ) -> dict[str, Any]:
+        return await identity.end_delegation(caller, delegation_id, body)
+
+    @router.get("/delegations", summary="Daftar penugasan Plt/Plh (ADMIN, AUDITOR)")
+    async def delegations(
+        caller: Caller,
+        user_id: Annotated[
+            UserId | None, Query(description="Only those where this user is delegate or official")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[dict[str, Any]]:
+        _require_admin_or_auditor(caller)
+        return await identity.delegations(user_id, limit)
+
+    @router.get("/delegations/{delegation_id}", summary="Satu penugasan Plt/Plh")
+    async def delegation(delegation_id: EntityId, caller: Caller) -> dict[str, Any]:
+        found = await identity.delegation(delegation_id)
+        involved = caller.user_id in (found["delegate_user_id"], found["official_user_id"])
+        if not involved:
+            _require_admin_or_auditor(caller)
+        return found
 
     return router

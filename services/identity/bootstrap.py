@@ -1,41 +1,98 @@
 """Wiring of the identity service: the one place where its parts meet."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
 
-from infra.auth import TokenIssuer, TokenVerifier, development_keys
+from events.envelope import utc_now
+from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, development_keys
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.principal import Principal
 from infra.runtime import ServiceRuntime
-from infra.settings import Settings
-from services.identity import demo
+from infra.settings import ProductionConfigError, Settings
+from services.identity import demo, domain
 from services.identity.api import build_router
 from services.identity.usecases import Identity
 
 SQL = Path(__file__).parent / "sql"
 
 
-def create_app(settings: Settings, seed_demo: bool = True) -> FastAPI:
+def _is_key_pair(private: str, public: str) -> bool:
+    probe = Principal(user_id="key-check", name="", roles=frozenset())
+    try:
+        TokenVerifier(public).verify(TokenIssuer(private).issue(probe))
+    except (InvalidToken, ValueError, TypeError):
+        return False
+    return True
+
+
+def production_problems(settings: Settings, seed_demo: bool) -> list[str]:
+    """What keeps identity from running in production (empty in development)."""
+    problems = settings.production_problems(signs_tokens=True)
+    if settings.environment != "production":
+        return problems
+    if seed_demo:
+        problems.append("demo users seeding is enabled (seed_demo=True)")
+    private, public = settings.jwt_private_key, settings.jwt_public_key
+    if private and public and not _is_key_pair(private, public):
+        problems.append("JWT_PRIVATE_KEY and JWT_PUBLIC_KEY are not one Ed25519 key pair")
+    return problems
+
+
+def create_app(
+    settings: Settings,
+    seed_demo: bool | None = None,
+    *,
+    login_policy: domain.LoginPolicy | None = None,
+    token_policy: domain.TokenPolicy | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> FastAPI:
+    """identity's app. ``seed_demo`` (default: in development only) creates the demo users;
+    in production it is refused, as are development keys and default secrets
+    (``ProductionConfigError``, raised here before anything starts)."""
+    production = settings.environment == "production"
+    seed = not production if seed_demo is None else seed_demo
+    if problems := production_problems(settings, seed):
+        raise ProductionConfigError(
+            "identity: refusing to start in production: " + "; ".join(problems)
+        )
     if settings.jwt_private_key and settings.jwt_public_key:
         private, public = settings.jwt_private_key, settings.jwt_public_key
     else:
         private, public = development_keys(Path(settings.jwt_key_dir))
     runtime = ServiceRuntime("identity", settings, sql_dir=SQL)
-    verifier = TokenVerifier(public)
+    verifier = TokenVerifier(public, clock=clock)
     holder: dict[str, Identity] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.running():
-            identity = Identity(runtime.store, TokenIssuer(private), settings.tenant)
-            holder["identity"] = identity
-            app.include_router(
-                build_router(identity, principal_dependency(lambda: verifier), public)
+            identity = Identity(
+                runtime.store,
+                TokenIssuer(private),
+                settings.tenant,
+                login_policy=login_policy or domain.LoginPolicy(),
+                token_policy=token_policy or domain.TokenPolicy(),
+                clock=clock,
             )
-            if seed_demo and (created := await demo.seed(identity)):
+            holder["identity"] = identity
+            if production and (
+                demo_accounts := await identity.accounts_with_password(
+                    [u[0] for u in demo.USERS], demo.DEMO_PASSWORD
+                )
+            ):
+                raise ProductionConfigError(
+                    "identity: refusing to start in production: demo accounts still have the "
+                    f"demo password: {', '.join(demo_accounts)}"
+                )
+            app.include_router(
+                build_router(identity, principal_dependency(lambda: verifier), public, verifier)
+            )
+            if seed and (created := await demo.seed(identity)):
                 structlog.get_logger().info(
                     "demo users created", usernames=created, password=demo.DEMO_PASSWORD
                 )
@@ -45,7 +102,7 @@ def create_app(settings: Settings, seed_demo: bool = True) -> FastAPI:
         title="Jejak identity",
         version="0.1.0",
         lifespan=lifespan,
-        description="Pengguna, OPD, peran dan token masuk.",
+        description="Pengguna, OPD, peran, penugasan Plt/Plh dan token masuk.",
     )
     install_error_handlers(app)
     add_health(app, "identity", runtime.healthy)

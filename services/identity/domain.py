@@ -1,11 +1,29 @@
-"""The identity domain, pure: an admin's command and the user's past events give new events."""
+"""The identity domain, pure: an admin's command and the past events give new events; and the
+rules of login throttling and token lifetimes, as functions of the instant given."""
 
-from pydantic import BaseModel, ConfigDict, Field
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from events.base import DomainEvent
+from events.envelope import OnBehalfOf
 from events.fields import Name, Nip, OpdCode, Text, UserId
-from events.identity import GrantableRole, OpdRegistered, RoleGranted, RoleRevoked, UserRegistered
-from infra.errors import InvalidInput, NotAllowed, NotFound
+from events.identity import (
+    DelegationEnded,
+    DelegationGranted,
+    DelegationKind,
+    GrantableRole,
+    OfficialRole,
+    OpdRegistered,
+    RoleGranted,
+    RoleRevoked,
+    UserRegistered,
+)
+from infra.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from infra.principal import Principal
 
 Username = str
@@ -116,3 +134,228 @@ def revoke_role(principal: Principal, user: UserState | None, cmd: RevokeRole) -
     if cmd.role == "ADMIN" and user.user_id == principal.user_id:
         raise InvalidInput("ADMIN tidak dapat mencabut peran ADMIN-nya sendiri.", field="role")
     return [RoleRevoked(user_id=user.user_id, role=cmd.role, reason=cmd.reason)]
+
+
+# --- Delegation (Plt/Plh) -------------------------------------------------------------------
+
+MAX_DELEGATION = timedelta(days=92)
+"""The longest one grant may run (3 months); a longer absence is a new grant with its reason."""
+
+
+class Conflict(DomainError):
+    """The command clashes with what already happened (an overlapping or ended delegation): 409."""
+
+    status = 409
+
+
+class GrantDelegation(Command):
+    delegate_user_id: UserId = Field(description="The acting official (Plt/Plh), who will act")
+    official_user_id: UserId = Field(description="The official acted for; must hold `role`")
+    role: OfficialRole = Field(description="The official's role the delegate exercises")
+    kind: DelegationKind = Field(description="PLT (Pelaksana Tugas) or PLH (Pelaksana Harian)")
+    valid_from: AwareDatetime = Field(description="Start of the delegation (inclusive), with zone")
+    valid_until: AwareDatetime = Field(description="End of the delegation (exclusive), with zone")
+    reason: Text = Field(
+        max_length=2000, description="Why: the decree (Surat Perintah) and the absence"
+    )
+
+
+class EndDelegation(Command):
+    reason: Text = Field(max_length=2000, description="Why it ends early")
+
+
+class DelegationState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    granted: DelegationGranted
+    ended: bool = False
+
+
+def fold_delegation(events: list[DomainEvent]) -> DelegationState | None:
+    state: DelegationState | None = None
+    for event in events:
+        match event:
+            case DelegationGranted():
+                state = DelegationState(granted=event)
+            case DelegationEnded() if state:
+                state = state.model_copy(update={"ended": True})
+    return state
+
+
+def grant_delegation(
+    principal: Principal,
+    cmd: GrantDelegation,
+    delegation_id: str,
+    delegate: UserState | None,
+    official: UserState | None,
+    overlapping: Sequence[str],
+    now: datetime,
+) -> list[DomainEvent]:
+    """Grant ``cmd``; ``overlapping`` are the ids of delegations, not ended, whose window meets
+    this one's, for the same role and the same official or the same delegate."""
+    require_admin(principal)
+    if delegate is None:
+        raise InvalidInput("Pelaksana (delegate) tidak ditemukan.", field="delegate_user_id")
+    if official is None:
+        raise InvalidInput("Pejabat yang diwakili tidak ditemukan.", field="official_user_id")
+    if delegate.user_id == official.user_id:
+        raise InvalidInput("Pejabat tidak dapat mewakili dirinya sendiri.", "delegate_user_id")
+    if cmd.role not in official.roles:
+        raise InvalidInput(f"Pejabat yang diwakili tidak memegang peran {cmd.role}.", "role")
+    if cmd.role in delegate.roles:
+        raise InvalidInput(f"Pelaksana sudah memegang peran {cmd.role} sendiri.", "role")
+    if cmd.valid_until <= cmd.valid_from:
+        raise InvalidInput("Akhir masa tugas harus sesudah awalnya.", field="valid_until")
+    if cmd.valid_until <= now:
+        raise InvalidInput("Masa tugas itu sudah lewat.", field="valid_until")
+    if cmd.valid_until - cmd.valid_from > MAX_DELEGATION:
+        raise InvalidInput(
+            "Masa tugas Plt/Plh paling lama 3 bulan sekali pemberian; perpanjangan dicatat "
+            "sebagai pemberian baru.",
+            field="valid_until",
+        )
+    if overlapping:
+        raise Conflict(
+            f"Masa tugas bertumpang tindih dengan penugasan {', '.join(overlapping)} untuk "
+            f"peran {cmd.role}; akhiri yang lama lebih dahulu."
+        )
+    return [
+        DelegationGranted(
+            delegation_id=delegation_id,
+            delegate_user_id=delegate.user_id,
+            official_user_id=official.user_id,
+            role=cmd.role,
+            kind=cmd.kind,
+            valid_from=cmd.valid_from,
+            valid_until=cmd.valid_until,
+            reason=cmd.reason,
+        )
+    ]
+
+
+def end_delegation(
+    principal: Principal, state: DelegationState | None, cmd: EndDelegation, now: datetime
+) -> list[DomainEvent]:
+    require_admin(principal)
+    if state is None:
+        raise NotFound("Penugasan Plt/Plh tidak ditemukan.")
+    if state.ended:
+        raise Conflict("Penugasan Plt/Plh ini sudah diakhiri.")
+    if now >= state.granted.valid_until:
+        raise Conflict("Masa tugas Plt/Plh ini sudah habis dengan sendirinya.")
+    return [DelegationEnded(delegation_id=state.granted.delegation_id, reason=cmd.reason)]
+
+
+def on_behalf_of(granted: DelegationGranted) -> OnBehalfOf:
+    """What a token carries, and an event's actor records, for a delegation."""
+    return OnBehalfOf(user_id=granted.official_user_id, role=granted.role, kind=granted.kind)
+
+
+# --- Tokens ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    max_session: timedelta = timedelta(hours=12)
+    """How long after entering the password a refreshed token may still run."""
+    delegated_ttl: timedelta = timedelta(hours=1)
+    """The longest life of a token that carries a delegation, so that ending one early takes
+    effect within this time (refresh gets a new token)."""
+
+
+def token_not_after(
+    now: datetime, auth_time: datetime, delegations_until: Sequence[datetime], policy: TokenPolicy
+) -> datetime:
+    """The latest instant a token issued ``now`` may expire: never past the session's end, nor,
+    when it carries delegations, past the earliest one's ``valid_until`` or ``delegated_ttl``."""
+    limits = [auth_time + policy.max_session, *delegations_until]
+    if delegations_until:
+        limits.append(now + policy.delegated_ttl)
+    return min(limits)
+
+
+# --- Login throttling -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThrottleRule:
+    max_failures: int
+    """Failures that lock (the last of them included)."""
+    lockout: timedelta
+    """How long a lock lasts."""
+    window: timedelta | None = None
+    """Failures count within this time from the first; None: until a success (consecutive)."""
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    per_user: ThrottleRule = ThrottleRule(
+        max_failures=5, lockout=timedelta(minutes=15), window=timedelta(days=1)
+    )
+    """Five failures in a row (a success resets the count) within a day lock the username."""
+    per_address: ThrottleRule = ThrottleRule(
+        max_failures=20, lockout=timedelta(minutes=15), window=timedelta(minutes=15)
+    )
+    """Twenty failures within 15 minutes hold back every login from the address."""
+    forget_after: timedelta = timedelta(days=1)
+    """Counters not touched for this long (and not locked) are deleted; no shorter than the
+    longest window, so deleting one never changes a decision."""
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """The failed logins counted against one username or one client address."""
+
+    failures: int = 0
+    first_failure_at: datetime | None = None
+    locked_until: datetime | None = None
+
+    def locked_at(self, now: datetime) -> datetime | None:
+        """When the lock ends, if locked at ``now``."""
+        return self.locked_until if self.locked_until and now < self.locked_until else None
+
+
+def after_failure(attempts: Attempts, rule: ThrottleRule, now: datetime) -> Attempts:
+    if attempts.locked_until is not None and attempts.locked_until <= now:
+        attempts = Attempts()  # a served lock starts a fresh count
+    first = attempts.first_failure_at
+    if rule.window is not None and first is not None and now - first >= rule.window:
+        attempts = Attempts()
+    failures = attempts.failures + 1
+    return Attempts(
+        failures=failures,
+        first_failure_at=attempts.first_failure_at or now,
+        locked_until=now + rule.lockout if failures >= rule.max_failures else None,
+    )
+
+
+class LoginLocked(DomainError):
+    """Too many failed logins for the username or from the address: 429 with Retry-After."""
+
+    status = 429
+
+    def __init__(self, scope: Literal["user", "address"], until: datetime, now: datetime) -> None:
+        self.scope = scope
+        self.until = until
+        self.retry_after = max(1, math.ceil((until - now).total_seconds()))
+        minutes = math.ceil(self.retry_after / 60)
+        where = "untuk akun ini" if scope == "user" else "dari alamat jaringan ini"
+        locked = "Akun dikunci sementara" if scope == "user" else "Masuk ditahan sementara"
+        super().__init__(
+            f"Terlalu banyak percobaan masuk yang gagal {where}. {locked}; coba lagi dalam "
+            f"{minutes} menit."
+        )
+
+    def detail(self) -> dict[str, object]:
+        return {"message": self.message, "retry_after": self.retry_after}
+
+
+def login_refusal(user: Attempts, address: Attempts, now: datetime) -> LoginLocked | None:
+    """Why a login is refused before its password is even checked, if it is (the later lock
+    when both the username and the address are locked)."""
+    locks = []
+    if (until := user.locked_at(now)) is not None:
+        locks.append(LoginLocked("user", until, now))
+    if (until := address.locked_at(now)) is not None:
+        locks.append(LoginLocked("address", until, now))
+    return max(locks, key=lambda lock: lock.until) if locks else None

@@ -1,17 +1,32 @@
 """identity's use cases: load, decide (domain), then append and update the directory in one
-transaction."""
+transaction. Login is throttled per username and per client address with counters kept in
+PostgreSQL; tokens carry the delegations in force when they are issued."""
 
+import asyncio
+import ipaddress
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
 from typing import Any
 
+import asyncpg
+import structlog
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from events.base import DomainEvent
 from events.catalog import default_registry
-from events.envelope import Actor, NewEvent
-from events.identity import OpdRegistered, RoleGranted, RoleRevoked, UserRegistered
+from events.envelope import Actor, Envelope, NewEvent, OnBehalfOf, utc_now
+from events.identity import (
+    DelegationEnded,
+    DelegationGranted,
+    OpdRegistered,
+    RoleGranted,
+    RoleRevoked,
+    UserRegistered,
+)
 from infra.auth import TokenIssuer
 from infra.db import Connection
 from infra.errors import InvalidInput, NotFound
@@ -21,10 +36,57 @@ from services.identity import domain
 
 REGISTRY = default_registry()
 HASHER = PasswordHasher()
+log = structlog.get_logger()
+
+DELEGATION_COLUMNS = (
+    "delegation_id, delegate_user_id, official_user_id, role, kind, valid_from, valid_until, "
+    "reason, granted_by, granted_at, ended_at, ended_by, end_reason"
+)
 
 
 class LoginFailed(Exception):
     """Wrong username or password (never says which)."""
+
+
+class SessionExpired(Exception):
+    """A refresh asked for after the session's longest life (the password must be entered)."""
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check unknown usernames against, so they take as long as known ones."""
+    return HASHER.hash(uuid.uuid4().hex)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def address_key(address: str | None) -> str:
+    """The key client addresses are counted under: the address, an IPv6 one by its /64 (one
+    host usually holds a whole /64), or "unknown"."""
+    if not address:
+        return "addr:unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"addr:{address[:100]}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"addr:{ip.ipv4_mapped}"
+        return f"addr:{ipaddress.IPv6Network((ip, 64), strict=False)}"
+    return f"addr:{ip}"
+
+
+def _status(row: asyncpg.Record, now: datetime) -> str:
+    if row["ended_at"] is not None and row["ended_at"] < row["valid_until"]:
+        return "ended"
+    if now >= row["valid_until"]:
+        return "expired"
+    return "active" if now >= row["valid_from"] else "scheduled"
 
 
 @dataclass
@@ -32,6 +94,9 @@ class Identity:
     store: PostgresEventStore
     issuer: TokenIssuer
     tenant: str
+    login_policy: domain.LoginPolicy = field(default_factory=domain.LoginPolicy)
+    token_policy: domain.TokenPolicy = field(default_factory=domain.TokenPolicy)
+    clock: Callable[[], datetime] = utc_now
 
     @property
     def _s(self) -> str:
@@ -46,10 +111,12 @@ class Identity:
         actor: Actor,
     ) -> list[str]:
         correlation = uuid.uuid4()
+        now = self.clock()
         new = [
             NewEvent(
                 event_type=e.event_type(),
                 schema_version=e.schema_version,
+                occurred_at=now,
                 actor=actor,
                 tenant=self.tenant,
                 correlation_id=correlation,
@@ -58,11 +125,11 @@ class Identity:
             for e in events
         ]
         sealed = await self.store.append(stream_id, version, new, conn=conn)
-        for event in events:
-            await self._project(conn, event)
+        for event, envelope in zip(events, sealed, strict=True):
+            await self._project(conn, event, envelope)
         return [str(e.event_id) for e in sealed]
 
-    async def _project(self, conn: Connection, event: DomainEvent) -> None:
+    async def _project(self, conn: Connection, event: DomainEvent, envelope: Envelope) -> None:
         match event:
             case OpdRegistered():
                 await conn.execute(
@@ -91,6 +158,31 @@ class Identity:
                     "WHERE user_id = $1",
                     event.user_id,
                     event.role,
+                )
+            case DelegationGranted():
+                await conn.execute(
+                    f"INSERT INTO {self._s}.delegations (delegation_id, delegate_user_id, "
+                    "official_user_id, role, kind, valid_from, valid_until, reason, granted_by, "
+                    "granted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    event.delegation_id,
+                    event.delegate_user_id,
+                    event.official_user_id,
+                    event.role,
+                    event.kind,
+                    event.valid_from,
+                    event.valid_until,
+                    event.reason,
+                    envelope.actor.user_id,
+                    envelope.occurred_at,
+                )
+            case DelegationEnded():
+                await conn.execute(
+                    f"UPDATE {self._s}.delegations SET ended_at = $2, ended_by = $3, "
+                    "end_reason = $4 WHERE delegation_id = $1",
+                    event.delegation_id,
+                    envelope.occurred_at,
+                    envelope.actor.user_id,
+                    event.reason,
                 )
 
     async def _user(self, conn: Connection, user_id: str) -> tuple[domain.UserState | None, int]:
@@ -122,7 +214,7 @@ class Identity:
                 "VALUES ($1, $2, $3)",
                 user_id,
                 cmd.username,
-                HASHER.hash(cmd.password),
+                await asyncio.to_thread(HASHER.hash, cmd.password),
             )
         return {"event_ids": ids, "user": await self.user(user_id)}
 
@@ -162,23 +254,238 @@ class Identity:
         rows = await self.store.pool.fetch(f"SELECT code, name FROM {self._s}.opds ORDER BY code")
         return [dict(r) for r in rows]
 
-    async def login(self, username: str, password: str) -> str:
+    # --- Delegations (Plt/Plh) ---------------------------------------------------------------
+
+    async def grant_delegation(
+        self, admin: Principal, cmd: domain.GrantDelegation
+    ) -> dict[str, Any]:
+        domain.require_admin(admin)  # before any row is locked
+        delegation_id = f"d-{uuid.uuid4().hex[:12]}"
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            # Grants for one official (or one delegate) wait for each other, so that two
+            # concurrent grants cannot both miss the other's window.
+            for user_id in sorted({cmd.official_user_id, cmd.delegate_user_id}):
+                await conn.execute(
+                    f"SELECT 1 FROM {self._s}.users WHERE user_id = $1 FOR UPDATE", user_id
+                )
+            delegate, _ = await self._user(conn, cmd.delegate_user_id)
+            official, _ = await self._user(conn, cmd.official_user_id)
+            overlapping = await conn.fetch(
+                f"SELECT delegation_id FROM {self._s}.delegations WHERE role = $1 "
+                "AND (official_user_id = $2 OR delegate_user_id = $3) "
+                "AND valid_from < $5 AND $4 < LEAST(valid_until, COALESCE(ended_at, valid_until)) "
+                "AND valid_from < LEAST(valid_until, COALESCE(ended_at, valid_until)) "
+                "ORDER BY valid_from",
+                cmd.role,
+                cmd.official_user_id,
+                cmd.delegate_user_id,
+                cmd.valid_from,
+                cmd.valid_until,
+            )
+            events = domain.grant_delegation(
+                admin,
+                cmd,
+                delegation_id,
+                delegate,
+                official,
+                [r["delegation_id"] for r in overlapping],
+                self.clock(),
+            )
+            ids = await self._append(
+                conn, f"delegation-{delegation_id}", 0, events, admin.acting_as("ADMIN")
+            )
+        return {"event_ids": ids, "delegation": await self.delegation(delegation_id)}
+
+    async def end_delegation(
+        self, admin: Principal, delegation_id: str, cmd: domain.EndDelegation
+    ) -> dict[str, Any]:
+        stream_id = f"delegation-{delegation_id}"
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            stream = await self.store.read_stream(stream_id, conn=conn)
+            past = [REGISTRY.load(e.event_type, e.schema_version, e.payload) for e in stream]
+            state = domain.fold_delegation(past)
+            events = domain.end_delegation(admin, state, cmd, self.clock())
+            ids = await self._append(conn, stream_id, len(stream), events, admin.acting_as("ADMIN"))
+        return {"event_ids": ids, "delegation": await self.delegation(delegation_id)}
+
+    async def delegation(self, delegation_id: str) -> dict[str, Any]:
         row = await self.store.pool.fetchrow(
-            f"SELECT c.password_hash, u.user_id, u.full_name, u.opd, u.roles "
-            f"FROM {self._s}.credentials c JOIN {self._s}.users u USING (user_id) "
-            "WHERE c.username = $1",
-            username,
+            f"SELECT {DELEGATION_COLUMNS} FROM {self._s}.delegations WHERE delegation_id = $1",
+            delegation_id,
         )
-        try:
-            if row is None:
-                raise LoginFailed()
-            HASHER.verify(row["password_hash"], password)
-        except (VerifyMismatchError, InvalidHashError):
-            raise LoginFailed() from None
+        if row is None:
+            raise NotFound("Penugasan Plt/Plh tidak ditemukan.")
+        return {**dict(row), "status": _status(row, self.clock())}
+
+    async def delegations(
+        self, user_id: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Delegations, newest first; with ``user_id``, those where it is delegate or official."""
+        rows = await self.store.pool.fetch(
+            f"SELECT {DELEGATION_COLUMNS} FROM {self._s}.delegations "
+            "WHERE $1::text IS NULL OR delegate_user_id = $1 OR official_user_id = $1 "
+            "ORDER BY valid_from DESC, delegation_id LIMIT $2",
+            user_id,
+            limit,
+        )
+        now = self.clock()
+        return [{**dict(r), "status": _status(r, now)} for r in rows]
+
+    async def _delegations_in_force(
+        self, conn: Connection, user_id: str, now: datetime
+    ) -> list[asyncpg.Record]:
+        """The delegations ``user_id`` holds at ``now``, whose official still holds the role."""
+        return await conn.fetch(
+            f"SELECT d.official_user_id, d.role, d.kind, d.valid_until "
+            f"FROM {self._s}.delegations d JOIN {self._s}.users o "
+            "ON o.user_id = d.official_user_id AND d.role = ANY(o.roles) "
+            "WHERE d.delegate_user_id = $1 AND d.ended_at IS NULL "
+            "AND d.valid_from <= $2 AND $2 < d.valid_until ORDER BY d.valid_until, d.role",
+            user_id,
+            now,
+        )
+
+    # --- Tokens ------------------------------------------------------------------------------
+
+    async def _issue(self, conn: Connection, user_id: str, auth_time: datetime) -> str:
+        """A token with the user's roles and the delegations in force now, expiring no later
+        than the earliest of their ends."""
+        now = self.clock()
+        row = await conn.fetchrow(
+            f"SELECT full_name, opd, roles FROM {self._s}.users WHERE user_id = $1", user_id
+        )
+        if row is None:
+            raise LoginFailed()
+        delegations = await self._delegations_in_force(conn, user_id, now)
         principal = Principal(
-            user_id=row["user_id"],
+            user_id=user_id,
             name=row["full_name"],
             roles=frozenset(row["roles"]),
             opd=row["opd"],
+            delegations=tuple(
+                OnBehalfOf(user_id=d["official_user_id"], role=d["role"], kind=d["kind"])
+                for d in delegations
+            ),
         )
-        return self.issuer.issue(principal)
+        not_after = domain.token_not_after(
+            now, auth_time, [d["valid_until"] for d in delegations], self.token_policy
+        )
+        if not_after <= now:
+            raise SessionExpired()
+        return self.issuer.issue(principal, now, not_after=not_after, auth_time=auth_time)
+
+    async def refresh(self, user_id: str, auth_time: datetime) -> str:
+        """A new token for a holder of a valid one: today's roles and delegations, the same
+        session (it ends ``max_session`` after the password was entered)."""
+        async with self.store.pool.acquire() as conn:
+            return await self._issue(conn, user_id, auth_time)
+
+    # --- Login -------------------------------------------------------------------------------
+
+    async def _attempts(self, conn: Connection, key: str, lock: bool = False) -> domain.Attempts:
+        row = await conn.fetchrow(
+            f"SELECT failures, first_failure_at, locked_until FROM {self._s}.login_attempts "
+            "WHERE key = $1" + (" FOR UPDATE" if lock else ""),
+            key,
+        )
+        return domain.Attempts(**dict(row)) if row else domain.Attempts()
+
+    async def _save_attempts(
+        self, conn: Connection, key: str, attempts: domain.Attempts, now: datetime
+    ) -> None:
+        await conn.execute(
+            f"INSERT INTO {self._s}.login_attempts AS a "
+            "(key, failures, first_failure_at, locked_until, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET "
+            "failures = $2, first_failure_at = $3, locked_until = $4, updated_at = $5",
+            key,
+            attempts.failures,
+            attempts.first_failure_at,
+            attempts.locked_until,
+            now,
+        )
+
+    async def login(self, username: str, password: str, address: str | None = None) -> str:
+        """A token for the right password, unless the username or the client address is locked
+        out (``domain.LoginLocked``, checked first: a right password does not lift a lock).
+
+        The username's counter row is locked for the whole attempt, so guesses at one account
+        are counted one after the other however many arrive at once."""
+        now = self.clock()
+        user_key, addr_key = f"user:{username}", address_key(address)
+        refusal: domain.LoginLocked | None = None
+        token: str | None = None
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                f"INSERT INTO {self._s}.login_attempts (key, updated_at) VALUES ($1, $2) "
+                "ON CONFLICT (key) DO NOTHING",
+                user_key,
+                now,
+            )
+            user = await self._attempts(conn, user_key, lock=True)
+            refusal = domain.login_refusal(user, await self._attempts(conn, addr_key), now)
+            if refusal is None:
+                row = await conn.fetchrow(
+                    f"SELECT user_id, password_hash FROM {self._s}.credentials WHERE username = $1",
+                    username,
+                )
+                hashed = row["password_hash"] if row else None
+                if await asyncio.to_thread(_verify, hashed, password) and row is not None:
+                    await conn.execute(
+                        f"DELETE FROM {self._s}.login_attempts WHERE key = $1", user_key
+                    )
+                    token = await self._issue(conn, row["user_id"], now)
+                else:
+                    await self._count_failure(conn, user_key, user, addr_key, now)
+        if refusal is not None:
+            log.warning(
+                "login refused: locked",
+                username=username,
+                address=addr_key,
+                scope=refusal.scope,
+                until=refusal.until.isoformat(),
+            )
+            raise refusal
+        if token is None:
+            raise LoginFailed()
+        return token
+
+    async def _count_failure(
+        self, conn: Connection, user_key: str, user: domain.Attempts, addr_key: str, now: datetime
+    ) -> None:
+        policy = self.login_policy
+        counted = domain.after_failure(user, policy.per_user, now)
+        await self._save_attempts(conn, user_key, counted, now)
+        await conn.execute(
+            f"INSERT INTO {self._s}.login_attempts (key, updated_at) VALUES ($1, $2) "
+            "ON CONFLICT (key) DO NOTHING",
+            addr_key,
+            now,
+        )
+        address = await self._attempts(conn, addr_key, lock=True)
+        by_address = domain.after_failure(address, policy.per_address, now)
+        await self._save_attempts(conn, addr_key, by_address, now)
+        for key, before, after in ((user_key, user, counted), (addr_key, address, by_address)):
+            if after.locked_until is not None and before.locked_at(now) is None:
+                log.warning("login locked out", key=key, until=after.locked_until.isoformat())
+        # Forget stale counters; rows another login holds are skipped (never waited for).
+        await conn.execute(
+            f"DELETE FROM {self._s}.login_attempts WHERE key IN (SELECT key FROM "
+            f"{self._s}.login_attempts WHERE updated_at < $1 "
+            "AND (locked_until IS NULL OR locked_until <= $2) FOR UPDATE SKIP LOCKED)",
+            now - policy.forget_after,
+            now,
+        )
+
+    async def accounts_with_password(self, usernames: Iterable[str], password: str) -> list[str]:
+        """Which of ``usernames`` still have ``password`` (production refuses demo passwords)."""
+        rows = await self.store.pool.fetch(
+            f"SELECT username, password_hash FROM {self._s}.credentials "
+            "WHERE username = ANY($1::text[]) ORDER BY username",
+            list(usernames),
+        )
+        return [
+            r["username"]
+            for r in rows
+            if await asyncio.to_thread(_verify, r["password_hash"], password)
+        ]

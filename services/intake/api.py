@@ -1,6 +1,6 @@
 """intake's HTTP API (thin: validate, call the use case, answer)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from events.fields import RequestId, Sha256Hex
 from infra.principal import Principal
+from infra.webhook import Verified, parse_body, request_body_doc
 from services.intake.attachments import MAX_UPLOAD_BYTES
 from services.intake.commands import (
     ReceiveDetails,
@@ -20,6 +21,7 @@ from services.intake.commands import (
     WithdrawRequest,
 )
 from services.intake.domain import Status
+from services.intake.eoffice import EofficeLetters, InboundLetter
 from services.intake.usecases import Intake
 
 
@@ -27,6 +29,12 @@ class Accepted(BaseModel):
     request_id: str = Field(description="The request's id")
     event_ids: list[str] = Field(description="The ids of the events appended, in order")
     state: dict[str, Any] = Field(description="The request's new state")
+
+
+class LetterAccepted(Accepted):
+    letter_id: str = Field(description="The e-office's id of the letter")
+    created: bool = Field(description="True (201) if this delivery created the request, False "
+                          "(200) if an earlier one had; event_ids is empty then")
 
 
 class Uploaded(BaseModel):
@@ -135,3 +143,34 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
 
     return router
 
+
+
+def build_eoffice_router(
+    letters: Callable[[], EofficeLetters], delivery: Callable[..., Awaitable[Verified]]
+) -> APIRouter:
+    """``POST /eoffice/letters``: authenticated by the webhook signature, not a bearer token
+    (the contract: ``docs/eoffice-webhook.md``)."""
+    router = APIRouter(prefix="/eoffice", tags=["e-office"])
+    Signed = Annotated[Verified, Depends(delivery)]
+
+    @router.post(
+        "/letters",
+        status_code=201,
+        response_model=LetterAccepted,
+        summary="Surat masuk dari e-office: menjadi permohonan (langkah 1 dan 2), sekali per "
+        "letter_id",
+        openapi_extra=request_body_doc(InboundLetter, "The incoming letter, signed"),
+        responses={
+            200: {"description": "letter_id ini sudah menjadi permohonan: id yang sama"},
+            401: {"description": "Tanda tangan atau timestamp tidak sah (header disebut)"},
+            409: {"description": "Tanda tangan yang sama sudah pernah diterima (replay)"},
+            413: {"description": "Isi melebihi batas"},
+            422: {"description": "Isi tidak valid (field disebut); tidak ada yang dibuat"},
+        },
+    )
+    async def letter(signed: Signed) -> JSONResponse:
+        inbound = parse_body(InboundLetter, signed.body)
+        answer = await letters().accept(inbound, signed)
+        return JSONResponse(answer.body, status_code=answer.status_code)
+
+    return router

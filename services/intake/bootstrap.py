@@ -15,8 +15,10 @@ from infra.http import add_health, install_error_handlers, principal_dependency
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
-from services.intake.api import build_router
+from infra.webhook import SeenSignatures, secret_from, signed_delivery
+from services.intake.api import build_eoffice_router, build_router
 from services.intake.attachments import Attachments
+from services.intake.eoffice import EofficeLetters
 from services.intake.idempotency import IdempotencyKeys
 from services.intake.usecases import Intake
 
@@ -24,8 +26,10 @@ SQL = Path(__file__).parent / "sql"
 
 
 def create_app(settings: Settings) -> FastAPI:
+    settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
+    eoffice_secret = secret_from(settings)  # production refuses to start without one
     built: list[Intake] = []
 
     def intake() -> Intake:
@@ -41,6 +45,16 @@ def create_app(settings: Settings) -> FastAPI:
                 )
             )
         return built[0]
+
+    def letters() -> EofficeLetters:
+        return EofficeLetters(intake(), settings.tenant, SeenSignatures(runtime.store.schema))
+
+    delivery = signed_delivery(
+        eoffice_secret,
+        lambda: runtime.pool,
+        lambda: SeenSignatures(runtime.store.schema),
+        settings.eoffice_max_skew_seconds,
+    )
 
     async def handle(envelope: Envelope, conn: Connection) -> None:
         await intake().handle(envelope, conn)
@@ -68,4 +82,5 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     add_health(app, "intake", runtime.healthy)
     app.include_router(build_router(intake, principal_dependency(lambda: verifier)))
+    app.include_router(build_eoffice_router(letters, delivery))
     return app

@@ -36,6 +36,7 @@ def create_app(
     """The reporting app. ``clock`` is the service's notion of now (SLA, breaches, overdue):
     tests pass their own to make working time deterministic."""
     conf = config or ReportingConfig()
+    settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
     projector = Projector(SERVICE, clock, conf.time_zone)

@@ -1,0 +1,506 @@
+"""The e-office's inbound webhooks on the real stack: intake and approval in-process over HTTP,
+on the real PostgreSQL and Kafka (intake's events reach approval through ``jejak.intake.events``).
+
+A signed letter becomes one request however often it is posted; a bad signature, an old timestamp,
+a replayed delivery and a bad payload are refused with nothing created; a disposition made in the
+e-office becomes ``Disposed`` by the named official, once."""
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from infra import webhook
+from infra.auth import TokenIssuer, development_keys
+from infra.principal import Principal
+from infra.settings import ProductionConfigError, Settings
+from services.approval.bootstrap import create_app as create_approval
+from services.intake.bootstrap import create_app as create_intake
+from tests.kafka_helpers import eventually, read_topic
+
+SECRET = "test-tenant-secret-" + "x" * 24
+INTAKE_TOPIC = "jejak.intake.events"
+APPROVAL_TOPIC = "jejak.approval.events"
+AUDITOR = Principal(user_id="u-auditor", name="Auditor", roles=frozenset({"AUDITOR"}))
+DOC = Path(__file__).parents[2] / "docs" / "eoffice-webhook.md"
+
+
+def letter(**overrides: Any) -> dict[str, Any]:
+    return {
+        "letter_id": f"SRK-{uuid.uuid4().hex[:12]}",
+        "letter_number": "440/012/DINKES/VI/2024",
+        "letter_date": "2024-06-10",
+        "sender_opd": "DINKES",
+        "subject": "Permohonan Pembangunan Aplikasi SIMPUS",
+        "summary": "Aplikasi pendaftaran pasien puskesmas.",
+        "attachments": [
+            {
+                "sha256": hashlib.sha256(b"scan " + uuid.uuid4().bytes).hexdigest(),
+                "size_bytes": 482113,
+                "media_type": "application/pdf",
+                "filename": "surat-permohonan.pdf",
+                "url": "https://eoffice.katingankab.go.id/files/123",
+            }
+        ],
+        "received_by": "sekretariat",
+        "agenda_number": "AG-2024-0456",
+    } | overrides
+
+
+def body_of(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload).encode()
+
+
+@dataclass
+class Stack:
+    intake: httpx.AsyncClient
+    approval: httpx.AsyncClient
+    issuer: TokenIssuer
+    db: asyncpg.Connection
+    settings: Settings
+
+    async def deliver(
+        self,
+        client: httpx.AsyncClient,
+        path: str,
+        body: bytes,
+        *,
+        secret: str = SECRET,
+        at: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST ``body`` signed afresh (now, or at ``at``) unless ``headers`` are given."""
+        signed = headers if headers is not None else webhook.sign(
+            secret, body, at, delivery_id=f"dlv-{uuid.uuid4().hex[:8]}"
+        )
+        return await client.post(
+            path, content=body, headers={**signed, "Content-Type": "application/json"}
+        )
+
+    async def letter(self, payload: dict[str, Any], **kwargs: Any) -> httpx.Response:
+        return await self.deliver(self.intake, "/eoffice/letters", body_of(payload), **kwargs)
+
+    async def disposition(self, payload: dict[str, Any], **kwargs: Any) -> httpx.Response:
+        return await self.deliver(
+            self.approval, "/eoffice/dispositions", body_of(payload), **kwargs
+        )
+
+    async def intake_events(self) -> int:
+        return int(await self.db.fetchval("SELECT count(*) FROM intake.events"))
+
+    async def approval_events(self) -> int:
+        return int(await self.db.fetchval("SELECT count(*) FROM approval.events"))
+
+    async def letters_kept(self, letter_id: str) -> int:
+        return int(await self.db.fetchval(
+            "SELECT count(*) FROM intake.eoffice_letters WHERE letter_id = $1", letter_id))
+
+    async def intake_state(self, request_id: str) -> dict[str, Any]:
+        token = self.issuer.issue(AUDITOR)
+        answer = await self.intake.get(
+            f"/requests/{request_id}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    async def on_topic(self, topic: str, request_id: str, count: int) -> list[dict[str, Any]]:
+        """The request's events on ``topic`` once ``count`` have arrived (and no more came)."""
+        found: list[dict[str, Any]] = []
+
+        async def arrived() -> bool:
+            records = await read_topic(self.settings.kafka_bootstrap_servers, topic, 1, 10)
+            found[:] = [json.loads(r.value) for r in records if r.key == request_id.encode()]
+            return len(found) >= count
+
+        assert await eventually(arrived, timeout=60), found
+        return found
+
+    async def created(self, payload: dict[str, Any]) -> str:
+        answer = await self.letter(payload)
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["request_id"])
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    keys = tmp_path_factory.mktemp("keys")
+    private, _ = development_keys(keys)
+    configured = settings.model_copy(
+        update={"jwt_key_dir": str(keys), "eoffice_secret": SecretStr(SECRET)}
+    )
+    apps: list[FastAPI] = [create_intake(configured), create_approval(configured)]
+    async with AsyncExitStack() as running:
+        clients = []
+        for app, host in zip(apps, ("intake", "approval"), strict=True):
+            await running.enter_async_context(app.router.lifespan_context(app))
+            clients.append(await running.enter_async_context(httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=f"http://{host}")))
+        db = await asyncpg.connect(settings.database_url)
+        running.push_async_callback(db.close)
+        yield Stack(clients[0], clients[1], TokenIssuer(private), db, configured)
+
+
+# The signature, as the contract page states it ------------------------------------------------
+
+
+def test_the_worked_example_of_the_contract_page_holds() -> None:
+    """The page's example: its secret, timestamp and body give its hex, with this code."""
+    page = DOC.read_text()
+    secret = "contoh-rahasia-katingan-0123456789abcdef"
+    body = (
+        b'{"letter_id":"SRK-2024-000123","letter_number":"440/012/DINKES/VI/2024",'
+        b'"letter_date":"2024-06-10","sender_opd":"DINKES",'
+        b'"subject":"Permohonan Pembangunan Aplikasi SIMPUS"}'
+    )
+    expected = webhook.signature(secret, 1718000000, body)
+    assert expected == "204608461bc1b51f02b549bbc867ecde85280b90b8ab4d47d37f19c211cdbf79"
+    for text in (secret, body.decode(), "1718000000", f"v1={expected}"):
+        assert text in page, text
+    headers = webhook.sign(secret, body, 1718000000)
+    verified = webhook.verify((secret,), headers, body, 1718000000 + 299, 300)
+    assert verified.signature == expected
+    # several entries (a secret being rotated): one matching v1 entry is enough
+    rotated = {**headers, webhook.SIGNATURE_HEADER: f"v0=abc, v1={'0' * 64}, v1={expected}"}
+    assert webhook.verify((secret,), rotated, body, 1718000000, 300).signature == expected
+
+
+def test_production_refuses_to_start_without_a_real_secret(settings: Settings) -> None:
+    production = settings.model_copy(update={"environment": "production"})
+    for secret in (None, webhook.DEVELOPMENT_SECRET, "too-short"):
+        configured = production.model_copy(
+            update={"eoffice_secret": SecretStr(secret) if secret else None}
+        )
+        with pytest.raises(webhook.MissingSecret, match="EOFFICE_SECRET"):
+            webhook.secret_from(configured)
+        for create_app in (create_intake, create_approval):
+            with pytest.raises(ProductionConfigError):
+                create_app(configured)
+    real = production.model_copy(update={"eoffice_secret": SecretStr(SECRET)})
+    assert webhook.secret_from(real) == SECRET
+    assert webhook.secret_from(settings) == webhook.DEVELOPMENT_SECRET  # development default
+
+
+# Letters ----------------------------------------------------------------------------------------
+
+
+async def test_a_signed_letter_posted_three_times_creates_one_request(stack: Stack) -> None:
+    payload = letter()
+    now = int(time.time())
+    answers = [await stack.letter(payload, at=now - 2 + i) for i in range(3)]
+    assert [a.status_code for a in answers] == [201, 200, 200], [a.text for a in answers]
+    first = answers[0].json()
+    request_id = first["request_id"]
+    assert uuid.UUID(request_id).version == 7
+    assert {a.json()["request_id"] for a in answers} == {request_id}
+    assert (first["created"], first["letter_id"], len(first["event_ids"])) == (
+        True, payload["letter_id"], 2)
+    assert [a.json()["created"] for a in answers[1:]] == [False, False]
+    assert all(a.json()["event_ids"] == [] for a in answers[1:])
+    stored = int(await stack.db.fetchval(
+        "SELECT count(*) FROM intake.events WHERE stream_id = $1", request_id))
+    assert stored == 2
+    assert await stack.letters_kept(payload["letter_id"]) == 1
+
+    state = await stack.intake_state(request_id)
+    assert (state["status"], state["current_step"], state["who_must_act"]) == (
+        "OPEN", "DISPOSE", "KADIS")
+    assert (state["submitted_via"], state["eoffice_letter_id"], state["opd"]) == (
+        "EOFFICE", payload["letter_id"], "DINKES")
+    assert (state["title"], state["received_by"], state["agenda_number"]) == (
+        payload["subject"], "sekretariat", "AG-2024-0456")
+    assert state["letter"] == {"number": payload["letter_number"], "date": "2024-06-10"}
+    assert [a["sha256"] for a in state["attachments"]] == [payload["attachments"][0]["sha256"]]
+    kept = await stack.db.fetchval(
+        "SELECT letter FROM intake.eoffice_letters WHERE letter_id = $1", payload["letter_id"])
+    assert json.loads(kept)["attachments"][0]["url"] == payload["attachments"][0]["url"]
+
+    events = await stack.on_topic(INTAKE_TOPIC, request_id, 2)
+    assert [e["event_type"] for e in events] == ["RequestSubmitted", "RequestReceived"]
+    submitted, received = events
+    assert submitted["actor"] == {
+        "user_id": "eoffice", "role": "PEMOHON", "opd": "DINKES", "on_behalf_of": None}
+    assert received["actor"] == {
+        "user_id": "eoffice", "role": "KADIS", "opd": None, "on_behalf_of": None}
+    assert submitted["payload"]["submitted_via"] == "EOFFICE"
+    assert submitted["payload"]["eoffice_letter_id"] == payload["letter_id"]
+    assert received["payload"]["received_by"] == "sekretariat"
+    assert submitted["correlation_id"] == received["correlation_id"]
+    assert received["causation_id"] == submitted["event_id"]
+    assert first["event_ids"] == [submitted["event_id"], received["event_id"]]
+
+
+async def test_the_same_letter_posted_concurrently_still_creates_one_request(
+    stack: Stack,
+) -> None:
+    payload = letter(received_by=None, agenda_number=None, attachments=[])
+    now = int(time.time())
+    answers = await asyncio.gather(*(stack.letter(payload, at=now - i) for i in range(5)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 201]
+    assert len({a.json()["request_id"] for a in answers}) == 1
+    assert await stack.letters_kept(payload["letter_id"]) == 1
+    state = await stack.intake_state(answers[0].json()["request_id"])
+    assert state["received_by"] == "eoffice" and state["summary"] == payload["summary"]
+
+
+async def test_bad_signature_old_timestamp_and_replay_are_refused_with_nothing_created(
+    stack: Stack,
+) -> None:
+    now = int(time.time())
+    skew = stack.settings.eoffice_max_skew_seconds
+    before = await stack.intake_events()
+
+    def refused(answer: httpx.Response, status: int, code: str, header: str) -> None:
+        assert answer.status_code == status, answer.text
+        assert (answer.json()["code"], answer.json()["header"]) == (code, header)
+        assert header in answer.json()["message"]
+
+    bad = letter()
+    refused(await stack.letter(bad, secret="another-tenant-secret-0123456789abcdef"),
+            401, "signature_invalid", "X-Jejak-Signature")
+    tampered = webhook.sign(SECRET, body_of(letter()))  # a signature of another body
+    refused(await stack.letter(bad, headers=tampered),
+            401, "signature_invalid", "X-Jejak-Signature")
+    refused(await stack.letter(bad, at=now - skew - 60),
+            401, "timestamp_out_of_window", "X-Jejak-Timestamp")
+    refused(await stack.letter(bad, at=now + skew + 60),
+            401, "timestamp_out_of_window", "X-Jejak-Timestamp")
+    refused(await stack.letter(bad, headers={}), 401, "timestamp_missing", "X-Jejak-Timestamp")
+    refused(await stack.letter(bad, headers={"X-Jejak-Timestamp": str(now)}),
+            401, "signature_missing", "X-Jejak-Signature")
+    refused(await stack.letter(bad, headers={"X-Jejak-Timestamp": "yesterday",
+                                             "X-Jejak-Signature": "v1=" + "0" * 64}),
+            401, "timestamp_malformed", "X-Jejak-Timestamp")
+    refused(await stack.letter(bad, headers={"X-Jejak-Timestamp": str(now),
+                                             "X-Jejak-Signature": "sha256=abc"}),
+            401, "signature_malformed", "X-Jejak-Signature")
+    # a bearer token is no way in either
+    token = stack.issuer.issue(Principal(user_id="u-p", name="P", roles=frozenset({"PEMOHON"}),
+                                         opd="DINKES"))
+    answer = await stack.intake.post("/eoffice/letters", content=body_of(bad),
+                                     headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert await stack.letters_kept(bad["letter_id"]) == 0
+    assert await stack.intake_events() == before
+
+    # a delivery accepted once, sent again byte for byte (same timestamp and signature)
+    original = letter()
+    body = body_of(original)
+    signed = webhook.sign(SECRET, body, now)
+    first = await stack.letter(original, headers=signed)
+    assert first.status_code == 201, first.text
+    after_first = await stack.intake_events()
+    replayed = await stack.deliver(stack.intake, "/eoffice/letters", body, headers=signed)
+    refused(replayed, 409, "signature_replayed", "X-Jejak-Signature")
+    assert await stack.intake_events() == after_first
+    assert await stack.letters_kept(original["letter_id"]) == 1
+    # the same replayed to approval: its payload is no disposition, so nothing happens there
+    to_approval = await stack.deliver(stack.approval, "/eoffice/dispositions", body,
+                                      headers=signed)
+    assert to_approval.status_code == 422, to_approval.text
+    seen = await stack.db.fetchval(
+        "SELECT count(*) FROM intake.webhook_signatures WHERE signature_sha256 = $1",
+        hashlib.sha256(signed["X-Jejak-Signature"].removeprefix("v1=").encode()).hexdigest())
+    assert seen == 1
+
+
+async def test_signatures_are_forgotten_once_their_window_has_passed(stack: Stack) -> None:
+    old = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
+    await stack.db.execute(
+        "INSERT INTO intake.webhook_signatures (signature_sha256, signed_at, expires_at) "
+        "VALUES ($1, now() - interval '20 minutes', now() - interval '15 minutes')", old)
+    assert (await stack.letter(letter())).status_code == 201
+    gone = await stack.db.fetchval(
+        "SELECT count(*) FROM intake.webhook_signatures WHERE signature_sha256 = $1", old)
+    assert gone == 0
+
+
+async def test_a_bad_letter_is_422_naming_the_field_and_creates_nothing(stack: Stack) -> None:
+    before = await stack.intake_events()
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    too_big = letter()["attachments"][0] | {"size_bytes": 26 * 1024 * 1024}
+    cases: list[tuple[bytes, str]] = [
+        (body_of({k: v for k, v in letter().items() if k != "sender_opd"}), "body.sender_opd"),
+        (body_of(letter(sender_opd="dinkes kota")), "body.sender_opd"),
+        (body_of(letter(letter_date=future)), "body.letter_date"),
+        (body_of(letter(subject="x" * 201)), "body.subject"),
+        (body_of(letter(attachments=[too_big])), "body.attachments.0.size_bytes"),
+        (body_of(letter(attachments=[too_big | {"sha256": "ABC"}])),
+         "body.attachments.0.sha256"),
+        (body_of(letter(attachments=[too_big | {"url": "ftp://x"}])),
+         "body.attachments.0.url"),
+        (body_of(letter(letter_id="has space")), "body.letter_id"),
+        (body_of(letter(unknown_field=1)), "body.unknown_field"),
+        (b'{"letter_id": ', "body"),
+    ]
+    for body, field in cases:
+        answer = await stack.deliver(stack.intake, "/eoffice/letters", body)
+        assert answer.status_code == 422, (field, answer.text)
+        problem = answer.json()
+        fields = [e["field"] for e in problem.get("errors", [])] or [problem.get("field")]
+        assert any(f == field or f.startswith(field + ".") for f in fields), (field, problem)
+    assert await stack.intake_events() == before
+
+
+async def test_an_oversized_body_is_413(stack: Stack) -> None:
+    huge = b'{"letter_id": "' + b"x" * webhook.MAX_BODY_BYTES + b'"}'
+    answer = await stack.deliver(stack.intake, "/eoffice/letters", huge)
+    assert answer.status_code == 413, answer.text
+
+
+# Dispositions -----------------------------------------------------------------------------------
+
+
+def disposition(**overrides: Any) -> dict[str, Any]:
+    return {
+        "disposition_id": f"DSP-{uuid.uuid4().hex[:12]}",
+        "disposed_by": "kadis",
+        "disposed_by_name": "Drs. Yohanes Ngabut, M.Si.",
+        "note": "Mohon Kabid TI menindaklanjuti dan menjadwalkan rapat.",
+        "disposition_number": "005/77/DISKOMINFOSTANDI/VI/2024",
+        "disposed_at": "2024-06-11T09:30:00+07:00",
+    } | overrides
+
+
+async def known_to_approval(stack: Stack, payload: dict[str, Any]) -> httpx.Response:
+    """Post the disposition (signed afresh each time) until approval knows the request."""
+    last: list[httpx.Response] = []
+
+    async def accepted() -> bool:
+        answer = await stack.disposition(payload)
+        last[:] = [answer]
+        if answer.status_code == 425:
+            assert answer.headers["Retry-After"] == "30"
+            assert answer.json()["code"] == "request_not_yet_known"
+            return False
+        return True
+
+    assert await eventually(accepted, timeout=60, interval=0.3), last[0].text
+    return last[0]
+
+
+async def test_a_disposition_becomes_disposed_by_the_named_official_once(stack: Stack) -> None:
+    source = letter()
+    request_id = await stack.created(source)
+    payload = disposition(letter_id=source["letter_id"])
+    answer = await known_to_approval(stack, payload)
+    assert answer.status_code == 201, answer.text
+    result = answer.json()
+    assert (result["request_id"], result["created"], len(result["event_ids"])) == (
+        request_id, True, 1)
+    assert result["state"]["status"] == "AWAITING_VERIFICATION"
+    assert result["state"]["current_step"] == "VERIFY"
+
+    again = await stack.disposition(payload, at=int(time.time()) - 7)  # a retry, signed anew
+    assert again.status_code == 200, again.text
+    assert (again.json()["request_id"], again.json()["created"], again.json()["event_ids"]) == (
+        request_id, False, [])
+    by_id = await stack.disposition(payload | {"letter_id": None, "request_id": request_id})
+    assert by_id.status_code == 200 and by_id.json()["request_id"] == request_id
+    disposed = int(await stack.db.fetchval(
+        "SELECT count(*) FROM approval.events WHERE stream_id = $1", request_id))
+    assert disposed == 1
+
+    events = await stack.on_topic(APPROVAL_TOPIC, request_id, 1)
+    assert [e["event_type"] for e in events] == ["Disposed"]
+    event = events[0]
+    assert event["event_id"] == result["event_ids"][0]
+    assert event["actor"] == {
+        "user_id": "kadis", "role": "KADIS", "opd": None, "on_behalf_of": None}
+    note = event["payload"]["note"]
+    assert note == (
+        f"[via e-office | {payload['disposition_id']} | 2024-06-11T09:30:00+07:00 | "
+        f"Drs. Yohanes Ngabut, M.Si.] {payload['note']}"
+    )
+    assert event["payload"]["disposition_number"] == payload["disposition_number"]
+    assert event["payload"]["to_role"] == "KABID_TI"
+
+    # intake follows approval's event from Kafka: the request moves on to step 4 there too
+    async def moved() -> bool:
+        return (await stack.intake_state(request_id))["current_step"] == "VERIFY"
+
+    assert await eventually(moved, timeout=60)
+
+    # another disposition of the same letter (another e-office id): the step is done, 409
+    second = await stack.disposition(disposition(letter_id=source["letter_id"]))
+    assert second.status_code == 409, second.text
+    assert second.json()["current_step"] == "VERIFY"
+    assert int(await stack.db.fetchval(
+        "SELECT count(*) FROM approval.events WHERE stream_id = $1", request_id)) == 1
+
+
+async def test_a_disposition_approval_cannot_place_yet_is_425_and_records_nothing(
+    stack: Stack,
+) -> None:
+    before = await stack.approval_events()
+    for named in ({"letter_id": "SRK-not-yet-here"}, {"request_id": str(uuid.uuid4())}):
+        body = body_of(disposition(**named))
+        signed = webhook.sign(SECRET, body)
+        for _ in range(2):  # a refused delivery spends nothing: the same bytes may come again
+            answer = await stack.deliver(stack.approval, "/eoffice/dispositions", body,
+                                         headers=signed)
+            assert answer.status_code == 425, answer.text
+            assert answer.headers["Retry-After"] == "30"
+            assert answer.json()["retry_after_seconds"] == 30
+    assert await stack.approval_events() == before
+
+
+async def test_bad_dispositions_are_refused_with_nothing_recorded(stack: Stack) -> None:
+    source = letter()
+    request_id = await stack.created(source)
+    other = await stack.created(letter())
+    before = await stack.approval_events()
+    cases: list[tuple[dict[str, Any], str]] = [
+        (disposition(), "body"),  # neither letter_id nor request_id
+        (disposition(letter_id=source["letter_id"], disposed_by="Drs. Yohanes"),
+         "body.disposed_by"),
+        (disposition(letter_id=source["letter_id"], disposed_at="2024-06-11T09:30:00"),
+         "body.disposed_at"),
+        (disposition(letter_id=source["letter_id"],
+                     disposed_at=(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()),
+         "body.disposed_at"),
+        (disposition(letter_id=source["letter_id"], note="   "), "body.note"),
+        (disposition(letter_id=source["letter_id"], note="x" * 9001), "body.note"),
+    ]
+    for payload, field in cases:
+        answer = await stack.disposition(payload)
+        assert answer.status_code == 422, (field, answer.text)
+        problem = answer.json()
+        fields = [e["field"] for e in problem.get("errors", [])] or [problem.get("field")]
+        assert field in fields, (field, problem)
+    # letter and request that do not belong together (once approval knows the letter)
+    mismatch = await known_to_approval(
+        stack, disposition(letter_id=source["letter_id"], request_id=other))
+    assert mismatch.status_code == 422, mismatch.text
+    assert mismatch.json()["field"] == "body.request_id"
+    assert await stack.approval_events() == before
+    # and a bad signature on a disposition is refused before anything is read
+    answer = await stack.disposition(disposition(request_id=request_id), secret="w" * 40)
+    assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
+    assert await stack.approval_events() == before
+
+
+async def test_the_webhooks_are_in_the_openapi_with_their_headers(stack: Stack) -> None:
+    for client, path in ((stack.intake, "/eoffice/letters"),
+                         (stack.approval, "/eoffice/dispositions")):
+        spec = (await client.get("/openapi.json")).json()
+        operation = spec["paths"][path]["post"]
+        names = {p["name"] for p in operation["parameters"]}
+        assert {"X-Jejak-Timestamp", "X-Jejak-Signature", "X-Jejak-Delivery"} <= names
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert "$ref" not in json.dumps(schema)  # inlined: resolvable by any client
+        assert "required" in schema
