@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI
@@ -89,9 +90,6 @@ def create_app(
                     "identity: refusing to start in production: demo accounts still have the "
                     f"demo password: {', '.join(demo_accounts)}"
                 )
-            app.include_router(
-                build_router(identity, principal_dependency(lambda: verifier), public, verifier)
-            )
             if seed and (created := await demo.seed(identity)):
                 structlog.get_logger().info(
                     "demo users created", usernames=created, password=demo.DEMO_PASSWORD
@@ -106,4 +104,18 @@ def create_app(
     )
     install_error_handlers(app)
     add_health(app, "identity", runtime.healthy)
+    # Routes are declared now (so OpenAPI lists them); the use cases exist once the lifespan ran.
+    app.include_router(build_router(
+        cast(Identity, _Started(holder)), principal_dependency(lambda: verifier), public, verifier
+    ))
     return app
+
+
+class _Started:
+    """Stands for the ``Identity`` the lifespan creates."""
+
+    def __init__(self, holder: dict[str, Identity]) -> None:
+        self._holder = holder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._holder["identity"], name)
