@@ -34,7 +34,7 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partition
                 replication_factor=1,
                 topic_configs={"retention.ms": "-1", "retention.bytes": "-1"},
             )
-            for t in topics
+            for t in dict.fromkeys(topics)
             if t not in existing
         ]
         if missing:
