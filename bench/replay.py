@@ -73,6 +73,7 @@ from events.reporting import SlaBreached
 from events.topics import SERVICES, Service
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics
+from infra.relay import message_of
 from infra.settings import Settings
 from services.reporting.replay import ReplayOptions, ReplayResult, plan, read_partitions, replay
 
@@ -282,12 +283,13 @@ async def seed(bootstrap: str, topics: dict[Service, str], requests: int, report
             start = EPOCH + dt.timedelta(days=7 * (n % 60), minutes=rng.randrange(0, 480))
             for service, envelope in sample_request(rid, rng, start, reports):
                 partition = DefaultPartitioner()(key, partitions[service], partitions[service])
-                value = envelope.model_dump_json().encode()
+                _, value, headers = message_of(envelope)  # the relay's record
                 while True:
                     batch = batches.get((service, partition))
                     if batch is None:
                         batch = batches[(service, partition)] = producer.create_batch()
-                    if batch.append(key=key, value=value, timestamp=None) is not None:
+                    appended = batch.append(key=key, value=value, timestamp=None, headers=headers)
+                    if appended is not None:
                         break
                     await ship(service, partition)
                 sent += 1

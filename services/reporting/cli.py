@@ -16,13 +16,16 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
+import asyncpg
 import typer
+from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -60,17 +63,22 @@ audit = typer.Typer(
 )
 app.add_typer(audit, name="audit")
 console = Console()
+FAILURES = (OSError, asyncpg.PostgresError, KafkaError)
+"""What makes a command exit with 2 (a server unreachable, refusing, or missing a schema)."""
 
 
 # --- audit replay -------------------------------------------------------------------------------
 
 
 class _Bars:
-    """The replay's progress: records read from Kafka, records projected, out of the total."""
+    """The replay's progress: records read from Kafka, records projected, out of the total; then
+    the tables compared. Redrawn from these calls, not by rich's refresh thread: the replay
+    forks its workers, and a fork should not happen while another thread may hold a lock."""
 
     def __init__(self, progress: Progress | None) -> None:
         self.progress = progress
         self.tasks: dict[str, TaskID] = {}
+        self.drawn = 0.0
 
     def __call__(self, kind: str, count: int) -> None:
         if self.progress is None:
@@ -82,6 +90,9 @@ class _Bars:
             self.tasks["compared"] = self.progress.add_task("comparing", total=count)
         elif kind in self.tasks:
             self.progress.advance(self.tasks[kind], count)
+        if time.monotonic() - self.drawn >= 0.1:
+            self.progress.refresh()
+            self.drawn = time.monotonic()
 
 
 class _Rate(ProgressColumn):
@@ -103,7 +114,7 @@ def _bars(enabled: bool) -> Iterator[_Bars]:
         _Rate(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=console, auto_refresh=False) as progress:
         yield _Bars(progress)
 
 
@@ -210,7 +221,7 @@ def replay_command(
     try:
         with _bars(progress) as bars:
             result = asyncio.run(replay(settings, options, bars))
-    except (ReplayFailed, OSError) as error:
+    except (ReplayFailed, *FAILURES) as error:
         console.print(f"[bold red]replay failed:[/bold red] {error}")
         raise typer.Exit(2) from None
     _print_replay(result, show)
@@ -267,7 +278,7 @@ def verify_command(
                 topic or None,
             )
         )
-    except OSError as error:
+    except FAILURES as error:
         console.print(f"[bold red]verification failed:[/bold red] {error}")
         raise typer.Exit(2) from None
     _print_verify(reports)

@@ -61,6 +61,7 @@ import asyncio
 import datetime as dt
 import gc
 import multiprocessing
+import re
 import secrets
 import time
 import traceback
@@ -176,15 +177,18 @@ class FastCalendar(WorkingCalendar):
     and keeps running totals of office time per day, so ``working_time_between`` and
     ``add_working_time`` add up the days strictly inside a span (each of which contributes its
     whole office day) in one subtraction, and work out only the first and the last day as
-    ``WorkingCalendar`` does. Short spans, a zero amount, and zones where an office day could
-    reach past midnight are left to ``WorkingCalendar`` itself.
+    ``WorkingCalendar`` does. A span backwards, an amount that is not positive, naive instants
+    and zones where an office day could reach past midnight are left to ``WorkingCalendar``
+    itself. (An edit, e.g. ``with_day_off``, returns a calendar with empty memories.)
     """
 
-    _working: dict[dt.date, bool] = field(default_factory=dict, compare=False, repr=False)
-    _hours: dict[dt.date, tuple[dt.datetime, dt.datetime] | None] = field(
-        default_factory=dict, compare=False, repr=False
+    _working: dict[dt.date, bool] = field(
+        default_factory=dict, init=False, compare=False, repr=False
     )
-    _totals: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _hours: dict[dt.date, tuple[dt.datetime, dt.datetime] | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    _totals: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
     """``first``: the first day covered; ``sum``: office microseconds from ``first`` through
     each day; ``fits``: every office day covered ends by its midnight."""
 
@@ -509,19 +513,22 @@ async def read_partitions(
     try:
         consumer.assign(list(pending))
         await consumer.seek_to_beginning(*pending)
-        while pending:
+        while True:
+            for tp, end in list(pending.items()):
+                # the position, not the last offset seen: offsets may have gaps (compaction,
+                # transaction markers) and a deleted history may start at the end
+                if await consumer.position(tp) >= end:
+                    del pending[tp]
+                    consumer.pause(tp)
+            if not pending:
+                break
             batches = await consumer.getmany(*pending, timeout_ms=1000)
             for tp, records in batches.items():
-                end = pending.get(tp)
-                if end is None:
-                    continue
-                wanted = [r for r in records if r.offset < end]
+                limit = pending.get(tp, -1)
+                wanted = [r for r in records if r.offset < limit]
                 if wanted:
                     on_batch(wanted)
                     read += len(wanted)
-                if records and records[-1].offset + 1 >= end:
-                    del pending[tp]
-                    consumer.pause(tp)
     finally:
         await consumer.stop()
     return read
@@ -639,12 +646,17 @@ def _envelopes(records: list[Any], request_id: str, result: SliceResult) -> list
     return envelopes
 
 
+_STREAM_ID = re.compile(rb'"stream_id"\s*:\s*"')
+
+
 def _key_of(record: Any) -> bytes | None:
     """The stream id of the record's envelope: its Kafka key when the envelope says so (the
     relay keys by stream id), else read from the envelope; None if it is not one."""
-    key = record.key
-    if key and b'"stream_id":"' + key + b'"' in record.value:
-        return bytes(key)
+    key, value = record.key, record.value
+    if key:
+        found = _STREAM_ID.search(value)
+        if found is not None and value[found.end() : found.end() + len(key) + 1] == key + b'"':
+            return bytes(key)
     try:
         return Envelope.model_validate_json(record.value).stream_id.encode()
     except ValidationError:
@@ -790,7 +802,7 @@ class ReplayOptions:
     tenant: str | None = None
     """Replay and compare only this tenant's requests (default: every tenant)."""
     workers: int | None = None
-    """Worker processes; default one per partition number when the topics are co-partitioned."""
+    """Worker processes; default one per partition number (of most topics)."""
     keep: bool = False
     """Keep the replay schema (and its role) instead of dropping it at the end."""
     compare: bool = True
