@@ -29,8 +29,10 @@ lint: install
 test: install lint ## every test, against a throwaway real Kafka and PostgreSQL
 	$(BIN)/pytest
 
-bench: install ## event store, eventsourcing and relay throughput
+bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, replay (~10 min)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.replay
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
