@@ -1,14 +1,17 @@
 """Approval's decisions: (state, command, principal, now) -> new events, or a domain error.
 
 Checks run in this order, and nothing is decided on a refusal: the principal's role
-(NotAllowed), the request's existence (NotFound), a requester's OPD (NotAllowed), the step
-(WrongStep, naming the current step), then the command's rules (InvalidInput, naming the field).
+(NotAllowed), the request's existence (NotFound), the scope of the role it acts in, i.e. a
+requester's OPD (NotAllowed), the step (WrongStep, naming the current step), then the command's
+rules (InvalidInput, naming the field). Who may do what is ``events.policy``'s, enforced by
+``infra.access``.
 """
 
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from events import policy
 from events.approval import (
     BAsigned,
     Disposed,
@@ -21,7 +24,8 @@ from events.approval import (
 from events.base import DomainEvent
 from events.envelope import Role
 from events.steps import step
-from infra.errors import InvalidInput, NotAllowed, NotFound, WrongStep
+from infra import access
+from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
 from services.approval.commands import (
     ApprovalCommand,
@@ -35,28 +39,11 @@ from services.approval.commands import (
 )
 from services.approval.state import ApprovalState, Status, current_step, who_must_act
 
-ALLOWED_ROLES: Final[Mapping[type[ApprovalCommand], tuple[Role, ...]]] = {
-    Dispose: ("KADIS",),
-    VerifyDocuments: ("KABID_TI",),
-    ReturnRequest: ("KABID_TI",),
-    RecordMeeting: ("KABID_TI",),
-    SignMinutes: ("KABID_TI", "KADIS"),
-    AssignTeam: ("KADIS",),
-    RejectRequest: ("KADIS",),
-}
-"""The roles that may give each command, the step's responsible role first."""
-
 CLOCK_SKEW: Final = dt.timedelta(minutes=5)
 """How far in the future a recorded meeting time may lie, for clocks that disagree."""
 
-SEES_EVERY_REQUEST: Final[tuple[Role, ...]] = (
-    "KADIS",
-    "KABID_TI",
-    "TIM_PENGEMBANG",
-    "ADMIN",
-    "AUDITOR",
-)
-"""Roles that may see any request; a requester sees only its own agency's."""
+GET_REQUEST: Final = policy.rule("approval", "GetRequest")
+LIST_REQUESTS: Final = policy.rule("approval", "ListRequests")
 
 DEPARTMENT_SIGNERS: Final[frozenset[Role]] = frozenset({"KADIS", "KABID_TI"})
 MINUTES_SIGNERS: Final[frozenset[Role]] = DEPARTMENT_SIGNERS | {"PEMOHON"}
@@ -71,9 +58,14 @@ _BEFORE_ASSIGNMENT: Final[tuple[Status, ...]] = (
 )
 
 
+def rule_of(command: ApprovalCommand) -> policy.Rule:
+    """The access rule of ``command`` (``events.policy``)."""
+    return policy.rule("approval", type(command).__name__)
+
+
 def required_role(command: ApprovalCommand) -> Role:
     """The role a command is exercised in by default: the responsible role of its step."""
-    return ALLOWED_ROLES[type(command)][0]
+    return rule_of(command).responsible_role
 
 
 def acting_role(command: ApprovalCommand, principal: Principal) -> Role:
@@ -82,35 +74,29 @@ def acting_role(command: ApprovalCommand, principal: Principal) -> Role:
     For SignMinutes a KADIS who is not KABID_TI acts as KADIS; pass the result to
     ``principal.acting_as``.
     """
-    for role in ALLOWED_ROLES[type(command)]:
-        if principal.has_role(role):
-            return role
-    allowed = " or ".join(ALLOWED_ROLES[type(command)])
-    raise NotAllowed(f"{type(command).__name__} needs the role {allowed}")
+    return access.acting_role(principal, rule_of(command))
 
 
 def ensure_visible(state: ApprovalState, principal: Principal) -> None:
-    """Refuse to show a request that does not exist, or another OPD's request to a requester."""
+    """Refuse a caller without a reading role (403), a request that does not exist (404), or
+    another OPD's request to a requester (403), in that order."""
+    access.authorize(principal, GET_REQUEST)
     if not state.exists:
         raise NotFound("no such request")
-    if any(principal.has_role(role) for role in SEES_EVERY_REQUEST):
-        return
-    if principal.has_role("PEMOHON") and principal.opd == state.opd:
-        return
-    raise NotAllowed("a requester may only see its own agency's requests")
+    access.require_scope(principal, GET_REQUEST, access.Target(opd=state.opd))
 
 
 def decide(
     state: ApprovalState, command: ApprovalCommand, principal: Principal, now: dt.datetime
 ) -> list[DomainEvent]:
     """The events ``command`` causes on the request ``state``; raises a DomainError if refused."""
-    role = acting_role(command, principal)
+    rule = rule_of(command)
+    grant = access.authorize(principal, rule)
     if not state.exists:
         raise NotFound(f"no request {command.request_id}")
     if state.request_id != command.request_id:
         raise ValueError(f"command for {command.request_id} decided on {state.request_id}")
-    if role == "PEMOHON" and principal.opd != state.opd:
-        raise NotAllowed("a requester may only act on its own agency's requests")
+    access.require_scope(principal, rule, access.Target(opd=state.opd), grant)
     return [_HANDLERS[type(command)](state, command, now)]
 
 

@@ -3,12 +3,13 @@
 """
 
 from services.approval.decide import (
-    ALLOWED_ROLES,
-    SEES_EVERY_REQUEST,
+    GET_REQUEST,
+    LIST_REQUESTS,
     acting_role,
     decide,
     ensure_visible,
     required_role,
+    rule_of,
 )
 from services.approval.state import (
     CONSUMED_EVENT_TYPES,
@@ -22,10 +23,10 @@ from services.approval.state import (
 )
 
 __all__ = [
-    "ALLOWED_ROLES",
     "CONSUMED_EVENT_TYPES",
+    "GET_REQUEST",
     "INITIAL",
-    "SEES_EVERY_REQUEST",
+    "LIST_REQUESTS",
     "ApprovalState",
     "Status",
     "acting_role",
@@ -35,5 +36,6 @@ __all__ = [
     "evolve",
     "fold",
     "required_role",
+    "rule_of",
     "who_must_act",
 ]

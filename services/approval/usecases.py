@@ -9,14 +9,15 @@ from typing import Any
 
 from events.catalog import default_registry
 from events.envelope import Envelope, Role, utc_now
+from infra import access
 from infra.db import Connection
-from infra.errors import NotAllowed, NotFound
+from infra.errors import NotFound
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.approval.commands import ApprovalCommand
 from services.approval.domain import (
     CONSUMED_EVENT_TYPES,
-    SEES_EVERY_REQUEST,
+    LIST_REQUESTS,
     ApprovalState,
     acting_role,
     current_step,
@@ -92,11 +93,7 @@ class Approval:
         limit: int = 100,
     ) -> list[dict[str, Any]]:
         """The requests ``principal`` may see, most recently changed first."""
-        opd: str | None = None
-        if not any(principal.has_role(role) for role in SEES_EVERY_REQUEST):
-            if not principal.has_role("PEMOHON") or principal.opd is None:
-                raise NotAllowed("only the department's roles and requesters may list requests")
-            opd = principal.opd
+        opd = access.opd_filter(principal, LIST_REQUESTS)
         rows = await self.timeline.store.pool.fetch(
             "SELECT request_id, opd, title, status, current_step, who_must_act, updated_at "
             f"FROM {self._schema}.requests "

@@ -5,7 +5,8 @@ Checks run in this order, so that a refusal never tells a caller more than it ma
 1. ``NotAllowed`` if the principal lacks the command's role (``required_role``);
 2. ``NotFound`` if the request does not exist here (no ``TaskAssigned`` consumed yet);
 3. ``NotAllowed`` if the principal is not one of the team named in the assignment letter (team
-   commands) or is a requester of another OPD, or the request's OPD is not known (UAT);
+   commands) or is a requester of another OPD, or the request's OPD is not known (UAT): the
+   scopes ``TEAM`` and ``OWN_OPD`` of ``events.policy``, enforced by ``infra.access``;
 4. ``WrongStep`` (naming the current step) if the command cannot happen at this step;
 5. ``InvalidInput`` naming the field for a rule about one field.
 
@@ -25,6 +26,7 @@ Rules chosen where the SOP is silent:
 
 import datetime as dt
 
+from events import policy
 from events.base import DomainEvent
 from events.dev_tracking import (
     DevelopmentStarted,
@@ -40,7 +42,8 @@ from events.dev_tracking import (
 )
 from events.envelope import Role
 from events.steps import step
-from infra.errors import InvalidInput, NotAllowed, NotFound, WrongStep
+from infra import access
+from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
 from services.dev_tracking.commands import (
     Command,
@@ -55,53 +58,41 @@ from services.dev_tracking.commands import (
 )
 from services.dev_tracking.state import DevState
 
-REQUIRED_ROLE: dict[type[Command], Role] = {
-    StartDevelopment: "TIM_PENGEMBANG",
-    ReportProgress: "TIM_PENGEMBANG",
-    RecordProblem: "TIM_PENGEMBANG",
-    SolveProblem: "TIM_PENGEMBANG",
-    RecordTestResult: "TIM_PENGEMBANG",
-    PublishManual: "TIM_PENGEMBANG",
-    RecordUat: "PEMOHON",
-}
-"""The one role in which each command is exercised (for ``Principal.acting_as``)."""
+GET_REQUEST = policy.rule("dev_tracking", "GetRequest")
+LIST_REQUESTS = policy.rule("dev_tracking", "ListRequests")
 
 
-SEES_EVERY_REQUEST: tuple[Role, ...] = ("KADIS", "KABID_TI", "TIM_PENGEMBANG", "ADMIN", "AUDITOR")
-"""Roles that may see any request; a requester sees only its own agency's."""
-
-
-def ensure_visible(state: DevState, principal: Principal) -> None:
-    """Refuse to show a request unknown here (404), or another OPD's request to a requester."""
-    if not state.exists:
-        raise NotFound("request has no development assignment")
-    if any(principal.has_role(role) for role in SEES_EVERY_REQUEST):
-        return
-    if principal.has_role("PEMOHON") and state.opd is not None and principal.opd == state.opd:
-        return
-    raise NotAllowed("a requester may only see its own agency's requests")
+def rule_of(command: Command) -> policy.Rule:
+    """The access rule of ``command`` (``events.policy``)."""
+    return policy.rule("dev_tracking", type(command).__name__)
 
 
 def required_role(command: Command) -> Role:
     """The role ``command`` is exercised in; the entry point calls ``acting_as`` with it."""
-    return REQUIRED_ROLE[type(command)]
+    return rule_of(command).responsible_role
+
+
+def ensure_visible(state: DevState, principal: Principal) -> None:
+    """Refuse a caller without a reading role (403), a request unknown here (404), or another
+    OPD's request to a requester (403), in that order."""
+    access.authorize(principal, GET_REQUEST)
+    if not state.exists:
+        raise NotFound("request has no development assignment")
+    access.require_scope(principal, GET_REQUEST, access.Target(opd=state.opd))
 
 
 def decide(
     state: DevState, command: DevTrackingCommand, principal: Principal, now: dt.datetime
 ) -> list[DomainEvent]:
     """The events ``command`` by ``principal`` at ``now`` produces; raises a ``DomainError``."""
-    role = required_role(command)
-    if not principal.has_role(role):
-        raise NotAllowed(f"{type(command).__name__} requires the role {role}")
+    rule = rule_of(command)
+    grant = access.authorize(principal, rule)
     if not state.exists:
         raise NotFound(f"request {command.request_id} has no development assignment")
     if state.request_id != command.request_id:
         raise ValueError(f"state of {state.request_id} given for {command.request_id}")
-    if role == "PEMOHON":
-        _check_requester(state, principal)
-    else:
-        _check_team(state, principal)
+    target = access.Target(opd=state.opd, team=frozenset(state.team_members))
+    access.require_scope(principal, rule, target, grant)
     if state.step == "DONE":
         raise _wrong_step(state, "the request is already completed")
     today = now.date()
@@ -120,20 +111,6 @@ def decide(
             return _manual(state, command)
         case RecordUat():
             return _uat(state, command, principal, today)
-
-
-def _check_team(state: DevState, principal: Principal) -> None:
-    if principal.user_id not in state.team_members:
-        raise NotAllowed(
-            f"only the team of assignment letter {state.letter_number} may act on this request"
-        )
-
-
-def _check_requester(state: DevState, principal: Principal) -> None:
-    if state.opd is None:
-        raise NotAllowed("the requesting OPD of this request is not known, so no requester may act")
-    if principal.opd != state.opd:
-        raise NotAllowed("only a requester of the requesting OPD may act on this request")
 
 
 def _wrong_step(state: DevState, why: str) -> WrongStep:

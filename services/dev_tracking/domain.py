@@ -15,11 +15,12 @@ from services.dev_tracking.commands import (
     StartDevelopment,
 )
 from services.dev_tracking.decide import (
-    REQUIRED_ROLE,
-    SEES_EVERY_REQUEST,
+    GET_REQUEST,
+    LIST_REQUESTS,
     decide,
     ensure_visible,
     required_role,
+    rule_of,
 )
 from services.dev_tracking.state import (
     DevState,
@@ -32,8 +33,8 @@ from services.dev_tracking.state import (
 )
 
 __all__ = [
-    "REQUIRED_ROLE",
-    "SEES_EVERY_REQUEST",
+    "GET_REQUEST",
+    "LIST_REQUESTS",
     "Command",
     "DevState",
     "DevTrackingCommand",
@@ -52,5 +53,6 @@ __all__ = [
     "evolve",
     "fold",
     "required_role",
+    "rule_of",
     "who_must_act",
 ]

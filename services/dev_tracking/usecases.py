@@ -9,19 +9,19 @@ from typing import Any
 from events.approval import TaskAssigned
 from events.envelope import Envelope
 from events.intake import RequestSubmitted
+from infra import access
 from infra.db import Connection
-from infra.errors import NotAllowed
 from infra.eventstore.errors import StreamOrderConflict
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.dev_tracking.domain import (
-    SEES_EVERY_REQUEST,
+    LIST_REQUESTS,
     DevState,
     DevTrackingCommand,
     decide,
     ensure_visible,
     fold,
-    required_role,
+    rule_of,
     who_must_act,
 )
 from services.dev_tracking.view import state_json
@@ -68,7 +68,7 @@ class DevTracking:
             seen, version = await self.timeline.load(conn, request_id)
             state = fold(seen)
             events = decide(state, command, principal, self.clock())
-            actor = principal.acting_as(required_role(command))
+            actor = principal.acting_as(access.acting_role(principal, rule_of(command)))
             sealed = await self.timeline.append(conn, request_id, version, events, actor)
             state = fold(events, state)
             await self._project(conn, request_id, state)
@@ -92,16 +92,12 @@ class DevTracking:
             "request_id, opd, letter_number, team_members, current_step, who_must_act, percent, "
             "updated_at"
         )
-        query = f"SELECT {columns} FROM {self._requests}"
-        pool = self.timeline.store.pool
-        if any(principal.has_role(role) for role in SEES_EVERY_REQUEST):
-            rows = await pool.fetch(f"{query} ORDER BY updated_at DESC, request_id")
-        elif principal.has_role("PEMOHON") and principal.opd is not None:
-            rows = await pool.fetch(
-                f"{query} WHERE opd = $1 ORDER BY updated_at DESC, request_id", principal.opd
-            )
-        else:
-            raise NotAllowed("no role of yours may list requests")
+        opd = access.opd_filter(principal, LIST_REQUESTS)
+        rows = await self.timeline.store.pool.fetch(
+            f"SELECT {columns} FROM {self._requests} WHERE ($1::text IS NULL OR opd = $1) "
+            "ORDER BY updated_at DESC, request_id",
+            opd,
+        )
         return [{**dict(r), "updated_at": r["updated_at"].isoformat()} for r in rows]
 
     async def handle(self, envelope: Envelope, conn: Connection) -> None:

@@ -8,7 +8,9 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from events import policy
 from events.fields import EntityId, UserId
+from infra import access
 from infra.auth import InvalidToken, TokenVerifier
 from infra.principal import Principal
 from services.identity import domain
@@ -35,9 +37,10 @@ def _locked(error: domain.LoginLocked) -> JSONResponse:
     )
 
 
-def _require_admin_or_auditor(caller: Principal) -> None:
-    if not (caller.has_role("ADMIN") or caller.has_role("AUDITOR")):
-        raise HTTPException(403, "Hanya ADMIN atau AUDITOR.")
+LIST_USERS = policy.rule("identity", "ListUsers")
+GET_USER = policy.rule("identity", "GetUser")
+LIST_DELEGATIONS = policy.rule("identity", "ListDelegations")
+GET_DELEGATION = policy.rule("identity", "GetDelegation")
 
 
 def build_router(
@@ -112,15 +115,12 @@ def build_router(
 
     @router.get("/users", summary="Daftar pengguna (ADMIN, AUDITOR)")
     async def users(caller: Caller) -> list[dict[str, Any]]:
-        _require_admin_or_auditor(caller)
+        access.authorize(caller, LIST_USERS)
         return await identity.users()
 
     @router.get("/users/{user_id}", summary="Satu pengguna")
     async def user(user_id: str, caller: Caller) -> dict[str, Any]:
-        if caller.user_id != user_id and not (
-            caller.has_role("ADMIN") or caller.has_role("AUDITOR")
-        ):
-            raise HTTPException(403, "Hanya pengguna itu sendiri, ADMIN atau AUDITOR.")
+        access.require_scope(caller, GET_USER, access.Target(owners=frozenset({user_id})))
         return await identity.user(user_id)
 
     @router.post("/users/{user_id}/roles", summary="Berikan peran (ADMIN)")
@@ -151,15 +151,14 @@ def build_router(
         ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
-        _require_admin_or_auditor(caller)
+        access.authorize(caller, LIST_DELEGATIONS)
         return await identity.delegations(user_id, limit)
 
     @router.get("/delegations/{delegation_id}", summary="Satu penugasan Plt/Plh")
     async def delegation(delegation_id: EntityId, caller: Caller) -> dict[str, Any]:
         found = await identity.delegation(delegation_id)
-        involved = caller.user_id in (found["delegate_user_id"], found["official_user_id"])
-        if not involved:
-            _require_admin_or_auditor(caller)
+        parties = frozenset({found["delegate_user_id"], found["official_user_id"]})
+        access.require_scope(caller, GET_DELEGATION, access.Target(owners=parties))
         return found
 
     return router

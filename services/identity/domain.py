@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from events import policy
 from events.base import DomainEvent
 from events.envelope import OnBehalfOf
 from events.fields import Name, Nip, OpdCode, Text, UserId
@@ -23,7 +24,8 @@ from events.identity import (
     RoleRevoked,
     UserRegistered,
 )
-from infra.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from infra import access
+from infra.errors import DomainError, InvalidInput, NotFound
 from infra.principal import Principal
 
 Username = str
@@ -81,13 +83,14 @@ def fold_user(user_id: str, events: list[DomainEvent]) -> UserState | None:
     return state
 
 
-def require_admin(principal: Principal) -> None:
-    if not principal.has_role("ADMIN"):
-        raise NotAllowed("Hanya ADMIN yang boleh mengelola pengguna dan hak akses.")
+def require(principal: Principal, command: str) -> None:
+    """``NotAllowed`` unless ``principal`` may give identity's ``command`` (``events.policy``:
+    ADMIN only, own role or as Plt/Plh). Checked before anything is looked up."""
+    access.authorize(principal, policy.rule("identity", command))
 
 
 def register_opd(principal: Principal, cmd: RegisterOpd, exists: bool) -> list[DomainEvent]:
-    require_admin(principal)
+    require(principal, "RegisterOpd")
     if exists:
         raise InvalidInput(f"OPD {cmd.code} sudah terdaftar.", field="code")
     return [OpdRegistered(code=cmd.code, name=cmd.name)]
@@ -96,7 +99,7 @@ def register_opd(principal: Principal, cmd: RegisterOpd, exists: bool) -> list[D
 def register_user(
     principal: Principal, cmd: RegisterUser, user_id: str, opd_exists: bool
 ) -> list[DomainEvent]:
-    require_admin(principal)
+    require(principal, "RegisterUser")
     if cmd.opd is not None and not opd_exists:
         raise InvalidInput(f"OPD {cmd.opd} tidak dikenal.", field="opd")
     if "PEMOHON" in cmd.roles and cmd.opd is None:
@@ -115,7 +118,7 @@ def register_user(
 
 
 def grant_role(principal: Principal, user: UserState | None, cmd: GrantRole) -> list[DomainEvent]:
-    require_admin(principal)
+    require(principal, "GrantRole")
     if user is None:
         raise NotFound("Pengguna tidak ditemukan.")
     if cmd.role in user.roles:
@@ -126,7 +129,7 @@ def grant_role(principal: Principal, user: UserState | None, cmd: GrantRole) -> 
 
 
 def revoke_role(principal: Principal, user: UserState | None, cmd: RevokeRole) -> list[DomainEvent]:
-    require_admin(principal)
+    require(principal, "RevokeRole")
     if user is None:
         raise NotFound("Pengguna tidak ditemukan.")
     if cmd.role not in user.roles:
@@ -193,7 +196,7 @@ def grant_delegation(
 ) -> list[DomainEvent]:
     """Grant ``cmd``; ``overlapping`` are the ids of delegations, not ended, whose window meets
     this one's, for the same role and the same official or the same delegate."""
-    require_admin(principal)
+    require(principal, "GrantDelegation")
     if delegate is None:
         raise InvalidInput("Pelaksana (delegate) tidak ditemukan.", field="delegate_user_id")
     if official is None:
@@ -236,7 +239,7 @@ def grant_delegation(
 def end_delegation(
     principal: Principal, state: DelegationState | None, cmd: EndDelegation, now: datetime
 ) -> list[DomainEvent]:
-    require_admin(principal)
+    require(principal, "EndDelegation")
     if state is None:
         raise NotFound("Penugasan Plt/Plh tidak ditemukan.")
     if state.ended:

@@ -198,6 +198,7 @@ class Identity:
         return {"event_ids": ids, "opd": cmd.model_dump()}
 
     async def register_user(self, admin: Principal, cmd: domain.RegisterUser) -> dict[str, Any]:
+        domain.require(admin, "RegisterUser")  # before a username is looked up
         user_id = f"u-{uuid.uuid4().hex[:12]}"
         async with self.store.pool.acquire() as conn, conn.transaction():
             if await conn.fetchval(
@@ -259,7 +260,7 @@ class Identity:
     async def grant_delegation(
         self, admin: Principal, cmd: domain.GrantDelegation
     ) -> dict[str, Any]:
-        domain.require_admin(admin)  # before any row is locked
+        domain.require(admin, "GrantDelegation")  # before any row is locked
         delegation_id = f"d-{uuid.uuid4().hex[:12]}"
         async with self.store.pool.acquire() as conn, conn.transaction():
             # Grants for one official (or one delegate) wait for each other, so that two

@@ -9,7 +9,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from events.envelope import Role
 from events.fields import DocumentNumber, Name, RequestId, Text
 from events.intake import (
     MAX_ATTACHMENTS,
@@ -164,16 +163,3 @@ class WithdrawRequest(WithdrawDetails, Command):
 
 IntakeCommand = SubmitRequest | ReceiveRequest | ReviseRequest | WithdrawRequest
 """Every command intake takes."""
-
-REQUIRED_ROLES: dict[type[Command], Role] = {
-    SubmitRequest: "PEMOHON",
-    ReceiveRequest: "KADIS",
-    ReviseRequest: "PEMOHON",
-    WithdrawRequest: "PEMOHON",
-}
-"""The one role in which each command is exercised (own role or as Plt/Plh)."""
-
-
-def required_role(command: Command) -> Role:
-    """The role ``command`` is exercised in: ``principal.acting_as(required_role(cmd))``."""
-    return REQUIRED_ROLES[type(command)]

@@ -4,15 +4,20 @@ Checks run in this order, and the first that fails refuses the command with noth
 
 1. the caller holds the command's role (own role or as Plt/Plh): else ``NotAllowed``;
 2. the request exists (except for ``SubmitRequest``): else ``NotFound``;
-3. a requester acts only for its own OPD: else ``NotAllowed``;
+3. a requester acts only for its own OPD (a submit: it has one): else ``NotAllowed``;
 4. the request is at a step where the command can happen: else ``WrongStep``;
 5. the input keeps the rules about single fields: else ``InvalidInput`` naming the field.
+
+Who may do what is ``events.policy``'s (the rule named after the command), enforced by
+``infra.access``.
 """
 
 import datetime as dt
 from typing import assert_never
 
+from events import policy
 from events.base import DomainEvent
+from events.envelope import Role
 from events.intake import (
     Attachment,
     RequestLetter,
@@ -22,7 +27,8 @@ from events.intake import (
     RequestWithdrawn,
 )
 from events.steps import step
-from infra.errors import InvalidInput, NotAllowed, NotFound, WrongStep
+from infra import access
+from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
 from services.intake.commands import (
     IntakeCommand,
@@ -30,7 +36,6 @@ from services.intake.commands import (
     ReviseRequest,
     SubmitRequest,
     WithdrawRequest,
-    required_role,
 )
 from services.intake.state import RequestState
 
@@ -65,10 +70,18 @@ def _wrong_step(state: RequestState, what: str) -> WrongStep:
     )
 
 
-def _require_role(command: IntakeCommand, principal: Principal) -> None:
-    role = required_role(command)
-    if not principal.has_role(role):
-        raise NotAllowed(f"{type(command).__name__} hanya boleh dilakukan oleh peran {role}.")
+def rule_of(command: IntakeCommand) -> policy.Rule:
+    """The access rule of ``command`` (``events.policy``)."""
+    return policy.rule("intake", type(command).__name__)
+
+
+def required_role(command: IntakeCommand) -> Role:
+    """The role ``command`` is exercised in: ``principal.acting_as(required_role(cmd))``."""
+    return rule_of(command).responsible_role
+
+
+def _require_role(command: IntakeCommand, principal: Principal) -> policy.Grant:
+    return access.authorize(principal, rule_of(command))
 
 
 def _existing(state: RequestState | None, command: IntakeCommand) -> RequestState:
@@ -79,12 +92,10 @@ def _existing(state: RequestState | None, command: IntakeCommand) -> RequestStat
     return state
 
 
-def _require_own_opd(state: RequestState, principal: Principal) -> None:
-    if principal.opd != state.opd:
-        raise NotAllowed(
-            f"Permohonan {state.request_id} milik OPD lain; pemohon hanya dapat menangani "
-            "permohonan OPD-nya sendiri."
-        )
+def _require_scope(
+    command: IntakeCommand, principal: Principal, grant: policy.Grant, opd: str | None
+) -> None:
+    access.require_scope(principal, rule_of(command), access.Target(opd=opd), grant)
 
 
 def _check_letter(letter: RequestLetter | None, now: dt.datetime) -> None:
@@ -110,9 +121,10 @@ def submit_request(
     state: RequestState | None, command: SubmitRequest, principal: Principal, now: dt.datetime
 ) -> list[DomainEvent]:
     """Step 1: a requester submits a new request for its own OPD."""
-    _require_role(command, principal)
-    if principal.opd is None:
-        raise NotAllowed("Pemohon harus terdaftar pada sebuah OPD untuk mengajukan permohonan.")
+    grant = _require_role(command, principal)
+    _require_scope(command, principal, grant, principal.opd)
+    request_opd = principal.opd
+    assert request_opd is not None  # the scope refuses a requester without an OPD
     if state is not None:
         raise _wrong_step(state, "permohonan dengan id ini sudah diajukan")
     _check_letter(command.letter, now)
@@ -120,7 +132,7 @@ def submit_request(
     return [
         RequestSubmitted(
             request_id=command.request_id,
-            opd=principal.opd,
+            opd=request_opd,
             title=command.title,
             summary=command.summary,
             letter=command.letter,
@@ -137,8 +149,9 @@ def receive_request(
     state: RequestState | None, command: ReceiveRequest, principal: Principal, now: dt.datetime
 ) -> list[DomainEvent]:
     """Step 2: KADIS's office receives a submitted request, once."""
-    _require_role(command, principal)
+    grant = _require_role(command, principal)
     request = _existing(state, command)
+    _require_scope(command, principal, grant, request.opd)
     if request.status != "OPEN" or request.step != "RECEIVE":
         raise _wrong_step(request, "hanya permohonan yang baru diajukan yang dapat diterima")
     return [
@@ -154,9 +167,9 @@ def revise_request(
     state: RequestState | None, command: ReviseRequest, principal: Principal, now: dt.datetime
 ) -> list[DomainEvent]:
     """The requester revises its request after KABID_TI returned it; it goes back to step 4."""
-    _require_role(command, principal)
+    grant = _require_role(command, principal)
     request = _existing(state, command)
-    _require_own_opd(request, principal)
+    _require_scope(command, principal, grant, request.opd)
     if request.status != "RETURNED":
         raise _wrong_step(request, "hanya permohonan yang dikembalikan yang dapat diperbaiki")
     _check_letter(command.letter, now)
@@ -179,9 +192,9 @@ def withdraw_request(
     state: RequestState | None, command: WithdrawRequest, principal: Principal, now: dt.datetime
 ) -> list[DomainEvent]:
     """The requester withdraws its request while it is open or returned, before development."""
-    _require_role(command, principal)
+    grant = _require_role(command, principal)
     request = _existing(state, command)
-    _require_own_opd(request, principal)
+    _require_scope(command, principal, grant, request.opd)
     if request.status not in ("OPEN", "RETURNED"):
         raise _wrong_step(
             request, "permohonan hanya dapat ditarik sebelum diserahkan kepada tim pengembang"

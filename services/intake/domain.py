@@ -3,21 +3,21 @@
 ``required_role``). No I/O; see ``state`` and ``decide`` for the rules."""
 
 from services.intake.commands import (
-    REQUIRED_ROLES,
     Command,
     IntakeCommand,
     ReceiveRequest,
     ReviseRequest,
     SubmitRequest,
     WithdrawRequest,
-    required_role,
 )
 from services.intake.decide import (
     LATEST_UTC_OFFSET,
     MAX_ATTACHMENT_BYTES,
     decide,
     receive_request,
+    required_role,
     revise_request,
+    rule_of,
     submit_request,
     withdraw_request,
 )
@@ -39,7 +39,6 @@ __all__ = [
     "FOLLOWED_EVENT_TYPES",
     "LATEST_UTC_OFFSET",
     "MAX_ATTACHMENT_BYTES",
-    "REQUIRED_ROLES",
     "Command",
     "InconsistentHistory",
     "IntakeCommand",
@@ -57,6 +56,7 @@ __all__ = [
     "receive_request",
     "required_role",
     "revise_request",
+    "rule_of",
     "submit_request",
     "who_must_act",
     "withdraw_request",

@@ -9,12 +9,14 @@ from typing import Any
 
 import asyncpg
 
+from events import policy
 from events.envelope import Envelope, new_event_id, utc_now
+from infra import access
 from infra.db import Connection
-from infra.errors import NotAllowed, NotFound
+from infra.errors import NotFound
 from infra.principal import Principal
 from infra.timeline import Timeline
-from services.intake import access, readmodel
+from services.intake import readmodel
 from services.intake.attachments import Attachments, read_limited
 from services.intake.commands import SubmitDetails
 from services.intake.domain import (
@@ -26,10 +28,15 @@ from services.intake.domain import (
     decide,
     evolve,
     fold,
-    required_role,
+    rule_of,
 )
 from services.intake.idempotency import Answer, IdempotencyKeys, fingerprint
 from services.intake.views import state_view
+
+GET_REQUEST = policy.rule("intake", "GetRequest")
+LIST_REQUESTS = policy.rule("intake", "ListRequests")
+UPLOAD = policy.rule("intake", "UploadAttachment")
+DOWNLOAD = policy.rule("intake", "DownloadAttachment")
 
 
 @dataclass
@@ -82,11 +89,10 @@ class Intake:
         events = decide(state, command, principal, self.clock())
         if isinstance(command, SubmitRequest | ReviseRequest):
             await self.attachments.require_referable(
-                conn, command.attachments, principal.user_id, access.own_opd(principal)
+                conn, command.attachments, principal.user_id, principal.opd
             )
-        sealed = await self.timeline.append(
-            conn, request_id, version, events, principal.acting_as(required_role(command))
-        )
+        actor = principal.acting_as(access.acting_role(principal, rule_of(command)))
+        sealed = await self.timeline.append(conn, request_id, version, events, actor)
         for event in events:
             state = evolve(state, event)
         assert state is not None
@@ -112,19 +118,19 @@ class Intake:
             await self._project(conn, state)
 
     async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        access.authorize(principal, GET_REQUEST)
         async with self.pool.acquire() as conn:
             history, _ = await self.timeline.load(conn, request_id)
         state = fold(history)
         if state is None:
             raise NotFound(f"Permohonan {request_id} tidak ditemukan.")
-        access.require_sight(principal, request_id, state.opd)
+        access.require_scope(principal, GET_REQUEST, access.Target(opd=state.opd))
         return state_view(state)
 
     async def find(
         self, principal: Principal, status: str | None, limit: int, offset: int
     ) -> list[dict[str, Any]]:
-        access.require_lister(principal)
-        opd = None if access.sees_all(principal) else access.own_opd(principal)
+        opd = access.opd_filter(principal, LIST_REQUESTS)
         return await readmodel.find(self.pool, self.schema, opd, status, limit, offset)
 
     async def upload(
@@ -135,15 +141,16 @@ class Intake:
         content_type: str,
     ) -> tuple[bool, dict[str, Any]]:
         """Store an attachment for a later submit or revision (requesters only)."""
-        if not principal.has_role("PEMOHON"):
-            raise NotAllowed("Hanya pemohon yang mengunggah lampiran permohonan.")
+        access.authorize(principal, UPLOAD)
         content = await read_limited(chunks, declared_length, self.attachments.limit_bytes)
         async with self.pool.acquire() as conn, conn.transaction():
             return await self.attachments.put(conn, principal.user_id, content, content_type)
 
     async def download(self, principal: Principal, sha256: str) -> tuple[bytes, str]:
+        """The bytes, if ``principal`` may read them; one it may not is not found (404)."""
+        access.authorize(principal, DOWNLOAD)
+        every_opd = access.reaches_every_opd(principal, DOWNLOAD)
         async with self.pool.acquire() as conn:
             return await self.attachments.read(
-                conn, sha256, access.sees_all(principal), principal.user_id,
-                access.own_opd(principal),
+                conn, sha256, every_opd, principal.user_id, None if every_opd else principal.opd
             )

@@ -12,10 +12,11 @@ from typing import Any
 
 import asyncpg
 
+from events import policy
+from infra import access
 from infra.db import Connection
 from infra.errors import NotFound
 from infra.principal import Principal
-from services.reporting.access import ensure_admin
 from services.reporting.calendar import indonesian_holiday_names
 from services.reporting.calendar_store import (
     DayEdit,
@@ -27,6 +28,9 @@ from services.reporting.calendar_store import (
     without_day,
 )
 from services.reporting.projector import Projector
+
+EDIT = policy.rule("reporting", "EditCalendarDay")
+REMOVE = policy.rule("reporting", "RemoveCalendarDay")
 
 
 class NoEdit(NotFound):
@@ -85,7 +89,7 @@ class CalendarAdmin:
         return [r["request_id"] for r in rows]
 
     async def _apply(self, principal: Principal, day: dt.date, edit: DayEdit | None) -> int:
-        ensure_admin(principal)
+        access.authorize(principal, EDIT if edit is not None else REMOVE)
         async with self.pool().acquire() as conn, conn.transaction():
             await lock_calendar(conn, exclusive=True)
             current = await load_calendar(conn, self.schema, self.tenant, self.projector.time_zone)

@@ -13,11 +13,12 @@ from typing import Any
 
 import asyncpg
 
+from events import policy
 from events.envelope import Envelope, Role
 from events.steps import StepCode, step
+from infra import access
 from infra.errors import NotFound
 from infra.principal import Principal
-from services.reporting.access import audit_scope, case_scope, ensure_in_scope
 from services.reporting.calendar_store import load_calendar
 from services.reporting.casefile import CaseFile, CaseStatus, case_as_of, fold
 from services.reporting.export import export_csv, export_json
@@ -25,6 +26,14 @@ from services.reporting.projector import load_envelopes, sla_of
 from services.reporting.sla import RequestSla, SlaRow
 from services.reporting.sla_report import by_opd, by_step, lead_time_stats
 from services.reporting.views import case_view, late_now, timeline_view
+
+LIST_CASES = policy.rule("reporting", "ListCases")
+GET_CASE = policy.rule("reporting", "GetCase")
+TIMELINE = policy.rule("reporting", "Timeline")
+AS_OF = policy.rule("reporting", "CaseAsOf")
+EXPORT_JSON = policy.rule("reporting", "ExportJson")
+EXPORT_CSV = policy.rule("reporting", "ExportCsv")
+SLA_REPORT = policy.rule("reporting", "SlaReport")
 
 
 class UnknownRequest(NotFound):
@@ -68,9 +77,9 @@ class Queries:
         self, principal: Principal, where: CaseFilter, limit: int, offset: int
     ) -> dict[str, Any]:
         """The cases ``principal`` may see, most recently changed first, a page at a time."""
-        scope = case_scope(principal)
-        if scope is not None and where.opd not in (None, scope):
-            ensure_in_scope(scope, where.opd)
+        scope = access.opd_filter(principal, LIST_CASES)
+        if scope is not None and where.opd is not None:
+            access.require_scope(principal, LIST_CASES, access.Target(opd=where.opd))
         now = self.clock()
         args = (
             scope,
@@ -104,14 +113,19 @@ class Queries:
             items.append(item)
         return {"total": total, "limit": limit, "offset": offset, "items": items}
 
-    async def _stored_case(self, request_id: str, scope: str | None) -> tuple[CaseFile, str]:
+    async def _stored_case(
+        self, principal: Principal, rule: policy.Rule, request_id: str
+    ) -> tuple[CaseFile, str]:
+        """The case, once ``principal`` may ask ``rule`` about it: its role first (403), then the
+        case's existence (404), then its OPD (403)."""
+        access.authorize(principal, rule)
         found = await self.pool().fetchrow(
             f"SELECT opd, tenant, casefile FROM {self.schema}.cases WHERE request_id = $1",
             request_id,
         )
         if found is None:
             raise UnknownRequest(request_id)
-        ensure_in_scope(scope, found["opd"])
+        access.require_scope(principal, rule, access.Target(opd=found["opd"]))
         return CaseFile.model_validate(found["casefile"]), found["tenant"]
 
     async def _envelopes(self, request_id: str) -> list[Envelope]:
@@ -123,7 +137,7 @@ class Queries:
         return sla_of(case, calendar, now)
 
     async def case_detail(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        _, tenant = await self._stored_case(request_id, case_scope(principal))
+        _, tenant = await self._stored_case(principal, GET_CASE, request_id)
         case = fold(await self._envelopes(request_id), request_id)
         now = self.clock()
         return {"as_of": now.isoformat(), **case_view(case, await self._sla(case, tenant, now))}
@@ -131,7 +145,7 @@ class Queries:
     # --- the audit views ---------------------------------------------------------------------
 
     async def timeline(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        case, _ = await self._stored_case(request_id, audit_scope(principal))
+        case, _ = await self._stored_case(principal, TIMELINE, request_id)
         return {
             "request_id": request_id,
             "opd": case.opd,
@@ -143,7 +157,7 @@ class Queries:
         self, principal: Principal, request_id: str, instant: dt.datetime
     ) -> dict[str, Any]:
         """The case and its SLA as they stood at ``instant`` (events after it left out)."""
-        _, tenant = await self._stored_case(request_id, audit_scope(principal))
+        _, tenant = await self._stored_case(principal, AS_OF, request_id)
         case = case_as_of(await self._envelopes(request_id), instant, request_id)
         sla = await self._sla(case, tenant, instant)
         return {
@@ -152,16 +166,18 @@ class Queries:
             "timeline": [timeline_view(entry) for entry in case.timeline],
         }
 
-    async def _full_case(self, principal: Principal, request_id: str) -> CaseFile:
-        await self._stored_case(request_id, audit_scope(principal))
+    async def _full_case(
+        self, principal: Principal, rule: policy.Rule, request_id: str
+    ) -> CaseFile:
+        await self._stored_case(principal, rule, request_id)
         return fold(await self._envelopes(request_id), request_id)
 
     async def export_json(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        case = await self._full_case(principal, request_id)
+        case = await self._full_case(principal, EXPORT_JSON, request_id)
         return export_json(case, self.clock(), principal.user_id)
 
     async def export_csv(self, principal: Principal, request_id: str) -> str:
-        return export_csv(await self._full_case(principal, request_id))
+        return export_csv(await self._full_case(principal, EXPORT_CSV, request_id))
 
     # --- the SLA report ----------------------------------------------------------------------
 
@@ -173,9 +189,9 @@ class Queries:
         submitted_to: dt.datetime | None,
     ) -> dict[str, Any]:
         """Per step and per OPD: share on time, median and p90; the whole request's lead time."""
-        scope = case_scope(principal)
+        scope = access.opd_filter(principal, SLA_REPORT)
         if scope is not None:
-            ensure_in_scope(scope, opd or scope)
+            access.require_scope(principal, SLA_REPORT, access.Target(opd=opd or scope))
             opd = scope
         now = self.clock()
         pool = self.pool()

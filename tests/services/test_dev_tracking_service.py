@@ -37,7 +37,6 @@ OUTSIDER = Principal("u-dev-9", "Pengembang lain", frozenset({"TIM_PENGEMBANG"})
 ADMIN = Principal("u-admin", "Admin", frozenset({"ADMIN"}))
 AUDITOR = Principal("u-auditor", "Auditor", frozenset({"AUDITOR"}))
 NOBODY = Principal("u-nobody", "Tanpa peran", frozenset(), OPD)
-EVERYONE = (REQUESTER, OTHER_REQUESTER, KADIS, KABID, LEAD, MEMBER, OUTSIDER, ADMIN, AUDITOR)
 TEAM = (LEAD, MEMBER)
 
 TODAY = dt.datetime.now(WIB).date()
@@ -324,9 +323,11 @@ async def test_steps_8_to_13_with_a_failed_test_and_a_rejected_uat(
     assert (row["current_step"], row["who_must_act"], row["percent"]) == ("DONE", None, 100)
 
 
-async def test_every_command_by_every_role(
+async def test_each_command_by_its_actor_then_none_once_done(
     client: Client, producer: AIOKafkaProducer, owner_conn: asyncpg.Connection
 ) -> None:
+    """Every command in turn by the one who may give it; once done, even they are refused
+    naming the step. (Everyone else is refused: tests/services/test_access_matrix.py.)"""
     rid = await assigned(client, producer)
     walk: list[tuple[str, dict[str, Any], tuple[Principal, ...]]] = [
         ("start", {"started_on": str(STARTED)}, TEAM),
@@ -340,13 +341,6 @@ async def test_every_command_by_every_role(
         ("uat", {"result": "ACCEPTED", "minutes_number": "BA-UAT/1"}, (REQUESTER,)),
     ]
     for path, body, allowed in walk:
-        for who in (*EVERYONE, NOBODY):
-            if who in allowed:
-                continue
-            before = await own_events(owner_conn, rid)
-            answer = await post(client, who, rid, path, body)
-            assert answer.status_code == 403, (path, who.user_id, answer.text)
-            assert await own_events(owner_conn, rid) == before
         await ok(client, allowed[-1], rid, path, body)
     assert await own_events(owner_conn, rid) == 10
 
@@ -397,9 +391,10 @@ async def test_a_requester_of_another_opd_can_neither_see_nor_touch_the_request(
     path = f"/requests/{rid}"
     refused = await client.get(path, headers=auth(client, OTHER_REQUESTER))
     assert refused.status_code == 403
-    for who in (REQUESTER, KADIS, KABID, LEAD, OUTSIDER, ADMIN, AUDITOR):
+    for who in (REQUESTER, KADIS, KABID, LEAD, OUTSIDER, AUDITOR):
         assert (await client.get(path, headers=auth(client, who))).status_code == 200, who.user_id
-    assert (await client.get(path, headers=auth(client, NOBODY))).status_code == 403
+    for who in (NOBODY, ADMIN):  # ADMIN manages users and sees no request
+        assert (await client.get(path, headers=auth(client, who))).status_code == 403
 
     listed = await client.get("/requests", headers=auth(client, OTHER_REQUESTER))
     assert rid not in {r["request_id"] for r in listed.json()}

@@ -77,18 +77,6 @@ async def test_admin_manages_users_and_roles_each_an_event(
     assert mine[0]["actor"]["role"] == "ADMIN"
 
 
-async def test_only_admin_may_create_users_and_nothing_is_appended_otherwise(
-    client: httpx.AsyncClient,
-) -> None:
-    admin = await token(client, "admin")
-    before = len((await client.get("/users", headers=admin)).json())
-    for username in ("pemohon.dinkes", "kadis", "kabid.ti", "dev.lead", "auditor"):
-        answer = await client.post("/users", headers=await token(client, username), json={
-            "username": f"x.{username}", "password": "kata-sandi-x", "full_name": "X"})
-        assert answer.status_code == 403, username
-    assert len((await client.get("/users", headers=admin)).json()) == before
-
-
 async def test_bad_input_gets_a_4xx_naming_the_field(client: httpx.AsyncClient) -> None:
     admin = await token(client, "admin")
     answer = await client.post("/users", headers=admin, json={

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -305,48 +305,6 @@ async def test_approval_events_about_a_request_intake_never_saw_show_nothing(
     assert (await svc.get(f"/requests/{stranger_id}", BY_ROLE["AUDITOR"])).status_code == 404
     assert not await owner_conn.fetchval(
         "SELECT 1 FROM intake.requests WHERE request_id = $1", stranger_id)
-
-
-SETUPS: dict[str, tuple[str, Callable[[Service], Awaitable[str]], str, dict[str, Any]]] = {
-    "receive": ("KADIS", Service.submitted, "receive", {"agenda_number": "AG-1"}),
-    "revise": ("PEMOHON", Service.returned, "revise", {"note": "Sudah diperbaiki."}),
-    "withdraw": ("PEMOHON", Service.received, "withdraw", {"reason": "Anggaran dialihkan."}),
-}
-
-
-@pytest.mark.parametrize("role", list(BY_ROLE))
-@pytest.mark.parametrize("command", list(SETUPS))
-async def test_every_command_by_every_role(
-    svc: Service, owner_conn: asyncpg.Connection, command: str, role: str
-) -> None:
-    allowed, setup, verb, body = SETUPS[command]
-    request_id = await setup(svc)
-    before = await count(owner_conn, request_id)
-    answer = await svc.post(f"/requests/{request_id}/{verb}", BY_ROLE[role], json=body)
-    if role == allowed:
-        assert answer.status_code == 200, answer.text
-        assert len(answer.json()["event_ids"]) == 1
-        assert await count(owner_conn, request_id) == before + 1
-    else:
-        assert answer.status_code == 403, answer.text
-        assert await count(owner_conn, request_id) == before
-
-
-@pytest.mark.parametrize("role", list(BY_ROLE))
-async def test_submit_and_upload_by_every_role(
-    svc: Service, owner_conn: asyncpg.Connection, role: str
-) -> None:
-    who = BY_ROLE[role]
-    before = await count(owner_conn)
-    answer = await svc.submit(who)
-    upload = await svc.post("/attachments", who, content=b"x" + uuid.uuid4().bytes,
-                            headers={"Content-Type": "application/pdf"})
-    if role == "PEMOHON":
-        assert answer.status_code == 201 and upload.status_code == 201
-        assert await count(owner_conn) == before + 1
-    else:
-        assert answer.status_code == 403 and upload.status_code == 403
-        assert await count(owner_conn) == before
 
 
 async def test_an_acting_head_receives_and_the_record_keeps_both_names(

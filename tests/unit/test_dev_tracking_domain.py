@@ -1,6 +1,7 @@
 """dev_tracking's pure domain (SOP steps 8-13): state machine, authorisation, loops. No I/O."""
 
 import datetime as dt
+import typing
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -35,7 +36,6 @@ from infra.errors import DomainError, InvalidInput, NotAllowed, NotFound, WrongS
 from infra.principal import Principal
 from services.dev_tracking.commands import DevTrackingCommand
 from services.dev_tracking.domain import (
-    REQUIRED_ROLE,
     DevState,
     PublishManual,
     RecordProblem,
@@ -49,6 +49,7 @@ from services.dev_tracking.domain import (
     evolve,
     fold,
     required_role,
+    rule_of,
     who_must_act,
 )
 
@@ -262,7 +263,8 @@ def test_every_role_on_every_command(
 
 
 def test_required_role_is_declared_for_every_command() -> None:
-    assert set(REQUIRED_ROLE) == {type(c) for c, _ in VALID_AT}
+    assert {type(c) for c, _ in VALID_AT} == set(typing.get_args(DevTrackingCommand))
+    assert all(rule_of(c).roles == (required_role(c),) for c, _ in VALID_AT)
     assert {required_role(c) for c, _ in VALID_AT} == {"TIM_PENGEMBANG", "PEMOHON"}
     assert required_role(ACCEPT) == "PEMOHON" and required_role(MANUAL) == "TIM_PENGEMBANG"
 
@@ -291,7 +293,7 @@ def test_only_the_assigned_team_acts(
     command: DevTrackingCommand, state_at: Callable[[], DevState]
 ) -> None:
     outsider = Principal(user_id="dev-9", name="Lain", roles=frozenset({"TIM_PENGEMBANG"}))
-    with pytest.raises(NotAllowed, match="assignment letter"):
+    with pytest.raises(NotAllowed, match="surat tugas"):
         decide(state_at(), command, outsider, NOW)
     member_without_role = Principal(user_id="dev-1", name="Andi", roles=frozenset({"KABID_TI"}))
     with pytest.raises(NotAllowed):

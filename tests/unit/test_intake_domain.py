@@ -1,6 +1,7 @@
 """Intake's pure domain: steps 1-2, the return-and-revise loop, withdrawal, and every refusal."""
 
 import datetime as dt
+import typing
 from collections.abc import Callable
 
 import pytest
@@ -8,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from events import policy
 from events.approval import (
     BAsigned,
     Disposed,
@@ -38,7 +40,6 @@ from infra.errors import DomainError, InvalidInput, NotAllowed, NotFound, WrongS
 from infra.principal import Principal
 from services.intake.domain import (
     MAX_ATTACHMENT_BYTES,
-    REQUIRED_ROLES,
     Command,
     InconsistentHistory,
     IntakeCommand,
@@ -410,9 +411,12 @@ ALLOWED: dict[str, Role] = {
 }
 
 
-def test_required_roles_are_declared_once_for_every_command() -> None:
-    assert {cls.__name__: role for cls, role in REQUIRED_ROLES.items()} == ALLOWED
-    assert set(REQUIRED_ROLES) == set(Command.__subclasses__())
+def test_the_policy_grants_each_command_to_its_one_role() -> None:
+    commands = {type(command()) for _, command in SETUPS.values()}
+    assert commands == set(typing.get_args(IntakeCommand))
+    for cls in commands:
+        rule = policy.rule("intake", cls.__name__)
+        assert rule.roles == (ALLOWED[cls.__name__],)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -602,7 +606,7 @@ def test_commands_are_frozen_and_every_field_is_documented() -> None:
     command = receive_cmd()
     with pytest.raises(ValidationError):
         setattr(command, "agenda_number", "AG-2")  # noqa: B010 - the assignment must fail
-    for cls in REQUIRED_ROLES:
+    for cls in typing.get_args(IntakeCommand):
         for name, info in cls.model_fields.items():
             assert info.description, f"{cls.__name__}.{name} has no description"
 
