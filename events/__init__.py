@@ -5,8 +5,8 @@ depend on it and never on each other.
 
 - ``events.envelope``: ``Envelope`` / ``NewEvent`` and the ``Actor`` who caused an event.
 - ``events.canonical``: canonical JSON and the SHA-256 hash chain.
-- ``events.identity``, ``intake``, ``approval``, ``dev_tracking``, ``reporting``: the payloads each
-  service emits; ``events.catalog`` lists them all and builds the ``EventRegistry``.
+- ``events.identity``, ``intake``, ``approval``, ``dev_tracking``, ``reporting``, ``eoffice``: the
+  payloads each service emits; ``events.catalog`` lists them all and builds the ``EventRegistry``.
 - ``events.steps``: the SOP's 14 steps with actor, standard working time and output document.
 - ``events.topics``: Kafka topic, consumer-group and dead-letter names.
 - ``events.completeness``: which sections of a submission are missing (step 4).

@@ -23,6 +23,7 @@ from events.dev_tracking import (
     UATAccepted,
     UATRejected,
 )
+from events.eoffice import StatusDelivered, StatusDeliveryParked, StatusDeliveryResent
 from events.identity import (
     DelegationEnded,
     DelegationGranted,
@@ -33,7 +34,7 @@ from events.identity import (
 )
 from events.intake import RequestReceived, RequestRevised, RequestSubmitted, RequestWithdrawn
 from events.registry import EventRegistry, Payload, UnknownEventType
-from events.reporting import SlaBreached
+from events.reporting import CaseStatusChanged, SlaBreached
 from events.topics import SERVICES, Service, topic_for
 
 EVENTS_BY_SERVICE: dict[Service, tuple[type[DomainEvent], ...]] = {
@@ -67,7 +68,8 @@ EVENTS_BY_SERVICE: dict[Service, tuple[type[DomainEvent], ...]] = {
         UATRejected,
         RequestCompleted,
     ),
-    "reporting": (SlaBreached,),
+    "reporting": (SlaBreached, CaseStatusChanged),
+    "eoffice": (StatusDelivered, StatusDeliveryParked, StatusDeliveryResent),
 }
 """The events each service emits, on its own topic only."""
 

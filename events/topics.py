@@ -15,7 +15,7 @@
 import re
 from typing import Literal, get_args
 
-Service = Literal["identity", "intake", "approval", "dev_tracking", "reporting"]
+Service = Literal["identity", "intake", "approval", "dev_tracking", "reporting", "eoffice"]
 """The services, by the name of their package under ``services/``."""
 
 SERVICES: tuple[Service, ...] = get_args(Service)
@@ -28,9 +28,11 @@ SUBSCRIPTIONS: dict[Service, tuple[Service, ...]] = {
     "intake": ("approval",),
     "approval": ("intake",),
     "dev_tracking": ("approval",),
-    "reporting": SERVICES,
+    "reporting": ("identity", "intake", "approval", "dev_tracking", "reporting"),
+    "eoffice": ("reporting",),
 }
-"""Whose topics each service consumes (DESIGN.md's "consumes" column)."""
+"""Whose topics each service consumes (DESIGN.md's "consumes" column). reporting follows every
+topic that makes up a case; eoffice's own (the audit of its deliveries) is not one of them."""
 
 # Headers a dead letter carries besides the original record's own.
 DLQ_HEADER_TOPIC = "jejak-dlq-original-topic"

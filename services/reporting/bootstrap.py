@@ -23,6 +23,7 @@ from services.reporting.config import ReportingConfig
 from services.reporting.notifications_api import build_notifications_router
 from services.reporting.projector import Projector
 from services.reporting.queries import Queries
+from services.reporting.status_feed import StatusFeed
 
 SERVICE = "reporting"
 SQL = Path(__file__).parent / "sql"
@@ -39,7 +40,7 @@ def create_app(
     settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
-    projector = Projector(SERVICE, clock, conf.time_zone)
+    projector = Projector(SERVICE, clock, conf.time_zone, StatusFeed(lambda: runtime.store))
 
     async def handle(envelope: Envelope, conn: Connection) -> None:
         await projector.handle(envelope, conn)

@@ -3,20 +3,22 @@
 The idempotent consumer (``infra.consumer``) runs ``Projector.handle`` in a transaction that also
 records the event id, so each event's effect happens once. The handler:
 
-1. skips identity's events (no case follows them) and refuses an envelope whose payload names
-   another request than its stream (it is dead-lettered);
+1. skips identity's events (no case follows them) and reporting's own ``CaseStatusChanged``
+   (derived from cases, ``status_changes.NOT_PROJECTED``), and refuses an envelope whose payload
+   names another request than its stream (it is dead-lettered);
 2. stores the envelope in ``case_events`` (a replay of one already stored changes nothing; one
    with the same id and other content is refused);
 3. folds all of the request's stored envelopes (``casefile.fold``: the same case for every
    arrival order) and upserts ``cases``; computes ``sla.request_sla`` over the tenant's calendar
    and replaces the request's ``sla_rows`` and ``request_sla``;
-4. stores the notices the change calls for (``notifications``).
+4. tells ``on_case_written`` (the status feed: ``CaseStatusChanged`` when the case moved);
+5. stores the notices the change calls for (``notifications``).
 
 Steps 3 and 4 are ``write``, which a calendar edit also calls for the requests it affects.
 """
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,7 @@ from services.reporting.calendar_store import load_calendar, lock_calendar
 from services.reporting.casefile import CLOSED_STATUSES, CaseFile, ConflictingEvent, case_row, fold
 from services.reporting.notifications import notices_for_change, store_notices
 from services.reporting.sla import RequestSla, TimedEvent, request_sla, timed_events
+from services.reporting.status_changes import NOT_PROJECTED
 
 REGISTRY = default_registry()
 FOLLOWED = frozenset({"intake", "approval", "dev_tracking", "reporting"})
@@ -163,16 +166,22 @@ def case_event_values(service: str, envelope: Envelope, json_text: bool = False)
     )
 
 
+CaseWritten = Callable[[Connection, CaseFile, Envelope], Awaitable[None]]
+"""Told, in the transaction, each case ``handle`` wrote and the event that changed it."""
+
+
 @dataclass
 class Projector:
     schema: str
     clock: Callable[[], dt.datetime]
     time_zone: str
+    on_case_written: CaseWritten | None = None
+    """The status feed (``status_feed.StatusFeed``); None projects without reporting changes."""
 
     async def handle(self, envelope: Envelope, conn: Connection) -> None:
         """The consumer's handler (in its transaction)."""
         service = service_of(envelope.event_type)  # an unknown type is dead-lettered
-        if service not in FOLLOWED:
+        if service not in FOLLOWED or envelope.event_type in NOT_PROJECTED:
             return
         event = REGISTRY.load(envelope.event_type, envelope.schema_version, envelope.payload)
         if getattr(event, "request_id", None) != envelope.stream_id:
@@ -189,6 +198,8 @@ class Projector:
         now = self.clock()
         calendar = await load_calendar(conn, self.schema, envelope.tenant, self.time_zone)
         await self.write(conn, after, calendar, now)
+        if self.on_case_written is not None:
+            await self.on_case_written(conn, after, envelope)
         await store_notices(conn, self.schema, notices_for_change(before, after, now))
 
     async def _store(self, conn: Connection, service: str, envelope: Envelope) -> bool:

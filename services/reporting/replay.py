@@ -10,10 +10,11 @@ projected with the projection's own code (``casefile_steps.evolve`` over the can
 values of ``projector``), in bulk: one fold per request instead of one per event, written with
 COPY. The bulk path equals the live per-event path, and the comparison proves it:
 
-* the same envelopes are refused as the live consumer dead-letters them (identity's events and
-  other tenants' are skipped; an unknown type, a payload of another request, a payload that does
-  not load, the same event id with other content, a second event in one place of a service's
-  stream are refused and the first delivery stands, in each partition's order);
+* the same envelopes are refused as the live consumer dead-letters them (identity's events,
+  reporting's own CaseStatusChanged and other tenants' are skipped; an unknown type, a payload of
+  another request, a payload that does not load, the same event id with other content, a second
+  event in one place of a service's stream are refused and the first delivery stands, in each
+  partition's order);
 * ``cases``, ``request_sla`` and ``sla_rows`` are written from the fold of the whole set, as the
   live path writes them after the request's last event (the fold is the same for every arrival
   order);
@@ -107,6 +108,7 @@ from services.reporting.projector import (
     sla_row_values,
 )
 from services.reporting.sla import RequestSla
+from services.reporting.status_changes import NOT_PROJECTED
 
 SQL_DIR = Path(__file__).parent / "sql"
 LIVE_SCHEMA = "reporting"
@@ -308,7 +310,7 @@ def rebuild(
             continue
         try:
             service = service_of(envelope.event_type)
-            if service not in FOLLOWED:
+            if service not in FOLLOWED or envelope.event_type in NOT_PROJECTED:
                 continue
             event = REGISTRY.load(envelope.event_type, envelope.schema_version, envelope.payload)
         except (LookupError, ValueError) as error:  # unknown type or version, invalid payload

@@ -27,6 +27,7 @@ USERNAMES = (
     "dev.lead",
     "dev.anggota",
     "auditor",
+    "admin",
 )
 
 LETTER = {"number": "440/017/DINKES/2025", "date": str(TODAY - dt.timedelta(days=3))}

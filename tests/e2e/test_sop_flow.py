@@ -132,6 +132,39 @@ async def assert_topics(running: Running, walk: Walk) -> None:
         assert set(user.roles) <= granted, (username, user.roles, granted)
 
 
+async def assert_status_changes_recorded(running: Running, walk: Walk) -> None:
+    """The eoffice process (no callback URL here) scheduled every status change of the request
+    that reporting emitted: numbered 1, 2, 3..., none sent, the last one COMPLETED at DONE."""
+    j, rid = running.jejak, walk.request_id
+    changes: list[dict[str, Any]] = []
+
+    async def recorded() -> bool:
+        listed = await j.get("admin", f"/api/eoffice/deliveries?request_id={rid}")
+        assert listed["callback_configured"] is False
+        items = listed["items"]
+        if not items:
+            return False
+        last = await j.get("admin", f"/api/eoffice/deliveries/{items[-1]['delivery_id']}")
+        if last["change"]["status"] != "COMPLETED":
+            return False
+        assert all((i["state"], i["attempts"]) == ("PENDING", 0) for i in items)
+        changes[:] = [
+            (await j.get("admin", f"/api/eoffice/deliveries/{i['delivery_id']}"))["change"]
+            for i in items
+        ]
+        return True
+
+    assert await eventually(recorded, timeout=60), f"eoffice has not recorded {rid}'s changes"
+    assert [c["sequence"] for c in changes] == list(range(1, len(changes) + 1))
+    moves = [(c["status"], c["step"]["code"]) for c in changes]
+    assert moves[0] == ("OPEN", "RECEIVE") and moves[-1] == ("COMPLETED", "DONE")
+    assert ("RETURNED", "VERIFY") in moves and ("OPEN", "UAT") in moves
+    for before, after in itertools.pairwise(changes):
+        assert (after["previous_status"], after["previous_step"]) == (
+            before["status"], before["step"])
+    await j.send("kadis", "GET", "/api/eoffice/deliveries", expect=403)
+
+
 async def walk_through_all_14_steps(walk: Walk) -> None:
     await walk.submit()  # 1
     await walk.receive()  # 2
@@ -167,6 +200,7 @@ async def test_one_request_through_all_14_steps_and_every_event_on_its_topic_in_
     assert (row["current_step"], row["percent"]) == ("DONE", 100)
 
     await assert_topics(running, walk)
+    await assert_status_changes_recorded(running, walk)
 
 
 async def stored(conn: asyncpg.Connection, service: str, request_id: str) -> list[asyncpg.Record]:

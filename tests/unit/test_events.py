@@ -2,13 +2,14 @@
 
 import datetime as dt
 import typing
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from events import approval, dev_tracking, identity, intake, reporting
+from events import approval, dev_tracking, eoffice, identity, intake, reporting
 from events.base import DomainEvent
 from events.canonical import canonical_json, chain_hash
 from events.catalog import ALL_EVENTS, EVENTS_BY_SERVICE, default_registry, service_of, topic_of
@@ -168,6 +169,33 @@ SAMPLES: dict[type[DomainEvent], DomainEvent] = {
             responsible_role="KABID_TI",
             supervisor_role="KADIS",
         ),
+        reporting.CaseStatusChanged(
+            request_id=REQ,
+            opd="DINKES",
+            sequence=2,
+            previous_status="OPEN",
+            status="RETURNED",
+            previous_step=reporting.StepRef(code="VERIFY", number=4, label="Memeriksa"),
+            step=reporting.StepRef(code="VERIFY", number=4, label="Memeriksa"),
+            who_must_act="PEMOHON",
+            cause_event_id=uuid.UUID(int=7),
+            cause_event_type="RequestReturned",
+            cause_occurred_at=AT,
+        ),
+        eoffice.StatusDelivered(
+            request_id=REQ, delivery_id=uuid.UUID(int=8), sequence=2, attempts=1, http_status=204
+        ),
+        eoffice.StatusDeliveryParked(
+            request_id=REQ,
+            delivery_id=uuid.UUID(int=8),
+            sequence=2,
+            attempts=30,
+            last_http_status=None,
+            last_error="ConnectError: All connection attempts failed",
+        ),
+        eoffice.StatusDeliveryResent(
+            request_id=REQ, delivery_id=uuid.UUID(int=8), sequence=2, resent_by="u-admin"
+        ),
     ]
 }
 
@@ -227,6 +255,8 @@ def test_catalog_maps_events_to_their_services_and_topics() -> None:
     assert service_of("RequestReturned") == "approval"
     assert topic_of("TaskAssigned") == "jejak.approval.events"
     assert topic_of("SlaBreached") == "jejak.reporting.events"
+    assert topic_of("CaseStatusChanged") == "jejak.reporting.events"
+    assert topic_of("StatusDeliveryParked") == "jejak.eoffice.events"
     with pytest.raises(UnknownEventType):
         service_of("Nope")
 
@@ -293,14 +323,17 @@ def test_step_lookups() -> None:
 
 
 def test_topics_and_dead_letters() -> None:
-    assert SERVICES == ("identity", "intake", "approval", "dev_tracking", "reporting")
+    assert SERVICES == ("identity", "intake", "approval", "dev_tracking", "reporting", "eoffice")
     assert [topic_for(s) for s in SERVICES] == [
         "jejak.identity.events",
         "jejak.intake.events",
         "jejak.approval.events",
         "jejak.dev_tracking.events",
         "jejak.reporting.events",
+        "jejak.eoffice.events",
     ]
+    assert topics_consumed_by("eoffice") == ("jejak.reporting.events",)
+    assert "jejak.eoffice.events" not in topics_consumed_by("reporting")
     assert consumer_group_for("approval") == "jejak.approval"
     assert dead_letter_topic("approval") == "jejak.approval.dlq"
     assert dead_letter_topic("approval", "jejak.approval") == "jejak.approval.dlq"
@@ -420,6 +453,10 @@ def _sample(model: type[DomainEvent], **changes: Any) -> dict[str, Any]:
         (dev_tracking.UATRejected, {"findings": []}),
         (reporting.SlaBreached, {"breached_at": AT - dt.timedelta(minutes=1)}),
         (reporting.SlaBreached, {"step": "LUNCH"}),
+        (reporting.CaseStatusChanged, {"previous_status": None}),
+        (reporting.CaseStatusChanged, {"sequence": 0}),
+        (eoffice.StatusDelivered, {"http_status": 500}),
+        (eoffice.StatusDeliveryParked, {"last_error": "two\nlines"}),
     ],
 )
 def test_invalid_payloads_are_refused(model: type[DomainEvent], changes: dict[str, Any]) -> None:
