@@ -64,6 +64,10 @@ privilege and the SOP (``sop/SOP-in-English.md``), and the matrix test holds eve
   (``infra.webhook``); what it carries is then decided by the same domain rules, as the roles the
   rule's note names.
 - **AUDITOR changes nothing** and reads everything a request leaves behind.
+- **The e-office deliveries are operations**: ADMIN runs the integration, so it lists the status
+  notices sent to the e-office and re-sends a parked one; AUDITOR reads them too. A notice carries
+  what the e-office is told anyway (step, status, document numbers), not the request's documents,
+  so this does not undo "ADMIN sees no request".
 """
 
 from dataclasses import dataclass
@@ -315,8 +319,21 @@ _REPORTING: tuple[Rule, ...] = (
            "Aliran notifikasi", SIGNED_IN_SELF),
 )
 
+_EOFFICE: tuple[Rule, ...] = (
+    _query("eoffice", "ListDeliveries", "GET /deliveries", "Daftar pengiriman status ke e-office",
+           _grants("ANY", "ADMIN", "AUDITOR"),
+           note="Operations: the status notices sent to the e-office (step, status, document "
+           "numbers), which the e-office receives anyway; not the request's documents."),
+    _query("eoffice", "GetDelivery", "GET /deliveries/{delivery_id}",
+           "Rincian pengiriman status ke e-office", _grants("ANY", "ADMIN", "AUDITOR"),
+           note="One delivery with every attempt and its answer."),
+    _cmd("eoffice", "ResendDelivery", "POST /deliveries/{delivery_id}/resend",
+         "Pengiriman ulang status ke e-office", ADMIN,
+         note="Only a parked delivery (409 otherwise); recorded with who re-sent it."),
+)
+
 POLICY: tuple[Rule, ...] = (
-    *_IDENTITY, *_INTAKE, *_APPROVAL, *_DEV_TRACKING, *_REPORTING, *_HEALTH
+    *_IDENTITY, *_INTAKE, *_APPROVAL, *_DEV_TRACKING, *_REPORTING, *_EOFFICE, *_HEALTH
 )
 """Every route of every service, exactly once."""
 

@@ -1,4 +1,5 @@
-"""eoffice's admin API (ADMIN only): the deliveries by state or request, one delivery with its
+"""eoffice's admin API (who may do what: ``events.policy``, ADMIN and AUDITOR read, ADMIN
+re-sends): the deliveries by state or request, one delivery with its
 attempts, and re-sending a parked one."""
 
 from collections.abc import Awaitable, Callable
@@ -7,8 +8,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query
 
+from events import policy
 from events.fields import RequestId
-from infra.errors import NotAllowed
+from infra import access
 from infra.principal import Principal
 from infra.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from services.eoffice.delivery import DeliveryNotFound, DeliveryState, StatusNotice
@@ -18,15 +20,9 @@ from services.eoffice.views import DeliveryDetail, DeliveryList, ResendData
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Tanpa token atau token tidak sah"},
-    403: {"description": "Hanya ADMIN"},
+    403: {"description": "Peran tidak diizinkan (lihat docs/access-control.md)"},
     422: {"description": "Input tidak valid (field disebut)"},
 }
-
-
-def admin(principal: Principal) -> Principal:
-    if not principal.has_role("ADMIN"):
-        raise NotAllowed("Hanya ADMIN yang boleh melihat dan mengirim ulang pengiriman e-office.")
-    return principal
 
 
 def build_router(
@@ -34,15 +30,24 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/deliveries", tags=["pengiriman e-office"], responses=ANSWERS)
 
-    async def admin_only(caller: Annotated[Principal, Depends(principal)]) -> Principal:
-        return admin(caller)
+    def allowed(name: str) -> Any:
+        """A dependency: the caller, authorized by the policy's rule ``name``."""
+        rule = policy.rule("eoffice", name)
 
-    Admin = Annotated[Principal, Depends(admin_only)]
+        async def authorized(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+            access.authorize(caller, rule)
+            return caller
+
+        return Depends(authorized)
+
+    Reader = Annotated[Principal, allowed("ListDeliveries")]
+    Detail = Annotated[Principal, allowed("GetDelivery")]
+    Resender = Annotated[Principal, allowed("ResendDelivery")]
     Id = Annotated[UUID, Path(description="Id pengiriman (= id event CaseStatusChanged)")]
 
-    @router.get("", summary="Daftar pengiriman status ke e-office (ADMIN)")
+    @router.get("", summary="Daftar pengiriman status ke e-office (ADMIN, AUDITOR)")
     async def listed(
-        _: Admin,
+        _: Reader,
         state: Annotated[
             DeliveryState | None, Query(description="PENDING, DELIVERED atau PARKED")
         ] = None,
@@ -54,10 +59,10 @@ def build_router(
 
     @router.get(
         "/{delivery_id}",
-        summary="Satu pengiriman, isinya dan setiap percobaannya (ADMIN)",
+        summary="Satu pengiriman, isinya dan setiap percobaannya (ADMIN, AUDITOR)",
         responses={404: {"description": "Pengiriman tidak dikenal (field delivery_id)"}},
     )
-    async def one(delivery_id: Id, _: Admin) -> DeliveryDetail:
+    async def one(delivery_id: Id, _: Detail) -> DeliveryDetail:
         found = await deliveries().get(delivery_id)
         if found is None:
             raise DeliveryNotFound(delivery_id)
@@ -75,7 +80,7 @@ def build_router(
         },
     )
     async def resend(
-        delivery_id: Id, caller: Admin, body: ResendData | None = None
+        delivery_id: Id, caller: Resender, body: ResendData | None = None
     ) -> DeliveryDetail:
         note = body.note if body is not None else None
         return await deliveries().resend(caller, delivery_id, note)

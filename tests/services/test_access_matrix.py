@@ -1,6 +1,6 @@
 """The whole role-by-command matrix of ``events.policy``, against the real services.
 
-The five services run in-process over HTTP on the real PostgreSQL and Kafka, under a tenant of
+The six services run in-process over HTTP on the real PostgreSQL and Kafka, under a tenant of
 their own. Users are registered in identity and log in there, so every token is identity's own;
 one request is walked through intake and approval to development (its events crossing Kafka to
 approval, dev_tracking and reporting). Then every rule of the policy is tried by each principal
@@ -38,6 +38,7 @@ from infra.settings import Settings
 from services.approval.bootstrap import create_app as create_approval
 from services.dev_tracking.bootstrap import create_app as create_dev_tracking
 from services.dev_tracking.usecases import WIB
+from services.eoffice.bootstrap import create_app as create_eoffice
 from services.identity.bootstrap import create_app as create_identity
 from services.intake.bootstrap import create_app as create_intake
 from services.reporting.bootstrap import create_app as create_reporting
@@ -167,8 +168,11 @@ class World:
             "(SELECT count(*) FROM dev_tracking.events WHERE tenant = $1), "
             "(SELECT md5(coalesce(string_agg(d::text, ',' ORDER BY day), '')) "
             " FROM reporting.calendar_days d WHERE tenant = $1), "
-            "(SELECT count(*) FROM reporting.notice_reads)",
+            "(SELECT count(*) FROM reporting.notice_reads), "
+            "(SELECT count(*) FROM eoffice.events WHERE tenant = $1), "
+            "(SELECT md5(d::text) FROM eoffice.deliveries d WHERE delivery_id = $2::uuid)",
             TENANT,
+            self.ids["delivery"],  # the one a re-send could change; others arrive meanwhile
         )
         assert row is not None
         return tuple(row)
@@ -208,6 +212,7 @@ def _apps(settings: Settings) -> dict[Service, FastAPI]:
         "approval": create_approval(settings),
         "dev_tracking": create_dev_tracking(settings),
         "reporting": create_reporting(settings),
+        "eoffice": create_eoffice(settings),  # no callback URL: deliveries wait, none is sent
     }
 
 
@@ -294,6 +299,14 @@ async def _request(w: World) -> None:
 
     assert await eventually(noticed, timeout=60), "the team was not told"
     assert w.ids["notice_user"] == w.user_ids["tim"]
+
+    async def scheduled() -> bool:
+        listed = await w.ok("eoffice", AUDITOR, "GET", "/deliveries", params={"request_id": rid})
+        if listed["items"]:
+            w.ids["delivery"] = listed["items"][0]["delivery_id"]
+        return bool(listed["items"])
+
+    assert await eventually(scheduled, timeout=60), "no status change reached eoffice"
 
 
 MEETING = {
@@ -411,6 +424,11 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
         # An open stream never ends: a bad Last-Event-ID makes an authorized call answer 422.
         ("reporting", "NotificationStream"): Probe(
             "/notifications/stream", headers={"Last-Event-ID": "bukan-angka"}),
+        ("eoffice", "ListDeliveries"): Probe("/deliveries", params={"request_id": rid}),
+        ("eoffice", "GetDelivery"): Probe(f"/deliveries/{w.ids['delivery']}", Target()),
+        # still waiting (no callback URL): an authorized re-send is 409, never a change
+        ("eoffice", "ResendDelivery"): Probe(
+            f"/deliveries/{w.ids['delivery']}/resend", Target(), json={"note": "Coba lagi"}),
     }
     for service in SERVICES:
         probes[service, "Health"] = Probe("/health")
@@ -482,6 +500,7 @@ ACTED: dict[tuple[tuple[str, str], str], int] = {
     (("reporting", "MarkNoticeRead"), "tim"): 200,
     (("intake", "ReceiveRequest"), "plt-kadis"): 409,
     (("approval", "Dispose"), "plt-kadis"): 409,
+    (("eoffice", "ResendDelivery"), "admin"): 409,
 }
 """Allowed cells that did act (or got as far as the request's step), as the matrix ran them."""
 
