@@ -12,6 +12,7 @@ from events.base import DomainEvent, ValueObject
 from events.envelope import OnBehalfOf, Role
 from events.fields import (
     MAX_LIST,
+    Day,
     DocumentNumber,
     Line,
     Name,
@@ -71,8 +72,8 @@ class Participant(ValueObject):
 class Timeline(ValueObject):
     """The planned development period agreed in the meeting."""
 
-    planned_start: dt.date = Field(description="Planned first day of development")
-    planned_end: dt.date = Field(description="Planned last day, on or after planned_start")
+    planned_start: Day = Field(description="Planned first day of development")
+    planned_end: Day = Field(description="Planned last day, on or after planned_start")
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -27,7 +27,7 @@ class Frozen(BaseModel):
 class OnBehalfOf(Frozen):
     """The official an acting official (Plt/Plh) stands in for."""
 
-    user_id: str = Field(description="The absent official's user id")
+    user_id: str = Field(max_length=64, description="The absent official's user id")
     role: Role = Field(description="The role exercised on the official's behalf")
     kind: Literal["PLT", "PLH"] = Field(
         description="Plt (Pelaksana Tugas) or Plh (Pelaksana Harian)"

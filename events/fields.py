@@ -5,9 +5,11 @@ Values are validated, never rewritten: a field with stray surrounding whitespace
 trimmed, so that what is stored is exactly what was sent.
 """
 
+import datetime as dt
+import re
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 _LINE = r"^\S(?:.*\S)?$"  # one line, no surrounding whitespace
@@ -39,11 +41,49 @@ Line = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=_L
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000, pattern=_NOT_BLANK)]
 """Free text, possibly several paragraphs, not blank."""
 
-Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Sha256Hex = Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9a-f]{64}$")]
 """A SHA-256 digest in lower-case hex."""
 
-Nip = Annotated[str, StringConstraints(pattern=r"^[0-9]{18}$")]
+Nip = Annotated[str, StringConstraints(max_length=18, pattern=r"^[0-9]{18}$")]
 """Nomor Induk Pegawai: the 18-digit Indonesian civil-servant number."""
 
 MAX_LIST = 200
 """The longest list any payload accepts."""
+
+EARLIEST_DAY = dt.date(1970, 1, 1)
+LATEST_DAY = dt.date(2100, 12, 31)
+"""The days a caller may name (a letter's date, a meeting, a period, a query's bounds)."""
+
+_EARLIEST = dt.datetime.combine(EARLIEST_DAY, dt.time(), dt.UTC)
+_LATEST = dt.datetime.combine(LATEST_DAY, dt.time.max, dt.UTC)
+_NUMBER = re.compile(r"^\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$")
+
+
+def _iso_text(value: object) -> object:
+    """Refuses a number where a date or instant is due (pydantic would read it as seconds since
+    1970): only ISO 8601 text is a date here."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("harus teks ISO 8601 (mis. 2024-03-04 atau 2024-03-04T08:25:00+07:00)")
+    return value
+
+
+def _day_in_range(value: dt.date) -> dt.date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"harus antara {EARLIEST_DAY} dan {LATEST_DAY}")
+    return value
+
+
+def _instant_in_range(value: dt.datetime) -> dt.datetime:
+    if not _EARLIEST <= value <= _LATEST:
+        raise ValueError(f"harus antara {EARLIEST_DAY} dan {LATEST_DAY} (UTC)")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_iso_text), AfterValidator(_day_in_range)]
+"""A calendar day given as ``YYYY-MM-DD``, from ``EARLIEST_DAY`` to ``LATEST_DAY``."""
+
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_instant_in_range)
+]
+"""An instant given as ISO 8601 with its zone (``Z`` or ``+07:00``), between ``EARLIEST_DAY``
+and ``LATEST_DAY`` (UTC)."""

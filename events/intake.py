@@ -5,7 +5,6 @@ business-process document are structured data whose sections are all optional he
 incomplete submission can be recorded and its gaps listed by ``events.completeness`` at step 4.
 """
 
-import datetime as dt
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -13,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from events.base import DomainEvent, ValueObject
 from events.fields import (
     MAX_LIST,
+    Day,
     DocumentNumber,
     Line,
     Name,
@@ -59,7 +59,7 @@ class RequestLetter(ValueObject):
     """The agency's request letter (Surat Permohonan)."""
 
     number: DocumentNumber = Field(description="The letter's number, as written on it")
-    date: dt.date = Field(description="The letter's date")
+    date: Day = Field(description="The letter's date")
 
 
 class NeedsAnalysis(ValueObject):

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 
 from infra.db import Connection
 from infra.errors import DomainError
+from infra.limits import MAX_BODY_BYTES, BodyTooLarge
 from infra.settings import ProductionConfigError, Settings
 
 TIMESTAMP_HEADER = "X-Jejak-Timestamp"
@@ -52,13 +53,11 @@ never accepted in production)."""
 MIN_SECRET_LENGTH = 32
 """The shortest secret production accepts (characters)."""
 
-MAX_BODY_BYTES = 1024 * 1024
-"""The largest webhook body accepted (1 MiB); a letter carries attachment metadata, not files."""
-
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _HEX_SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
 _DELIVERY = re.compile(r"^[\x21-\x7e]{1,128}$")
 _MAX_SIGNATURE_ENTRIES = 8
+_MAX_SIGNATURE_HEADER = 1024  # room for the eight entries, with spaces
 
 log = structlog.get_logger()
 
@@ -89,19 +88,6 @@ class SignatureReplayed(WebhookRefused):
             code="signature_replayed",
             header=SIGNATURE_HEADER,
         )
-
-
-class BodyTooLarge(DomainError):
-    """The body is over ``MAX_BODY_BYTES``: 413."""
-
-    status = 413
-
-    def __init__(self, limit_bytes: int) -> None:
-        super().__init__(f"Isi permintaan melebihi batas {limit_bytes} byte.")
-        self.limit_bytes = limit_bytes
-
-    def detail(self) -> dict[str, object]:
-        return {"message": self.message, "field": "body", "limit_bytes": self.limit_bytes}
 
 
 class MissingSecret(ProductionConfigError):
@@ -167,7 +153,7 @@ def _get(headers: Mapping[str, str], name: str) -> str | None:
 
 def _signatures(header: str) -> list[str]:
     entries = [part.strip() for part in header.split(",")]
-    if len(entries) > _MAX_SIGNATURE_ENTRIES:
+    if len(entries) > _MAX_SIGNATURE_ENTRIES or len(header) > _MAX_SIGNATURE_HEADER:
         raise WebhookRefused(
             f"{SIGNATURE_HEADER} memuat terlalu banyak tanda tangan.",
             code="signature_malformed",
@@ -387,7 +373,6 @@ def request_body_doc(model: type[BaseModel], description: str) -> dict[str, Any]
     with the model's schema inlined (it has no recursive parts), plus the signature headers."""
     schema = model.model_json_schema()
     inlined = _inline(schema, schema.get("$defs", {}))
-    header = {"in": "header", "required": True, "schema": {"type": "string"}}
     return {
         "requestBody": {
             "required": True,
@@ -395,12 +380,15 @@ def request_body_doc(model: type[BaseModel], description: str) -> dict[str, Any]
             "content": {"application/json": {"schema": inlined}},
         },
         "parameters": [
-            {**header, "name": TIMESTAMP_HEADER,
+            {"in": "header", "required": True, "name": TIMESTAMP_HEADER,
+             "schema": {"type": "string", "pattern": _TIMESTAMP.pattern, "maxLength": 12},
              "description": "Unix seconds when signed; within the allowed skew of server time"},
-            {**header, "name": SIGNATURE_HEADER,
+            {"in": "header", "required": True, "name": SIGNATURE_HEADER,
+             "schema": {"type": "string", "maxLength": _MAX_SIGNATURE_HEADER},
              "description": "v1=<hex HMAC-SHA256(secret, f'{timestamp}.{raw body}')>"},
-            {"in": "header", "required": False, "schema": {"type": "string"},
-             "name": DELIVERY_HEADER, "description": "The sender's id of this attempt"},
+            {"in": "header", "required": False, "name": DELIVERY_HEADER,
+             "schema": {"type": "string", "pattern": _DELIVERY.pattern, "maxLength": 128},
+             "description": "The sender's id of this attempt"},
         ],
     }
 

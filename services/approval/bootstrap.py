@@ -12,6 +12,7 @@ from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
         "kelengkapan, rapat, berita acara, surat tugas, penolakan.",
     )
     install_error_handlers(app)
+    limit_input(app)
     app.include_router(build_router(approval, principal_dependency(lambda: verifier)))
     app.include_router(build_eoffice_router(dispositions, delivery))
     add_health(app, "approval", runtime.healthy)

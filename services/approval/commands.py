@@ -4,14 +4,16 @@ Each is frozen and refuses unknown fields; every field has limits. Rules that ne
 state (the step it is at, the sections it lacks) are checked by ``decide``, not here.
 """
 
-import datetime as dt
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from events.approval import Participant, Signatory, Timeline
 from events.completeness import SECTION_LABELS
-from events.fields import MAX_LIST, DocumentNumber, Line, RequestId, Text, UserId
+from events.fields import MAX_LIST, Day, DocumentNumber, Instant, Line, RequestId, Text, UserId
+
+SectionPath = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+"""A path of ``events.completeness.SECTION_LABELS``, e.g. ``business_process.user_roles``."""
 
 
 class CommandData(BaseModel):
@@ -46,7 +48,7 @@ class VerifyDocumentsData(CommandData):
     missing is accepted unknowingly (nor on a stale view of a since-revised request).
     """
 
-    acknowledged_missing: tuple[str, ...] = Field(
+    acknowledged_missing: tuple[SectionPath, ...] = Field(
         default=(),
         max_length=len(SECTION_LABELS),
         description=(
@@ -78,7 +80,7 @@ class ReturnRequestData(CommandData):
 class RecordMeetingData(CommandData):
     """Step 5: KABID_TI records the meeting held about the application, as draft minutes."""
 
-    held_at: AwareDatetime = Field(description="When the meeting started; not in the future")
+    held_at: Instant = Field(description="When the meeting started; not in the future")
     participants: tuple[Participant, ...] = Field(
         min_length=1, max_length=MAX_LIST, description="Who attended"
     )
@@ -109,8 +111,8 @@ class AssignTeamData(CommandData):
         min_length=1, max_length=MAX_LIST, description="User ids of the team, the lead included"
     )
     team_lead: UserId = Field(description="The team lead; one of team_members")
-    period_start: dt.date = Field(description="First day of the assignment")
-    period_end: dt.date = Field(description="Last day of the assignment, not before the first")
+    period_start: Day = Field(description="First day of the assignment")
+    period_end: Day = Field(description="Last day of the assignment, not before the first")
 
 
 class RejectRequestData(CommandData):

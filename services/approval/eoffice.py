@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from events.envelope import utc_now
-from events.fields import DocumentNumber, Name, RequestId, UserId
+from events.fields import DocumentNumber, Instant, Name, RequestId, UserId
 from infra.db import Connection
 from infra.errors import DomainError, InvalidInput
 from infra.principal import Principal
@@ -80,7 +80,7 @@ class InboundDisposition(BaseModel):
     disposition_number: DocumentNumber | None = Field(
         default=None, description="The disposition sheet's number, if the office numbers them"
     )
-    disposed_at: AwareDatetime = Field(
+    disposed_at: Instant = Field(
         description="When the official disposed in the e-office, with its UTC offset"
     )
 

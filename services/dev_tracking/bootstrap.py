@@ -12,6 +12,7 @@ from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
     install_error_handlers(app)
+    limit_input(app)
     app.include_router(build_router(tracking, principal_dependency(lambda: verifier)))
     add_health(app, SERVICE, runtime.healthy)
     return app

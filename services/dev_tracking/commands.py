@@ -10,13 +10,12 @@ an HTTP path gives (``request_id``, and ``problem_id`` for ``SolveProblem``), so
 points take exactly the body and the domain keeps one definition of every field.
 """
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.dev_tracking import Severity, TestKind
-from events.fields import MAX_LIST, DocumentNumber, EntityId, Line, Name, RequestId, Text
+from events.fields import MAX_LIST, Day, DocumentNumber, EntityId, Line, Name, RequestId, Text
 from events.intake import Attachment
 
 TestResult = Literal["PASSED", "FAILED"]
@@ -43,7 +42,7 @@ class Command(Body):
 class StartBody(Body):
     """Step 8: the assigned team starts building the application."""
 
-    started_on: dt.date = Field(description="The day development started; not in the future")
+    started_on: Day = Field(description="The day development started; not in the future")
 
 
 class StartDevelopment(Command, StartBody):
@@ -104,7 +103,7 @@ class TestResultBody(Body):
         max_length=MAX_LIST,
         description="One finding per item: required when FAILED, minor remarks when PASSED",
     )
-    tested_on: dt.date = Field(
+    tested_on: Day = Field(
         description="The day of the test; not in the future nor before development started"
     )
 

@@ -14,6 +14,7 @@ from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.webhook import secret_from
@@ -92,6 +93,7 @@ def create_app(
         ),
     )
     install_error_handlers(app)
+    limit_input(app)
     app.include_router(build_router(lambda: deliveries, principal_dependency(lambda: verifier)))
     document_webhook(app)
     add_health(app, SERVICE, runtime.healthy)

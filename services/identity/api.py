@@ -119,16 +119,16 @@ def build_router(
         return await identity.users()
 
     @router.get("/users/{user_id}", summary="Satu pengguna")
-    async def user(user_id: str, caller: Caller) -> dict[str, Any]:
+    async def user(user_id: UserId, caller: Caller) -> dict[str, Any]:
         access.require_scope(caller, GET_USER, access.Target(owners=frozenset({user_id})))
         return await identity.user(user_id)
 
     @router.post("/users/{user_id}/roles", summary="Berikan peran (ADMIN)")
-    async def grant(user_id: str, body: domain.GrantRole, caller: Caller) -> dict[str, Any]:
+    async def grant(user_id: UserId, body: domain.GrantRole, caller: Caller) -> dict[str, Any]:
         return await identity.change_role(caller, user_id, body)
 
     @router.post("/users/{user_id}/roles/revoke", summary="Cabut peran (ADMIN)")
-    async def revoke(user_id: str, body: domain.RevokeRole, caller: Caller) -> dict[str, Any]:
+    async def revoke(user_id: UserId, body: domain.RevokeRole, caller: Caller) -> dict[str, Any]:
         return await identity.change_role(caller, user_id, body)
 
     @router.post(

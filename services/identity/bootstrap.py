@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from events.envelope import utc_now
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, development_keys
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.limits import limit_input
 from infra.principal import Principal
 from infra.runtime import ServiceRuntime
 from infra.settings import ProductionConfigError, Settings
@@ -103,6 +104,7 @@ def create_app(
         description="Pengguna, OPD, peran, penugasan Plt/Plh dan token masuk.",
     )
     install_error_handlers(app)
+    limit_input(app)
     add_health(app, "identity", runtime.healthy)
     # Routes are declared now (so OpenAPI lists them); the use cases exist once the lifespan ran.
     app.include_router(build_router(

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from events import policy
 from events.base import DomainEvent
 from events.envelope import OnBehalfOf
-from events.fields import Name, Nip, OpdCode, Text, UserId
+from events.fields import Instant, Name, Nip, OpdCode, Text, UserId
 from events.identity import (
     DelegationEnded,
     DelegationGranted,
@@ -156,8 +156,8 @@ class GrantDelegation(Command):
     official_user_id: UserId = Field(description="The official acted for; must hold `role`")
     role: OfficialRole = Field(description="The official's role the delegate exercises")
     kind: DelegationKind = Field(description="PLT (Pelaksana Tugas) or PLH (Pelaksana Harian)")
-    valid_from: AwareDatetime = Field(description="Start of the delegation (inclusive), with zone")
-    valid_until: AwareDatetime = Field(description="End of the delegation (exclusive), with zone")
+    valid_from: Instant = Field(description="Start of the delegation (inclusive), with zone")
+    valid_until: Instant = Field(description="End of the delegation (exclusive), with zone")
     reason: Text = Field(
         max_length=2000, description="Why: the decree (Surat Perintah) and the absence"
     )

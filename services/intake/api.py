@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from events.fields import RequestId, Sha256Hex
+from infra.limits import MAX_OFFSET
 from infra.principal import Principal
 from infra.webhook import Verified, parse_body, request_body_doc
 from services.intake.attachments import MAX_UPLOAD_BYTES
@@ -72,7 +73,7 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         request: Request,
         caller: Caller,
         use: Use,
-        content_type: Annotated[str, Header(description="The file's media type")],
+        content_type: Annotated[str, Header(max_length=255, description="The file's media type")],
     ) -> JSONResponse:
         created, stored = await use.upload(
             caller, request.stream(), request.headers.get("content-length"), content_type
@@ -114,7 +115,7 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         use: Use,
         status: Status | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> list[dict[str, Any]]:
         return await use.find(caller, status, limit, offset)
 

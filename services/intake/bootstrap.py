@@ -12,6 +12,7 @@ from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
     )
     install_error_handlers(app)
+    limit_input(app)
     add_health(app, "intake", runtime.healthy)
     app.include_router(build_router(intake, principal_dependency(lambda: verifier)))
     app.include_router(build_eoffice_router(letters, delivery))

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from events.envelope import Actor, new_event_id, utc_now
-from events.fields import DocumentNumber, Name, OpdCode, Text, UserId
+from events.fields import Day, DocumentNumber, Name, OpdCode, Text, UserId
 from events.intake import (
     MAX_ATTACHMENTS,
     Attachment,
@@ -81,7 +81,7 @@ class InboundLetter(BaseModel):
         description="The e-office's own id of the letter, the idempotency key (visible ASCII)",
     )
     letter_number: DocumentNumber = Field(description="Nomor surat, as written on the letter")
-    letter_date: dt.date = Field(description="Tanggal surat (YYYY-MM-DD); not in the future")
+    letter_date: Day = Field(description="Tanggal surat (YYYY-MM-DD); not in the future")
     sender_opd: OpdCode = Field(description="The sending agency's OPD code, e.g. DINKES")
     subject: Name = Field(description="Perihal: becomes the request's title (one line, ≤200)")
     summary: Text | None = Field(

@@ -1,7 +1,6 @@
 """reporting's HTTP API (thin: validate, ask the queries, answer): the case list and detail, the
 audit views, the SLA report and the admin's calendar."""
 
-import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -10,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from events.envelope import Role
-from events.fields import OpdCode, RequestId
+from events.fields import Day, Instant, OpdCode, RequestId
 from events.steps import StepCode
-from infra.errors import InvalidInput
+from infra.limits import MAX_OFFSET
 from infra.principal import Principal
 from services.reporting.calendar_admin import CalendarAdmin
 from services.reporting.calendar_store import DayEdit
@@ -59,7 +58,9 @@ def build_router(
             bool | None, Query(description="true: hanya yang terlambat; false: yang tidak")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=500, description="Paling banyak")] = 50,
-        offset: Annotated[int, Query(ge=0, description="Lewati sebanyak ini")] = 0,
+        offset: Annotated[
+            int, Query(ge=0, le=MAX_OFFSET, description="Lewati sebanyak ini")
+        ] = 0,
     ) -> dict[str, Any]:
         where = CaseFilter(status, opd, current_step, responsible_role, overdue)
         return await queries().list_cases(caller, where, limit, offset)
@@ -96,12 +97,10 @@ def build_router(
         request_id: Id,
         caller: Caller,
         at: Annotated[
-            dt.datetime,
+            Instant,
             Query(description="Saat (ISO 8601 dengan zona waktu), mis. 2024-03-04T08:25:00+07:00"),
         ],
     ) -> dict[str, Any]:
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise InvalidInput("Saat harus menyertakan zona waktu (mis. +07:00).", "at")
         return await queries().as_of(caller, request_id, at)
 
     @router.get(
@@ -155,10 +154,10 @@ def build_router(
         caller: Caller,
         opd: Annotated[OpdCode | None, Query(description="Hanya OPD ini")] = None,
         submitted_from: Annotated[
-            dt.datetime | None, Query(description="Diajukan sejak (ISO 8601)")
+            Instant | None, Query(description="Diajukan sejak (ISO 8601 dengan zona waktu)")
         ] = None,
         submitted_to: Annotated[
-            dt.datetime | None, Query(description="Diajukan sebelum (ISO 8601)")
+            Instant | None, Query(description="Diajukan sebelum (ISO 8601 dengan zona waktu)")
         ] = None,
     ) -> dict[str, Any]:
         return await queries().sla_report(caller, opd, submitted_from, submitted_to)
@@ -190,7 +189,7 @@ def build_router(
         responses={404: {"description": "Tidak ada perubahan pada hari itu (field day)"}},
     )
     async def remove_day(
-        day: Annotated[dt.date, Path(description="Tanggal (YYYY-MM-DD)")], caller: Caller
+        day: Annotated[Day, Path(description="Tanggal (YYYY-MM-DD)")], caller: Caller
     ) -> dict[str, Any]:
         return await calendar().remove(caller, day)
 

@@ -14,6 +14,7 @@ from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from services.reporting.api import build_router
@@ -80,6 +81,7 @@ def create_app(
         ),
     )
     install_error_handlers(app)
+    limit_input(app)
     authenticated = principal_dependency(lambda: verifier)
     app.include_router(build_router(lambda: queries, lambda: calendar, authenticated))
     app.include_router(build_notifications_router(pool, SERVICE, authenticated))

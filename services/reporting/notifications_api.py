@@ -25,6 +25,7 @@ notices but never loses them.
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
@@ -40,6 +41,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from events.steps import StepCode
 from infra.db import Connection
 from infra.errors import InvalidInput, NotFound
+from infra.limits import MAX_SEQ
 from infra.principal import Principal
 from services.reporting.notifications import Addressee, NoticeKind, channel
 
@@ -256,12 +258,17 @@ class NotificationsRouter(APIRouter):
     hub: NotificationHub
 
 
+_SEQ = re.compile(r"^[0-9]{1,19}$")
+
+
 def _cursor(last_event_id: str | None, after: int | None) -> int | None:
     if last_event_id is not None and last_event_id.strip():
         text = last_event_id.strip()
-        if not text.isdigit():
+        # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+        if not _SEQ.match(text) or int(text) > MAX_SEQ:
             raise InvalidInput(
-                f"Last-Event-ID harus berupa seq notifikasi (bilangan), bukan {text!r}",
+                f"Last-Event-ID harus berupa seq notifikasi (bilangan 0 sampai {MAX_SEQ}), "
+                f"bukan {text!r}",
                 "Last-Event-ID",
             )
         return int(text)
@@ -301,7 +308,8 @@ def build_notifications_router(
         unread: Annotated[bool, Query(description="Hanya yang belum dibaca")] = False,
         limit: Annotated[int, Query(ge=1, le=500, description="Paling banyak")] = 100,
         before: Annotated[
-            int | None, Query(ge=1, description="Hanya seq di bawah ini (halaman berikutnya)")
+            int | None,
+            Query(ge=1, le=MAX_SEQ, description="Hanya seq di bawah ini (halaman berikutnya)"),
         ] = None,
     ) -> NoticeList:
         async with get_pool().acquire() as conn:
@@ -362,10 +370,12 @@ def build_notifications_router(
     async def stream(
         caller: Caller,
         after: Annotated[
-            int | None, Query(ge=0, description="Lanjutkan setelah seq ini (tanpa Last-Event-ID)")
+            int | None,
+            Query(ge=0, le=MAX_SEQ, description="Lanjutkan setelah seq ini (tanpa Last-Event-ID)"),
         ] = None,
         last_event_id: Annotated[
-            str | None, Header(alias="Last-Event-ID", description="Seq terakhir yang diterima")
+            str | None,
+            Header(alias="Last-Event-ID", max_length=32, description="Seq terakhir yang diterima"),
         ] = None,
     ) -> EventSourceResponse:
         cursor = _cursor(last_event_id, after)

@@ -608,7 +608,7 @@ async def test_future_meetings_and_unknown_sections_are_refused(service: Service
     assert unknown_section.status_code == 422
     assert {e["field"] for e in unknown_section.json()["errors"]} == {"body.acknowledged_missing"}
     assert (await service.post(request_id, "verify", "KABID_TI")).status_code == 200
-    future = {**BODIES["meeting"], "held_at": "2999-01-01T09:00:00+07:00"}
+    future = {**BODIES["meeting"], "held_at": "2099-01-01T09:00:00+07:00"}
     answer = await service.post(request_id, "meeting", "KABID_TI", future)
     assert (answer.status_code, answer.json()["field"]) == (422, "held_at")
     naive = {**BODIES["meeting"], "held_at": "2024-02-07T09:00:00"}

@@ -531,7 +531,8 @@ async def test_the_case_as_of_a_past_instant(reporting: Reporting, full_request:
     assert absent["status"] == "ABSENT" and absent["timeline"] == []
 
     naive = await reporting.get(f"/cases/{rid}/as-of", at="2024-03-04T08:25:00")
-    assert (naive.status_code, naive.json()["field"]) == (422, "at")
+    assert naive.status_code == 422
+    assert [e["field"] for e in naive.json()["errors"]] == ["query.at"]
     missing = await reporting.get(f"/cases/{rid}/as-of")
     assert missing.status_code == 422
     assert [e["field"] for e in missing.json()["errors"]] == ["query.at"]
