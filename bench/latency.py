@@ -25,9 +25,10 @@ arrival of the notification of the last event it produced (``UATAccepted`` also 
 request: two events). Nothing polls reporting; the trigger costs one ``pg_notify`` per event.
 The trigger is dropped at the end.
 
-**CPU.** Over the load, the CPU time each service process and the benchmark used (``/proc``), in
-percent of one core, and how busy the machine's cores were altogether (other sessions' processes
-included): on a shared machine, what the latency figures must be read with.
+**CPU.** Over the load, the CPU time each service process, PostgreSQL (postmaster and backends),
+Kafka and the benchmark used (``bench.cpu``, from ``/proc``), in percent of one core, and how busy
+the machine's cores were altogether (other sessions' processes included): on a shared machine,
+what the latency figures must be read with.
 """
 
 import asyncio
@@ -50,6 +51,7 @@ from aiokafka import AIOKafkaConsumer
 from rich.console import Console
 from rich.table import Table
 
+from bench.cpu import Watched, children_named, cpu_seconds, cpu_shares, parent_of
 from bench.stack import servers
 from devstack.services import ServiceProcess, service_processes, start_all, stop_all
 from devstack.stack import Endpoints
@@ -363,34 +365,6 @@ async def wait_for_reporting(conn: asyncpg.Connection, timeout: float = 120) -> 
         await asyncio.sleep(0.2)
 
 
-# CPU use, from /proc ---------------------------------------------------------------------------
-
-
-def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each process, and by the whole machine
-    (``"machine"``: every core's busy time, other sessions' processes included)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for name, pid in pids.items():
-        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        used[name] = (int(after_name[11]) + int(after_name[12])) / tick  # utime, stime
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
-        int, Path("/proc/stat").read_text().split()[1:9]
-    )
-    used["machine"] = (user + nice + system + irq + softirq + steal) / tick
-    return used
-
-
-def cpu_shares(
-    before: dict[str, float], after: dict[str, float], seconds: float
-) -> dict[str, float]:
-    """Percent of one core each used between the two readings; ``"machine"`` in percent of all
-    the machine's cores."""
-    shares = {k: (after[k] - before[k]) / seconds * 100 for k in before}
-    shares["machine"] /= os.cpu_count() or 1
-    return shares
-
-
 # The run --------------------------------------------------------------------------------------
 
 
@@ -618,8 +592,9 @@ def summarise(run: Run, on_topic: OnTopic, span: float, fired: int, asked: float
     )
 
 
-async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic, pids: dict[str, int],
-                    rate: float, duration: float, warmup: float, timeout: float) -> Result:
+async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic,
+                    watched: dict[str, Watched], rate: float, duration: float, warmup: float,
+                    timeout: float) -> Result:
     run = Run(jejak, commits, timeout)
     load_before = os.getloadavg()[0]
     console.print(f"\n[bold]{rate:g} commands/s[/bold]: warm-up walk of one request, then "
@@ -627,9 +602,9 @@ async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic, pids: dic
                   f"(1-min load average {load_before:.2f})")
     await run.walk_once()
     run.warm_until = time.perf_counter() + warmup
-    cpu_before, started = cpu_seconds(pids), time.perf_counter()
+    cpu_before, started = cpu_seconds(watched), time.perf_counter()
     span = await run.load(rate, warmup + duration)
-    cpu = cpu_shares(cpu_before, cpu_seconds(pids), time.perf_counter() - started)
+    cpu = cpu_shares(cpu_before, cpu_seconds(watched), time.perf_counter() - started)
     fired = round(rate * (warmup + duration))
     console.print(f"fired {fired} commands in {span:.1f} s; waiting for the last ones")
     deadline = time.monotonic() + timeout + 5
@@ -643,6 +618,20 @@ async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic, pids: dic
     result = summarise(run, on_topic, span, fired, rate, load_before, cpu)
     print_result(result)
     return result
+
+
+async def watch(admin: asyncpg.Connection, processes: list[ServiceProcess]) -> dict[str, Watched]:
+    """The processes whose CPU is reported: each service, PostgreSQL (the postmaster and its
+    backends, found as the parent of a backend), Kafka (if this process started it), and the
+    benchmark itself."""
+    watched = {p.name: Watched(p.pid) for p in processes if p.pid is not None}
+    if "DATABASE_URL" not in os.environ:  # else it may run elsewhere
+        backend = await admin.fetchval("SELECT pg_backend_pid()")
+        watched["postgres"] = Watched(parent_of(backend))
+    for pid in children_named(os.getpid(), "java"):
+        watched["kafka"] = Watched(pid)
+    watched["benchmark"] = Watched(os.getpid(), descendants=False)
+    return watched
 
 
 async def _bench(endpoints: Endpoints, processes: list[ServiceProcess], rates: list[float],
@@ -667,9 +656,8 @@ async def _bench(endpoints: Endpoints, processes: list[ServiceProcess], rates: l
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
             jejak = Jejak(client, urls)
             await jejak.login_all()
-            pids = {p.name: p.pid for p in processes if p.pid is not None}
-            pids["benchmark"] = os.getpid()
-            return [await _one_rate(jejak, commits, on_topic, pids, rate, duration, warmup,
+            watched = await watch(admin, processes)
+            return [await _one_rate(jejak, commits, on_topic, watched, rate, duration, warmup,
                                     timeout) for rate in rates]
     finally:
         stop.set()
@@ -691,8 +679,9 @@ def print_result(result: Result) -> None:
         f"(target p99 < {TARGET_P99_MS:.0f} ms: {verdict})\n"
         "CPU during the load, % of one core: "
         + ", ".join(f"{k} {v:.0f}" for k, v in result.cpu.items() if k != "machine")
-        + f"; the machine's {os.cpu_count()} cores {result.cpu['machine']:.0f}% busy "
-        "(other sessions included)"
+        + f" (together {sum(v for k, v in result.cpu.items() if k != 'machine'):.0f}); the "
+        f"machine's {os.cpu_count()} cores {result.cpu['machine']:.0f}% busy (other sessions "
+        "included)"
     )
 
 
