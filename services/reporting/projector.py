@@ -240,15 +240,26 @@ class Projector:
             new = unseen(before, (envelope for _, envelope in found))
             if not new:
                 continue
-            service = {envelope.event_id: s for s, envelope in found}
-            kept += [(service[envelope.event_id], envelope) for envelope in new]
-            changes = step_through(request_id, before, new)
-            for change in changes:
-                notices += notices_for_change(change.before, change.after, now)
-            cases.append((changes[-1].after, calendars[new[-1].tenant]))
+            service_of_id = {envelope.event_id: service for service, envelope in found}
+            kept += [(service_of_id[envelope.event_id], envelope) for envelope in new]
+            case, owed = self._project(request_id, before, new, now)
+            cases.append((case, calendars[new[-1].tenant]))
+            notices += owed
         await self._store(conn, kept)
         await self.write_all(conn, cases, now)
         await store_notices(conn, self.schema, notices)
+
+    def _project(
+        self, request_id: str, stored: Sequence[Envelope], new: Sequence[Envelope], now: dt.datetime
+    ) -> tuple[CaseFile, list[Notice]]:
+        """One request's new envelopes, one change at a time: the case after all of them and
+        the notices the changes call for. What follows from one event's change of a case (the
+        case before and after it) is worked out here, per change."""
+        notices: list[Notice] = []
+        changes = step_through(request_id, stored, new)
+        for change in changes:
+            notices += notices_for_change(change.before, change.after, now)
+        return changes[-1].after, notices
 
     async def _store(self, conn: Connection, kept: Sequence[tuple[Service, Envelope]]) -> None:
         """Keep the new envelopes in ``case_events`` (none of them is there: ``unseen``)."""
