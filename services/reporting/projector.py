@@ -97,7 +97,7 @@ def earliest_due(sla: RequestSla) -> dt.datetime | None:
     return min((r.due_at for r in sla.rows if r.finished_at is None and r.due_at), default=None)
 
 
-# The rows the projection writes, as values in column order: the per-event path below and the
+# The rows the projection writes, as values in column order: the live path below and the
 # bulk replay (``services.reporting.replay``) write the very same values.
 
 CASE_COLUMNS = (
