@@ -44,6 +44,7 @@ TRANSIENT = (
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
     asyncpg.CannotConnectNowError,
+    asyncpg.exceptions.OperatorInterventionError,  # e.g. the server shutting down for a restart
     ConcurrencyConflict,
 )
 
