@@ -24,6 +24,11 @@ reflects the event. A command's latency runs from just before its HTTP request i
 arrival of the notification of the last event it produced (``UATAccepted`` also completes the
 request: two events). Nothing polls reporting; the trigger costs one ``pg_notify`` per event.
 The trigger is dropped at the end.
+
+**CPU.** Over the load, the CPU time each service process, PostgreSQL (postmaster and backends),
+Kafka and the benchmark used (``bench.cpu``, from ``/proc``), in percent of one core, and how busy
+the machine's cores were altogether (other sessions' processes included): on a shared machine,
+what the latency figures must be read with.
 """
 
 import asyncio
@@ -46,6 +51,7 @@ from aiokafka import AIOKafkaConsumer
 from rich.console import Console
 from rich.table import Table
 
+from bench.cpu import Watched, children_named, cpu_seconds, cpu_shares, parent_of
 from bench.stack import servers
 from devstack.services import ServiceProcess, service_processes, start_all, stop_all
 from devstack.stack import Endpoints
@@ -54,7 +60,7 @@ from services.identity.demo import DEMO_PASSWORD
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
 console = Console()
 if not console.is_terminal:  # a log file: wide enough for the tables
-    console.width = 120
+    console.width = 150
 
 TOPICS = ("jejak.intake.events", "jejak.approval.events", "jejak.dev_tracking.events")
 CHANNEL = "bench_latency"
@@ -519,6 +525,8 @@ class Result:
     topic_p99_ms: float
     project_p50_ms: float  # seen on the topic -> committed in reporting's read model
     project_p99_ms: float
+    cpu: dict[str, float]  # percent of one core per service process and the benchmark, during
+    # the load; "machine": percent of all cores, other sessions included
 
     @property
     def met(self) -> bool:
@@ -530,7 +538,7 @@ def _row(values_ms: list[float]) -> list[str]:
 
 
 def summarise(run: Run, on_topic: OnTopic, span: float, fired: int, asked: float,
-              load_before: float) -> Result:
+              load_before: float, cpu: dict[str, float]) -> Result:
     measured = [s for s in run.samples if s.measured]
     if not measured:
         raise RuntimeError(f"nothing measured; errors: {run.errors[:5]}")
@@ -580,11 +588,13 @@ def summarise(run: Run, on_topic: OnTopic, span: float, fired: int, asked: float
         topic_p99_ms=percentile(topic_ms, 99) if topic_ms else nan,
         project_p50_ms=percentile(project_ms, 50) if project_ms else nan,
         project_p99_ms=percentile(project_ms, 99) if project_ms else nan,
+        cpu=cpu,
     )
 
 
-async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic, rate: float,
-                    duration: float, warmup: float, timeout: float) -> Result:
+async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic,
+                    watched: dict[str, Watched], rate: float, duration: float, warmup: float,
+                    timeout: float) -> Result:
     run = Run(jejak, commits, timeout)
     load_before = os.getloadavg()[0]
     console.print(f"\n[bold]{rate:g} commands/s[/bold]: warm-up walk of one request, then "
@@ -592,7 +602,9 @@ async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic, rate: flo
                   f"(1-min load average {load_before:.2f})")
     await run.walk_once()
     run.warm_until = time.perf_counter() + warmup
+    cpu_before, started = cpu_seconds(watched), time.perf_counter()
     span = await run.load(rate, warmup + duration)
+    cpu = cpu_shares(cpu_before, cpu_seconds(watched), time.perf_counter() - started)
     fired = round(rate * (warmup + duration))
     console.print(f"fired {fired} commands in {span:.1f} s; waiting for the last ones")
     deadline = time.monotonic() + timeout + 5
@@ -603,9 +615,23 @@ async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic, rate: flo
     await asyncio.gather(*run.tasks, return_exceptions=True)
     for error in run.errors[:10]:
         console.print(f"[red]error[/red] {error}", markup=False)
-    result = summarise(run, on_topic, span, fired, rate, load_before)
+    result = summarise(run, on_topic, span, fired, rate, load_before, cpu)
     print_result(result)
     return result
+
+
+async def watch(admin: asyncpg.Connection, processes: list[ServiceProcess]) -> dict[str, Watched]:
+    """The processes whose CPU is reported: each service, PostgreSQL (the postmaster and its
+    backends, found as the parent of a backend), Kafka (if this process started it), and the
+    benchmark itself."""
+    watched = {p.name: Watched(p.pid) for p in processes if p.pid is not None}
+    if "DATABASE_URL" not in os.environ:  # else it may run elsewhere
+        backend = await admin.fetchval("SELECT pg_backend_pid()")
+        watched["postgres"] = Watched(parent_of(backend))
+    for pid in children_named(os.getpid(), "java"):
+        watched["kafka"] = Watched(pid)
+    watched["benchmark"] = Watched(os.getpid(), descendants=False)
+    return watched
 
 
 async def _bench(endpoints: Endpoints, processes: list[ServiceProcess], rates: list[float],
@@ -630,8 +656,9 @@ async def _bench(endpoints: Endpoints, processes: list[ServiceProcess], rates: l
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
             jejak = Jejak(client, urls)
             await jejak.login_all()
-            return [await _one_rate(jejak, commits, on_topic, rate, duration, warmup, timeout)
-                    for rate in rates]
+            watched = await watch(admin, processes)
+            return [await _one_rate(jejak, commits, on_topic, watched, rate, duration, warmup,
+                                    timeout) for rate in rates]
     finally:
         stop.set()
         await watching
@@ -649,20 +676,27 @@ def print_result(result: Result) -> None:
         f"average {result.load_before:.2f} before, {result.load_after:.2f} after\n"
         f"command-to-read-model latency: p50 {result.p50_ms:.0f} ms, p90 {result.p90_ms:.0f} "
         f"ms, p99 {result.p99_ms:.0f} ms, max {result.max_ms:.0f} ms "
-        f"(target p99 < {TARGET_P99_MS:.0f} ms: {verdict})"
+        f"(target p99 < {TARGET_P99_MS:.0f} ms: {verdict})\n"
+        "CPU during the load, % of one core: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in result.cpu.items() if k != "machine")
+        + f" (together {sum(v for k, v in result.cpu.items() if k != 'machine'):.0f}); the "
+        f"machine's {os.cpu_count()} cores {result.cpu['machine']:.0f}% busy (other sessions "
+        "included)"
     )
 
 
 def print_summary(results: list[Result]) -> None:
     table = Table(title="command-to-read-model latency (ms)")
     for column in ("commands/s", "commands", "errors", "p50", "p90", "p99", "max",
-                   "on topic p50", "topic->read model p50/p99", "load avg"):
+                   "on topic p50", "topic->read model p50/p99", "reporting CPU",
+                   "cores busy", "load avg"):
         table.add_column(column, justify="right")
     for r in results:
         table.add_row(f"{r.rate:.1f}", str(r.commands), str(r.errors), f"{r.p50_ms:.0f}",
                       f"{r.p90_ms:.0f}", f"{r.p99_ms:.0f}", f"{r.max_ms:.0f}",
                       f"{r.topic_p50_ms:.0f}", f"{r.project_p50_ms:.0f} / {r.project_p99_ms:.0f}",
-                      f"{r.load_before:.1f}-{r.load_after:.1f}")
+                      f"{r.cpu.get('reporting', float('nan')):.0f}%",
+                      f"{r.cpu['machine']:.0f}%", f"{r.load_before:.1f}-{r.load_after:.1f}")
     console.print()
     console.print(table)
 

@@ -44,6 +44,7 @@ TRANSIENT = (
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
     asyncpg.CannotConnectNowError,
+    asyncpg.exceptions.OperatorInterventionError,  # e.g. the server shutting down for a restart
     ConcurrencyConflict,
 )
 
@@ -75,6 +76,15 @@ class IdempotentConsumer:
         self.attempts = attempts
         self.max_wait = max_wait
 
+    def retrying(self) -> AsyncRetrying:
+        """Attempts of one unit of work, retried with backoff on a ``TRANSIENT`` failure."""
+        return AsyncRetrying(
+            retry=retry_if_exception_type(TRANSIENT),
+            reraise=True,
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential_jitter(multiplier=0.05, max=self.max_wait, jitter=0.05),
+        )
+
     async def process(self, body: bytes, topic: str) -> Outcome:
         """Handle one Kafka message. Raises only on a transient failure that outlasted retries
         (the caller must then leave the offset uncommitted)."""
@@ -92,12 +102,7 @@ class IdempotentConsumer:
         )
         with bound:
             try:
-                async for attempt in AsyncRetrying(
-                    retry=retry_if_exception_type(TRANSIENT),
-                    reraise=True,
-                    stop=stop_after_attempt(self.attempts),
-                    wait=wait_exponential_jitter(multiplier=0.05, max=self.max_wait, jitter=0.05),
-                ):
+                async for attempt in self.retrying():
                     with attempt:
                         return await self._handle_once(envelope, topic)
             except TRANSIENT:
@@ -147,6 +152,19 @@ class IdempotentConsumer:
         return Outcome.DEAD_LETTERED
 
 
+def subscriber_options(group_id: str) -> dict[str, Any]:
+    """What every idempotent consumer's subscription sets: the offset is committed only after
+    the effect (seek back on error), and a new group starts from the first offset."""
+    return {
+        "group_id": group_id,
+        "auto_offset_reset": "earliest",
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        # a crashed member's partitions move to a restarted one after 6 s, not 45 s
+        "session_timeout_ms": 6000,
+        "heartbeat_interval_ms": 2000,
+    }
+
+
 def subscribe(
     broker: KafkaBroker,
     consumer: IdempotentConsumer,
@@ -157,14 +175,7 @@ def subscribe(
     """Register ``consumer`` on ``broker`` for ``topics`` in consumer group ``group_id``."""
 
     @broker.subscriber(  # type: ignore[untyped-decorator]
-        *topics,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        # a crashed member's partitions move to a restarted one after 6 s, not 45 s
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=2000,
-        **options,
+        *topics, **subscriber_options(group_id), **options
     )
     async def consume(message: KafkaMessage) -> None:
         await consumer.process(message.body, message.raw_message.topic)  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from events.topics import consumer_group_for, dead_letter_topic, topic_for
+from infra.batch_consumer import BatchConsumer, BatchHandler, subscribe_batch
 from infra.consumer import Handler, IdempotentConsumer, dead_letter_to, subscribe
 from infra.db import create_pool
 from infra.eventstore import PostgresEventStore
@@ -33,6 +34,9 @@ class ServiceRuntime:
     sql_dir: Path | None = None
     consumes: tuple[str, ...] = ()
     handler: Handler | None = None
+    batch_handler: BatchHandler | None = None
+    """If set, each fetch is handled in one transaction (``infra.batch_consumer``), and
+    ``handler`` only takes the records of a batch that could not be."""
     pool: asyncpg.Pool = field(init=False)
     store: PostgresEventStore = field(init=False)
     _producer: AIOKafkaProducer | None = field(default=None, init=False)
@@ -66,7 +70,12 @@ class ServiceRuntime:
             consumer = IdempotentConsumer(
                 self.pool, self.service, self.handler, dead_letter_to(self._broker, dlq)
             )
-            subscribe(self._broker, consumer, list(self.consumes), consumer_group_for(self.service))
+            topics, group = list(self.consumes), consumer_group_for(self.service)
+            if self.batch_handler is None:
+                subscribe(self._broker, consumer, topics, group)
+            else:
+                batches = BatchConsumer(consumer, self.batch_handler)
+                subscribe_batch(self._broker, batches, topics, group, s.consumer_batch_max)
             await self._broker.start()
         log.info("service started", topic=self.topic, consumes=list(self.consumes))
 

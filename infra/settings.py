@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=2000, ge=1, le=50_000)
     relay_idle_seconds: float = Field(default=0.05, gt=0)
     pool_max_size: int = Field(default=10, ge=1)
+    consumer_batch_max: int = Field(
+        default=500, ge=1, le=10_000, description="Most records a batch consumer handles at once"
+    )
     jwt_private_key: str | None = Field(default=None, description="identity's Ed25519 PEM")
     jwt_public_key: str | None = Field(default=None, description="The PEM every service verifies")
     jwt_key_dir: str = Field(default=".jejak/keys", description="Development keys, if no PEMs")

@@ -9,10 +9,9 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 
-from events.envelope import Envelope, utc_now
+from events.envelope import utc_now
 from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
-from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
@@ -43,11 +42,13 @@ def create_app(
     verifier = TokenVerifier(public)
     projector = Projector(SERVICE, clock, conf.time_zone, StatusFeed(lambda: runtime.store))
 
-    async def handle(envelope: Envelope, conn: Connection) -> None:
-        await projector.handle(envelope, conn)
-
     runtime = ServiceRuntime(
-        SERVICE, settings, sql_dir=SQL, consumes=topics_consumed_by(SERVICE), handler=handle
+        SERVICE,
+        settings,
+        sql_dir=SQL,
+        consumes=topics_consumed_by(SERVICE),
+        handler=projector.handle,
+        batch_handler=projector.handle_batch,
     )
 
     def pool() -> asyncpg.Pool:

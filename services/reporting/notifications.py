@@ -364,11 +364,16 @@ def _insert_sql(schema: str) -> str:
 async def store_notices(conn: Connection, schema: str, notices: list[Notice]) -> None:
     """Insert ``notices`` (a notice already stored is left alone) and wake the streams.
 
-    Runs in the caller's transaction if there is one (as a savepoint), else in its own. The
-    advisory lock it takes is held until that transaction ends, so ``seq`` follows commit
-    order; make it the last write of the transaction.
+    Runs in the caller's transaction if there is one, else in its own. The advisory lock it
+    takes is held until that transaction ends, so ``seq`` follows commit order; make it the
+    last write of the transaction. Two round trips: the lock with the NOTIFY (delivered only
+    at commit anyway), then the inserts.
     """
     if not notices:
+        return
+    if not conn.is_in_transaction():
+        async with conn.transaction():
+            await store_notices(conn, schema, notices)
         return
     rows = [
         (
@@ -385,8 +390,10 @@ async def store_notices(conn: Connection, schema: str, notices: list[Notice]) ->
         )
         for n in notices
     ]
-    async with conn.transaction():
-        # The two-key form: its own key space, apart from the one-key locks of the projector.
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1), 120)", schema)
-        await conn.executemany(_insert_sql(schema), rows)
-        await conn.execute("SELECT pg_notify($1, '')", channel(schema))
+    # The two-key form: its own key space, apart from the one-key locks of the projector.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1), 120), pg_notify($2, '')",
+        schema,
+        channel(schema),
+    )
+    await conn.executemany(_insert_sql(schema), rows)

@@ -1,34 +1,46 @@
-"""The projection: every consumed envelope into the read models, in the consumer's transaction.
+"""The projection: consumed envelopes into the read models, in the consumer's transaction.
 
-The idempotent consumer (``infra.consumer``) runs ``Projector.handle`` in a transaction that also
-records the event id, so each event's effect happens once. The handler:
+The batch consumer (``infra.batch_consumer``) runs ``Projector.handle_batch`` with what one
+fetch brought, in a transaction that also records every event id, so each event's effect
+happens once. For the batch, it:
 
 1. skips identity's events (no case follows them) and reporting's own ``CaseStatusChanged``
-   (derived from cases, ``status_changes.NOT_PROJECTED``), and refuses an envelope whose payload
-   names another request than its stream (it is dead-lettered);
-2. stores the envelope in ``case_events`` (a replay of one already stored changes nothing; one
-   with the same id and other content is refused);
-3. folds all of the request's stored envelopes (``casefile.fold``: the same case for every
-   arrival order) and upserts ``cases``; computes ``sla.request_sla`` over the tenant's calendar
-   and replaces the request's ``sla_rows`` and ``request_sla``;
-4. tells ``on_case_written`` (the status feed: ``CaseStatusChanged`` when the case moved);
-5. stores the notices the change calls for (``notifications``).
+   (derived from cases: ``status_changes.NOT_PROJECTED``), and refuses the batch if an
+   envelope has an unknown type, a payload that does not load, or a payload naming another
+   request than its stream (the consumer then takes the batch record by record, ``handle``,
+   and dead-letters that one);
+2. takes the calendar lock (shared) and gets each tenant's calendar from ``CalendarCache`` (one
+   query while no admin edit was made), then locks every request of the batch, in the order
+   of their lock keys (so two replicas never wait on each other in a cycle);
+3. reads every stored envelope of those requests (one query) and, per request, drops what was
+   stored before (a replay changes nothing; the same id with other content is refused), folds
+   the stored ones once and steps through the new ones (``changes.step_through``): the notices
+   each change calls for (``notifications``) are collected;
+4. stores the new envelopes in ``case_events``, upserts every request's ``cases`` row, its
+   ``request_sla`` and its ``sla_rows`` (``sla.request_sla`` over the tenant's calendar) once;
+5. hands every change, request by request in the order they were stepped through, to
+   ``on_changes`` (the status feed: ``CaseStatusChanged`` where a case moved), and stores the
+   notices last.
 
-Steps 3 and 4 are ``write``, which a calendar edit also calls for the requests it affects.
+``handle`` is the same for one envelope. ``write_all`` is step 4's upsert, which a calendar edit
+also calls (``recompute``) for the requests it affects.
 """
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from events.catalog import default_registry, service_of
 from events.envelope import Envelope
+from events.topics import Service
 from infra.db import Connection
 from services.reporting.calendar import WorkingCalendar
-from services.reporting.calendar_store import load_calendar, lock_calendar
-from services.reporting.casefile import CLOSED_STATUSES, CaseFile, ConflictingEvent, case_row, fold
-from services.reporting.notifications import notices_for_change, store_notices
+from services.reporting.calendar_cache import CalendarCache
+from services.reporting.calendar_store import lock_calendar
+from services.reporting.casefile import CLOSED_STATUSES, CaseFile, case_row, fold
+from services.reporting.changes import Change, step_through, unseen
+from services.reporting.notifications import Notice, notices_for_change, store_notices
 from services.reporting.sla import RequestSla, TimedEvent, request_sla, timed_events
 from services.reporting.status_changes import NOT_PROJECTED
 
@@ -42,13 +54,30 @@ async def lock_request(conn: Connection, schema: str, request_id: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{schema}:{request_id}")
 
 
-async def load_envelopes(conn: Connection, schema: str, request_id: str) -> list[Envelope]:
-    rows = await conn.fetch(
-        f"SELECT envelope FROM {schema}.case_events WHERE request_id = $1 "
-        "ORDER BY occurred_at, service, stream_version",
-        request_id,
+async def lock_requests(conn: Connection, schema: str, request_ids: Iterable[str]) -> None:
+    """``lock_request`` for each of ``request_ids``, in one query, in the order of the lock keys:
+    two transactions that lock several requests this way never wait on each other in a cycle.
+    (PostgreSQL computes a select list after the ORDER BY that does not name it.)"""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtext(r) AS k "
+        "FROM unnest($1::text[]) AS r) AS keys ORDER BY k",
+        [f"{schema}:{request_id}" for request_id in request_ids],
     )
-    return [Envelope.model_validate(r["envelope"]) for r in rows]
+
+
+async def load_envelopes(
+    conn: Connection, schema: str, request_ids: Sequence[str]
+) -> dict[str, list[Envelope]]:
+    """Every stored envelope of each of ``request_ids`` (in no particular order)."""
+    rows = await conn.fetch(
+        f"SELECT request_id, envelope::text AS envelope FROM {schema}.case_events "
+        "WHERE request_id = ANY($1::text[])",
+        list(request_ids),
+    )
+    found: dict[str, list[Envelope]] = {}
+    for r in rows:
+        found.setdefault(r["request_id"], []).append(Envelope.model_validate_json(r["envelope"]))
+    return found
 
 
 def sla_of(
@@ -72,7 +101,7 @@ def earliest_due(sla: RequestSla) -> dt.datetime | None:
     return min((r.due_at for r in sla.rows if r.finished_at is None and r.due_at), default=None)
 
 
-# The rows the projection writes, as values in column order: the per-event path below and the
+# The rows the projection writes, as values in column order: the live path below and the
 # bulk replay (``services.reporting.replay``) write the very same values.
 
 CASE_COLUMNS = (
@@ -166,8 +195,25 @@ def case_event_values(service: str, envelope: Envelope, json_text: bool = False)
     )
 
 
-CaseWritten = Callable[[Connection, CaseFile, Envelope], Awaitable[None]]
-"""Told, in the transaction, each case ``handle`` wrote and the event that changed it."""
+def arrivals(envelopes: Iterable[Envelope]) -> dict[str, list[tuple[Service, Envelope]]]:
+    """The envelopes a case follows, by request, in delivery order. Raises for one that the
+    consumer must dead-letter: an unknown type or version, a payload that does not load or that
+    names another request than its stream."""
+    found: dict[str, list[tuple[Service, Envelope]]] = {}
+    for envelope in envelopes:
+        service = service_of(envelope.event_type)
+        if service not in FOLLOWED or envelope.event_type in NOT_PROJECTED:
+            continue
+        event = REGISTRY.load(envelope.event_type, envelope.schema_version, envelope.payload)
+        if getattr(event, "request_id", None) != envelope.stream_id:
+            raise ValueError(f"{envelope.event_type} of another request in {envelope.stream_id}")
+        found.setdefault(envelope.stream_id, []).append((service, envelope))
+    return found
+
+
+ChangesWritten = Callable[[Connection, Sequence[Change]], Awaitable[None]]
+"""Told, in the transaction and under the requests' locks, every change the batch made to a case
+(each request's in the order they were stepped through)."""
 
 
 @dataclass
@@ -175,59 +221,78 @@ class Projector:
     schema: str
     clock: Callable[[], dt.datetime]
     time_zone: str
-    on_case_written: CaseWritten | None = None
+    on_changes: ChangesWritten | None = None
     """The status feed (``status_feed.StatusFeed``); None projects without reporting changes."""
+    calendars: CalendarCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.calendars = CalendarCache(self.schema, self.time_zone)
 
     async def handle(self, envelope: Envelope, conn: Connection) -> None:
-        """The consumer's handler (in its transaction)."""
-        service = service_of(envelope.event_type)  # an unknown type is dead-lettered
-        if service not in FOLLOWED or envelope.event_type in NOT_PROJECTED:
+        """The consumer's handler of one envelope (in its transaction)."""
+        await self.handle_batch([envelope], conn)
+
+    async def handle_batch(self, envelopes: Sequence[Envelope], conn: Connection) -> None:
+        """The consumer's handler of a batch (in its transaction): see the module."""
+        arrived = arrivals(envelopes)
+        if not arrived:
             return
-        event = REGISTRY.load(envelope.event_type, envelope.schema_version, envelope.payload)
-        if getattr(event, "request_id", None) != envelope.stream_id:
-            raise ValueError(f"{envelope.event_type} of another request in {envelope.stream_id}")
-        request_id = envelope.stream_id
         await lock_calendar(conn)
-        await lock_request(conn, self.schema, request_id)
-        if not await self._store(conn, service, envelope):
-            return
-        envelopes = await load_envelopes(conn, self.schema, request_id)
-        prior = [e for e in envelopes if e.event_id != envelope.event_id]
-        before = fold(prior, request_id) if prior else None
-        after = fold(envelopes, request_id)
+        tenants = {envelope.tenant for found in arrived.values() for _, envelope in found}
+        calendars = await self.calendars.in_force(conn, sorted(tenants))
+        await lock_requests(conn, self.schema, arrived)
+        stored = await load_envelopes(conn, self.schema, list(arrived))
         now = self.clock()
-        calendar = await load_calendar(conn, self.schema, envelope.tenant, self.time_zone)
-        await self.write(conn, after, calendar, now)
-        if self.on_case_written is not None:
-            await self.on_case_written(conn, after, envelope)
-        await store_notices(conn, self.schema, notices_for_change(before, after, now))
+        kept: list[tuple[Service, Envelope]] = []
+        cases: list[tuple[CaseFile, WorkingCalendar]] = []
+        changed: list[Change] = []
+        notices: list[Notice] = []
+        for request_id, found in arrived.items():
+            before = stored.get(request_id, [])
+            new = unseen(before, (envelope for _, envelope in found))
+            if not new:
+                continue
+            service_of_id = {envelope.event_id: service for service, envelope in found}
+            kept += [(service_of_id[envelope.event_id], envelope) for envelope in new]
+            changes = step_through(request_id, before, new)
+            cases.append((changes[-1].after, calendars[new[-1].tenant]))
+            changed += changes
+            notices += self._notices(changes, now)
+        await self._store(conn, kept)
+        await self.write_all(conn, cases, now)
+        if self.on_changes is not None:
+            await self.on_changes(conn, changed)
+        await store_notices(conn, self.schema, notices)
 
-    async def _store(self, conn: Connection, service: str, envelope: Envelope) -> bool:
-        """Keep the envelope; False if it was kept before (a replay), which changes nothing."""
-        stored = await conn.fetchval(
-            f"INSERT INTO {self.schema}.case_events ({CASE_EVENT_COLUMNS}) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING RETURNING 1",
-            *case_event_values(service, envelope),
-        )
-        if stored:
-            return True
-        kept = await conn.fetchval(
-            f"SELECT envelope FROM {self.schema}.case_events WHERE event_id = $1",
-            envelope.event_id,
-        )
-        if Envelope.model_validate(kept) != envelope:
-            raise ConflictingEvent(f"event {envelope.event_id} delivered with other content")
-        return False
+    @staticmethod
+    def _notices(changes: Sequence[Change], now: dt.datetime) -> list[Notice]:
+        """The notices one request's changes call for, change by change."""
+        return [n for c in changes for n in notices_for_change(c.before, c.after, now)]
 
-    async def write(
-        self, conn: Connection, case: CaseFile, calendar: WorkingCalendar, now: dt.datetime
-    ) -> RequestSla:
-        """Upsert the case's row, its SLA summary and its SLA rows (call under the locks)."""
-        sla = sla_of(case, calendar, now)
+    async def _store(self, conn: Connection, kept: Sequence[tuple[Service, Envelope]]) -> None:
+        """Keep the new envelopes in ``case_events`` (none of them is there: ``unseen``)."""
+        if kept:
+            await conn.executemany(
+                f"INSERT INTO {self.schema}.case_events ({CASE_EVENT_COLUMNS}) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7::text::json)",
+                [case_event_values(service, e, json_text=True) for service, e in kept],
+            )
+
+    async def write_all(
+        self,
+        conn: Connection,
+        cases: Sequence[tuple[CaseFile, WorkingCalendar]],
+        now: dt.datetime,
+    ) -> None:
+        """Upsert each case's row, its SLA summary and its SLA rows, computed over its calendar
+        (call under the locks)."""
+        if not cases:
+            return
         s = self.schema
-        await conn.execute(
+        slas = [(case, sla_of(case, calendar, now)) for case, calendar in cases]
+        await conn.executemany(
             f"INSERT INTO {s}.cases ({CASE_COLUMNS}, projected_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::json, now()) "
             "ON CONFLICT (request_id) DO UPDATE SET tenant = EXCLUDED.tenant, "
             "status = EXCLUDED.status, opd = EXCLUDED.opd, title = EXCLUDED.title, "
             "current_step = EXCLUDED.current_step, step_number = EXCLUDED.step_number, "
@@ -235,24 +300,28 @@ class Projector:
             "progress_percent = EXCLUDED.progress_percent, "
             "submitted_at = EXCLUDED.submitted_at, updated_at = EXCLUDED.updated_at, "
             "due_at = EXCLUDED.due_at, casefile = EXCLUDED.casefile, projected_at = now()",
-            *case_values(case, sla),
+            [case_values(case, sla, json_text=True) for case, sla in slas],
         )
-        await conn.execute(
+        await conn.executemany(
             f"INSERT INTO {s}.request_sla ({REQUEST_SLA_COLUMNS}) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
             "ON CONFLICT (request_id) DO UPDATE SET opd = EXCLUDED.opd, "
             "outcome = EXCLUDED.outcome, current_step = EXCLUDED.current_step, "
             "submitted_at = EXCLUDED.submitted_at, ended_at = EXCLUDED.ended_at, "
             "lead_minutes = EXCLUDED.lead_minutes, waiting_minutes = EXCLUDED.waiting_minutes",
-            *request_sla_values(case, sla),
+            [request_sla_values(case, sla) for case, sla in slas],
         )
-        await conn.execute(f"DELETE FROM {s}.sla_rows WHERE request_id = $1", case.request_id)
-        await conn.executemany(
-            f"INSERT INTO {s}.sla_rows ({SLA_ROW_COLUMNS}) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            sla_row_values(case, sla),
+        await conn.execute(
+            f"DELETE FROM {s}.sla_rows WHERE request_id = ANY($1::text[])",
+            [case.request_id for case, _ in slas],
         )
-        return sla
+        rows = [row for case, sla in slas for row in sla_row_values(case, sla, json_text=True)]
+        if rows:
+            await conn.executemany(
+                f"INSERT INTO {s}.sla_rows ({SLA_ROW_COLUMNS}) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::json)",
+                rows,
+            )
 
     async def recompute(
         self,
@@ -263,11 +332,8 @@ class Projector:
     ) -> int:
         """Write again the read models of ``request_ids`` (after a calendar edit); no notices.
         Returns how many were written."""
-        count = 0
-        for request_id in sorted(request_ids):
-            await lock_request(conn, self.schema, request_id)
-            envelopes = await load_envelopes(conn, self.schema, request_id)
-            if envelopes:
-                await self.write(conn, fold(envelopes, request_id), calendar, now)
-                count += 1
-        return count
+        await lock_requests(conn, self.schema, request_ids)
+        stored = await load_envelopes(conn, self.schema, request_ids)
+        cases = [(fold(stored[r], r), calendar) for r in sorted(stored)]
+        await self.write_all(conn, cases, now)
+        return len(cases)

@@ -130,7 +130,7 @@ class Queries:
 
     async def _envelopes(self, request_id: str) -> list[Envelope]:
         async with self.pool().acquire() as conn:
-            return await load_envelopes(conn, self.schema, request_id)
+            return (await load_envelopes(conn, self.schema, [request_id])).get(request_id, [])
 
     async def _sla(self, case: CaseFile, tenant: str, now: dt.datetime) -> RequestSla:
         calendar = await load_calendar(self.pool(), self.schema, tenant, self.time_zone)

@@ -8,7 +8,8 @@ from its first offset up to the end offsets taken when the replay starts, and th
 projected with the projection's own code (``casefile_steps.evolve`` over the canonical order,
 ``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_change``, the row
 values of ``projector``), in bulk: one fold per request instead of one per event, written with
-COPY. The bulk path equals the live per-event path, and the comparison proves it:
+COPY. The bulk path equals the live path (batches of what each fetch brought), and the
+comparison proves it:
 
 * the same envelopes are refused as the live consumer dead-letters them (identity's events,
   reporting's own CaseStatusChanged and other tenants' are skipped; an unknown type, a payload of
@@ -20,7 +21,8 @@ COPY. The bulk path equals the live per-event path, and the comparison proves it
   order);
 * the notices are those of stepping through the request's events one at a time in canonical
   order (``casefile.canonical_order``: the order in which they happened), each step compared
-  with the one before, as the live path does in arrival order.
+  with the one before, as the live path does in arrival order (within one batch, in canonical
+  order: ``changes.step_through``).
 
 **Fast.** Kafka keys records by request, so one request's events are in the same partition
 number of every topic with the same partition count. The replay runs one worker process per

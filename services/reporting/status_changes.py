@@ -102,6 +102,11 @@ def status_change(
     )
 
 
+def reported(change: CaseStatusChanged) -> Reported:
+    """What ``change`` leaves as the last change reported."""
+    return Reported(change.sequence, Position(change.status, change.step.code, change.who_must_act))
+
+
 def changes_for(arrivals: Iterable[Envelope], request_id: str) -> list[CaseStatusChanged]:
     """The changes the projection reports for one request whose envelopes arrive in this order
     (``casefile.apply`` one at a time, ``status_change`` after each): the specification the
@@ -111,7 +116,6 @@ def changes_for(arrivals: Iterable[Envelope], request_id: str) -> list[CaseStatu
         case = apply(case, envelope)
         change = status_change(last, case, envelope)
         if change is not None:
-            where = Position(change.status, change.step.code, change.who_must_act)
-            last = Reported(change.sequence, where)
+            last = reported(change)
             changes.append(change)
     return changes

@@ -2,7 +2,6 @@ import asyncio
 import json
 
 import asyncpg
-import pytest
 from faststream.kafka import KafkaBroker
 
 from events.envelope import Envelope
@@ -12,15 +11,6 @@ from infra.kafka import ensure_topics
 from infra.settings import Settings
 from tests.contract.eventstore_contract import new_event
 from tests.kafka_helpers import eventually, read_topic
-
-
-@pytest.fixture
-async def effects(owner_conn: asyncpg.Connection, schema: str, settings: Settings) -> str:
-    """A table where the test handler's effect shows: one row per handled event."""
-    table = f"{schema}.effects"
-    await owner_conn.execute(f"CREATE TABLE {table} (event_id uuid, n int)")
-    await owner_conn.execute(f"GRANT SELECT, INSERT ON {table} TO {settings.app_role(schema)}")
-    return table
 
 
 async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
