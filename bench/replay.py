@@ -240,14 +240,8 @@ def sample_request(
     order: list[Service] = []
     for service, actor, event in steps:
         at += dt.timedelta(minutes=rng.randrange(5, 240))
-        new = NewEvent(
-            event_type=event.event_type(),
-            schema_version=event.schema_version,
-            occurred_at=at,
-            actor=actor,
-            tenant=tenant,
-            correlation_id=uuid.uuid4(),
-            payload=event.model_dump(mode="json"),
+        new = NewEvent.of(
+            event, occurred_at=at, actor=actor, tenant=tenant, correlation_id=uuid.uuid4()
         )
         lanes.setdefault(service, []).append(new)
         order.append(service)

@@ -7,6 +7,8 @@ from uuid import UUID
 import uuid_utils
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from events.base import DomainEvent
+
 Role = Literal["PEMOHON", "KADIS", "KABID_TI", "TIM_PENGEMBANG", "ADMIN", "AUDITOR", "SYSTEM"]
 GENESIS_HASH = "0" * 64
 
@@ -66,6 +68,17 @@ class NewEvent(Frozen):
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
         return value.astimezone(UTC)
+
+    @classmethod
+    def of(cls, event: DomainEvent, **context: Any) -> "NewEvent":
+        """``event`` about to be appended: its type, version and fields, with ``context`` (the
+        actor, tenant and correlation id; optionally occurred_at, causation_id, event_id)."""
+        return cls(
+            event_type=event.event_type(),
+            schema_version=event.schema_version,
+            payload=event.model_dump(mode="json"),
+            **context,
+        )
 
 
 class Envelope(NewEvent):

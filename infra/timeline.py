@@ -69,14 +69,12 @@ class Timeline:
         transaction (which must hold the lock)."""
         correlation = correlation_id or uuid.uuid4()
         new = [
-            NewEvent(
-                event_type=e.event_type(),
-                schema_version=e.schema_version,
+            NewEvent.of(
+                e,
                 actor=actor,
                 tenant=self.tenant,
                 correlation_id=correlation,
                 causation_id=causation_id,
-                payload=e.model_dump(mode="json"),
             )
             for e in events
         ]

@@ -266,15 +266,13 @@ class DeliverySchedule:
             "WHERE stream_id = $1",
             due.request_id,
         )
-        new = NewEvent(
-            event_type=event.event_type(),
-            schema_version=event.schema_version,
+        new = NewEvent.of(
+            event,
             occurred_at=now,
             actor=actor,
             tenant=due.tenant,
             correlation_id=due.correlation_id,
             causation_id=due.delivery_id,
-            payload=event.model_dump(mode="json"),
         )
         await store.append(due.request_id, version, [new], conn=conn)
 

@@ -113,14 +113,8 @@ class Identity:
         correlation = uuid.uuid4()
         now = self.clock()
         new = [
-            NewEvent(
-                event_type=e.event_type(),
-                schema_version=e.schema_version,
-                occurred_at=now,
-                actor=actor,
-                tenant=self.tenant,
-                correlation_id=correlation,
-                payload=e.model_dump(mode="json"),
+            NewEvent.of(
+                e, occurred_at=now, actor=actor, tenant=self.tenant, correlation_id=correlation
             )
             for e in events
         ]

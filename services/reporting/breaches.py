@@ -86,14 +86,12 @@ class BreachWatcher:
                 f"SELECT coalesce(max(stream_version), 0) FROM {s}.events WHERE stream_id = $1",
                 request_id,
             )
-            new = NewEvent(
-                event_type=event.event_type(),
-                schema_version=event.schema_version,
+            new = NewEvent.of(
+                event,
                 occurred_at=now,
                 actor=SYSTEM_ACTOR,
                 tenant=found["tenant"],
                 correlation_id=uuid.uuid4(),
-                payload=event.model_dump(mode="json"),
             )
             recorded = await conn.fetchval(
                 f"INSERT INTO {s}.sla_breaches (request_id, step, attempt, due_at, breached_at, "

@@ -54,15 +54,13 @@ class StatusFeed:
                 continue
             last[request_id] = reported(moved)
             owed.setdefault(request_id, []).append(
-                NewEvent(
-                    event_type=moved.event_type(),
-                    schema_version=moved.schema_version,
+                NewEvent.of(
+                    moved,
                     occurred_at=cause.occurred_at,
                     actor=SYSTEM_ACTOR,
                     tenant=cause.tenant,
                     correlation_id=cause.correlation_id,
                     causation_id=cause.event_id,
-                    payload=moved.model_dump(mode="json"),
                 )
             )
         if owed:
