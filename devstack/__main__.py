@@ -19,9 +19,9 @@ DataDir = typer.Option(DEFAULT_DATA_DIR, "--data-dir", help="Where both servers 
 
 def _describe(stack: Stack) -> None:
     endpoints = stack.up()
-    typer.echo(f"Kafka       {endpoints.kafka_bootstrap_servers}")
-    typer.echo(f"PostgreSQL  {endpoints.database_url}")
-    typer.echo(f"Data        {stack.data_dir}")
+    typer.echo(f"Kafka         {endpoints.kafka_bootstrap_servers}")
+    typer.echo(f"PostgreSQL    {endpoints.database_url}")
+    typer.echo(f"Data          {stack.data_dir}")
 
 
 @cli.command()
@@ -58,7 +58,7 @@ def run(
         gateway_port = port if port and port_is_free(port) else free_port()
         for process in processes:
             typer.echo(
-                f"{process.name:<12}http://127.0.0.1:{gateway_port}/api/{process.name}/docs"
+                f"{process.name:<14}http://127.0.0.1:{gateway_port}/api/{process.name}/docs"
                 f"   (log {process.log})"
             )
         typer.echo(f"\nJejak berjalan di http://127.0.0.1:{gateway_port}/  (Ctrl-C untuk berhenti)")
