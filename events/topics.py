@@ -6,10 +6,12 @@
   it. A service that needs a second, independent cursor over the same topics (e.g. reporting's
   notifier beside its projection) names an extra group ``jejak.<service>.<purpose>``.
 - One dead-letter topic per consumer group: ``<group>.dlq``, so the default group of a service
-  gives ``jejak.<service>.dlq``. A dead letter is the original record (same key, value and
-  headers) plus the ``DLQ_HEADER_*`` headers below; it is written only for a record that can never
-  succeed (it does not parse, or its event type is unknown), never for a transient failure, which
-  is retried instead. Replaying a dead-letter topic into its group is an operator's action.
+  gives ``jejak.<service>.dlq``. A dead letter is the original record's value with the headers
+  ``DLQ_HEADER_*`` below (why, the topic it was read from, and the event id when the envelope
+  parsed; ``infra.consumer``). It is written only for a record that can never succeed (it does
+  not parse, its event type is unknown, its handler refuses it), never for a transient failure,
+  which is retried instead. Replaying a dead-letter topic into its group is an operator's
+  action.
 """
 
 import re
@@ -34,12 +36,10 @@ SUBSCRIPTIONS: dict[Service, tuple[Service, ...]] = {
 """Whose topics each service consumes (DESIGN.md's "consumes" column). reporting follows every
 topic that makes up a case; eoffice's own (the audit of its deliveries) is not one of them."""
 
-# Headers a dead letter carries besides the original record's own.
-DLQ_HEADER_TOPIC = "jejak-dlq-original-topic"
-DLQ_HEADER_PARTITION = "jejak-dlq-original-partition"
-DLQ_HEADER_OFFSET = "jejak-dlq-original-offset"
-DLQ_HEADER_GROUP = "jejak-dlq-consumer-group"
-DLQ_HEADER_ERROR = "jejak-dlq-error"
+# The headers of a dead letter.
+DLQ_HEADER_ERROR = "error"
+DLQ_HEADER_TOPIC = "topic"
+DLQ_HEADER_EVENT_ID = "event_id"
 
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _RESERVED_PURPOSES = frozenset({"events", "dlq"})

@@ -28,6 +28,7 @@ from tenacity import (
 )
 
 from events.envelope import Envelope
+from events.topics import DLQ_HEADER_ERROR, DLQ_HEADER_EVENT_ID, DLQ_HEADER_TOPIC
 from infra.db import Connection
 from infra.eventstore.errors import ConcurrencyConflict
 
@@ -92,7 +93,7 @@ class IdempotentConsumer:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as error:
             await self.dead_letter(
-                body, {"error": f"not a valid envelope: {error}", "topic": topic}
+                body, {DLQ_HEADER_ERROR: f"not a valid envelope: {error}", DLQ_HEADER_TOPIC: topic}
             )
             return Outcome.DEAD_LETTERED
         bound = structlog.contextvars.bound_contextvars(
@@ -140,7 +141,11 @@ class IdempotentConsumer:
         reason = "".join(traceback.format_exception_only(error)).strip()
         log.error("poison event dead-lettered", event_type=envelope.event_type, error=reason)
         await self.dead_letter(
-            body, {"error": reason, "topic": topic, "event_id": str(envelope.event_id)}
+            body, {
+                DLQ_HEADER_ERROR: reason,
+                DLQ_HEADER_TOPIC: topic,
+                DLQ_HEADER_EVENT_ID: str(envelope.event_id),
+            }
         )
         await self.pool.execute(
             f"INSERT INTO {self.schema}.processed_events (event_id, topic, outcome, error) "
