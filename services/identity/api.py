@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -68,7 +68,9 @@ def build_router(
         except domain.LoginLocked as locked:
             return _locked(locked)
         except LoginFailed:
-            raise HTTPException(401, "Nama pengguna atau kata sandi salah.") from None
+            return JSONResponse(
+                status_code=401, content={"message": "Nama pengguna atau kata sandi salah."}
+            )
         return Token(access_token=token)
 
     @router.post(
