@@ -47,6 +47,7 @@ async def test_demo_users_log_in_and_their_token_verifies_with_the_public_key(
 async def test_wrong_password_and_missing_token_are_refused(client: httpx.AsyncClient) -> None:
     wrong = await client.post("/login", json={"username": "admin", "password": "salah-sekali"})
     assert wrong.status_code == 401
+    assert wrong.json() == {"message": "Nama pengguna atau kata sandi salah."}
     assert (await client.get("/users")).status_code == 401
     forged = {"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."}
     assert (await client.get("/users", headers=forged)).status_code == 401
