@@ -34,8 +34,9 @@ consumer's transaction (it holds the lock until commit).
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from hashlib import sha1
 from typing import Literal
-from uuid import UUID, uuid5
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -57,6 +58,7 @@ __all__ = [
     "channel",
     "notice_id",
     "notices_for_change",
+    "notices_for_event",
     "store_notices",
     "waiting_point",
 ]
@@ -67,6 +69,7 @@ NoticeKind = Literal["ACTION", "SLA_BREACH"]
 NOTICE_NAMESPACE = UUID("6f1f7c9e-3a51-5b0e-9d8e-2c4a7b1e0a11")
 """The UUIDv5 namespace of notice ids. Never change it: replays rely on stable ids."""
 
+_NAMESPACE_BYTES = NOTICE_NAMESPACE.bytes
 _REGISTRY = default_registry()
 _SLA_BREACHED = SlaBreached.event_type()
 _ZONE = ZoneInfo(WIB)
@@ -124,7 +127,10 @@ def notice_id(request_id: str, event_id: UUID, kind: NoticeKind, addressee: Addr
         addressee.opd or "",
         addressee.user_id or "",
     )
-    return uuid5(NOTICE_NAMESPACE, "|".join(parts))
+    # ``uuid.uuid5(NOTICE_NAMESPACE, name)`` spelled out (its very steps) with the namespace's
+    # bytes computed once: half its cost, and the bulk replay makes one id per notice.
+    digest = sha1(_NAMESPACE_BYTES + "|".join(parts).encode()).digest()
+    return UUID(bytes=digest[:16], version=5)
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -336,6 +342,31 @@ def notices_for_change(before: CaseFile | None, after: CaseFile, now: dt.datetim
         raise ValueError(f"cases of two requests: {start.request_id} and {after.request_id}")
     seen = {e.event_id for e in start.history}
     new = [e for e in after.history if e.event_id not in seen]
+    return _owed(start, after, new, now)
+
+
+def notices_for_event(
+    before: CaseFile, after: CaseFile, envelope: Envelope, now: dt.datetime
+) -> list[Notice]:
+    """``notices_for_change(before, after')`` where ``after'`` is ``after`` with ``envelope``
+    appended to ``before.history``: the notices owed because ``envelope``, one new envelope, took
+    the case from ``before`` to ``after``. ``after.history`` is not read, so a caller stepping
+    through the envelopes one by one (the bulk replay) need not copy the case to set it. Pure.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if before.request_id != after.request_id:
+        raise ValueError(f"cases of two requests: {before.request_id} and {after.request_id}")
+    if any(e.event_id == envelope.event_id for e in before.history):
+        return []
+    return _owed(before, after, [envelope], now)
+
+
+def _owed(
+    start: CaseFile, after: CaseFile, new: Sequence[Envelope], now: dt.datetime
+) -> list[Notice]:
+    """The notices of ``new`` (the envelopes of ``after`` not in ``start``), as
+    ``notices_for_change`` documents them."""
     if not new:
         return []
     notices = _action(start, after, new, now)
