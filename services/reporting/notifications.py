@@ -34,6 +34,7 @@ consumer's transaction (it holds the lock until commit).
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from hashlib import sha1
 from typing import Literal
 from uuid import UUID
@@ -119,17 +120,19 @@ def waiting_point(case: CaseFile) -> WaitingPoint | None:
 
 def notice_id(request_id: str, event_id: UUID, kind: NoticeKind, addressee: Addressee) -> UUID:
     """The notice's id: the same inputs give the same id, in every process, forever."""
-    parts = (
-        request_id,
-        str(event_id),
-        kind,
-        addressee.role,
-        addressee.opd or "",
-        addressee.user_id or "",
-    )
+    return _notice_id(_id_prefix(request_id, event_id, kind), addressee)
+
+
+def _id_prefix(request_id: str, event_id: UUID, kind: NoticeKind) -> str:
+    """The start of the name ``notice_id`` hashes, the same for every addressee of an event."""
+    return f"{request_id}|{event_id}|{kind}|"
+
+
+def _notice_id(prefix: str, addressee: Addressee) -> UUID:
+    name = f"{prefix}{addressee.role}|{addressee.opd or ''}|{addressee.user_id or ''}"
     # ``uuid.uuid5(NOTICE_NAMESPACE, name)`` spelled out (its very steps) with the namespace's
     # bytes computed once: half its cost, and the bulk replay makes one id per notice.
-    digest = sha1(_NAMESPACE_BYTES + "|".join(parts).encode()).digest()
+    digest = sha1(_NAMESPACE_BYTES + name.encode()).digest()
     return UUID(bytes=digest[:16], version=5)
 
 
@@ -239,13 +242,21 @@ def _breach_message(case: CaseFile, breach: SlaBreached, supervising: bool) -> s
 # --- addressees -----------------------------------------------------------------------------
 
 
-def _addressees(case: CaseFile, role: Role) -> list[Addressee]:
+def _addressees(case: CaseFile, role: Role) -> tuple[Addressee, ...]:
     """Who holds ``role`` for this case: the requester's OPD, the named team, or the role."""
+    members = case.team.members if case.team is not None else ()
+    return _holders(role, case.opd, members)
+
+
+@lru_cache(maxsize=4096)
+def _holders(role: Role, opd: str | None, members: tuple[str, ...]) -> tuple[Addressee, ...]:
+    """``_addressees`` from the case's OPD and team. Cached: a request's team is told at every
+    step it owns, and an ``Addressee`` is frozen, so one can serve every notice."""
     if role == "PEMOHON":  # never every OPD's requesters: nobody while the OPD is unknown
-        return [] if case.opd is None else [Addressee(role=role, opd=case.opd)]
-    if role == "TIM_PENGEMBANG" and case.team is not None and case.team.members:
-        return [Addressee(role=role, user_id=m) for m in dict.fromkeys(case.team.members)]
-    return [Addressee(role=role)]
+        return () if opd is None else (Addressee(role=role, opd=opd),)
+    if role == "TIM_PENGEMBANG" and members:
+        return tuple(Addressee(role=role, user_id=m) for m in dict.fromkeys(members))
+    return (Addressee(role=role),)
 
 
 def _notices(
@@ -257,8 +268,9 @@ def _notices(
     now: dt.datetime,
 ) -> list[Notice]:
     made: dict[UUID, Notice] = {}
+    prefix = _id_prefix(case.request_id, event_id, kind)
     for addressee, message in addressed:
-        nid = notice_id(case.request_id, event_id, kind, addressee)
+        nid = _notice_id(prefix, addressee)
         made.setdefault(
             nid,
             Notice(
