@@ -6,10 +6,10 @@ migrated with reporting's SQL. The admin's calendar edits (``calendar_days``) ar
 live schema: they are input, not derived from events. Then every topic reporting consumes is read
 from its first offset up to the end offsets taken when the replay starts, and the envelopes are
 projected with the projection's own code (``casefile_steps.evolve`` over the canonical order,
-``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_change``, the row
-values of ``projector``), in bulk: one fold per request instead of one per event, written with
-COPY. The bulk path equals the live path (batches of what each fetch brought), and the
-comparison proves it:
+``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_event`` (the live
+path's ``notices_for_change`` for one envelope), the row values of ``projector``), in bulk: one
+fold per request instead of one per event, written with COPY. The bulk path equals the live
+path (batches of what each fetch brought), and the comparison proves it:
 
 * the same envelopes are refused as the live consumer dead-letters them (identity's events,
   reporting's own CaseStatusChanged and other tenants' are skipped; an unknown type, a payload of
