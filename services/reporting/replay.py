@@ -6,10 +6,10 @@ migrated with reporting's SQL. The admin's calendar edits (``calendar_days``) ar
 live schema: they are input, not derived from events. Then every topic reporting consumes is read
 from its first offset up to the end offsets taken when the replay starts, and the envelopes are
 projected with the projection's own code (``casefile_steps.evolve`` over the canonical order,
-``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_change``, the row
-values of ``projector``), in bulk: one fold per request instead of one per event, written with
-COPY. The bulk path equals the live path (batches of what each fetch brought), and the
-comparison proves it:
+``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_event`` (the live
+path's ``notices_for_change`` for one envelope), the row values of ``projector``), in bulk: one
+fold per request instead of one per event, written with COPY. The bulk path equals the live
+path (batches of what each fetch brought), and the comparison proves it:
 
 * the same envelopes are refused as the live consumer dead-letters them (identity's events,
   reporting's own CaseStatusChanged and other tenants' are skipped; an unknown type, a payload of
@@ -95,7 +95,7 @@ from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_store import DayEdit, base_calendar, stored_edits, with_edits
 from services.reporting.casefile import CaseFile, canonical_order, empty_case
 from services.reporting.casefile_steps import evolve
-from services.reporting.notifications import Notice, notices_for_change, waiting_point
+from services.reporting.notifications import Notice, notices_for_event, waiting_point
 from services.reporting.projector import (
     CASE_COLUMNS,
     CASE_EVENT_COLUMNS,
@@ -348,9 +348,10 @@ def _step_through(
     at a time in canonical order.
 
     A prefix of the canonical order is the canonical order of its own set, so each step is the
-    fold of the envelopes so far. ``notices_for_change`` sees only the case before and after and
-    the one new envelope (its ``history``), which is all it needs: it owes nothing unless the
-    waiting point moves or the envelope is an SlaBreached, and then it is called.
+    fold of the envelopes so far. ``notices_for_event`` (``notices_for_change`` for one new
+    envelope) sees only the case before and after and that envelope, which is all it needs: it
+    owes nothing unless the waiting point moves or the envelope is an SlaBreached, and then it is
+    called.
     """
     history = canonical_order(envelope for _, envelope, _ in kept.values())
     case = empty_case(request_id)
@@ -363,8 +364,7 @@ def _step_through(
         case = evolve(case, service, envelope, event)
         point = waiting_point(case)
         if point != was or envelope.event_type == _SLA_BREACHED:
-            after = case.model_copy(update={"history": (envelope,)})
-            for notice in notices_for_change(before, after, now):
+            for notice in notices_for_event(before, case, envelope, now):
                 if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
                     made.add(notice.notice_id)
                     notices.append(notice)

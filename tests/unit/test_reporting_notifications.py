@@ -1,9 +1,12 @@
 """Reporting's notices: who is told what as a request moves through the SOP (pure)."""
 
 import datetime as dt
-from uuid import uuid4
+from typing import Literal
+from uuid import UUID, uuid4, uuid5
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from events.approval import (
     BAsigned,
@@ -45,7 +48,14 @@ from events.steps import StepCode
 from events.topics import Service
 from infra.eventstore.contract import seal_all
 from services.reporting.casefile import apply, empty_case, fold
-from services.reporting.notifications import Notice, notice_id, notices_for_change
+from services.reporting.notifications import (
+    NOTICE_NAMESPACE,
+    Addressee,
+    Notice,
+    notice_id,
+    notices_for_change,
+    notices_for_event,
+)
 
 REQ = "0190f1c2-7a3b-7c4d-8e5f-0123456789ab"
 OPD = "DINKES"
@@ -465,3 +475,49 @@ def test_a_notice_is_frozen() -> None:
     [notice] = notices_for_change(None, flow_to("DISPOSE").case, NOW)
     with pytest.raises(ValueError):
         notice.message = "x"  # type: ignore[misc]
+
+
+@given(
+    request_id=st.text(),
+    event_id=st.uuids(),
+    kind=st.sampled_from(["ACTION", "SLA_BREACH"]),
+    role=st.sampled_from(["PEMOHON", "KADIS", "KABID_TI", "TIM_PENGEMBANG"]),
+    opd=st.none() | st.text(),
+    user_id=st.none() | st.text(),
+)
+def test_a_notice_id_is_the_uuid5_of_its_parts(
+    request_id: str,
+    event_id: UUID,
+    kind: Literal["ACTION", "SLA_BREACH"],
+    role: Literal["PEMOHON", "KADIS", "KABID_TI", "TIM_PENGEMBANG"],
+    opd: str | None,
+    user_id: str | None,
+) -> None:
+    addressee = Addressee(role=role, opd=opd, user_id=user_id)
+    name = "|".join((request_id, str(event_id), kind, role, opd or "", user_id or ""))
+    made = notice_id(request_id, event_id, kind, addressee)
+    assert made == uuid5(NOTICE_NAMESPACE, name)
+    assert made.version == 5
+
+
+def test_notices_for_one_event_are_those_of_the_change_with_it_in_the_history() -> None:
+    flow = flow_to("DEVELOP")
+    flow.seal("reporting", SLA, breached("DEVELOP", "TIM_PENGEMBANG", "KABID_TI"))
+    flow.seal("dev_tracking", DEV, ProgressReported(request_id=REQ, percent=5, note="."))
+    told = 0
+    for n in range(len(flow.envelopes)):
+        envelope = flow.envelopes[n]
+        before, after = fold(flow.envelopes[:n], REQ), fold(flow.envelopes[: n + 1], REQ)
+        found = notices_for_change(before, after, NOW)
+        # as the bulk replay steps through: neither case keeps its history
+        bare_before, bare_after = (c.model_copy(update={"history": ()}) for c in (before, after))
+        assert notices_for_event(bare_before, bare_after, envelope, NOW) == found
+        assert notices_for_event(before, bare_after, envelope, NOW) == found
+        told += len(found)
+        # already in the history before: a redelivery owes nothing
+        assert notices_for_event(after, after, envelope, NOW) == []
+    assert told >= len(flow.envelopes)  # every step of the path and the breach told someone
+    with pytest.raises(ValueError, match="timezone-aware"):
+        notices_for_event(before, after, envelope, dt.datetime(2024, 3, 4, 9, 0))
+    with pytest.raises(ValueError, match="two requests"):
+        notices_for_event(empty_case("other-request"), after, envelope, NOW)
