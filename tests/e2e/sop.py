@@ -446,7 +446,8 @@ class Walk:
             "DONE", None,
         )
         assert state["accepted_by"] == self.j["pemohon.dinkes"].user_id
-        assert state["completed_on"] == str(TODAY)
+        # today in WIB as the service saw it (the walk may have crossed midnight since TODAY)
+        assert state["completed_on"] in {str(TODAY), str(dt.datetime.now(WIB).date())}
         assert [(t["kind"], t["passed"]) for t in state["test_runs"]] == [
             ("SYSTEM", False), ("SYSTEM", True), ("UNIT", True), ("INTEGRATION", True),
             ("INTEGRATION", True)]
