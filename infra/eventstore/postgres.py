@@ -83,17 +83,30 @@ class PostgresEventStore(EventStore):
         # its txid is newer: the per-stream order of followers holds without a check.
         return await self._insert(self.pool, stream_id, head, events)
 
+    async def append_at_head(
+        self, stream_id: str, events: Sequence[NewEvent], *, conn: Connection
+    ) -> list[Envelope]:
+        """Append after whatever ``stream_id`` holds now, inside ``conn``'s transaction: for a
+        writer that serialises the stream itself (a lock held in that transaction) and derives
+        its events from other facts, so it has no version of its own to expect."""
+        return await self._append_in_transaction(conn, stream_id, None, events)
+
     async def _append_in_transaction(
-        self, tx: Connection, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+        self,
+        tx: Connection,
+        stream_id: str,
+        expected_version: int | None,
+        events: Sequence[NewEvent],
     ) -> list[Envelope]:
         row = await tx.fetchrow(self._head_sql, stream_id)
         version = row["stream_version"] if row else 0
-        if version != expected_version:
-            raise ConcurrencyConflict(stream_id, expected_version, version)
+        expected = version if expected_version is None else expected_version  # None: the head
+        if version != expected:
+            raise ConcurrencyConflict(stream_id, expected, version)
         if not events:
             return []
         if row and row["me"] < row["txid"]:
-            raise StreamOrderConflict(stream_id, expected_version, version)
+            raise StreamOrderConflict(stream_id, expected, version)
         return await self._insert(
             tx, stream_id, (version, row["hash"] if row else GENESIS_HASH), events
         )

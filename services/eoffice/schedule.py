@@ -260,12 +260,6 @@ class DeliverySchedule:
     async def _append(
         self, conn: Connection, due: Due, event: DomainEvent, actor: Actor, now: dt.datetime
     ) -> None:
-        store = self.store()
-        version = await conn.fetchval(
-            f"SELECT coalesce(max(stream_version), 0) FROM {self.schema}.events "
-            "WHERE stream_id = $1",
-            due.request_id,
-        )
         new = NewEvent.of(
             event,
             occurred_at=now,
@@ -274,7 +268,7 @@ class DeliverySchedule:
             correlation_id=due.correlation_id,
             causation_id=due.delivery_id,
         )
-        await store.append(due.request_id, version, [new], conn=conn)
+        await self.store().append_at_head(due.request_id, [new], conn=conn)
 
     # The admin's views -----------------------------------------------------------------------
 

@@ -82,10 +82,6 @@ class BreachWatcher:
                 return False
             row = SlaRow.model_validate(found["row"])
             event = breach_event(row, now)
-            version = await conn.fetchval(
-                f"SELECT coalesce(max(stream_version), 0) FROM {s}.events WHERE stream_id = $1",
-                request_id,
-            )
             new = NewEvent.of(
                 event,
                 occurred_at=now,
@@ -105,7 +101,7 @@ class BreachWatcher:
             )
             if not recorded:
                 return False
-            await self.store.append(request_id, version, [new], conn=conn)
+            await self.store.append_at_head(request_id, [new], conn=conn)
         log.info("SLA breached", request_id=request_id, step=step, attempt=attempt)
         return True
 

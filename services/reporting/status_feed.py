@@ -71,14 +71,8 @@ class StatusFeed:
     ) -> None:
         store = self.store()
         s = store.schema
-        rows = await conn.fetch(
-            f"SELECT stream_id, max(stream_version) AS version FROM {s}.events "
-            "WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
-            list(owed),
-        )
-        versions: dict[str, int] = {r["stream_id"]: r["version"] for r in rows}
         for request_id, news in owed.items():
-            await store.append(request_id, versions.get(request_id, 0), news, conn=conn)
+            await store.append_at_head(request_id, news, conn=conn)
         await conn.executemany(
             f"INSERT INTO {s}.status_reported (request_id, sequence, status, step, who_must_act, "
             "event_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (request_id) DO UPDATE SET "

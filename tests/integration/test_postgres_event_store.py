@@ -66,6 +66,21 @@ async def test_append_joins_the_callers_transaction(
     assert await pg_store.read_stream("req-1") == []
 
 
+async def test_append_at_head_chains_after_whatever_the_stream_holds(
+    pg_store: PostgresEventStore, app_pool: asyncpg.Pool
+) -> None:
+    await pg_store.append("req-h", 0, [new_event(1), new_event(2)])
+    async with app_pool.acquire() as conn, conn.transaction():
+        added = await pg_store.append_at_head("req-h", [new_event(3)], conn=conn)
+        fresh = await pg_store.append_at_head("req-new", [new_event(4)], conn=conn)
+    assert [e.stream_version for e in added] == [3]
+    assert [e.stream_version for e in fresh] == [1]
+    stream = await pg_store.read_stream("req-h")
+    assert [e.stream_version for e in stream] == [1, 2, 3]
+    assert stream[2].prev_hash == stream[1].hash
+    assert verify_chain(stream) is None
+
+
 async def test_read_all_holds_back_events_behind_an_open_transaction(
     pg_store: PostgresEventStore, app_pool: asyncpg.Pool
 ) -> None:
