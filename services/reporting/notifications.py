@@ -271,9 +271,8 @@ def _notices(
     prefix = _id_prefix(case.request_id, event_id, kind)
     for addressee, message in addressed:
         nid = _notice_id(prefix, addressee)
-        made.setdefault(
-            nid,
-            Notice(
+        if nid not in made:
+            made[nid] = Notice(
                 notice_id=nid,
                 kind=kind,
                 addressee=addressee,
@@ -282,8 +281,7 @@ def _notices(
                 message=message,
                 created_at=now,
                 event_id=event_id,
-            ),
-        )
+            )
     return list(made.values())
 
 
@@ -317,15 +315,8 @@ def _action(
         return []
     trigger = _trigger(before, new)
     message = _action_message(after, point, previous)
-    role = point[0]
-    return _notices(
-        after,
-        trigger.event_id,
-        "ACTION",
-        after.step,
-        ((a, message) for a in _addressees(after, role)),
-        now,
-    )
+    addressed = [(a, message) for a in _addressees(after, point[0])]
+    return _notices(after, trigger.event_id, "ACTION", after.step, addressed, now)
 
 
 def _breach(case: CaseFile, envelope: Envelope, now: dt.datetime) -> list[Notice]:
@@ -369,7 +360,7 @@ def notices_for_event(
         raise ValueError("now must be timezone-aware")
     if before.request_id != after.request_id:
         raise ValueError(f"cases of two requests: {before.request_id} and {after.request_id}")
-    if any(e.event_id == envelope.event_id for e in before.history):
+    if before.history and any(e.event_id == envelope.event_id for e in before.history):
         return []
     return _owed(before, after, [envelope], now)
 
