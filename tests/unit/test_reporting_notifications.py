@@ -473,7 +473,7 @@ def test_notices_of_a_case_that_is_not_the_same_request_or_a_naive_now_are_refus
 
 def test_a_notice_is_frozen() -> None:
     [notice] = notices_for_change(None, flow_to("DISPOSE").case, NOW)
-    with pytest.raises(ValueError):
+    with pytest.raises(AttributeError):
         notice.message = "x"  # type: ignore[misc]
 
 
