@@ -292,7 +292,7 @@ def _notices(
     addressed: Iterable[tuple[Addressee, str]],
     now: dt.datetime,
 ) -> list[Notice]:
-    """One notice per addressee. The addressees of one event and kind are distinct (``_holders``
+    """One notice per addressee. The addressees of one event and kind are distinct (``_addressees``
     names each holder once, and a breach's supervisor is never its responsible role), so their
     notice ids are too."""
     prefix = _id_prefix(case.request_id, event_id, kind)
