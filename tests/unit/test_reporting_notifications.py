@@ -521,3 +521,25 @@ def test_notices_for_one_event_are_those_of_the_change_with_it_in_the_history() 
         notices_for_event(before, after, envelope, dt.datetime(2024, 3, 4, 9, 0))
     with pytest.raises(ValueError, match="two requests"):
         notices_for_event(empty_case("other-request"), after, envelope, NOW)
+
+
+def test_each_holder_is_told_once_and_the_notices_of_one_event_have_distinct_ids() -> None:
+    flow = flow_to("ASSIGN")
+    before = flow.case
+    envelope = flow.seal("approval", KADIS, assigned())
+    after = apply(before, envelope)
+    assert after.team is not None
+    twice = after.team.model_copy(update={"members": ("dev-1", "dev-2", "dev-1")})
+    notices = notices_for_event(before, after.model_copy(update={"team": twice}), envelope, NOW)
+    assert who(notices) == TEAM
+    breach = flow.seal("reporting", SLA, breached("DEVELOP", "TIM_PENGEMBANG", "KABID_TI"))
+    told = notices_for_event(after, after, breach, NOW) + notices
+    assert who(told) == [*TEAM, ("KABID_TI", None, None), *TEAM]
+    assert len({n.notice_id for n in told}) == len(told)
+
+
+def test_a_notice_is_a_plain_value_equal_to_one_made_of_the_same_fields() -> None:
+    [notice] = notices_for_change(None, flow_to("DISPOSE").case, NOW)
+    assert Notice(**notice._asdict()) == notice
+    assert notice.addressee == Addressee(role="KADIS")
+    assert notice.created_at == NOW
