@@ -68,10 +68,9 @@ import re
 import secrets
 import time
 import traceback
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -92,6 +91,7 @@ from infra.db import Connection, create_pool
 from infra.migrations import migrate
 from infra.settings import Settings
 from services.reporting.calendar import WorkingCalendar
+from services.reporting.calendar_fast import FastCalendar
 from services.reporting.calendar_store import DayEdit, base_calendar, stored_edits, with_edits
 from services.reporting.casefile import CaseFile, canonical_order, empty_case
 from services.reporting.casefile_steps import evolve
@@ -163,127 +163,6 @@ class Rebuilt:
     notices: tuple[Notice, ...]
     stored: tuple[tuple[str, Envelope], ...]
     """``(service, envelope)`` kept in ``case_events``, in arrival order."""
-
-
-_MICRO = dt.timedelta(microseconds=1)
-_ONE_DAY = dt.timedelta(days=1)
-_LONGEST_SEARCH = 400
-"""Beyond this many days the fast search hands over to ``WorkingCalendar`` (which refuses a
-calendar without a working day in that long)."""
-
-
-@dataclass(frozen=True)
-class FastCalendar(WorkingCalendar):
-    """The same calendar, with the same answers, faster over long spans.
-
-    The bulk replay measures open steps of old requests up to now, i.e. over years, and
-    ``WorkingCalendar`` walks such a span day by day. This one remembers each day's office hours
-    and keeps running totals of office time per day, so ``working_time_between`` and
-    ``add_working_time`` add up the days strictly inside a span (each of which contributes its
-    whole office day) in one subtraction, and work out only the first and the last day as
-    ``WorkingCalendar`` does. A span backwards, an amount that is not positive, naive instants
-    and zones where an office day could reach past midnight are left to ``WorkingCalendar``
-    itself. (An edit, e.g. ``with_day_off``, returns a calendar with empty memories.)
-    """
-
-    _working: dict[dt.date, bool] = field(
-        default_factory=dict, init=False, compare=False, repr=False
-    )
-    _hours: dict[dt.date, tuple[dt.datetime, dt.datetime] | None] = field(
-        default_factory=dict, init=False, compare=False, repr=False
-    )
-    _totals: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
-    """``first``: the first day covered; ``sum``: office microseconds from ``first`` through
-    each day; ``fits``: every office day covered ends by its midnight."""
-
-    @classmethod
-    def of(cls, calendar: WorkingCalendar) -> "FastCalendar":
-        return cls(**{f.name: getattr(calendar, f.name) for f in fields(WorkingCalendar)})
-
-    def is_working_day(self, day: dt.date) -> bool:
-        known = self._working.get(day)
-        if known is None:
-            known = self._working[day] = WorkingCalendar.is_working_day(self, day)
-        return known
-
-    def office_hours(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-        if day in self._hours:
-            return self._hours[day]
-        hours = self._hours[day] = WorkingCalendar.office_hours(self, day)
-        return hours
-
-    def _cover(self, low: dt.date, high: dt.date) -> tuple[dt.date, list[int]] | None:
-        """The running totals covering ``low`` to ``high``; None if an office day in them does
-        not end by its midnight."""
-        t = self._totals
-        if not t or low < t["first"] or high >= t["first"] + dt.timedelta(days=len(t["sum"])):
-            first = dt.date(min(low.year, t["first"].year if t else low.year), 1, 1)
-            last = dt.date(max(high.year, t["last"].year if t else high.year) + 1, 12, 31)
-            running, total, fits = [], 0, True
-            zone = self.zone
-            day = first
-            while day <= last:
-                hours = self.office_hours(day)
-                if hours is not None:
-                    opens, closes = hours
-                    midnight = dt.datetime.combine(day + _ONE_DAY, dt.time(0), tzinfo=zone)
-                    fits = fits and closes <= midnight
-                    total += (closes - opens) // _MICRO
-                running.append(total)
-                day += _ONE_DAY
-            t.update(first=first, last=last, sum=running, fits=fits)
-        return (t["first"], t["sum"]) if t["fits"] else None
-
-    def working_time_between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-        if start.utcoffset() is None or end.utcoffset() is None or end < start:
-            return WorkingCalendar.working_time_between(self, start, end)
-        s, e = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-        zone = self.zone
-        first, last = s.astimezone(zone).date(), e.astimezone(zone).date()
-        total = dt.timedelta(0)
-        days = (last - first).days
-        if days > 1:
-            covered = self._cover(first, last)
-            if covered is None:
-                return WorkingCalendar.working_time_between(self, start, end)
-            origin, running = covered
-            inside = running[(last - origin).days - 1] - running[(first - origin).days]
-            total = dt.timedelta(microseconds=inside)
-        for day in (first, last) if days else (first,):
-            hours = self.office_hours(day)
-            if hours is not None:
-                overlap = min(hours[1], e) - max(hours[0], s)
-                if overlap > dt.timedelta(0):
-                    total += overlap
-        return total
-
-    def add_working_time(self, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
-        if start.utcoffset() is None or amount <= dt.timedelta(0):
-            return WorkingCalendar.add_working_time(self, start, amount)
-        s = start.astimezone(dt.UTC)
-        zone = self.zone
-        first = s.astimezone(zone).date()
-        remaining = amount
-        hours = self.office_hours(first)
-        if hours is not None:
-            begin = max(s, hours[0])
-            if begin < hours[1]:
-                if remaining <= hours[1] - begin:
-                    return (begin + remaining).astimezone(zone)
-                remaining -= hours[1] - begin
-        covered = self._cover(first, first + dt.timedelta(days=_LONGEST_SEARCH))
-        if covered is None:
-            return WorkingCalendar.add_working_time(self, start, amount)
-        origin, running = covered
-        at = (first - origin).days
-        target = running[at] + remaining // _MICRO
-        found = bisect_left(running, target, lo=at + 1, hi=at + _LONGEST_SEARCH)
-        if found >= at + _LONGEST_SEARCH:
-            return WorkingCalendar.add_working_time(self, start, amount)
-        day_hours = self.office_hours(origin + dt.timedelta(days=found))
-        assert day_hours is not None  # the running total grew on that day
-        left = target - running[found - 1]
-        return (day_hours[0] + dt.timedelta(microseconds=left)).astimezone(zone)
 
 
 def rebuild(
