@@ -43,37 +43,44 @@ def micros(instant: dt.datetime) -> int:
 @dataclass(frozen=True, slots=True)
 class OfficeDays:
     """The local days from ``first`` to ``first + len(opens) - 1``, in microseconds since the
-    epoch: ``midnights[i]`` begins day ``i`` (one more entry ends the last day), ``opens[i]`` is
-    its opening, ``lengths[i]`` its office time (0: not worked), ``before[i]`` the office time of
-    the days before it (one more entry: the total)."""
+    epoch: ``opens[i]`` is day ``i``'s opening, ``lengths[i]`` its office time (0: not worked),
+    ``before[i]`` the office time of the days before it (one more entry: the total)."""
 
     first: dt.date
     zone: ZoneInfo
-    midnights: list[int]
     opens: list[int]
     lengths: list[int]
     before: list[int]
+    start: int
+    """The first day's midnight."""
     uniform: bool
-    """The zone's UTC offset is the same at every midnight: days are exactly 24 hours."""
+    """The zone's UTC offset is the same at every midnight: every day is 24 hours long."""
+    reach: int
+    """With ``uniform``, the end of the last day that has ``LONGEST_SEARCH`` days after it in the
+    table; without it, ``start`` (the quick check ``start <= at < reach`` never holds)."""
 
     def day_of(self, instant: dt.datetime, at: int) -> int:
-        """The index of the local day of ``instant`` (``at`` microseconds since the epoch); -1 or
-        ``len(opens)`` if it is outside the table."""
+        """The index of the local day of ``instant`` (``at`` microseconds since the epoch)."""
         if self.uniform:
-            if at < self.midnights[0]:
-                return -1
-            return min((at - self.midnights[0]) // _DAY_MICROS, len(self.opens))
+            return (at - self.start) // _DAY_MICROS
         return (instant.astimezone(self.zone).date() - self.first).days
 
-    def worked_until(self, day: int, at: int) -> int:
-        """Office microseconds from the table's start to ``at``, which falls on ``day``."""
+    def covers(self, instant: dt.datetime, at: int) -> bool:
+        """The day of ``instant`` and the ``LONGEST_SEARCH`` days after it are in the table."""
+        if self.start <= at < self.reach:
+            return True
+        return 0 <= self.day_of(instant, at) < len(self.opens) - LONGEST_SEARCH
+
+    def worked(self, instant: dt.datetime, at: int) -> int:
+        """Office microseconds from the table's start to ``instant`` (``at``)."""
+        day = self.day_of(instant, at)
         return self.before[day] + min(max(at - self.opens[day], 0), self.lengths[day])
 
     def reached(self, target: int, day: int) -> int | None:
         """The earliest instant by which ``target`` office microseconds (counted from the
-        table's start) have been worked, searching from ``day`` on; None past the table or more
-        than ``LONGEST_SEARCH`` days ahead."""
-        end = min(day + LONGEST_SEARCH, len(self.opens))
+        table's start) have been worked, searching from ``day`` on; None more than
+        ``LONGEST_SEARCH`` days ahead."""
+        end = day + LONGEST_SEARCH
         found = bisect_left(self.before, target, lo=day + 1, hi=end + 1)
         if found > end:
             return None
@@ -86,28 +93,26 @@ def office_days(calendar: WorkingCalendar, first_year: int, last_year: int) -> O
     zone = calendar.zone
     first = dt.date(first_year, 1, 1)
     day, last = first, dt.date(last_year, 12, 31)
-    midnights: list[int] = []
+    midnights = [micros(dt.datetime.combine(day, dt.time(0), tzinfo=zone))]
     opens: list[int] = []
     lengths: list[int] = []
     before = [0]
     while day <= last:
-        midnight = micros(dt.datetime.combine(day, dt.time(0), tzinfo=zone))
-        following = micros(dt.datetime.combine(day + _ONE_DAY, dt.time(0), tzinfo=zone))
-        hours = calendar.office_hours(day)
+        day += _ONE_DAY
+        midnights.append(micros(dt.datetime.combine(day, dt.time(0), tzinfo=zone)))
+        hours = calendar.office_hours(day - _ONE_DAY)
         if hours is None:
-            opens.append(midnight)
+            opens.append(midnights[-2])
             lengths.append(0)
         else:
             opens.append(micros(hours[0]))
             lengths.append(micros(hours[1]) - opens[-1])
-            if opens[-1] + lengths[-1] > following:
+            if opens[-1] + lengths[-1] > midnights[-1]:
                 return None
-        midnights.append(midnight)
         before.append(before[-1] + lengths[-1])
-        day += _ONE_DAY
-    midnights.append(micros(dt.datetime.combine(day, dt.time(0), tzinfo=zone)))
     uniform = all(b - a == _DAY_MICROS for a, b in pairwise(midnights))
-    return OfficeDays(first, zone, midnights, opens, lengths, before, uniform)
+    reach = midnights[len(opens) - LONGEST_SEARCH] if uniform else midnights[0]
+    return OfficeDays(first, zone, opens, lengths, before, midnights[0], uniform, reach)
 
 
 @dataclass(slots=True)
@@ -129,15 +134,13 @@ class FastCalendar(WorkingCalendar):
     def of(cls, calendar: WorkingCalendar) -> "FastCalendar":
         return cls(**{f.name: getattr(calendar, f.name) for f in fields(WorkingCalendar)})
 
-    def _located(self, instant: dt.datetime, at: int) -> tuple[OfficeDays, int] | None:
-        """The table covering ``instant`` (``at`` microseconds since the epoch) and the next
-        ``LONGEST_SEARCH`` days, with the index of its day; None if there can be no table."""
+    def _days(self, instant: dt.datetime, at: int) -> OfficeDays | None:
+        """The table, grown if need be to cover ``instant`` (``at`` microseconds since the epoch)
+        and the ``LONGEST_SEARCH`` days after it; None if there can be no table."""
         memory = self._memory
         table = memory.table
-        if table is not None:
-            day = table.day_of(instant, at)
-            if day >= 0 and day + LONGEST_SEARCH < len(table.opens):
-                return table, day
+        if table is not None and table.covers(instant, at):
+            return table
         if not memory.fits:
             return None
         year = instant.astimezone(self.zone).year
@@ -145,35 +148,30 @@ class FastCalendar(WorkingCalendar):
         if table is not None:
             low = min(low, table.first.year)
             high = max(high, (table.first + dt.timedelta(days=len(table.opens) - 1)).year)
-        table = memory.table = office_days(self, low, high)
-        if table is None:
-            memory.fits = False
-            return None
-        return table, table.day_of(instant, at)
+        memory.table = office_days(self, low, high)
+        memory.fits = memory.table is not None
+        return memory.table
 
     def working_time_between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-        if start.utcoffset() is None or end.utcoffset() is None or end < start:
+        try:
+            s, e = micros(start), micros(end)
+        except TypeError:  # a naive instant
             return WorkingCalendar.working_time_between(self, start, end)
-        s, e = micros(start), micros(end)
-        begins, ends = self._located(start, s), self._located(end, e)
-        if begins is None or ends is None:
+        if e < s or self._days(end, e) is None:
             return WorkingCalendar.working_time_between(self, start, end)
-        if begins[0] is not ends[0]:  # the table grew for ``end``: locate ``start`` again
-            begins = self._located(start, s)
-            assert begins is not None
-        table = ends[0]
-        worked = table.worked_until(ends[1], e) - table.worked_until(begins[1], s)
-        return dt.timedelta(microseconds=worked)
+        table = self._days(start, s)  # grown, if need be, to cover both
+        assert table is not None
+        return dt.timedelta(microseconds=table.worked(end, e) - table.worked(start, s))
 
     def add_working_time(self, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
-        if start.utcoffset() is None or amount <= dt.timedelta(0):
+        try:
+            s = micros(start)
+        except TypeError:  # a naive instant
             return WorkingCalendar.add_working_time(self, start, amount)
-        s = micros(start)
-        located = self._located(start, s)
-        if located is None:
+        table = self._days(start, s)
+        if table is None or amount <= dt.timedelta(0):
             return WorkingCalendar.add_working_time(self, start, amount)
-        table, day = located
-        due = table.reached(table.worked_until(day, s) + amount // _MICRO, day)
+        due = table.reached(table.worked(start, s) + amount // _MICRO, table.day_of(start, s))
         if due is None:
             return WorkingCalendar.add_working_time(self, start, amount)
         return (_EPOCH + dt.timedelta(microseconds=due)).astimezone(table.zone)

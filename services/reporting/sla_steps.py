@@ -64,6 +64,25 @@ _FORWARD: dict[type[DomainEvent], StepCode] = {
     BAsigned: "ASSIGN",
     TaskAssigned: "DEVELOP",
 }
+_CLOSING: dict[type[DomainEvent], Outcome] = {
+    RequestRejected: "REJECTED",
+    RequestWithdrawn: "WITHDRAWN",
+    UATAccepted: "COMPLETED",
+    RequestCompleted: "COMPLETED",
+}
+_MOVING: frozenset[type[DomainEvent]] = frozenset(
+    [
+        *_FORWARD,
+        *_CLOSING,
+        RequestReturned,
+        RequestRevised,
+        TestFailed,
+        TestPassed,
+        ManualPublished,
+        UATRejected,
+    ]
+)
+"""The events that start, pause, resume or end a visit (others only name the request)."""
 _TEST_STEP: dict[TestKind, StepCode] = {
     "SYSTEM": "SYSTEM_TEST",
     "UNIT": "UNIT_TEST",
@@ -145,8 +164,7 @@ class Trail:
             self.at = "DONE"
 
 
-def _dev(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
-    name = event.event_type()
+def _dev(state: Trail, when: dt.datetime, event: DomainEvent, name: str) -> None:
     match event:
         case TestFailed():
             visit = state.current
@@ -168,8 +186,6 @@ def _dev(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
                 state.move("UAT", when, name)
         case UATRejected():
             state.move("DEVELOP", when, name)
-        case UATAccepted() | RequestCompleted():
-            state.close("COMPLETED", when, name)
 
 
 def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
@@ -181,16 +197,19 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
         state.request_id = request_id
     elif request_id != state.request_id:
         raise ValueError(f"event of request {request_id} among those of {state.request_id}")
-    if isinstance(event, RequestSubmitted | TaskAssigned) and state.opd is None:
+    if state.opd is None and isinstance(event, RequestSubmitted | TaskAssigned):
         state.opd = event.opd
-    if isinstance(event, RequestSubmitted) and state.submitted_at is None:
+    if state.submitted_at is None and isinstance(event, RequestSubmitted):
         state.submitted_at = when
-    if state.outcome != "OPEN":  # the first ending stands
+    kind = type(event)
+    if state.outcome != "OPEN" or kind not in _MOVING:  # the first ending stands
         return
-    name = event.event_type()
-    forward = _FORWARD.get(type(event))
+    name = kind.event_type()
+    forward = _FORWARD.get(kind)
     if forward is not None:
         state.advance(forward, when, name)
+    elif kind in _CLOSING:
+        state.close(_CLOSING[kind], when, name)
     elif isinstance(event, RequestReturned):
         visit = state.current
         if state.at == "VERIFY" and visit is not None and not visit.paused:
@@ -199,12 +218,8 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
         visit = state.current
         if visit is not None and visit.paused:
             visit.pauses[-1] = (visit.pauses[-1][0], when)
-    elif isinstance(event, RequestRejected):
-        state.close("REJECTED", when, name)
-    elif isinstance(event, RequestWithdrawn):
-        state.close("WITHDRAWN", when, name)
     else:
-        _dev(state, when, event)
+        _dev(state, when, event, name)
 
 
 def trail(events: Iterable[TimedEvent]) -> Trail:
