@@ -32,6 +32,7 @@ over (and refuses a calendar without a working day in that long)."""
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
 _ONE_DAY = dt.timedelta(days=1)
+_NOTHING = dt.timedelta(0)
 _DAY_MICROS = _ONE_DAY // _MICRO
 
 
@@ -76,13 +77,13 @@ class OfficeDays:
         day = self.day_of(instant, at)
         return self.before[day] + min(max(at - self.opens[day], 0), self.lengths[day])
 
-    def reached(self, target: int, day: int) -> int | None:
-        """The earliest instant by which ``target`` office microseconds (counted from the
-        table's start) have been worked, searching from ``day`` on; None more than
-        ``LONGEST_SEARCH`` days ahead."""
-        end = day + LONGEST_SEARCH
-        found = bisect_left(self.before, target, lo=day + 1, hi=end + 1)
-        if found > end:
+    def due(self, instant: dt.datetime, at: int, amount: int) -> int | None:
+        """The earliest instant by which ``amount`` office microseconds have been worked from
+        ``instant`` (``at``); None if not within ``LONGEST_SEARCH`` days."""
+        day = self.day_of(instant, at)
+        target = self.before[day] + min(max(at - self.opens[day], 0), self.lengths[day]) + amount
+        found = bisect_left(self.before, target, lo=day + 1, hi=day + LONGEST_SEARCH + 1)
+        if found > day + LONGEST_SEARCH:
             return None
         return self.opens[found - 1] + target - self.before[found - 1]
 
@@ -157,10 +158,12 @@ class FastCalendar(WorkingCalendar):
             s, e = micros(start), micros(end)
         except TypeError:  # a naive instant
             return WorkingCalendar.working_time_between(self, start, end)
-        if e < s or self._days(end, e) is None:
-            return WorkingCalendar.working_time_between(self, start, end)
-        table = self._days(start, s)  # grown, if need be, to cover both
-        assert table is not None
+        table = self._memory.table
+        if table is None or not table.start <= s <= e < table.reach:
+            if e < s or self._days(end, e) is None:
+                return WorkingCalendar.working_time_between(self, start, end)
+            table = self._days(start, s)  # grown, if need be, to cover both
+            assert table is not None
         return dt.timedelta(microseconds=table.worked(end, e) - table.worked(start, s))
 
     def add_working_time(self, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
@@ -168,10 +171,12 @@ class FastCalendar(WorkingCalendar):
             s = micros(start)
         except TypeError:  # a naive instant
             return WorkingCalendar.add_working_time(self, start, amount)
-        table = self._days(start, s)
-        if table is None or amount <= dt.timedelta(0):
+        table = self._memory.table
+        if table is None or not table.start <= s < table.reach:
+            table = self._days(start, s)
+        if table is None or amount <= _NOTHING:
             return WorkingCalendar.add_working_time(self, start, amount)
-        due = table.reached(table.worked(start, s) + amount // _MICRO, table.day_of(start, s))
+        due = table.due(start, s, amount // _MICRO)
         if due is None:
             return WorkingCalendar.add_working_time(self, start, amount)
         return (_EPOCH + dt.timedelta(microseconds=due)).astimezone(table.zone)

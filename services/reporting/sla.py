@@ -89,10 +89,14 @@ def _time(calendar: WorkingCalendar, begins: dt.datetime, ends: dt.datetime) -> 
     return max(_ZERO, calendar.working_time_between(begins, ends))
 
 
-def _row(visit: Visit, calendar: WorkingCalendar, now: dt.datetime) -> dict[str, Any]:
-    """The values of the visit's ``SlaRow`` but its request's (see the module for each)."""
-    standard, values = _step_values(visit.code)
-    end = visit.finished_at or now
+def _clock(
+    visit: Visit, standard: dt.timedelta, calendar: WorkingCalendar, end: dt.datetime
+) -> tuple[dt.timedelta, dt.datetime | None, bool]:
+    """The working time on the visit's clock up to ``end``, its due instant (None while a pause
+    with standard time left is on), and whether the clock stands still at the end."""
+    if not visit.pauses:  # most visits: one stretch, from the start on
+        used = calendar.working_time_between(visit.started_at, end)
+        return max(_ZERO, used), calendar.add_working_time(visit.started_at, standard), False
     segments, paused_now = _segments(visit)
     used = _ZERO
     due: dt.datetime | None = None
@@ -109,8 +113,18 @@ def _row(visit: Visit, calendar: WorkingCalendar, now: dt.datetime) -> dict[str,
                 left -= run
                 continue
         due, left = calendar.add_working_time(begins, left), None
+    return used, due, paused_now
+
+
+def _row(
+    visit: Visit, request_id: str | None, opd: str | None, cal: WorkingCalendar, now: dt.datetime
+) -> dict[str, Any]:
+    """The values of the visit's ``SlaRow`` (see the module for each)."""
+    standard, values = _step_values(visit.code)
+    end = visit.finished_at or now
+    used, due, paused_now = _clock(visit, standard, cal, end)
     pauses = [
-        {"started_at": b, "ended_at": e, "minutes": minutes(_time(calendar, b, min(e or end, end)))}
+        {"started_at": b, "ended_at": e, "minutes": minutes(_time(cal, b, min(e or end, end)))}
         for b, e in visit.pauses
     ]
     status: SlaStatus
@@ -122,13 +136,15 @@ def _row(visit: Visit, calendar: WorkingCalendar, now: dt.datetime) -> dict[str,
         status = "PAUSED" if paused_now else "RUNNING"
     return {
         **values,
+        "request_id": request_id,
+        "opd": opd,
         "attempt": visit.attempt,
         "started_at": visit.started_at,
         "due_at": due,
         "finished_at": visit.finished_at,
         "ended_by": visit.ended_by,
         "used_minutes": minutes(used),
-        "paused_minutes": sum(p["minutes"] for p in pauses),
+        "paused_minutes": sum(p["minutes"] for p in pauses) if pauses else 0,
         "pauses": pauses,
         "failed_runs": visit.failed_runs,
         "status": status,
@@ -146,11 +162,8 @@ def request_sla(
 
     The rows are worked out as plain values and validated once, with the whole ``RequestSla``."""
     aware(now, "now")
-    state = trail((when, event) for when, event in events if aware(when) <= now)
-    rows = [
-        _row(v, calendar, now) | {"request_id": state.request_id, "opd": state.opd}
-        for v in state.visits
-    ]
+    state = trail(events, until=now)
+    rows = [_row(v, state.request_id, state.opd, calendar, now) for v in state.visits]
     lead = None
     if state.submitted_at is not None:
         lead = max(0, calendar.working_minutes_between(state.submitted_at, state.ended_at or now))

@@ -67,6 +67,7 @@ def _rank(event: DomainEvent) -> int:
         return rank
     if isinstance(event, TestFailed | TestPassed):
         return 20 + 2 * _KINDS.index(event.kind) + isinstance(event, TestPassed)
+    _RANKS[type(event)] = 40  # any other event: remembered, as the rank depends on its class
     return 40
 
 

@@ -222,9 +222,12 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
         _dev(state, when, event, name)
 
 
-def trail(events: Iterable[TimedEvent]) -> Trail:
-    """One request's visits from its events (sorted here with ``in_time_order``)."""
+def trail(events: Iterable[TimedEvent], until: dt.datetime | None = None) -> Trail:
+    """One request's visits from its events (sorted here with ``in_time_order``), leaving out
+    those after ``until`` if given."""
     state = Trail()
     for when, event in in_time_order(events):
+        if until is not None and when > until:
+            break
         apply(state, when.astimezone(dt.UTC), event)
     return state
