@@ -79,7 +79,9 @@ def aware(instant: dt.datetime, name: str = "occurred_at") -> dt.datetime:
 
 
 def _order(timed: TimedEvent) -> tuple[dt.datetime, int]:
-    return aware(timed[0]), _rank(timed[1])
+    when, event = timed
+    rank = _RANKS.get(type(event))  # most events: no need to call ``_rank``
+    return aware(when), _rank(event) if rank is None else rank
 
 
 def in_time_order(events: Iterable[TimedEvent]) -> list[TimedEvent]:

@@ -95,7 +95,7 @@ _NEXT_TEST: dict[TestKind, TestKind | None] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Visit:
     """One stretch of time at one step; ``pauses`` are ``[start, end)`` with ``end`` None while
     the pause lasts."""
@@ -114,7 +114,7 @@ class Visit:
         return bool(self.pauses) and self.pauses[-1][1] is None
 
 
-@dataclass
+@dataclass(slots=True)
 class Trail:
     """One request's visits, built by ``trail`` from its events."""
 
@@ -126,6 +126,8 @@ class Trail:
     at: StepCode | None = None
     manual: bool = False
     visits: list[Visit] = field(default_factory=list)
+    attempts: dict[StepCode, int] = field(default_factory=dict)
+    """The visits of each step so far."""
 
     @property
     def current(self) -> Visit | None:
@@ -140,7 +142,7 @@ class Trail:
         self.end(when, by)
         self.at = to
         if step(to).has_standard_time:
-            attempt = 1 + sum(1 for v in self.visits if v.code == to)
+            attempt = self.attempts[to] = self.attempts.get(to, 0) + 1
             self.visits.append(Visit(code=to, attempt=attempt, started_at=when))
 
     def advance(self, to: StepCode, when: dt.datetime, by: str) -> None:
