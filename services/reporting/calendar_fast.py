@@ -75,13 +75,18 @@ class OfficeDays:
     def worked(self, instant: dt.datetime, at: int) -> int:
         """Office microseconds from the table's start to ``instant`` (``at``)."""
         day = self.day_of(instant, at)
-        return self.before[day] + min(max(at - self.opens[day], 0), self.lengths[day])
+        return self.before[day] + self._into(day, at)
+
+    def _into(self, day: int, at: int) -> int:
+        """Office microseconds of ``day`` up to ``at`` (which falls on it)."""
+        into, length = at - self.opens[day], self.lengths[day]
+        return into if 0 <= into <= length else 0 if into < 0 else length  # min/max: slower
 
     def due(self, instant: dt.datetime, at: int, amount: int) -> int | None:
         """The earliest instant by which ``amount`` office microseconds have been worked from
         ``instant`` (``at``); None if not within ``LONGEST_SEARCH`` days."""
         day = self.day_of(instant, at)
-        target = self.before[day] + min(max(at - self.opens[day], 0), self.lengths[day]) + amount
+        target = self.before[day] + self._into(day, at) + amount
         found = bisect_left(self.before, target, lo=day + 1, hi=day + LONGEST_SEARCH + 1)
         if found > day + LONGEST_SEARCH:
             return None
@@ -164,7 +169,7 @@ class FastCalendar(WorkingCalendar):
                 return WorkingCalendar.working_time_between(self, start, end)
             table = self._days(start, s)  # grown, if need be, to cover both
             assert table is not None
-        return dt.timedelta(microseconds=table.worked(end, e) - table.worked(start, s))
+        return _MICRO * (table.worked(end, e) - table.worked(start, s))
 
     def add_working_time(self, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
         try:
@@ -179,4 +184,4 @@ class FastCalendar(WorkingCalendar):
         due = table.due(start, s, amount // _MICRO)
         if due is None:
             return WorkingCalendar.add_working_time(self, start, amount)
-        return (_EPOCH + dt.timedelta(microseconds=due)).astimezone(table.zone)
+        return (_EPOCH + _MICRO * due).astimezone(table.zone)
