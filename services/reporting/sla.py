@@ -144,7 +144,7 @@ def _row(
         "finished_at": visit.finished_at,
         "ended_by": visit.ended_by,
         "used_minutes": minutes(used),
-        "paused_minutes": sum(p["minutes"] for p in pauses) if pauses else 0,
+        "paused_minutes": sum(p["minutes"] for p in pauses),
         "pauses": pauses,
         "failed_runs": visit.failed_runs,
         "status": status,

@@ -57,6 +57,8 @@ _RANKS: dict[type[DomainEvent], int] = {
     **{kind: n for n, kind in enumerate(_BEFORE_TESTS)},
     **{kind: 30 + n for n, kind in enumerate(_AFTER_TESTS)},
 }
+"""The rank of each class of event whose rank depends on its class alone (tests' ranks depend
+on their kind too); ``_rank`` adds the other classes as it meets them."""
 
 
 def _rank(event: DomainEvent) -> int:
@@ -87,5 +89,5 @@ def _order(timed: TimedEvent) -> tuple[dt.datetime, int]:
 def in_time_order(events: Iterable[TimedEvent]) -> list[TimedEvent]:
     """``events`` sorted by ``occurred_at``; equal instants (events written together, such as
     UATAccepted and RequestCompleted) in SOP order, so the order they arrived in never matters
-    (and the sort being stable, equal events stay in the order they came in)."""
+    (events equal in both keep the order they came in: the sort is stable)."""
     return sorted(events, key=_order)

@@ -82,7 +82,8 @@ _MOVING: frozenset[type[DomainEvent]] = frozenset(
         UATRejected,
     ]
 )
-"""The events that start, pause, resume or end a visit (others only name the request)."""
+"""The classes of the events that start, pause, resume or end a visit (the others only name the
+request and its OPD). Events are looked up by their class: no event class has subclasses."""
 _TEST_STEP: dict[TestKind, StepCode] = {
     "SYSTEM": "SYSTEM_TEST",
     "UNIT": "UNIT_TEST",
