@@ -2,15 +2,16 @@
 
 The bulk replay measures open steps of old requests up to now, i.e. over years, and
 ``WorkingCalendar`` walks such a span day by day. ``FastCalendar`` lays the office days of whole
-years out once, in integer microseconds since the Unix epoch: each local day's midnight, its
-opening, its length of office time (0 on a day off) and the office time of all the days before
-it. The office time from the table's start up to an instant is then that of the days before the
-instant's day plus the part of its own day already worked, so ``working_time_between`` is one
-subtraction, and ``add_working_time`` one binary search for the day on which the sum is reached.
+years out once, in integer microseconds since the Unix epoch: each local day's opening, its
+length of office time (0 on a day off) and the office time of all the days before it. The office
+time from the table's start up to an instant is then that of the days before the instant's day
+plus the part of its own day already worked, so ``working_time_between`` is one subtraction, and
+``add_working_time`` one binary search for the day on which the sum is reached.
 
-The table covers the years of every instant asked about (and the next year, for due instants),
-growing when one falls outside it. An instant's local day comes from the table's midnights when
-the zone's UTC offset is the same all over the table (WIB has one offset), else from the zone.
+The table covers the years of every instant asked about (and the next two, for due instants),
+growing when one falls outside it. An instant's local day is counted in whole days of 24 hours
+from the table's first midnight when the zone's UTC offset is the same at every midnight of the
+table (WIB has a single offset), else asked of the zone.
 A span backwards, an amount that is not positive, naive instants, a due instant more than
 ``LONGEST_SEARCH`` days ahead and zones where an office day could reach past midnight are left to
 ``WorkingCalendar`` itself. An edit (e.g. ``with_day_off``) returns a calendar with an empty
@@ -80,7 +81,7 @@ class OfficeDays:
     def _into(self, day: int, at: int) -> int:
         """Office microseconds of ``day`` up to ``at`` (which falls on it)."""
         into, length = at - self.opens[day], self.lengths[day]
-        return into if 0 <= into <= length else 0 if into < 0 else length  # min/max: slower
+        return into if 0 <= into <= length else 0 if into < 0 else length  # cheaper than min/max
 
     def due(self, instant: dt.datetime, at: int, amount: int) -> int | None:
         """The earliest instant by which ``amount`` office microseconds have been worked from
