@@ -6,6 +6,8 @@ away if a manual already exists; a rejected UAT sends the team back to DEVELOP w
 integration test due again; ``RequestCompleted`` ends at DONE.
 """
 
+from dataclasses import replace
+
 from events.base import DomainEvent
 from events.dev_tracking import (
     DevelopmentStarted,
@@ -97,7 +99,7 @@ def _problems(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | Non
                 solution=event.solution, solved_at=env.occurred_at, solved_by=env.actor
             )
             problems = tuple(
-                p.model_copy(update=solved) if p.problem_id == event.problem_id else p
+                replace(p, **solved) if p.problem_id == event.problem_id else p
                 for p in case.problems
             )
             what = f"Problem {event.problem_id} solved: {one_line(event.solution)}"

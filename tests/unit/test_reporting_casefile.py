@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from events.approval import (
     BAsigned,
@@ -634,3 +635,18 @@ def test_any_timestamps_every_prefix_is_a_function_of_the_set(
         seen[envelope.event_id] = envelope
         assert case == fold(seen.values(), REQ)
     assert case == reference
+
+
+def test_a_stored_case_validates_back_to_the_same_case() -> None:
+    """The parts the fold builds are taken as they are; as data (JSON, dicts) they are
+    validated into the same parts, and an unknown field or a naive instant is refused."""
+    assert CaseFile.model_validate_json(FINAL.model_dump_json()) == FINAL
+    assert CaseFile.model_validate(FINAL.model_dump(mode="json")) == FINAL
+    stored = FINAL.model_dump(mode="json")
+    stored["timeline"][0]["unknown"] = 1
+    with pytest.raises(ValidationError):
+        CaseFile.model_validate(stored)
+    stored = FINAL.model_dump(mode="json")
+    stored["documents"][0]["produced_at"] = "2024-03-04T01:00:00"
+    with pytest.raises(ValidationError):
+        CaseFile.model_validate(stored)
