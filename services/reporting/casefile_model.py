@@ -10,6 +10,7 @@ stored case's JSON or dicts) they are validated like any model, unknown fields r
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from uuid import UUID
@@ -146,6 +147,17 @@ class TimelineEntry:
     ]
 
 
+def who_must_act(status: CaseStatus, at: StepCode, problems: Sequence[ProblemEntry]) -> Role | None:
+    """``CaseFile.who_must_act`` of a case with this status, step and problems log."""
+    if status == "ABSENT" or status in CLOSED_STATUSES:
+        return None
+    if status == "RETURNED":
+        return "PEMOHON"
+    if at == "UAT":
+        return "TIM_PENGEMBANG" if any(p.is_open for p in problems) else "PEMOHON"
+    return step(at).actor_role
+
+
 class CaseFile(_Frozen):
     """One request as the reporting service sees it, across every service's topic."""
 
@@ -212,13 +224,7 @@ class CaseFile(_Frozen):
         The requester while returned; at UAT the requester, unless problems are still open (the
         team must record their solutions first); otherwise the step's responsible role.
         """
-        if self.status == "ABSENT" or self.is_closed:
-            return None
-        if self.status == "RETURNED":
-            return "PEMOHON"
-        if self.step == "UAT":
-            return "TIM_PENGEMBANG" if self.open_problems else "PEMOHON"
-        return step(self.step).actor_role
+        return who_must_act(self.status, self.step, self.problems)
 
     @property
     def sop_percent(self) -> int:

@@ -5,7 +5,7 @@ compared with the live schema table by table (``python -m services.reporting.cli
 migrated with reporting's SQL. The admin's calendar edits (``calendar_days``) are copied from the
 live schema: they are input, not derived from events. Then every topic reporting consumes is read
 from its first offset up to the end offsets taken when the replay starts, and the envelopes are
-projected with the projection's own code (``casefile_steps.evolve`` over the canonical order,
+projected with the projection's own code (``casefile_steps.update_for`` over the canonical order,
 ``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_event`` (the live
 path's ``notices_for_change`` for one envelope), the row values of ``projector``), in bulk: one
 fold per request instead of one per event, written with COPY. The bulk path equals the live
@@ -94,8 +94,9 @@ from infra.settings import Settings
 from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_store import DayEdit, base_calendar, stored_edits, with_edits
 from services.reporting.casefile import CaseFile, canonical_order, empty_case
-from services.reporting.casefile_steps import evolve
-from services.reporting.notifications import Notice, notices_for_event, waiting_point
+from services.reporting.casefile_draft import CaseDraft
+from services.reporting.casefile_steps import update_for
+from services.reporting.notifications import Notice, notices_for_event
 from services.reporting.projector import (
     CASE_COLUMNS,
     CASE_EVENT_COLUMNS,
@@ -348,28 +349,37 @@ def _step_through(
     at a time in canonical order.
 
     A prefix of the canonical order is the canonical order of its own set, so each step is the
-    fold of the envelopes so far. ``notices_for_event`` (``notices_for_change`` for one new
-    envelope) sees only the case before and after and that envelope, which is all it needs: it
-    owes nothing unless the waiting point moves or the envelope is an SlaBreached, and then it is
-    called.
+    fold of the envelopes so far: one ``CaseDraft`` changed by each envelope in turn.
+    ``notices_for_event`` (``notices_for_change`` for one new envelope) sees only the case before
+    and after and that envelope, which is all it needs: it owes nothing unless the waiting point
+    moves or the envelope is an SlaBreached, so only there are the cases frozen and it is called
+    (the case after one such envelope is the case before the next, if that one changes nothing
+    else).
     """
     history = canonical_order(envelope for _, envelope, _ in kept.values())
-    case = empty_case(request_id)
+    draft = CaseDraft.of(empty_case(request_id))
+    frozen: CaseFile | None = empty_case(request_id)  # the draft as a CaseFile, if made
     notices: list[Notice] = []
     made: set[UUID] = set()
-    point = waiting_point(case)
+    facts = draft.waiting_facts()
     for envelope in history:
         service, _, event = kept[envelope.event_id]
-        before, was = case, point
-        case = evolve(case, service, envelope, event)
-        point = waiting_point(case)
-        if point != was or envelope.event_type == _SLA_BREACHED:
-            for notice in notices_for_event(before, case, envelope, now):
-                if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
-                    made.add(notice.notice_id)
-                    notices.append(notice)
+        update = update_for(draft, service, envelope, event)
+        previous, frozen_previous, were = draft.change(update), frozen, facts
+        if update:
+            frozen = None
+        facts = draft.waiting_facts()
+        if facts == were and envelope.event_type != _SLA_BREACHED:
+            continue
+        before = frozen_previous if frozen_previous is not None else previous.freeze()
+        if frozen is None:
+            frozen = draft.freeze()
+        for notice in notices_for_event(before, frozen, envelope, now):
+            if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
+                made.add(notice.notice_id)
+                notices.append(notice)
     updated = max(e.occurred_at for e in history)
-    return case.model_copy(update={"history": history, "updated_at": updated}), notices
+    return draft.freeze(history=history, updated_at=updated), notices
 
 
 def notice_values(notice: Notice) -> tuple[Any, ...]:
