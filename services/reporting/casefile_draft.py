@@ -1,4 +1,4 @@
-"""The case while a fold steps through its events: ``CaseDraft``, plain values changed in place.
+"""The case while a fold steps through its events: ``CaseDraft``, plain values changed per event.
 
 A fold takes a draft from a ``CaseFile`` (``CaseDraft.of``), changes it once per event
 (``change``, with the fields ``casefile_steps.update_for`` computes) and builds a ``CaseFile``
@@ -7,7 +7,7 @@ the events that owe notices. Validating a whole ``CaseFile`` at every event woul
 the event's own work; the draft's values are computed from envelopes already validated.
 
 Every value a draft holds is immutable (tuples, frozen parts), so the cases frozen from it share
-them, and ``change`` hands back a draft of the case as it was before: it can still be frozen.
+them, and ``change`` hands back the values as they were: the case before can still be frozen.
 """
 
 from typing import Any
@@ -106,12 +106,12 @@ class CaseDraft:
         values = self.values
         return (self.who_must_act, values["opd"] is None, values["status"], values["step"])
 
-    def change(self, update: Update) -> "CaseDraft":
-        """Set the fields of ``update``; returns a draft of the case as it was (the values are
-        replaced, never changed in place, so the old ones stay as they were)."""
-        before = CaseDraft(self.values)
+    def change(self, update: Update) -> Update:
+        """Set the fields of ``update``; returns the values as they were (a draft's values are
+        replaced, never changed in place, so ``CaseDraft(returned)`` is the case before)."""
+        before = self.values
         if update:
-            self.values = self.values | update
+            self.values = before | update
         return before
 
     def freeze(self, **given: Any) -> CaseFile:

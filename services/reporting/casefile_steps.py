@@ -35,7 +35,7 @@ from services.reporting.casefile_effect import (
     numbers,
     one_line,
 )
-from services.reporting.casefile_model import ReturnEntry, Team, TimelineEntry
+from services.reporting.casefile_model import CLOSED_STATUSES, ReturnEntry, Team, TimelineEntry
 
 
 def _closing(case: CaseDraft, env: Envelope, status: str, reason: str) -> Effect:
@@ -192,9 +192,10 @@ def update_for(case: CaseDraft, service: Service, env: Envelope, event: DomainEv
     effect = _effect(case, service, env, event)
     if effect is None:
         return {}
-    update = changes(**effect.record)
-    if not case.is_closed:
-        if case.status == "ABSENT":
+    update = dict(effect.record)
+    status = case.status
+    if status not in CLOSED_STATUSES:
+        if status == "ABSENT":
             update["status"] = "OPEN"
         update |= effect.move
     entry = TimelineEntry(

@@ -358,20 +358,20 @@ def _step_through(
     """
     history = canonical_order(envelope for _, envelope, _ in kept.values())
     draft = CaseDraft.of(empty_case(request_id))
-    frozen: CaseFile | None = empty_case(request_id)  # the draft as a CaseFile, if made
+    frozen: CaseFile | None = empty_case(request_id)  # the draft's CaseFile, once made
     notices: list[Notice] = []
     made: set[UUID] = set()
     facts = draft.waiting_facts()
     for envelope in history:
         service, _, event = kept[envelope.event_id]
         update = update_for(draft, service, envelope, event)
-        previous, frozen_previous, were = draft.change(update), frozen, facts
+        was, was_frozen, were = draft.change(update), frozen, facts
         if update:
             frozen = None
         facts = draft.waiting_facts()
         if facts == were and envelope.event_type != _SLA_BREACHED:
             continue
-        before = frozen_previous if frozen_previous is not None else previous.freeze()
+        before = was_frozen if was_frozen is not None else CaseDraft(was).freeze()
         if frozen is None:
             frozen = draft.freeze()
         for notice in notices_for_event(before, frozen, envelope, now):
