@@ -357,8 +357,9 @@ def _step_through(
     else).
     """
     history = canonical_order(envelope for _, envelope, _ in kept.values())
-    draft = CaseDraft.of(empty_case(request_id))
-    frozen: CaseFile | None = empty_case(request_id)  # the draft's CaseFile, once made
+    empty = empty_case(request_id)
+    draft = CaseDraft.of(empty)
+    frozen: CaseFile | None = empty  # the draft's CaseFile, once made
     notices: list[Notice] = []
     made: set[UUID] = set()
     facts = draft.waiting_facts()
