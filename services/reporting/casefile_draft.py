@@ -3,8 +3,8 @@
 A fold takes a draft from a ``CaseFile`` (``CaseDraft.of``), changes it once per event
 (``change``, with the fields ``casefile_steps.update_for`` computes) and builds a ``CaseFile``
 from it (``freeze``) only where one is needed: at the end of a fold, and in the audit replay at
-the events that owe notices. Validating a whole ``CaseFile`` at every event would cost more than
-the event's own work; the draft's values are computed from envelopes already validated.
+the events that owe notices. Making a whole ``CaseFile`` at every event would cost more than the
+event's own work.
 
 Every value a draft holds is immutable (tuples, frozen parts), so the cases frozen from it share
 them, and ``change`` hands back the values as they were: the case before can still be frozen.
@@ -116,12 +116,18 @@ class CaseDraft:
 
     def freeze(self, **given: Any) -> CaseFile:
         """The ``CaseFile`` of the draft's values, with ``given`` fields (e.g. ``history``) in
-        place of the draft's or added to them. One validation of plain values: the parts are
-        taken as they are."""
-        return CaseFile.model_validate(self.values | given if given else self.values)
+        place of the draft's or added to them (without them, no history and no ``updated_at``).
+
+        Not validated again (``model_copy`` takes the values as they are): they are computed
+        from envelopes already validated, as every case of a fold always was.
+        """
+        return _BLANK.model_copy(update=self.values | given if given else self.values)
 
 
 DRAFT_FIELDS: tuple[str, ...] = tuple(
     name for name in CaseFile.model_fields if name not in ("history", "updated_at")
 )
 """The fields a draft holds, in ``CaseFile``'s order."""
+
+_BLANK = CaseFile(request_id="")
+"""The case ``freeze`` copies: every field it does not set keeps the default."""
