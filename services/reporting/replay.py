@@ -352,9 +352,9 @@ def _step_through(
     fold of the envelopes so far: one ``CaseDraft`` changed by each envelope in turn.
     ``notices_for_event`` (``notices_for_change`` for one new envelope) sees only the case before
     and after and that envelope, which is all it needs: it owes nothing unless the waiting point
-    moves or the envelope is an SlaBreached, so only there are the cases frozen and it is called
-    (the case after one such envelope is the case before the next, if that one changes nothing
-    else).
+    moves (``CaseDraft.waiting_facts`` change) or the envelope is an SlaBreached, so only there is
+    it called and are the cases before and after frozen (a case frozen after one envelope serves
+    again as the case before the next).
     """
     history = canonical_order(envelope for _, envelope, _ in kept.values())
     empty = empty_case(request_id)
@@ -366,16 +366,17 @@ def _step_through(
     for envelope in history:
         service, _, event = kept[envelope.event_id]
         update = update_for(draft, service, envelope, event)
-        was, was_frozen, were = draft.change(update), frozen, facts
+        values_before, frozen_before, facts_before = draft.change(update), frozen, facts
         if update:
             frozen = None
         facts = draft.waiting_facts()
-        if facts == were and envelope.event_type != _SLA_BREACHED:
+        if facts == facts_before and envelope.event_type != _SLA_BREACHED:
             continue
-        before = was_frozen if was_frozen is not None else CaseDraft(was).freeze()
+        if frozen_before is None:
+            frozen_before = CaseDraft(values_before).freeze()
         if frozen is None:
             frozen = draft.freeze()
-        for notice in notices_for_event(before, frozen, envelope, now):
+        for notice in notices_for_event(frozen_before, frozen, envelope, now):
             if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
                 made.add(notice.notice_id)
                 notices.append(notice)
