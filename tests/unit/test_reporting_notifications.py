@@ -1,6 +1,7 @@
 """Reporting's notices: who is told what as a request moves through the SOP (pure)."""
 
 import datetime as dt
+from dataclasses import replace
 from typing import Literal
 from uuid import UUID, uuid4, uuid5
 
@@ -529,7 +530,7 @@ def test_each_holder_is_told_once_and_the_notices_of_one_event_have_distinct_ids
     envelope = flow.seal("approval", KADIS, assigned())
     after = apply(before, envelope)
     assert after.team is not None
-    twice = after.team.model_copy(update={"members": ("dev-1", "dev-2", "dev-1")})
+    twice = replace(after.team, members=("dev-1", "dev-2", "dev-1"))
     notices = notices_for_event(before, after.model_copy(update={"team": twice}), envelope, NOW)
     assert who(notices) == TEAM
     breach = flow.seal("reporting", SLA, breached("DEVELOP", "TIM_PENGEMBANG", "KABID_TI"))
