@@ -24,6 +24,7 @@ from bench.replay import EPOCH, sample_request
 from infra.relay import message_of
 from services.reporting import replay
 from services.reporting.calendar import WorkingCalendar
+from services.reporting.calendar_fast import FastCalendar
 from services.reporting.calendar_store import base_calendar
 
 _NOW = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
@@ -57,7 +58,7 @@ def records(requests: int) -> list[tuple[str, list[Any]]]:
 
 def measure(data: list[tuple[str, list[Any]]]) -> dict[str, float]:
     """CPU seconds of each part over every request of ``data``."""
-    calendar = replay.FastCalendar.of(base_calendar("Asia/Jakarta"))
+    calendar = FastCalendar.of(base_calendar("Asia/Jakarta"))
 
     def calendar_of(_tenant: str) -> WorkingCalendar:
         return calendar

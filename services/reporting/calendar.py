@@ -34,6 +34,7 @@ HolidaySource = Callable[[int], frozenset[dt.date]]
 """The default days off of one year (before the admin's edits)."""
 
 _MINUTE = dt.timedelta(minutes=1)
+_NO_TIME = dt.timedelta(0)
 _DAY = dt.timedelta(days=1)
 _MAX_DAYS_WITHOUT_WORK = 400
 """A calendar with no working day in this many consecutive days is misconfigured."""
@@ -207,8 +208,9 @@ class WorkingCalendar:
 
 def minutes(amount: dt.timedelta) -> int:
     """Whole minutes in ``amount``, truncated toward zero."""
-    whole = abs(amount) // _MINUTE
-    return whole if amount >= dt.timedelta(0) else -whole
+    if amount >= _NO_TIME:
+        return amount // _MINUTE
+    return -(-amount // _MINUTE)
 
 
 DEFAULT_CALENDAR = WorkingCalendar()

@@ -12,7 +12,8 @@ relative to each other. So the case is never built in arrival order. It is a fun
    the service wrote them); the lanes are merged by always taking the lane head with the
    smallest ``(occurred_at, service rank in SOP order, stream_version)``. The merge never
    reorders a lane, and depends only on the set, not on when each envelope arrived.
-3. **Derive**: ``casefile_steps.evolve`` folded over the canonical order from ``empty_case``.
+3. **Derive**: from ``empty_case``, a ``CaseDraft`` is changed by ``casefile_steps.update_for``
+   of each envelope in the canonical order, and frozen into the ``CaseFile`` once at the end.
 
 ``apply`` keeps the envelopes in ``CaseFile.history`` (in canonical order). When a new envelope
 sorts after everything seen (the usual case), the case is stepped once; when it lands earlier
@@ -26,11 +27,13 @@ Public API: ``empty_case``, ``apply``, ``fold``, ``fold_all``, ``case_as_of``, `
 import datetime as dt
 import heapq
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from uuid import UUID
 
 from events.catalog import default_registry, service_of
 from events.envelope import Envelope
 from events.topics import Service
+from services.reporting.casefile_draft import CaseDraft
 from services.reporting.casefile_model import (
     CLOSED_STATUSES,
     CaseFile,
@@ -43,7 +46,7 @@ from services.reporting.casefile_model import (
     Team,
     TimelineEntry,
 )
-from services.reporting.casefile_steps import evolve
+from services.reporting.casefile_steps import update_for
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -98,16 +101,21 @@ def _key(service: Service, envelope: Envelope) -> SortKey:
 
 def canonical_order(envelopes: Iterable[Envelope]) -> tuple[Envelope, ...]:
     """The envelopes (already deduplicated, all followed by a case) in canonical order."""
-    lanes: dict[Service, list[Envelope]] = {}
+    lanes: dict[Service, list[tuple[SortKey, Envelope]]] = {}
     for envelope in envelopes:
         service = _service(envelope)
         if service is not None:
-            lanes.setdefault(service, []).append(envelope)
+            lanes.setdefault(service, []).append((_key(service, envelope), envelope))
     ordered_lanes = []
     for service in sorted(lanes, key=SERVICE_RANK.__getitem__):
-        lane = sorted(lanes[service], key=lambda e: e.stream_version)
-        ordered_lanes.append([(_key(service, e), e) for e in lane])
-    return tuple(e for _, e in heapq.merge(*ordered_lanes, key=lambda pair: pair[0]))
+        lane = lanes[service]
+        lane.sort(key=_stream_version)
+        ordered_lanes.append(lane)
+    return tuple(e for _, e in heapq.merge(*ordered_lanes, key=itemgetter(0)))
+
+
+def _stream_version(keyed: tuple[SortKey, Envelope]) -> int:
+    return keyed[0][2]
 
 
 def empty_case(request_id: str) -> CaseFile:
@@ -115,19 +123,19 @@ def empty_case(request_id: str) -> CaseFile:
     return CaseFile(request_id=request_id)
 
 
-def _step(case: CaseFile, service: Service, envelope: Envelope) -> CaseFile:
+def _step(draft: CaseDraft, service: Service, envelope: Envelope) -> None:
     event = _REGISTRY.load(envelope.event_type, envelope.schema_version, envelope.payload)
-    return evolve(case, service, envelope, event)
+    draft.change(update_for(draft, service, envelope, event))
 
 
 def _derive(request_id: str, history: tuple[Envelope, ...]) -> CaseFile:
-    case = empty_case(request_id)
+    draft = CaseDraft.of(empty_case(request_id))
     for envelope in history:
         service = _service(envelope)
         assert service is not None  # canonical_order keeps only followed services
-        case = _step(case, service, envelope)
+        _step(draft, service, envelope)
     updated = max((e.occurred_at for e in history), default=None)
-    return case.model_copy(update={"history": history, "updated_at": updated})
+    return draft.freeze(history=history, updated_at=updated)
 
 
 def _check_request(request_id: str, envelope: Envelope) -> None:
@@ -168,10 +176,9 @@ def apply(case: CaseFile, envelope: Envelope) -> CaseFile:
     latest = max((_key(s, e) for e in case.history if (s := _service(e))), default=None)
     if latest is None or key > latest:
         # Sorts after everything seen: the canonical order is the old one plus this envelope.
-        stepped = _step(case, service, envelope)
-        return stepped.model_copy(
-            update={"history": (*case.history, envelope), "updated_at": envelope.occurred_at}
-        )
+        draft = CaseDraft.of(case)
+        _step(draft, service, envelope)
+        return draft.freeze(history=(*case.history, envelope), updated_at=envelope.occurred_at)
     return _derive(case.request_id, canonical_order((*case.history, envelope)))
 
 

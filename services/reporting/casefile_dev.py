@@ -6,6 +6,8 @@ away if a manual already exists; a rejected UAT sends the team back to DEVELOP w
 integration test due again; ``RequestCompleted`` ends at DONE.
 """
 
+from dataclasses import replace
+
 from events.base import DomainEvent
 from events.dev_tracking import (
     DevelopmentStarted,
@@ -23,6 +25,7 @@ from events.dev_tracking import (
 from events.envelope import Envelope
 from events.reporting import SlaBreached
 from events.steps import StepCode
+from services.reporting.casefile_draft import CaseDraft
 from services.reporting.casefile_effect import (
     Effect,
     add_document,
@@ -30,7 +33,7 @@ from services.reporting.casefile_effect import (
     changes,
     one_line,
 )
-from services.reporting.casefile_model import CaseFile, ProblemEntry
+from services.reporting.casefile_model import ProblemEntry
 
 TEST_STEP: dict[TestKind, StepCode] = {
     "SYSTEM": "SYSTEM_TEST",
@@ -49,7 +52,7 @@ NEXT_TEST: dict[TestKind, TestKind | None] = {
 _TEST_NAME: dict[TestKind, str] = {"SYSTEM": "System", "UNIT": "Unit", "INTEGRATION": "Integration"}
 
 
-def _tested(case: CaseFile, env: Envelope, event: TestPassed | TestFailed) -> Effect:
+def _tested(case: CaseDraft, env: Envelope, event: TestPassed | TestFailed) -> Effect:
     passed = isinstance(event, TestPassed)
     at_step = TEST_STEP[event.kind]
     record = add_document(
@@ -77,7 +80,7 @@ def _tested(case: CaseFile, env: Envelope, event: TestPassed | TestFailed) -> Ef
     return Effect(at_step, what, (event.minutes_number,), record, move)
 
 
-def _problems(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | None:
+def _problems(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
     match event:
         case ProblemRecorded():
             what = f"Problem {event.problem_id} recorded ({event.severity}): "
@@ -97,7 +100,7 @@ def _problems(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | Non
                 solution=event.solution, solved_at=env.occurred_at, solved_by=env.actor
             )
             problems = tuple(
-                p.model_copy(update=solved) if p.problem_id == event.problem_id else p
+                replace(p, **solved) if p.problem_id == event.problem_id else p
                 for p in case.problems
             )
             what = f"Problem {event.problem_id} solved: {one_line(event.solution)}"
@@ -105,7 +108,7 @@ def _problems(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | Non
     return None
 
 
-def _uat(case: CaseFile, env: Envelope, event: UATAccepted | UATRejected) -> Effect:
+def _uat(case: CaseDraft, env: Envelope, event: UATAccepted | UATRejected) -> Effect:
     number = (event.minutes_number,)
     if isinstance(event, UATAccepted):
         record = add_document(case, env, "UAT_MINUTES", "UAT", event.minutes_number, passed=True)
@@ -120,7 +123,7 @@ def _uat(case: CaseFile, env: Envelope, event: UATAccepted | UATRejected) -> Eff
     )
 
 
-def dev_effect(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | None:
+def dev_effect(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
     """The effect of one of dev_tracking's events; None for an event it does not know."""
     match event:
         case DevelopmentStarted():

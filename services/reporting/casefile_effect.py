@@ -1,14 +1,12 @@
-"""What one event does to a ``CaseFile``, as data (``Effect``), and the helpers that build it."""
+"""What one event does to a case, as data (``Effect``), and the helpers that build it."""
 
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from events.envelope import Envelope
 from events.steps import StepCode, step
-from services.reporting.casefile_model import CaseFile, Document, DocumentKind
-
-Update = dict[str, Any]
-"""Field changes for ``CaseFile.model_copy(update=...)``."""
+from services.reporting.casefile_draft import CaseDraft, Update
+from services.reporting.casefile_model import Document, DocumentKind
 
 _NONE: Mapping[str, Any] = {}
 
@@ -28,7 +26,7 @@ class Effect(NamedTuple):
 
 
 def changes(**fields: Any) -> Update:
-    """``fields`` as an ``Update`` (a plain dict typed loosely, for ``model_copy``)."""
+    """``fields`` as an ``Update`` (a plain dict typed loosely, for ``CaseDraft.change``)."""
     return fields
 
 
@@ -38,7 +36,7 @@ def one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def advance(case: CaseFile, to: StepCode) -> StepCode:
+def advance(case: CaseDraft, to: StepCode) -> StepCode:
     """``to`` if it is later in the SOP than the case's step, else the case's step.
 
     Used by moves that follow another service's event: if two services' clocks disagree so that,
@@ -48,7 +46,7 @@ def advance(case: CaseFile, to: StepCode) -> StepCode:
 
 
 def add_document(
-    case: CaseFile,
+    case: CaseDraft,
     env: Envelope,
     kind: DocumentKind,
     at_step: StepCode,

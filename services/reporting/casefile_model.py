@@ -2,10 +2,17 @@
 
 Everything is frozen. ``CaseFile.history`` holds the envelopes the case was derived from, in the
 canonical order of ``services.reporting.casefile``; every other field is a pure function of it.
+
+``CaseFile`` and ``CaseRow`` are pydantic models. A case's parts (``Document``, ``ProblemEntry``,
+``ReturnEntry``, ``Team``, ``TimelineEntry``) are plain frozen dataclasses: the fold builds them
+from envelopes already validated, and a ``CaseFile`` takes them as they are; given as data (a
+stored case's JSON or dicts) they are validated like any model, unknown fields refused.
 """
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -40,80 +47,115 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Document(_Frozen):
+_PART_CONFIG = ConfigDict(extra="forbid")
+"""How ``CaseFile`` validates its parts when they come as data (JSON, a stored case's dicts)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
     """One document produced for the request, with who produced it and when."""
 
-    kind: DocumentKind = Field(description="Which of the SOP's documents this is")
-    label: str = Field(description="The document's Indonesian name, e.g. Surat Tugas")
-    number: str | None = Field(description="Its official number; None if it has none")
-    step: StepCode = Field(description="The step that produced it")
-    produced_at: AwareDatetime = Field(description="When (the event's occurred_at)")
-    by: Actor = Field(description="Who recorded it, with the Plt/Plh's principal if any")
-    event_id: UUID = Field(description="The event that recorded it")
-    dated: dt.date | None = Field(default=None, description="The date written on it, if any")
-    test_kind: TestKind | None = Field(default=None, description="For test minutes: the kind")
-    passed: bool | None = Field(
-        default=None, description="For test and UAT minutes: passed/accepted or failed/rejected"
-    )
-    findings: tuple[str, ...] = Field(default=(), description="Findings recorded on it")
-    title: str | None = Field(default=None, description="For the manual: its title")
-    version: str | None = Field(default=None, description="For the manual: its version")
-    signatories: tuple[Signatory, ...] = Field(
-        default=(), description="For the signed minutes: everyone who signed"
-    )
+    __pydantic_config__ = _PART_CONFIG
+
+    kind: Annotated[DocumentKind, Field(description="Which of the SOP's documents this is")]
+    label: Annotated[str, Field(description="The document's Indonesian name, e.g. Surat Tugas")]
+    number: Annotated[str | None, Field(description="Its official number; None if it has none")]
+    step: Annotated[StepCode, Field(description="The step that produced it")]
+    produced_at: Annotated[AwareDatetime, Field(description="When (the event's occurred_at)")]
+    by: Annotated[Actor, Field(description="Who recorded it, with the Plt/Plh's principal if any")]
+    event_id: Annotated[UUID, Field(description="The event that recorded it")]
+    dated: Annotated[dt.date | None, Field(description="The date written on it, if any")] = None
+    test_kind: Annotated[TestKind | None, Field(description="For test minutes: the kind")] = None
+    passed: Annotated[
+        bool | None,
+        Field(description="For test and UAT minutes: passed/accepted or failed/rejected"),
+    ] = None
+    findings: Annotated[tuple[str, ...], Field(description="Findings recorded on it")] = ()
+    title: Annotated[str | None, Field(description="For the manual: its title")] = None
+    version: Annotated[str | None, Field(description="For the manual: its version")] = None
+    signatories: Annotated[
+        tuple[Signatory, ...], Field(description="For the signed minutes: everyone who signed")
+    ] = ()
 
 
-class ProblemEntry(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProblemEntry:
     """One line of the problems-and-solutions log (the SOP's rekam masalah / rekam solusi)."""
 
-    problem_id: str = Field(description="The problem's id within the request")
-    description: str = Field(description="What the problem is")
-    severity: Severity = Field(description="LOW, MEDIUM, HIGH or CRITICAL")
-    recorded_at: AwareDatetime = Field(description="When it was recorded")
-    recorded_by: Actor = Field(description="Who recorded it")
-    solution: str | None = Field(default=None, description="How it was solved; None while open")
-    solved_at: AwareDatetime | None = Field(default=None, description="When it was solved")
-    solved_by: Actor | None = Field(default=None, description="Who recorded the solution")
+    __pydantic_config__ = _PART_CONFIG
+
+    problem_id: Annotated[str, Field(description="The problem's id within the request")]
+    description: Annotated[str, Field(description="What the problem is")]
+    severity: Annotated[Severity, Field(description="LOW, MEDIUM, HIGH or CRITICAL")]
+    recorded_at: Annotated[AwareDatetime, Field(description="When it was recorded")]
+    recorded_by: Annotated[Actor, Field(description="Who recorded it")]
+    solution: Annotated[str | None, Field(description="How it was solved; None while open")] = None
+    solved_at: Annotated[AwareDatetime | None, Field(description="When it was solved")] = None
+    solved_by: Annotated[Actor | None, Field(description="Who recorded the solution")] = None
 
     @property
     def is_open(self) -> bool:
         return self.solution is None
 
 
-class ReturnEntry(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnEntry:
     """One return of the request to the requester at step 4."""
 
-    returned_at: AwareDatetime = Field(description="When it was returned")
-    returned_by: Actor = Field(description="Who returned it")
-    reasons: tuple[str, ...] = Field(description="Why, one per item")
-    missing_sections: tuple[str, ...] = Field(description="The sections found missing")
+    __pydantic_config__ = _PART_CONFIG
+
+    returned_at: Annotated[AwareDatetime, Field(description="When it was returned")]
+    returned_by: Annotated[Actor, Field(description="Who returned it")]
+    reasons: Annotated[tuple[str, ...], Field(description="Why, one per item")]
+    missing_sections: Annotated[tuple[str, ...], Field(description="The sections found missing")]
 
 
-class Team(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Team:
     """The development team named in the assignment letter (Surat Tugas)."""
 
-    letter_number: str = Field(description="The Surat Tugas number")
-    members: tuple[str, ...] = Field(description="User ids of the team, the lead included")
-    lead: str = Field(description="The team lead's user id")
-    period_start: dt.date = Field(description="First day of the assignment")
-    period_end: dt.date = Field(description="Last day of the assignment")
-    assigned_at: AwareDatetime = Field(description="When the letter was issued")
+    __pydantic_config__ = _PART_CONFIG
+
+    letter_number: Annotated[str, Field(description="The Surat Tugas number")]
+    members: Annotated[
+        tuple[str, ...], Field(description="User ids of the team, the lead included")
+    ]
+    lead: Annotated[str, Field(description="The team lead's user id")]
+    period_start: Annotated[dt.date, Field(description="First day of the assignment")]
+    period_end: Annotated[dt.date, Field(description="Last day of the assignment")]
+    assigned_at: Annotated[AwareDatetime, Field(description="When the letter was issued")]
 
 
-class TimelineEntry(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelineEntry:
     """One event in the request's history: who, in which role, for whom, when, what."""
 
-    at: AwareDatetime = Field(description="When it happened (occurred_at)")
-    actor: Actor = Field(description="Who, in which role, and on whose behalf (Plt/Plh)")
-    event_type: str = Field(description="The event's type, e.g. Disposed")
-    service: str = Field(description="The service that emitted it")
-    step: StepCode = Field(description="The SOP step it belongs to")
-    what: str = Field(description="What happened, in one line")
-    document_numbers: tuple[str, ...] = Field(
-        default=(), description="The numbers of the documents it produced or names"
-    )
-    event_id: UUID = Field(description="The event's id")
-    stream_version: int = Field(description="Its version in the emitting service's stream")
+    __pydantic_config__ = _PART_CONFIG
+
+    at: Annotated[AwareDatetime, Field(description="When it happened (occurred_at)")]
+    actor: Annotated[Actor, Field(description="Who, in which role, and on whose behalf (Plt/Plh)")]
+    event_type: Annotated[str, Field(description="The event's type, e.g. Disposed")]
+    service: Annotated[str, Field(description="The service that emitted it")]
+    step: Annotated[StepCode, Field(description="The SOP step it belongs to")]
+    what: Annotated[str, Field(description="What happened, in one line")]
+    document_numbers: Annotated[
+        tuple[str, ...], Field(description="The numbers of the documents it produced or names")
+    ] = ()
+    event_id: Annotated[UUID, Field(description="The event's id")]
+    stream_version: Annotated[
+        int, Field(description="Its version in the emitting service's stream")
+    ]
+
+
+def who_must_act(status: CaseStatus, at: StepCode, problems: Sequence[ProblemEntry]) -> Role | None:
+    """``CaseFile.who_must_act`` of a case with this status, step and problems log."""
+    if status == "ABSENT" or status in CLOSED_STATUSES:
+        return None
+    if status == "RETURNED":
+        return "PEMOHON"
+    if at == "UAT":
+        return "TIM_PENGEMBANG" if any(p.is_open for p in problems) else "PEMOHON"
+    return step(at).actor_role
 
 
 class CaseFile(_Frozen):
@@ -182,13 +224,7 @@ class CaseFile(_Frozen):
         The requester while returned; at UAT the requester, unless problems are still open (the
         team must record their solutions first); otherwise the step's responsible role.
         """
-        if self.status == "ABSENT" or self.is_closed:
-            return None
-        if self.status == "RETURNED":
-            return "PEMOHON"
-        if self.step == "UAT":
-            return "TIM_PENGEMBANG" if self.open_problems else "PEMOHON"
-        return step(self.step).actor_role
+        return who_must_act(self.status, self.step, self.problems)
 
     @property
     def sop_percent(self) -> int:

@@ -1,4 +1,5 @@
-"""One event's effect on a ``CaseFile``: ``evolve(case, service, envelope, event)``.
+"""One event's effect on a case: ``update_for(case, service, envelope, event)``, the fields it
+changes (``CaseDraft.change`` sets them).
 
 Each event has two kinds of effect (``casefile_effect.Effect``). Its *record* (documents,
 problems, team, progress) and its timeline line are kept whatever the state, because they are
@@ -25,6 +26,7 @@ from events.intake import RequestReceived, RequestRevised, RequestSubmitted, Req
 from events.steps import step
 from events.topics import Service
 from services.reporting.casefile_dev import dev_effect, sla_effect
+from services.reporting.casefile_draft import CaseDraft, Update
 from services.reporting.casefile_effect import (
     Effect,
     add_document,
@@ -33,15 +35,15 @@ from services.reporting.casefile_effect import (
     numbers,
     one_line,
 )
-from services.reporting.casefile_model import CaseFile, ReturnEntry, Team, TimelineEntry
+from services.reporting.casefile_model import CLOSED_STATUSES, ReturnEntry, Team, TimelineEntry
 
 
-def _closing(case: CaseFile, env: Envelope, status: str, reason: str) -> Effect:
+def _closing(case: CaseDraft, env: Envelope, status: str, reason: str) -> Effect:
     move = changes(status=status, closed_at=env.occurred_at, closing_reason=reason)
     return Effect(case.step, f"Request {status.lower()}: {one_line(reason)}", (), {}, move)
 
 
-def _intake(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | None:
+def _intake(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
     match event:
         case RequestSubmitted():
             letter = event.letter
@@ -91,7 +93,7 @@ def _intake(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | None:
     return None
 
 
-def _assigned(case: CaseFile, env: Envelope, event: TaskAssigned) -> Effect:
+def _assigned(case: CaseDraft, env: Envelope, event: TaskAssigned) -> Effect:
     team = Team(
         letter_number=event.letter_number,
         members=event.team_members,
@@ -112,7 +114,7 @@ def _assigned(case: CaseFile, env: Envelope, event: TaskAssigned) -> Effect:
     return Effect("ASSIGN", what, (event.letter_number,), record, move)
 
 
-def _approval(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | None:
+def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
     match event:
         case Disposed():
             number = event.disposition_number
@@ -168,7 +170,7 @@ def _approval(case: CaseFile, env: Envelope, event: DomainEvent) -> Effect | Non
     return None
 
 
-def _effect(case: CaseFile, service: Service, env: Envelope, event: DomainEvent) -> Effect | None:
+def _effect(case: CaseDraft, service: Service, env: Envelope, event: DomainEvent) -> Effect | None:
     match service:
         case "intake":
             return _intake(case, env, event)
@@ -181,18 +183,19 @@ def _effect(case: CaseFile, service: Service, env: Envelope, event: DomainEvent)
     return None
 
 
-def evolve(case: CaseFile, service: Service, env: Envelope, event: DomainEvent) -> CaseFile:
-    """The case after ``event`` (carried by ``env``, emitted by ``service``). Pure.
+def update_for(case: CaseDraft, service: Service, env: Envelope, event: DomainEvent) -> Update:
+    """The fields of ``case`` that ``event`` (carried by ``env``, emitted by ``service``)
+    changes, with their new values; empty for an event the case does not follow. Pure.
 
-    ``history`` and ``updated_at`` are the caller's to keep; an event the case does not follow
-    leaves it unchanged.
+    ``history`` and ``updated_at`` are the caller's to keep.
     """
     effect = _effect(case, service, env, event)
     if effect is None:
-        return case
-    update = changes(**effect.record)
-    if not case.is_closed:
-        if case.status == "ABSENT":
+        return {}
+    update = dict(effect.record)
+    status = case.status
+    if status not in CLOSED_STATUSES:
+        if status == "ABSENT":
             update["status"] = "OPEN"
         update |= effect.move
     entry = TimelineEntry(
@@ -207,4 +210,4 @@ def evolve(case: CaseFile, service: Service, env: Envelope, event: DomainEvent) 
         stream_version=env.stream_version,
     )
     update["timeline"] = (*case.timeline, entry)
-    return case.model_copy(update=update)
+    return update

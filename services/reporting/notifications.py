@@ -36,11 +36,11 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from hashlib import sha1
-from typing import Literal
+from typing import Literal, NamedTuple, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from events.catalog import default_registry
 from events.envelope import Envelope, Role
@@ -71,6 +71,10 @@ NOTICE_NAMESPACE = UUID("6f1f7c9e-3a51-5b0e-9d8e-2c4a7b1e0a11")
 """The UUIDv5 namespace of notice ids. Never change it: replays rely on stable ids."""
 
 _NAMESPACE_BYTES = NOTICE_NAMESPACE.bytes
+_VERSION_5_BITS = (0x8000 << 48) | (5 << 76)
+"""The variant (RFC 4122) and version (5) bits that ``UUID(bytes=..., version=5)`` sets."""
+_VERSION_BITS_CLEARED = ~((0xC000 << 48) | (0xF000 << 64))
+"""The mask that clears those bits before they are set."""
 _REGISTRY = default_registry()
 _SLA_BREACHED = SlaBreached.event_type()
 _ZONE = ZoneInfo(WIB)
@@ -88,17 +92,30 @@ class Addressee(_Frozen):
     user_id: str | None = Field(default=None, description="Only this user; the role is context")
 
 
-class Notice(_Frozen):
-    """One notification to one addressee."""
+class Notice(NamedTuple):
+    """One notification to one addressee.
 
-    notice_id: UUID = Field(description="Deterministic: request, event, kind and addressee")
-    kind: NoticeKind = Field(description="ACTION or SLA_BREACH")
-    addressee: Addressee = Field(description="Who it is for")
-    request_id: str = Field(description="The request it is about")
-    step: StepCode = Field(description="The step that waits (ACTION) or overran (SLA_BREACH)")
-    message: str = Field(description="What to tell the addressee, in Indonesian")
-    created_at: AwareDatetime = Field(description="When it was made")
-    event_id: UUID | None = Field(default=None, description="The event that triggered it")
+    A plain value, not a pydantic model: notices are made only here, from cases and events that
+    were validated when they arrived, and the bulk replay makes one per notice of the history.
+    The API serves ``notifications_api.NoticeView``, read back from the ``notices`` table.
+    """
+
+    notice_id: UUID
+    """Deterministic: request, event, kind and addressee (``notice_id``)."""
+    kind: NoticeKind
+    """ACTION or SLA_BREACH."""
+    addressee: Addressee
+    """Who it is for."""
+    request_id: str
+    """The request it is about."""
+    step: StepCode
+    """The step that waits (ACTION) or overran (SLA_BREACH)."""
+    message: str
+    """What to tell the addressee, in Indonesian."""
+    created_at: dt.datetime
+    """When it was made (timezone-aware)."""
+    event_id: UUID | None = None
+    """The event that triggered it."""
 
 
 WaitingPoint = tuple[Role, str]
@@ -133,7 +150,7 @@ def _notice_id(prefix: str, addressee: Addressee) -> UUID:
     # ``uuid.uuid5(NOTICE_NAMESPACE, name)`` spelled out (its very steps) with the namespace's
     # bytes computed once: half its cost, and the bulk replay makes one id per notice.
     digest = sha1(_NAMESPACE_BYTES + name.encode()).digest()
-    return UUID(bytes=digest[:16], version=5)
+    return UUID(int=int.from_bytes(digest[:16]) & _VERSION_BITS_CLEARED | _VERSION_5_BITS)
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -244,19 +261,27 @@ def _breach_message(case: CaseFile, breach: SlaBreached, supervising: bool) -> s
 
 def _addressees(case: CaseFile, role: Role) -> tuple[Addressee, ...]:
     """Who holds ``role`` for this case: the requester's OPD, the named team, or the role."""
-    members = case.team.members if case.team is not None else ()
-    return _holders(role, case.opd, members)
+    if role == "PEMOHON":  # never every OPD's requesters: nobody while the OPD is unknown
+        return () if case.opd is None else _requesters(case.opd)
+    if role == "TIM_PENGEMBANG" and case.team is not None and case.team.members:
+        return _members(case.team.members)
+    return _EVERY_HOLDER[role]
+
+
+_EVERY_HOLDER: dict[str, tuple[Addressee, ...]] = {r: (Addressee(role=r),) for r in get_args(Role)}
+"""Each role addressed as a whole. An ``Addressee`` is frozen, so one serves every notice."""
 
 
 @lru_cache(maxsize=4096)
-def _holders(role: Role, opd: str | None, members: tuple[str, ...]) -> tuple[Addressee, ...]:
-    """``_addressees`` from the case's OPD and team. Cached: a request's team is told at every
-    step it owns, and an ``Addressee`` is frozen, so one can serve every notice."""
-    if role == "PEMOHON":  # never every OPD's requesters: nobody while the OPD is unknown
-        return () if opd is None else (Addressee(role=role, opd=opd),)
-    if role == "TIM_PENGEMBANG" and members:
-        return tuple(Addressee(role=role, user_id=m) for m in dict.fromkeys(members))
-    return (Addressee(role=role),)
+def _requesters(opd: str) -> tuple[Addressee, ...]:
+    """The requesters of one OPD (cached: a request's requester is told at several steps)."""
+    return (Addressee(role="PEMOHON", opd=opd),)
+
+
+@lru_cache(maxsize=4096)
+def _members(members: tuple[str, ...]) -> tuple[Addressee, ...]:
+    """Each member of a team once (cached: a team is told at every step it owns)."""
+    return tuple(Addressee(role="TIM_PENGEMBANG", user_id=m) for m in dict.fromkeys(members))
 
 
 def _notices(
@@ -267,24 +292,15 @@ def _notices(
     addressed: Iterable[tuple[Addressee, str]],
     now: dt.datetime,
 ) -> list[Notice]:
-    made: dict[UUID, Notice] = {}
+    """One notice per addressee. The addressees of one event and kind are distinct (``_addressees``
+    names each holder once, and a breach's supervisor is never its responsible role), so their
+    notice ids are too."""
     prefix = _id_prefix(case.request_id, event_id, kind)
-    for addressee, message in addressed:
-        nid = _notice_id(prefix, addressee)
-        made.setdefault(
-            nid,
-            Notice(
-                notice_id=nid,
-                kind=kind,
-                addressee=addressee,
-                request_id=case.request_id,
-                step=at_step,
-                message=message,
-                created_at=now,
-                event_id=event_id,
-            ),
-        )
-    return list(made.values())
+    request_id = case.request_id
+    return [
+        Notice(_notice_id(prefix, a), kind, a, request_id, at_step, message, now, event_id)
+        for a, message in addressed
+    ]
 
 
 # --- the change -----------------------------------------------------------------------------
@@ -317,15 +333,8 @@ def _action(
         return []
     trigger = _trigger(before, new)
     message = _action_message(after, point, previous)
-    role = point[0]
-    return _notices(
-        after,
-        trigger.event_id,
-        "ACTION",
-        after.step,
-        ((a, message) for a in _addressees(after, role)),
-        now,
-    )
+    addressed = [(a, message) for a in _addressees(after, point[0])]
+    return _notices(after, trigger.event_id, "ACTION", after.step, addressed, now)
 
 
 def _breach(case: CaseFile, envelope: Envelope, now: dt.datetime) -> list[Notice]:
@@ -369,7 +378,7 @@ def notices_for_event(
         raise ValueError("now must be timezone-aware")
     if before.request_id != after.request_id:
         raise ValueError(f"cases of two requests: {before.request_id} and {after.request_id}")
-    if any(e.event_id == envelope.event_id for e in before.history):
+    if before.history and any(e.event_id == envelope.event_id for e in before.history):
         return []
     return _owed(before, after, [envelope], now)
 

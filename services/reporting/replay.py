@@ -5,7 +5,7 @@ compared with the live schema table by table (``python -m services.reporting.cli
 migrated with reporting's SQL. The admin's calendar edits (``calendar_days``) are copied from the
 live schema: they are input, not derived from events. Then every topic reporting consumes is read
 from its first offset up to the end offsets taken when the replay starts, and the envelopes are
-projected with the projection's own code (``casefile_steps.evolve`` over the canonical order,
+projected with the projection's own code (``casefile_steps.update_for`` over the canonical order,
 ``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_event`` (the live
 path's ``notices_for_change`` for one envelope), the row values of ``projector``), in bulk: one
 fold per request instead of one per event, written with COPY. The bulk path equals the live
@@ -68,10 +68,9 @@ import re
 import secrets
 import time
 import traceback
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -92,10 +91,12 @@ from infra.db import Connection, create_pool
 from infra.migrations import migrate
 from infra.settings import Settings
 from services.reporting.calendar import WorkingCalendar
+from services.reporting.calendar_fast import FastCalendar
 from services.reporting.calendar_store import DayEdit, base_calendar, stored_edits, with_edits
 from services.reporting.casefile import CaseFile, canonical_order, empty_case
-from services.reporting.casefile_steps import evolve
-from services.reporting.notifications import Notice, notices_for_event, waiting_point
+from services.reporting.casefile_draft import CaseDraft
+from services.reporting.casefile_steps import update_for
+from services.reporting.notifications import Notice, notices_for_event
 from services.reporting.projector import (
     CASE_COLUMNS,
     CASE_EVENT_COLUMNS,
@@ -165,127 +166,6 @@ class Rebuilt:
     """``(service, envelope)`` kept in ``case_events``, in arrival order."""
 
 
-_MICRO = dt.timedelta(microseconds=1)
-_ONE_DAY = dt.timedelta(days=1)
-_LONGEST_SEARCH = 400
-"""Beyond this many days the fast search hands over to ``WorkingCalendar`` (which refuses a
-calendar without a working day in that long)."""
-
-
-@dataclass(frozen=True)
-class FastCalendar(WorkingCalendar):
-    """The same calendar, with the same answers, faster over long spans.
-
-    The bulk replay measures open steps of old requests up to now, i.e. over years, and
-    ``WorkingCalendar`` walks such a span day by day. This one remembers each day's office hours
-    and keeps running totals of office time per day, so ``working_time_between`` and
-    ``add_working_time`` add up the days strictly inside a span (each of which contributes its
-    whole office day) in one subtraction, and work out only the first and the last day as
-    ``WorkingCalendar`` does. A span backwards, an amount that is not positive, naive instants
-    and zones where an office day could reach past midnight are left to ``WorkingCalendar``
-    itself. (An edit, e.g. ``with_day_off``, returns a calendar with empty memories.)
-    """
-
-    _working: dict[dt.date, bool] = field(
-        default_factory=dict, init=False, compare=False, repr=False
-    )
-    _hours: dict[dt.date, tuple[dt.datetime, dt.datetime] | None] = field(
-        default_factory=dict, init=False, compare=False, repr=False
-    )
-    _totals: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
-    """``first``: the first day covered; ``sum``: office microseconds from ``first`` through
-    each day; ``fits``: every office day covered ends by its midnight."""
-
-    @classmethod
-    def of(cls, calendar: WorkingCalendar) -> "FastCalendar":
-        return cls(**{f.name: getattr(calendar, f.name) for f in fields(WorkingCalendar)})
-
-    def is_working_day(self, day: dt.date) -> bool:
-        known = self._working.get(day)
-        if known is None:
-            known = self._working[day] = WorkingCalendar.is_working_day(self, day)
-        return known
-
-    def office_hours(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-        if day in self._hours:
-            return self._hours[day]
-        hours = self._hours[day] = WorkingCalendar.office_hours(self, day)
-        return hours
-
-    def _cover(self, low: dt.date, high: dt.date) -> tuple[dt.date, list[int]] | None:
-        """The running totals covering ``low`` to ``high``; None if an office day in them does
-        not end by its midnight."""
-        t = self._totals
-        if not t or low < t["first"] or high >= t["first"] + dt.timedelta(days=len(t["sum"])):
-            first = dt.date(min(low.year, t["first"].year if t else low.year), 1, 1)
-            last = dt.date(max(high.year, t["last"].year if t else high.year) + 1, 12, 31)
-            running, total, fits = [], 0, True
-            zone = self.zone
-            day = first
-            while day <= last:
-                hours = self.office_hours(day)
-                if hours is not None:
-                    opens, closes = hours
-                    midnight = dt.datetime.combine(day + _ONE_DAY, dt.time(0), tzinfo=zone)
-                    fits = fits and closes <= midnight
-                    total += (closes - opens) // _MICRO
-                running.append(total)
-                day += _ONE_DAY
-            t.update(first=first, last=last, sum=running, fits=fits)
-        return (t["first"], t["sum"]) if t["fits"] else None
-
-    def working_time_between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-        if start.utcoffset() is None or end.utcoffset() is None or end < start:
-            return WorkingCalendar.working_time_between(self, start, end)
-        s, e = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-        zone = self.zone
-        first, last = s.astimezone(zone).date(), e.astimezone(zone).date()
-        total = dt.timedelta(0)
-        days = (last - first).days
-        if days > 1:
-            covered = self._cover(first, last)
-            if covered is None:
-                return WorkingCalendar.working_time_between(self, start, end)
-            origin, running = covered
-            inside = running[(last - origin).days - 1] - running[(first - origin).days]
-            total = dt.timedelta(microseconds=inside)
-        for day in (first, last) if days else (first,):
-            hours = self.office_hours(day)
-            if hours is not None:
-                overlap = min(hours[1], e) - max(hours[0], s)
-                if overlap > dt.timedelta(0):
-                    total += overlap
-        return total
-
-    def add_working_time(self, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
-        if start.utcoffset() is None or amount <= dt.timedelta(0):
-            return WorkingCalendar.add_working_time(self, start, amount)
-        s = start.astimezone(dt.UTC)
-        zone = self.zone
-        first = s.astimezone(zone).date()
-        remaining = amount
-        hours = self.office_hours(first)
-        if hours is not None:
-            begin = max(s, hours[0])
-            if begin < hours[1]:
-                if remaining <= hours[1] - begin:
-                    return (begin + remaining).astimezone(zone)
-                remaining -= hours[1] - begin
-        covered = self._cover(first, first + dt.timedelta(days=_LONGEST_SEARCH))
-        if covered is None:
-            return WorkingCalendar.add_working_time(self, start, amount)
-        origin, running = covered
-        at = (first - origin).days
-        target = running[at] + remaining // _MICRO
-        found = bisect_left(running, target, lo=at + 1, hi=at + _LONGEST_SEARCH)
-        if found >= at + _LONGEST_SEARCH:
-            return WorkingCalendar.add_working_time(self, start, amount)
-        day_hours = self.office_hours(origin + dt.timedelta(days=found))
-        assert day_hours is not None  # the running total grew on that day
-        left = target - running[found - 1]
-        return (day_hours[0] + dt.timedelta(microseconds=left)).astimezone(zone)
-
-
 def rebuild(
     request_id: str,
     arrivals: Iterable[Envelope],
@@ -348,28 +228,39 @@ def _step_through(
     at a time in canonical order.
 
     A prefix of the canonical order is the canonical order of its own set, so each step is the
-    fold of the envelopes so far. ``notices_for_event`` (``notices_for_change`` for one new
-    envelope) sees only the case before and after and that envelope, which is all it needs: it
-    owes nothing unless the waiting point moves or the envelope is an SlaBreached, and then it is
-    called.
+    fold of the envelopes so far: one ``CaseDraft`` changed by each envelope in turn.
+    ``notices_for_event`` (``notices_for_change`` for one new envelope) sees only the case before
+    and after and that envelope, which is all it needs: it owes nothing unless the waiting point
+    moves (``CaseDraft.waiting_facts`` change) or the envelope is an SlaBreached, so only there is
+    it called and are the cases before and after frozen (a case frozen after one envelope serves
+    again as the case before the next).
     """
     history = canonical_order(envelope for _, envelope, _ in kept.values())
-    case = empty_case(request_id)
+    empty = empty_case(request_id)
+    draft = CaseDraft.of(empty)
+    frozen: CaseFile | None = empty  # the draft's CaseFile, once made
     notices: list[Notice] = []
     made: set[UUID] = set()
-    point = waiting_point(case)
+    facts = draft.waiting_facts()
     for envelope in history:
         service, _, event = kept[envelope.event_id]
-        before, was = case, point
-        case = evolve(case, service, envelope, event)
-        point = waiting_point(case)
-        if point != was or envelope.event_type == _SLA_BREACHED:
-            for notice in notices_for_event(before, case, envelope, now):
-                if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
-                    made.add(notice.notice_id)
-                    notices.append(notice)
+        update = update_for(draft, service, envelope, event)
+        values_before, frozen_before, facts_before = draft.change(update), frozen, facts
+        if update:
+            frozen = None
+        facts = draft.waiting_facts()
+        if facts == facts_before and envelope.event_type != _SLA_BREACHED:
+            continue
+        if frozen_before is None:
+            frozen_before = CaseDraft(values_before).freeze()
+        if frozen is None:
+            frozen = draft.freeze()
+        for notice in notices_for_event(frozen_before, frozen, envelope, now):
+            if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
+                made.add(notice.notice_id)
+                notices.append(notice)
     updated = max(e.occurred_at for e in history)
-    return case.model_copy(update={"history": history, "updated_at": updated}), notices
+    return draft.freeze(history=history, updated_at=updated), notices
 
 
 def notice_values(notice: Notice) -> tuple[Any, ...]:

@@ -25,11 +25,13 @@ now=t)`` is also the SLA as an auditor would have seen it at ``t``.
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any
 
 from events.envelope import Envelope
 from events.registry import EventRegistry
 from events.reporting import SlaBreached
-from events.steps import step
+from events.steps import StepCode, step
 from services.reporting.calendar import DEFAULT_CALENDAR, WorkingCalendar, minutes
 from services.reporting.sla_model import Pause, RequestSla, SlaRow, SlaStatus
 from services.reporting.sla_order import TimedEvent, aware
@@ -52,6 +54,23 @@ __all__ = [
 _ZERO = dt.timedelta(0)
 
 
+@cache
+def _step_values(code: StepCode) -> tuple[dt.timedelta, dict[str, Any]]:
+    """A step's standard time, and the values of its rows that come from the SOP alone."""
+    s = step(code)
+    assert s.actor_role is not None
+    return s.standard_time, {
+        "step": s.code,
+        "step_number": s.number,
+        "sop_number": s.sop_number,
+        "label_id": s.label_id,
+        "label_en": s.label_en,
+        "responsible_role": s.actor_role,
+        "supervisor_role": s.supervisor_role,
+        "standard_minutes": s.standard_minutes,
+    }
+
+
 def _segments(visit: Visit) -> tuple[list[tuple[dt.datetime, dt.datetime | None]], bool]:
     """The running stretches, and whether the clock stood still at the end (a pause still on, or
     the visit ended during one); if not, the last stretch has no end (None)."""
@@ -66,36 +85,48 @@ def _segments(visit: Visit) -> tuple[list[tuple[dt.datetime, dt.datetime | None]
     return segments, False
 
 
-def _due(visit: Visit, calendar: WorkingCalendar) -> dt.datetime | None:
-    remaining = step(visit.code).standard_time
-    segments, _ = _segments(visit)
-    for begins, ends in segments:
-        if ends is not None:
-            span = calendar.working_time_between(begins, ends)
-            if remaining > span:
-                remaining -= span
-                continue
-        return calendar.add_working_time(begins, remaining)
-    return None
-
-
 def _time(calendar: WorkingCalendar, begins: dt.datetime, ends: dt.datetime) -> dt.timedelta:
     return max(_ZERO, calendar.working_time_between(begins, ends))
 
 
+def _clock(
+    visit: Visit, standard: dt.timedelta, calendar: WorkingCalendar, end: dt.datetime
+) -> tuple[dt.timedelta, dt.datetime | None, bool]:
+    """The working time on the visit's clock up to ``end``, its due instant (None while a pause
+    with standard time left is on), and whether the clock stands still at the end."""
+    if not visit.pauses:  # most visits: one stretch, from the start on
+        used = calendar.working_time_between(visit.started_at, end)
+        return max(_ZERO, used), calendar.add_working_time(visit.started_at, standard), False
+    segments, paused_now = _segments(visit)
+    used = _ZERO
+    due: dt.datetime | None = None
+    left: dt.timedelta | None = standard  # standard time not yet run; None once due is known
+    for begins, ends in segments:
+        stop = end if ends is None or ends > end else ends
+        span = calendar.working_time_between(begins, stop)
+        used += max(_ZERO, span)
+        if left is None:
+            continue
+        if ends is not None:
+            run = span if stop is ends else calendar.working_time_between(begins, ends)
+            if left > run:
+                left -= run
+                continue
+        due, left = calendar.add_working_time(begins, left), None
+    return used, due, paused_now
+
+
 def _row(
     visit: Visit, request_id: str | None, opd: str | None, cal: WorkingCalendar, now: dt.datetime
-) -> SlaRow:
-    s = step(visit.code)
-    assert s.actor_role is not None
+) -> dict[str, Any]:
+    """The values of the visit's ``SlaRow`` (see the module for each)."""
+    standard, values = _step_values(visit.code)
     end = visit.finished_at or now
-    segments, paused_now = _segments(visit)
-    used = sum((_time(cal, b, min(e or end, end)) for b, e in segments), _ZERO)
-    pauses = tuple(
-        Pause(started_at=b, ended_at=e, minutes=minutes(_time(cal, b, min(e or end, end))))
+    used, due, paused_now = _clock(visit, standard, cal, end)
+    pauses = [
+        {"started_at": b, "ended_at": e, "minutes": minutes(_time(cal, b, min(e or end, end)))}
         for b, e in visit.pauses
-    )
-    due = _due(visit, cal)
+    ]
     status: SlaStatus
     if visit.finished_at is not None:
         status = "LATE" if due is not None and visit.finished_at > due else "ON_TIME"
@@ -103,28 +134,21 @@ def _row(
         status = "RUNNING_LATE"
     else:
         status = "PAUSED" if paused_now else "RUNNING"
-    return SlaRow(
-        request_id=request_id,
-        opd=opd,
-        step=s.code,
-        step_number=s.number,
-        sop_number=s.sop_number,
-        label_id=s.label_id,
-        label_en=s.label_en,
-        attempt=visit.attempt,
-        responsible_role=s.actor_role,
-        supervisor_role=s.supervisor_role,
-        standard_minutes=s.standard_minutes,
-        started_at=visit.started_at,
-        due_at=due,
-        finished_at=visit.finished_at,
-        ended_by=visit.ended_by,
-        used_minutes=minutes(used),
-        paused_minutes=sum(p.minutes for p in pauses),
-        pauses=pauses,
-        failed_runs=visit.failed_runs,
-        status=status,
-    )
+    return {
+        **values,
+        "request_id": request_id,
+        "opd": opd,
+        "attempt": visit.attempt,
+        "started_at": visit.started_at,
+        "due_at": due,
+        "finished_at": visit.finished_at,
+        "ended_by": visit.ended_by,
+        "used_minutes": minutes(used),
+        "paused_minutes": sum(p["minutes"] for p in pauses),
+        "pauses": pauses,
+        "failed_runs": visit.failed_runs,
+        "status": status,
+    }
 
 
 def request_sla(
@@ -134,23 +158,27 @@ def request_sla(
     calendar: WorkingCalendar = DEFAULT_CALENDAR,
 ) -> RequestSla:
     """One request's SLA as of ``now`` from its events (any order; events after ``now`` are
-    ignored). Each event comes with its envelope's ``occurred_at``."""
+    ignored). Each event comes with its envelope's ``occurred_at``.
+
+    The rows are worked out as plain values and validated once, with the whole ``RequestSla``."""
     aware(now, "now")
-    state = trail((when, event) for when, event in events if aware(when) <= now)
-    rows = tuple(_row(v, state.request_id, state.opd, calendar, now) for v in state.visits)
+    state = trail(events, until=now)
+    rows = [_row(v, state.request_id, state.opd, calendar, now) for v in state.visits]
     lead = None
     if state.submitted_at is not None:
         lead = max(0, calendar.working_minutes_between(state.submitted_at, state.ended_at or now))
-    return RequestSla(
-        request_id=state.request_id,
-        opd=state.opd,
-        outcome=state.outcome,
-        current_step=state.at,
-        submitted_at=state.submitted_at,
-        ended_at=state.ended_at,
-        lead_minutes=lead,
-        waiting_minutes=sum(r.paused_minutes for r in rows),
-        rows=rows,
+    return RequestSla.model_validate(
+        {
+            "request_id": state.request_id,
+            "opd": state.opd,
+            "outcome": state.outcome,
+            "current_step": state.at,
+            "submitted_at": state.submitted_at,
+            "ended_at": state.ended_at,
+            "lead_minutes": lead,
+            "waiting_minutes": sum(r["paused_minutes"] for r in rows),
+            "rows": rows,
+        }
     )
 
 

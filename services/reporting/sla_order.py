@@ -53,29 +53,41 @@ _AFTER_TESTS: tuple[type[DomainEvent], ...] = (
 )
 
 
+_RANKS: dict[type[DomainEvent], int] = {
+    **{kind: n for n, kind in enumerate(_BEFORE_TESTS)},
+    **{kind: 30 + n for n, kind in enumerate(_AFTER_TESTS)},
+}
+"""The rank of each class of event whose rank depends on its class alone (tests' ranks depend
+on their kind too); ``_rank`` adds the other classes as it meets them."""
+
+
 def _rank(event: DomainEvent) -> int:
     """SOP order, for events with the same ``occurred_at``: a test's failure before its pass,
     system before unit before integration."""
-    kind = type(event)
-    if kind in _BEFORE_TESTS:
-        return _BEFORE_TESTS.index(kind)
+    rank = _RANKS.get(type(event))
+    if rank is not None:
+        return rank
     if isinstance(event, TestFailed | TestPassed):
         return 20 + 2 * _KINDS.index(event.kind) + isinstance(event, TestPassed)
-    if kind in _AFTER_TESTS:
-        return 30 + _AFTER_TESTS.index(kind)
+    _RANKS[type(event)] = 40  # any other event: remembered, as the rank depends on its class
     return 40
 
 
 def aware(instant: dt.datetime, name: str = "occurred_at") -> dt.datetime:
     """``instant`` itself; a naive datetime raises ValueError."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
+    if instant.utcoffset() is None:  # also None without a tzinfo
         raise ValueError(f"{name} must be an aware datetime, got {instant!r}")
     return instant
 
 
+def _order(timed: TimedEvent) -> tuple[dt.datetime, int]:
+    when, event = timed
+    rank = _RANKS.get(type(event))  # most events: no need to call ``_rank``
+    return aware(when), _rank(event) if rank is None else rank
+
+
 def in_time_order(events: Iterable[TimedEvent]) -> list[TimedEvent]:
     """``events`` sorted by ``occurred_at``; equal instants (events written together, such as
-    UATAccepted and RequestCompleted) in SOP order, so the order they arrived in never matters."""
-    indexed = [(n, (aware(when), event)) for n, (when, event) in enumerate(events)]
-    indexed.sort(key=lambda item: (item[1][0], _rank(item[1][1]), item[0]))
-    return [timed for _, timed in indexed]
+    UATAccepted and RequestCompleted) in SOP order, so the order they arrived in never matters
+    (events equal in both keep the order they came in: the sort is stable)."""
+    return sorted(events, key=_order)

@@ -64,6 +64,26 @@ _FORWARD: dict[type[DomainEvent], StepCode] = {
     BAsigned: "ASSIGN",
     TaskAssigned: "DEVELOP",
 }
+_CLOSING: dict[type[DomainEvent], Outcome] = {
+    RequestRejected: "REJECTED",
+    RequestWithdrawn: "WITHDRAWN",
+    UATAccepted: "COMPLETED",
+    RequestCompleted: "COMPLETED",
+}
+_MOVING: frozenset[type[DomainEvent]] = frozenset(
+    [
+        *_FORWARD,
+        *_CLOSING,
+        RequestReturned,
+        RequestRevised,
+        TestFailed,
+        TestPassed,
+        ManualPublished,
+        UATRejected,
+    ]
+)
+"""The classes of the events that start, pause, resume or end a visit (the others only name the
+request and its OPD). Events are looked up by their class: no event class has subclasses."""
 _TEST_STEP: dict[TestKind, StepCode] = {
     "SYSTEM": "SYSTEM_TEST",
     "UNIT": "UNIT_TEST",
@@ -76,7 +96,7 @@ _NEXT_TEST: dict[TestKind, TestKind | None] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Visit:
     """One stretch of time at one step; ``pauses`` are ``[start, end)`` with ``end`` None while
     the pause lasts."""
@@ -95,7 +115,7 @@ class Visit:
         return bool(self.pauses) and self.pauses[-1][1] is None
 
 
-@dataclass
+@dataclass(slots=True)
 class Trail:
     """One request's visits, built by ``trail`` from its events."""
 
@@ -107,6 +127,8 @@ class Trail:
     at: StepCode | None = None
     manual: bool = False
     visits: list[Visit] = field(default_factory=list)
+    attempts: dict[StepCode, int] = field(default_factory=dict)
+    """The visits of each step so far."""
 
     @property
     def current(self) -> Visit | None:
@@ -121,7 +143,7 @@ class Trail:
         self.end(when, by)
         self.at = to
         if step(to).has_standard_time:
-            attempt = 1 + sum(1 for v in self.visits if v.code == to)
+            attempt = self.attempts[to] = self.attempts.get(to, 0) + 1
             self.visits.append(Visit(code=to, attempt=attempt, started_at=when))
 
     def advance(self, to: StepCode, when: dt.datetime, by: str) -> None:
@@ -145,8 +167,7 @@ class Trail:
             self.at = "DONE"
 
 
-def _dev(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
-    name = event.event_type()
+def _dev(state: Trail, when: dt.datetime, event: DomainEvent, name: str) -> None:
     match event:
         case TestFailed():
             visit = state.current
@@ -168,8 +189,6 @@ def _dev(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
                 state.move("UAT", when, name)
         case UATRejected():
             state.move("DEVELOP", when, name)
-        case UATAccepted() | RequestCompleted():
-            state.close("COMPLETED", when, name)
 
 
 def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
@@ -181,16 +200,19 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
         state.request_id = request_id
     elif request_id != state.request_id:
         raise ValueError(f"event of request {request_id} among those of {state.request_id}")
-    if isinstance(event, RequestSubmitted | TaskAssigned) and state.opd is None:
+    if state.opd is None and isinstance(event, RequestSubmitted | TaskAssigned):
         state.opd = event.opd
-    if isinstance(event, RequestSubmitted) and state.submitted_at is None:
+    if state.submitted_at is None and isinstance(event, RequestSubmitted):
         state.submitted_at = when
-    if state.outcome != "OPEN":  # the first ending stands
+    kind = type(event)
+    if state.outcome != "OPEN" or kind not in _MOVING:  # the first ending stands
         return
-    name = event.event_type()
-    forward = _FORWARD.get(type(event))
+    name = kind.event_type()
+    forward = _FORWARD.get(kind)
     if forward is not None:
         state.advance(forward, when, name)
+    elif kind in _CLOSING:
+        state.close(_CLOSING[kind], when, name)
     elif isinstance(event, RequestReturned):
         visit = state.current
         if state.at == "VERIFY" and visit is not None and not visit.paused:
@@ -199,17 +221,16 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
         visit = state.current
         if visit is not None and visit.paused:
             visit.pauses[-1] = (visit.pauses[-1][0], when)
-    elif isinstance(event, RequestRejected):
-        state.close("REJECTED", when, name)
-    elif isinstance(event, RequestWithdrawn):
-        state.close("WITHDRAWN", when, name)
     else:
-        _dev(state, when, event)
+        _dev(state, when, event, name)
 
 
-def trail(events: Iterable[TimedEvent]) -> Trail:
-    """One request's visits from its events (sorted here with ``in_time_order``)."""
+def trail(events: Iterable[TimedEvent], until: dt.datetime | None = None) -> Trail:
+    """One request's visits from its events (sorted here with ``in_time_order``), leaving out
+    those after ``until`` if given."""
     state = Trail()
     for when, event in in_time_order(events):
+        if until is not None and when > until:
+            break
         apply(state, when.astimezone(dt.UTC), event)
     return state

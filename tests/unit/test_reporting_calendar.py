@@ -3,6 +3,7 @@ holidays and cuti bersama, with the admin's edits. Every expected instant is wor
 the comments (Katingan's calendar: 480 office minutes a day, from 07:30 to 15:30)."""
 
 import datetime as dt
+import random
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
@@ -16,6 +17,7 @@ from services.reporting.calendar import (
     indonesian_holidays,
     minutes,
 )
+from services.reporting.calendar_fast import FastCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
 CAL = DEFAULT_CALENDAR
@@ -240,3 +242,72 @@ def test_later_starts_never_fall_due_earlier(
     spent = cal.working_time_between(early, late)
     if spent > dt.timedelta(0):
         assert cal.add_working_time(early, spent) <= late
+
+
+# --- the fast calendar of the bulk replay ----------------------------------------------------
+
+
+def _no_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset()
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        CAL.with_day_off(dt.date(2024, 3, 6)).with_working_day(dt.date(2024, 12, 25)),
+        WorkingCalendar(opens_at=dt.time(16, 0), day_minutes=480),  # closes at midnight
+        WorkingCalendar(time_zone="Europe/Amsterdam", holiday_source=_no_holidays),
+        WorkingCalendar(  # summer time starts at midnight: some days have no 00:00
+            time_zone="America/Santiago", opens_at=dt.time(0, 0), day_minutes=600
+        ),
+        WorkingCalendar(time_zone="UTC", working_weekdays=frozenset({6})),  # Sundays only
+        WorkingCalendar(  # on the day summer time starts the office closes after midnight
+            time_zone="Europe/Amsterdam", opens_at=dt.time(0, 30), day_minutes=1410
+        ),
+    ],
+)
+def test_the_fast_calendar_gives_the_same_answers_in_the_same_zone(base: WorkingCalendar) -> None:
+    rng = random.Random(5)
+    fast = FastCalendar.of(base)
+    origin = dt.datetime(2023, 6, 1, tzinfo=dt.UTC)
+    for _ in range(1500):
+        a = origin + dt.timedelta(minutes=rng.randrange(60 * 24 * 900), seconds=rng.randrange(60))
+        a = a.astimezone(rng.choice([dt.UTC, WIB, base.zone]))
+        span = rng.choice([rng.randrange(600), rng.randrange(60 * 24 * 5), rng.randrange(10**6)])
+        b = a + dt.timedelta(minutes=span, microseconds=rng.randrange(10**6))
+        a, b = (b, a) if rng.random() < 0.1 else (a, b)
+        assert fast.working_time_between(a, b) == base.working_time_between(a, b), (a, b)
+        amount = dt.timedelta(
+            minutes=rng.choice([0, 5, 480, 480 * 45, 480 * 300, rng.randrange(1, 48_000)]),
+            microseconds=rng.choice([0, rng.randrange(10**6)]),
+        )
+        due = fast.add_working_time(a, amount)
+        assert repr(due) == repr(base.add_working_time(a, amount)), (a, amount)
+
+
+def test_the_fast_calendar_grows_its_table_backwards_and_forwards() -> None:
+    fast = FastCalendar.of(CAL)
+    late, early = wib(2031, 5, 6, 9, 0), wib(2019, 1, 2, 15, 0)
+    for a, b in [(late, late + dt.timedelta(days=3)), (early, late), (early, early)]:
+        assert fast.working_time_between(a, b) == CAL.working_time_between(a, b)
+        assert fast.add_working_time(a, dt.timedelta(hours=30)) == CAL.add_working_time(
+            a, dt.timedelta(hours=30)
+        )
+
+
+def test_the_fast_calendar_refuses_what_the_working_calendar_refuses() -> None:
+    fast = FastCalendar.of(CAL)
+    with pytest.raises(ValueError, match="aware"):
+        fast.add_working_minutes(dt.datetime(2026, 8, 3, 8, 0), 5)
+    with pytest.raises(ValueError, match="aware"):
+        fast.working_minutes_between(wib(2026, 8, 4), dt.datetime(2026, 8, 3, 8, 0))
+    with pytest.raises(ValueError, match="negative"):
+        fast.add_working_minutes(wib(2026, 8, 3, 8, 0), -1)
+    never = FastCalendar.of(WorkingCalendar(holiday_source=_every_day))
+    with pytest.raises(ValueError, match="no working day"):
+        never.add_working_minutes(wib(2026, 8, 3, 8, 0), 5)
+
+
+def _every_day(year: int) -> frozenset[dt.date]:
+    days = range(dt.date(year, 1, 1).toordinal(), dt.date(year + 1, 1, 1).toordinal())
+    return frozenset(dt.date.fromordinal(n) for n in days)

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from events.approval import (
     BAsigned,
@@ -21,6 +22,7 @@ from events.approval import (
     Timeline,
 )
 from events.base import DomainEvent
+from events.catalog import default_registry, service_of
 from events.dev_tracking import (
     DevelopmentStarted,
     ManualPublished,
@@ -60,6 +62,9 @@ from services.reporting.casefile import (
     fold,
     fold_all,
 )
+from services.reporting.casefile_draft import CaseDraft, Update
+from services.reporting.casefile_steps import update_for
+from services.reporting.notifications import waiting_point
 
 REQ = "0190f1c2-7a3b-7c4d-8e5f-0123456789ab"
 OPD = "DINKES"
@@ -634,3 +639,69 @@ def test_any_timestamps_every_prefix_is_a_function_of_the_set(
         seen[envelope.event_id] = envelope
         assert case == fold(seen.values(), REQ)
     assert case == reference
+
+
+def test_a_stored_case_validates_back_to_the_same_case() -> None:
+    """The parts the fold builds are taken as they are; as data (JSON, dicts) they are
+    validated into the same parts, and an unknown field or a naive instant is refused."""
+    assert CaseFile.model_validate_json(FINAL.model_dump_json()) == FINAL
+    assert CaseFile.model_validate(FINAL.model_dump(mode="json")) == FINAL
+    stored = FINAL.model_dump(mode="json")
+    stored["timeline"][0]["unknown"] = 1
+    with pytest.raises(ValidationError):
+        CaseFile.model_validate(stored)
+    stored = FINAL.model_dump(mode="json")
+    stored["documents"][0]["produced_at"] = "2024-03-04T01:00:00"
+    with pytest.raises(ValidationError):
+        CaseFile.model_validate(stored)
+
+
+def _draft_steps() -> list[tuple[Envelope, Update, CaseDraft]]:
+    """The flow stepped through one ``CaseDraft``: each envelope, the values before it, and a
+    draft of the values after it."""
+    draft = CaseDraft.of(empty_case(REQ))
+    steps = []
+    for envelope in canonical_order(ALL):
+        event = default_registry().load(
+            envelope.event_type, envelope.schema_version, envelope.payload
+        )
+        service = service_of(envelope.event_type)
+        assert service is not None
+        before = draft.change(update_for(draft, service, envelope, event))
+        steps.append((envelope, before, CaseDraft(draft.values)))
+    return steps
+
+
+def test_a_draft_freezes_into_the_fold_of_the_envelopes_so_far() -> None:
+    assert CaseDraft.of(FINAL).freeze(history=FINAL.history, updated_at=FINAL.updated_at) == FINAL
+    seen: list[Envelope] = []
+    for envelope, before, after in _draft_steps():
+        expected = _without_history(fold(seen, REQ)) if seen else empty_case(REQ)
+        assert CaseDraft(before).freeze() == expected
+        seen.append(envelope)
+        assert after.freeze() == _without_history(fold(seen, REQ))
+
+
+def test_a_change_leaves_the_values_before_it_as_they_were() -> None:
+    draft = CaseDraft.of(empty_case(REQ))
+    before = draft.change({"status": "OPEN", "revisions": 1})
+    assert (before["status"], before["revisions"]) == ("ABSENT", 0)
+    assert (draft.status, draft.revisions) == ("OPEN", 1)
+    assert draft.change({}) is draft.values
+
+
+def test_the_waiting_point_moves_only_where_the_draft_says_it_may() -> None:
+    """``waiting_facts`` changes wherever ``notifications.waiting_point`` does (the replay asks
+    for notices only there), and the draft's ``who_must_act`` is the case's."""
+    moves = 0
+    for _, before, after in _draft_steps():
+        old, new = CaseDraft(before), after
+        assert new.who_must_act == new.freeze().who_must_act
+        if waiting_point(old.freeze()) != waiting_point(new.freeze()):
+            moves += 1
+            assert old.waiting_facts() != new.waiting_facts()
+    assert moves > 5
+
+
+def _without_history(case: CaseFile) -> CaseFile:
+    return case.model_copy(update={"history": (), "updated_at": None})

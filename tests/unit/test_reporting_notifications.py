@@ -1,6 +1,7 @@
 """Reporting's notices: who is told what as a request moves through the SOP (pure)."""
 
 import datetime as dt
+from dataclasses import replace
 from typing import Literal
 from uuid import UUID, uuid4, uuid5
 
@@ -473,7 +474,7 @@ def test_notices_of_a_case_that_is_not_the_same_request_or_a_naive_now_are_refus
 
 def test_a_notice_is_frozen() -> None:
     [notice] = notices_for_change(None, flow_to("DISPOSE").case, NOW)
-    with pytest.raises(ValueError):
+    with pytest.raises(AttributeError):
         notice.message = "x"  # type: ignore[misc]
 
 
@@ -521,3 +522,25 @@ def test_notices_for_one_event_are_those_of_the_change_with_it_in_the_history() 
         notices_for_event(before, after, envelope, dt.datetime(2024, 3, 4, 9, 0))
     with pytest.raises(ValueError, match="two requests"):
         notices_for_event(empty_case("other-request"), after, envelope, NOW)
+
+
+def test_each_holder_is_told_once_and_the_notices_of_one_event_have_distinct_ids() -> None:
+    flow = flow_to("ASSIGN")
+    before = flow.case
+    envelope = flow.seal("approval", KADIS, assigned())
+    after = apply(before, envelope)
+    assert after.team is not None
+    twice = replace(after.team, members=("dev-1", "dev-2", "dev-1"))
+    notices = notices_for_event(before, after.model_copy(update={"team": twice}), envelope, NOW)
+    assert who(notices) == TEAM
+    breach = flow.seal("reporting", SLA, breached("DEVELOP", "TIM_PENGEMBANG", "KABID_TI"))
+    told = notices_for_event(after, after, breach, NOW) + notices
+    assert who(told) == [*TEAM, ("KABID_TI", None, None), *TEAM]
+    assert len({n.notice_id for n in told}) == len(told)
+
+
+def test_a_notice_is_a_plain_value_equal_to_one_made_of_the_same_fields() -> None:
+    [notice] = notices_for_change(None, flow_to("DISPOSE").case, NOW)
+    assert Notice(**notice._asdict()) == notice
+    assert notice.addressee == Addressee(role="KADIS")
+    assert notice.created_at == NOW

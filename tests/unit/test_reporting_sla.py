@@ -50,6 +50,7 @@ from events.intake import (
     RequestWithdrawn,
 )
 from services.reporting.calendar import DEFAULT_CALENDAR
+from services.reporting.calendar_fast import FastCalendar
 from services.reporting.sla import (
     RequestSla,
     SlaRow,
@@ -62,6 +63,7 @@ from services.reporting.sla import (
     timed_events,
 )
 from services.reporting.sla_report import by_opd, by_step, lead_time_stats, percentile
+from services.reporting.sla_steps import trail
 
 WIB = ZoneInfo("Asia/Jakarta")
 REQ = "req-1"
@@ -455,6 +457,34 @@ def test_a_custom_calendar_moves_the_dues() -> None:
     cal = DEFAULT_CALENDAR.with_day_off(dt.date(2026, 8, 10))
     meeting = row(request_sla(JOURNEY, now=LATER, calendar=cal).rows, "MEETING")
     assert (meeting.due_at, meeting.used_minutes, meeting.status) == (at(8, 11, 10), 30, "ON_TIME")
+
+
+def test_the_fast_calendar_gives_the_same_sla_at_every_instant() -> None:
+    fast = FastCalendar.of(DEFAULT_CALENDAR)
+    for now in sorted({when for when, _ in JOURNEY} | {at(8, 5, 9, 0), LATER}):
+        slow = request_sla(JOURNEY, now=now)
+        assert request_sla(JOURNEY, now=now, calendar=fast) == slow
+        assert request_sla(JOURNEY, now=now, calendar=fast).model_dump_json() == (
+            slow.model_dump_json()
+        )
+
+
+def test_the_trail_stops_at_until() -> None:
+    upto = at(8, 7, 14, 55)  # the revision: the documents are not verified yet
+    early = [(when, event) for when, event in JOURNEY if when <= upto]
+    assert trail(JOURNEY, until=upto) == trail(early)
+    assert trail(JOURNEY, until=upto).at == "VERIFY"
+
+
+def test_attempts_count_the_visits_of_each_step() -> None:
+    visits = trail(JOURNEY).visits
+    earlier = [[w.code for w in visits[:n]].count(v.code) for n, v in enumerate(visits)]
+    assert [v.attempt for v in visits] == [1 + count for count in earlier]
+    assert [(v.code, v.attempt) for v in visits if v.attempt > 1] == [
+        ("DEVELOP", 2),
+        ("INTEGRATION_TEST", 2),
+        ("UAT", 2),
+    ]
 
 
 # --- reports ---------------------------------------------------------------------------------
