@@ -2,12 +2,12 @@
 
 A fold takes a draft from a ``CaseFile`` (``CaseDraft.of``), changes it once per event
 (``change``, with the fields ``casefile_steps.update_for`` computes) and builds a ``CaseFile``
-from it (``freeze``) only where one is needed: at the end of a fold, and in the audit replay at
-the events that owe notices. Making a whole ``CaseFile`` at every event would cost more than the
-event's own work.
+from it (``freeze``) only at the end. Making a whole ``CaseFile`` at every event would cost more
+than the event's own work; the notices read a draft as it is (``casefile_model.CaseView``).
 
 Every value a draft holds is immutable (tuples, frozen parts), so the cases frozen from it share
-them, and ``change`` hands back the values as they were: the case before can still be frozen.
+them, and ``change`` hands back the values as they were: ``CaseDraft(before)`` is the case
+before the event.
 """
 
 from typing import Any
@@ -21,6 +21,7 @@ from services.reporting.casefile_model import (
     Document,
     ProblemEntry,
     ReturnEntry,
+    Team,
     TimelineEntry,
     who_must_act,
 )
@@ -31,7 +32,8 @@ Update = dict[str, Any]
 
 class CaseDraft:
     """A case's field values as a plain dict (a ``CaseFile``'s, ``history`` and ``updated_at``
-    aside: the fold's caller keeps them), with the ones the steps read as properties."""
+    aside: the fold's caller keeps them), with the ones the steps and the notices read as
+    properties (a draft is a ``casefile_model.CaseView``)."""
 
     __slots__ = ("values",)
 
@@ -42,6 +44,21 @@ class CaseDraft:
     def of(cls, case: CaseFile) -> "CaseDraft":
         """A draft of ``case``."""
         return cls({name: getattr(case, name) for name in DRAFT_FIELDS})
+
+    @property
+    def request_id(self) -> str:
+        request_id: str = self.values["request_id"]
+        return request_id
+
+    @property
+    def title(self) -> str | None:
+        title: str | None = self.values["title"]
+        return title
+
+    @property
+    def team(self) -> Team | None:
+        team: Team | None = self.values["team"]
+        return team
 
     @property
     def status(self) -> CaseStatus:
@@ -99,12 +116,6 @@ class CaseDraft:
         """``CaseFile.who_must_act`` of the case."""
         values = self.values
         return who_must_act(values["status"], values["step"], values["problems"])
-
-    def waiting_facts(self) -> tuple[object, ...]:
-        """What ``notifications.waiting_point`` reads of a case (who must act, whether the OPD is
-        known, status, step): while these stay the same, the waiting point has not moved."""
-        values = self.values
-        return (self.who_must_act, values["opd"] is None, values["status"], values["step"])
 
     def change(self, update: Update) -> Update:
         """Set the fields of ``update``; returns the values as they were (a draft's values are

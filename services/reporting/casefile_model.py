@@ -12,7 +12,7 @@ stored case's JSON or dicts) they are validated like any model, unknown fields r
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -156,6 +156,29 @@ def who_must_act(status: CaseStatus, at: StepCode, problems: Sequence[ProblemEnt
     if at == "UAT":
         return "TIM_PENGEMBANG" if any(p.is_open for p in problems) else "PEMOHON"
     return step(at).actor_role
+
+
+class CaseView(Protocol):
+    """What the notices read of a case: a ``CaseFile``, or the fold's ``CaseDraft`` between two
+    events (``casefile_draft``), so the bulk replay can tell who must act without making a
+    ``CaseFile`` at every step."""
+
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def opd(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def status(self) -> CaseStatus: ...
+    @property
+    def step(self) -> StepCode: ...
+    @property
+    def returns(self) -> tuple[ReturnEntry, ...]: ...
+    @property
+    def team(self) -> Team | None: ...
+    @property
+    def who_must_act(self) -> Role | None: ...
 
 
 class CaseFile(_Frozen):

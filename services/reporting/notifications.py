@@ -49,7 +49,7 @@ from events.steps import StepCode, step
 from infra.db import Connection
 from services.reporting.calendar import WIB
 from services.reporting.casefile import apply, empty_case
-from services.reporting.casefile_model import CaseFile
+from services.reporting.casefile_model import CaseFile, CaseView
 
 __all__ = [
     "NOTICE_NAMESPACE",
@@ -60,6 +60,7 @@ __all__ = [
     "notice_id",
     "notices_for_change",
     "notices_for_event",
+    "notices_for_step",
     "store_notices",
     "waiting_point",
 ]
@@ -122,7 +123,7 @@ WaitingPoint = tuple[Role, str]
 """``(role, step code)``, or ``("PEMOHON", "RETURNED")`` while returned to the requester."""
 
 
-def waiting_point(case: CaseFile) -> WaitingPoint | None:
+def waiting_point(case: CaseView) -> WaitingPoint | None:
     """Who the case waits on and for what; None when it waits on nobody (absent or closed).
 
     Also None while it waits on a requester whose OPD is not known yet (approval's events can
@@ -202,7 +203,7 @@ _WAITS_FOR: dict[WaitingPoint, str] = {
 }
 
 
-def _subject(case: CaseFile) -> str:
+def _subject(case: CaseView) -> str:
     name = f'"{case.title}"' if case.title else case.request_id
     return f"Permohonan {name}" + (f" dari {case.opd}" if case.opd else "")
 
@@ -211,7 +212,7 @@ def _sop_number(code: str) -> str:
     return step(code).sop_number
 
 
-def _action_message(case: CaseFile, point: WaitingPoint, previous: WaitingPoint | None) -> str:
+def _action_message(case: CaseView, point: WaitingPoint, previous: WaitingPoint | None) -> str:
     role, where = point
     subject = _subject(case)
     if where == "RETURNED":
@@ -241,7 +242,7 @@ def _local(instant: dt.datetime) -> str:
     return instant.astimezone(_ZONE).strftime("%d-%m-%Y %H:%M WIB")
 
 
-def _breach_message(case: CaseFile, breach: SlaBreached, supervising: bool) -> str:
+def _breach_message(case: CaseView, breach: SlaBreached, supervising: bool) -> str:
     what = f"langkah {_sop_number(breach.step)} ({_STEP_NAME[breach.step]})"
     due = _local(breach.due_at)
     subject = _subject(case)
@@ -259,7 +260,7 @@ def _breach_message(case: CaseFile, breach: SlaBreached, supervising: bool) -> s
 # --- addressees -----------------------------------------------------------------------------
 
 
-def _addressees(case: CaseFile, role: Role) -> tuple[Addressee, ...]:
+def _addressees(case: CaseView, role: Role) -> tuple[Addressee, ...]:
     """Who holds ``role`` for this case: the requester's OPD, the named team, or the role."""
     if role == "PEMOHON":  # never every OPD's requesters: nobody while the OPD is unknown
         return () if case.opd is None else _requesters(case.opd)
@@ -285,7 +286,7 @@ def _members(members: tuple[str, ...]) -> tuple[Addressee, ...]:
 
 
 def _notices(
-    case: CaseFile,
+    case: CaseView,
     event_id: UUID,
     kind: NoticeKind,
     at_step: StepCode,
@@ -326,18 +327,17 @@ def _trigger(start: CaseFile, new: Sequence[Envelope]) -> Envelope:
 
 
 def _action(
-    before: CaseFile, after: CaseFile, new: Sequence[Envelope], now: dt.datetime
+    before: CaseView, after: CaseView, trigger: Envelope, now: dt.datetime
 ) -> list[Notice]:
     previous, point = waiting_point(before), waiting_point(after)
     if point is None or point == previous:
         return []
-    trigger = _trigger(before, new)
     message = _action_message(after, point, previous)
     addressed = [(a, message) for a in _addressees(after, point[0])]
     return _notices(after, trigger.event_id, "ACTION", after.step, addressed, now)
 
 
-def _breach(case: CaseFile, envelope: Envelope, now: dt.datetime) -> list[Notice]:
+def _breach(case: CaseView, envelope: Envelope, now: dt.datetime) -> list[Notice]:
     breach = _REGISTRY.load(envelope.event_type, envelope.schema_version, envelope.payload)
     assert isinstance(breach, SlaBreached)
     responsible = breach.responsible_role
@@ -363,7 +363,9 @@ def notices_for_change(before: CaseFile | None, after: CaseFile, now: dt.datetim
         raise ValueError(f"cases of two requests: {start.request_id} and {after.request_id}")
     seen = {e.event_id for e in start.history}
     new = [e for e in after.history if e.event_id not in seen]
-    return _owed(start, after, new, now)
+    if not new:
+        return []
+    return _owed(start, after, _trigger(start, new), new, now)
 
 
 def notices_for_event(
@@ -371,26 +373,33 @@ def notices_for_event(
 ) -> list[Notice]:
     """``notices_for_change(before, after')`` where ``after'`` is ``after`` with ``envelope``
     appended to ``before.history``: the notices owed because ``envelope``, one new envelope, took
-    the case from ``before`` to ``after``. ``after.history`` is not read, so a caller stepping
-    through the envelopes one by one (the bulk replay) need not copy the case to set it. Pure.
+    the case from ``before`` to ``after`` (none if ``before.history`` has it already).
+    ``after.history`` is not read. Pure.
     """
+    if any(e.event_id == envelope.event_id for e in before.history):
+        return []
+    return notices_for_step(before, after, envelope, now)
+
+
+def notices_for_step(
+    before: CaseView, after: CaseView, envelope: Envelope, now: dt.datetime
+) -> list[Notice]:
+    """``notices_for_event`` for a caller that knows ``envelope`` is new to ``before``: the
+    cases may be ``CaseFile``s or the fold's drafts (``CaseView``), which keep no history (the
+    bulk replay steps one ``CaseDraft`` through a request's envelopes). Pure."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if before.request_id != after.request_id:
         raise ValueError(f"cases of two requests: {before.request_id} and {after.request_id}")
-    if before.history and any(e.event_id == envelope.event_id for e in before.history):
-        return []
-    return _owed(before, after, [envelope], now)
+    return _owed(before, after, envelope, [envelope], now)
 
 
 def _owed(
-    start: CaseFile, after: CaseFile, new: Sequence[Envelope], now: dt.datetime
+    start: CaseView, after: CaseView, trigger: Envelope, new: Sequence[Envelope], now: dt.datetime
 ) -> list[Notice]:
-    """The notices of ``new`` (the envelopes of ``after`` not in ``start``), as
-    ``notices_for_change`` documents them."""
-    if not new:
-        return []
-    notices = _action(start, after, new, now)
+    """The notices of ``new`` (the envelopes of ``after`` not in ``start``, ``trigger`` the one
+    that moved the waiting point), as ``notices_for_change`` documents them."""
+    notices = _action(start, after, trigger, now)
     for envelope in new:
         if envelope.event_type == _SLA_BREACHED:
             notices += _breach(after, envelope, now)

@@ -6,7 +6,7 @@ migrated with reporting's SQL. The admin's calendar edits (``calendar_days``) ar
 live schema: they are input, not derived from events. Then every topic reporting consumes is read
 from its first offset up to the end offsets taken when the replay starts, and the envelopes are
 projected with the projection's own code (``casefile_steps.update_for`` over the canonical order,
-``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_event`` (the live
+``sla.request_sla`` over the tenant's calendar, ``notifications.notices_for_step`` (the live
 path's ``notices_for_change`` for one envelope), the row values of ``projector``), in bulk: one
 fold per request instead of one per event, written with COPY. The bulk path equals the live
 path (batches of what each fetch brought), and the comparison proves it:
@@ -96,7 +96,7 @@ from services.reporting.calendar_store import DayEdit, base_calendar, stored_edi
 from services.reporting.casefile import CaseFile, canonical_order, empty_case
 from services.reporting.casefile_draft import CaseDraft
 from services.reporting.casefile_steps import update_for
-from services.reporting.notifications import Notice, notices_for_event
+from services.reporting.notifications import Notice, notices_for_step, waiting_point
 from services.reporting.projector import (
     CASE_COLUMNS,
     CASE_EVENT_COLUMNS,
@@ -229,33 +229,22 @@ def _step_through(
 
     A prefix of the canonical order is the canonical order of its own set, so each step is the
     fold of the envelopes so far: one ``CaseDraft`` changed by each envelope in turn.
-    ``notices_for_event`` (``notices_for_change`` for one new envelope) sees only the case before
-    and after and that envelope, which is all it needs: it owes nothing unless the waiting point
-    moves (``CaseDraft.waiting_facts`` change) or the envelope is an SlaBreached, so only there is
-    it called and are the cases before and after frozen (a case frozen after one envelope serves
-    again as the case before the next).
+    ``notices_for_step`` (``notices_for_change`` for one new envelope) reads only the case before
+    and after (drafts will do) and that envelope, which is all it needs: it owes nothing unless
+    the waiting point moves or the envelope is an SlaBreached, so only there is it called.
     """
     history = canonical_order(envelope for _, envelope, _ in kept.values())
-    empty = empty_case(request_id)
-    draft = CaseDraft.of(empty)
-    frozen: CaseFile | None = empty  # the draft's CaseFile, once made
+    draft = CaseDraft.of(empty_case(request_id))
     notices: list[Notice] = []
     made: set[UUID] = set()
-    facts = draft.waiting_facts()
+    point = waiting_point(draft)
     for envelope in history:
         service, _, event = kept[envelope.event_id]
-        update = update_for(draft, service, envelope, event)
-        values_before, frozen_before, facts_before = draft.change(update), frozen, facts
-        if update:
-            frozen = None
-        facts = draft.waiting_facts()
-        if facts == facts_before and envelope.event_type != _SLA_BREACHED:
+        before = draft.change(update_for(draft, service, envelope, event))
+        was, point = point, waiting_point(draft)
+        if point == was and envelope.event_type != _SLA_BREACHED:
             continue
-        if frozen_before is None:
-            frozen_before = CaseDraft(values_before).freeze()
-        if frozen is None:
-            frozen = draft.freeze()
-        for notice in notices_for_event(frozen_before, frozen, envelope, now):
+        for notice in notices_for_step(CaseDraft(before), draft, envelope, now):
             if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
                 made.add(notice.notice_id)
                 notices.append(notice)

@@ -64,7 +64,7 @@ from services.reporting.casefile import (
 )
 from services.reporting.casefile_draft import CaseDraft, Update
 from services.reporting.casefile_steps import update_for
-from services.reporting.notifications import waiting_point
+from services.reporting.notifications import notices_for_step, waiting_point
 
 REQ = "0190f1c2-7a3b-7c4d-8e5f-0123456789ab"
 OPD = "DINKES"
@@ -690,16 +690,20 @@ def test_a_change_leaves_the_values_before_it_as_they_were() -> None:
     assert draft.change({}) is draft.values
 
 
-def test_the_waiting_point_moves_only_where_the_draft_says_it_may() -> None:
-    """``waiting_facts`` changes wherever ``notifications.waiting_point`` does (the replay asks
-    for notices only there), and the draft's ``who_must_act`` is the case's."""
+def test_a_draft_tells_the_notices_what_its_case_would() -> None:
+    """At every step, the draft's waiting point and notices are its frozen case's (the replay
+    asks the notices of drafts)."""
+    now = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
     moves = 0
-    for _, before, after in _draft_steps():
+    for envelope, before, after in _draft_steps():
         old, new = CaseDraft(before), after
         assert new.who_must_act == new.freeze().who_must_act
-        if waiting_point(old.freeze()) != waiting_point(new.freeze()):
+        assert waiting_point(new) == waiting_point(new.freeze())
+        if waiting_point(old) != waiting_point(new):
             moves += 1
-            assert old.waiting_facts() != new.waiting_facts()
+        assert notices_for_step(old, new, envelope, now) == notices_for_step(
+            old.freeze(), new.freeze(), envelope, now
+        )
     assert moves > 5
 
 
