@@ -58,7 +58,7 @@ _RANKS: dict[type[DomainEvent], int] = {
     **{kind: 30 + n for n, kind in enumerate(_AFTER_TESTS)},
 }
 """The rank of each class of event whose rank depends on its class alone (tests' ranks depend
-on their kind too); ``_rank`` adds the other classes as it meets them."""
+on their kind too; any other event ranks 40)."""
 
 
 def _rank(event: DomainEvent) -> int:
@@ -69,7 +69,6 @@ def _rank(event: DomainEvent) -> int:
         return rank
     if isinstance(event, TestFailed | TestPassed):
         return 20 + 2 * _KINDS.index(event.kind) + isinstance(event, TestPassed)
-    _RANKS[type(event)] = 40  # any other event: remembered, as the rank depends on its class
     return 40
 
 
@@ -82,8 +81,7 @@ def aware(instant: dt.datetime, name: str = "occurred_at") -> dt.datetime:
 
 def _order(timed: TimedEvent) -> tuple[dt.datetime, int]:
     when, event = timed
-    rank = _RANKS.get(type(event))  # most events: no need to call ``_rank``
-    return aware(when), _rank(event) if rank is None else rank
+    return aware(when), _rank(event)
 
 
 def in_time_order(events: Iterable[TimedEvent]) -> list[TimedEvent]:

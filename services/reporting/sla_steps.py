@@ -70,20 +70,6 @@ _CLOSING: dict[type[DomainEvent], Outcome] = {
     UATAccepted: "COMPLETED",
     RequestCompleted: "COMPLETED",
 }
-_MOVING: frozenset[type[DomainEvent]] = frozenset(
-    [
-        *_FORWARD,
-        *_CLOSING,
-        RequestReturned,
-        RequestRevised,
-        TestFailed,
-        TestPassed,
-        ManualPublished,
-        UATRejected,
-    ]
-)
-"""The classes of the events that start, pause, resume or end a visit (the others only name the
-request and its OPD). Events are looked up by their class: no event class has subclasses."""
 _TEST_STEP: dict[TestKind, StepCode] = {
     "SYSTEM": "SYSTEM_TEST",
     "UNIT": "UNIT_TEST",
@@ -127,8 +113,6 @@ class Trail:
     at: StepCode | None = None
     manual: bool = False
     visits: list[Visit] = field(default_factory=list)
-    attempts: dict[StepCode, int] = field(default_factory=dict)
-    """The visits of each step so far."""
 
     @property
     def current(self) -> Visit | None:
@@ -143,7 +127,7 @@ class Trail:
         self.end(when, by)
         self.at = to
         if step(to).has_standard_time:
-            attempt = self.attempts[to] = self.attempts.get(to, 0) + 1
+            attempt = 1 + sum(1 for v in self.visits if v.code == to)
             self.visits.append(Visit(code=to, attempt=attempt, started_at=when))
 
     def advance(self, to: StepCode, when: dt.datetime, by: str) -> None:
@@ -204,9 +188,9 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
         state.opd = event.opd
     if state.submitted_at is None and isinstance(event, RequestSubmitted):
         state.submitted_at = when
-    kind = type(event)
-    if state.outcome != "OPEN" or kind not in _MOVING:  # the first ending stands
+    if state.outcome != "OPEN":  # the first ending stands
         return
+    kind = type(event)
     name = kind.event_type()
     forward = _FORWARD.get(kind)
     if forward is not None:
