@@ -35,7 +35,7 @@ from services.reporting.casefile_effect import (
     numbers,
     one_line,
 )
-from services.reporting.casefile_model import CLOSED_STATUSES, ReturnEntry, Team, TimelineEntry
+from services.reporting.casefile_model import ReturnEntry, Team, TimelineEntry
 
 
 def _closing(case: CaseDraft, env: Envelope, status: str, reason: str) -> Effect:
@@ -193,9 +193,8 @@ def update_for(case: CaseDraft, service: Service, env: Envelope, event: DomainEv
     if effect is None:
         return {}
     update = dict(effect.record)
-    status = case.status
-    if status not in CLOSED_STATUSES:
-        if status == "ABSENT":
+    if not case.is_closed:
+        if case.status == "ABSENT":
             update["status"] = "OPEN"
         update |= effect.move
     entry = TimelineEntry(
