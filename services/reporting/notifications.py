@@ -59,7 +59,6 @@ __all__ = [
     "channel",
     "notice_id",
     "notices_for_change",
-    "notices_for_event",
     "notices_for_step",
     "store_notices",
     "waiting_point",
@@ -368,25 +367,14 @@ def notices_for_change(before: CaseFile | None, after: CaseFile, now: dt.datetim
     return _owed(start, after, _trigger(start, new), new, now)
 
 
-def notices_for_event(
-    before: CaseFile, after: CaseFile, envelope: Envelope, now: dt.datetime
-) -> list[Notice]:
-    """``notices_for_change(before, after')`` where ``after'`` is ``after`` with ``envelope``
-    appended to ``before.history``: the notices owed because ``envelope``, one new envelope, took
-    the case from ``before`` to ``after`` (none if ``before.history`` has it already).
-    ``after.history`` is not read. Pure.
-    """
-    if any(e.event_id == envelope.event_id for e in before.history):
-        return []
-    return notices_for_step(before, after, envelope, now)
-
-
 def notices_for_step(
     before: CaseView, after: CaseView, envelope: Envelope, now: dt.datetime
 ) -> list[Notice]:
-    """``notices_for_event`` for a caller that knows ``envelope`` is new to ``before``: the
-    cases may be ``CaseFile``s or the fold's drafts (``CaseView``), which keep no history (the
-    bulk replay steps one ``CaseDraft`` through a request's envelopes). Pure."""
+    """The notices owed because ``envelope``, one envelope new to ``before`` (the caller knows it
+    is), took the case from ``before`` to ``after``: ``notices_for_change`` for that one envelope,
+    without reading a history. The cases may be ``CaseFile``s or the fold's drafts
+    (``CaseView``), which keep none (the bulk replay steps one ``CaseDraft`` through a request's
+    envelopes). Pure."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if before.request_id != after.request_id:

@@ -55,7 +55,7 @@ from services.reporting.notifications import (
     Notice,
     notice_id,
     notices_for_change,
-    notices_for_event,
+    notices_for_step,
 )
 
 REQ = "0190f1c2-7a3b-7c4d-8e5f-0123456789ab"
@@ -512,16 +512,16 @@ def test_notices_for_one_event_are_those_of_the_change_with_it_in_the_history() 
         found = notices_for_change(before, after, NOW)
         # as the bulk replay steps through: neither case keeps its history
         bare_before, bare_after = (c.model_copy(update={"history": ()}) for c in (before, after))
-        assert notices_for_event(bare_before, bare_after, envelope, NOW) == found
-        assert notices_for_event(before, bare_after, envelope, NOW) == found
+        assert notices_for_step(bare_before, bare_after, envelope, NOW) == found
+        assert notices_for_step(before, bare_after, envelope, NOW) == found
         told += len(found)
         # already in the history before: a redelivery owes nothing
-        assert notices_for_event(after, after, envelope, NOW) == []
+        assert notices_for_change(after, after, NOW) == []
     assert told >= len(flow.envelopes)  # every step of the path and the breach told someone
     with pytest.raises(ValueError, match="timezone-aware"):
-        notices_for_event(before, after, envelope, dt.datetime(2024, 3, 4, 9, 0))
+        notices_for_step(before, after, envelope, dt.datetime(2024, 3, 4, 9, 0))
     with pytest.raises(ValueError, match="two requests"):
-        notices_for_event(empty_case("other-request"), after, envelope, NOW)
+        notices_for_step(empty_case("other-request"), after, envelope, NOW)
 
 
 def test_each_holder_is_told_once_and_the_notices_of_one_event_have_distinct_ids() -> None:
@@ -531,10 +531,10 @@ def test_each_holder_is_told_once_and_the_notices_of_one_event_have_distinct_ids
     after = apply(before, envelope)
     assert after.team is not None
     twice = replace(after.team, members=("dev-1", "dev-2", "dev-1"))
-    notices = notices_for_event(before, after.model_copy(update={"team": twice}), envelope, NOW)
+    notices = notices_for_step(before, after.model_copy(update={"team": twice}), envelope, NOW)
     assert who(notices) == TEAM
     breach = flow.seal("reporting", SLA, breached("DEVELOP", "TIM_PENGEMBANG", "KABID_TI"))
-    told = notices_for_event(after, after, breach, NOW) + notices
+    told = notices_for_step(after, after, breach, NOW) + notices
     assert who(told) == [*TEAM, ("KABID_TI", None, None), *TEAM]
     assert len({n.notice_id for n in told}) == len(told)
 
