@@ -3,7 +3,7 @@ without Kafka or PostgreSQL, in microseconds per event.
 
 The requests of ``bench.replay.sample_request`` are turned into records as the outbox relay
 produces them (``infra.relay.message_of``), then each request goes through what a replay worker
-does with it: ``parse`` (``replay._envelopes``: the envelopes from the records' JSON),
+does with it: ``parse`` (``replay._delivered``: the envelopes from the records' JSON),
 ``rebuild`` (``replay.rebuild``: payloads loaded, the fold in canonical order, the notices at
 each step, the SLA) and ``rows`` (``replay._Writer.add``: the values COPYed into the five
 tables; the COPY itself is not run). One warm-up pass, then one timed pass with the cyclic
@@ -68,9 +68,9 @@ def measure(data: list[tuple[str, list[Any]]]) -> dict[str, float]:
     spent = {"parse": 0.0, "rebuild": 0.0, "rows": 0.0}
     for rid, recs in data:
         a = time.process_time()
-        envelopes = replay._envelopes(recs, rid, result)
+        delivered = replay._delivered(recs, rid, result)
         b = time.process_time()
-        rebuilt, _ = replay.rebuild(rid, envelopes, calendar_of, _NOW)
+        rebuilt, _ = replay.rebuild(rid, delivered, calendar_of, _NOW)
         c = time.process_time()
         assert rebuilt is not None
         rows.add(rebuilt)

@@ -28,12 +28,12 @@ from typing import Any
 import structlog
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from pydantic import ValidationError
 
-from events.envelope import Envelope
 from infra.consumer import (
+    NOT_AN_ENVELOPE,
     TRANSIENT,
     AlreadyHandled,
+    Delivered,
     IdempotentConsumer,
     Outcome,
     subscriber_options,
@@ -42,7 +42,7 @@ from infra.db import Connection
 
 log = structlog.get_logger()
 
-BatchHandler = Callable[[Sequence[Envelope], Connection], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Delivered], Connection], Awaitable[None]]
 """Handles envelopes not handled before, in delivery order, in the consumer's transaction."""
 
 Record = tuple[bytes, str]
@@ -67,13 +67,13 @@ class BatchConsumer:
         """Handle a fetch's records; one outcome each. Raises only on a transient failure that
         outlasted retries (the caller must then leave the offsets uncommitted)."""
         try:
-            envelopes = [Envelope.model_validate_json(body) for body, _ in records]
-        except ValidationError:
+            delivered = [Delivered.of(body) for body, _ in records]
+        except NOT_AN_ENVELOPE:
             return await self._one_by_one(records, "a record is not a valid envelope")
         try:
             async for attempt in self.single.retrying():
                 with attempt:
-                    return await self._handle_once(envelopes, [topic for _, topic in records])
+                    return await self._handle_once(delivered, [topic for _, topic in records])
         except TRANSIENT:
             log.warning("transient failure, leaving the batch for redelivery", size=len(records))
             raise
@@ -84,7 +84,7 @@ class BatchConsumer:
             return await self._one_by_one(records, reason)
         raise AssertionError("unreachable")
 
-    async def _handle_once(self, envelopes: list[Envelope], topics: list[str]) -> list[Outcome]:
+    async def _handle_once(self, delivered: list[Delivered], topics: list[str]) -> list[Outcome]:
         schema = self.single.schema
         async with self.single.pool.acquire() as conn, conn.transaction():
             seen = {
@@ -92,18 +92,18 @@ class BatchConsumer:
                 for r in await conn.fetch(
                     f"SELECT event_id FROM {schema}.processed_events "
                     "WHERE event_id = ANY($1::uuid[])",
-                    [e.event_id for e in envelopes],
+                    [d.envelope.event_id for d in delivered],
                 )
             }
-            fresh: list[Envelope] = []
+            fresh: list[Delivered] = []
             fresh_topics: list[str] = []
             outcomes: list[Outcome] = []
-            for envelope, topic in zip(envelopes, topics, strict=True):
-                if envelope.event_id in seen:
+            for one, topic in zip(delivered, topics, strict=True):
+                if one.envelope.event_id in seen:
                     outcomes.append(Outcome.DUPLICATE)
                     continue
-                seen.add(envelope.event_id)
-                fresh.append(envelope)
+                seen.add(one.envelope.event_id)
+                fresh.append(one)
                 fresh_topics.append(topic)
                 outcomes.append(Outcome.HANDLED)
             if fresh:
@@ -113,12 +113,12 @@ class BatchConsumer:
                     f"WITH r AS (INSERT INTO {schema}.processed_events (event_id, topic, outcome) "
                     "SELECT e, t, 'handled' FROM unnest($1::uuid[], $2::text[]) AS x(e, t) "
                     "ON CONFLICT (event_id) DO NOTHING RETURNING 1) SELECT count(*) FROM r",
-                    [e.event_id for e in fresh],
+                    [d.envelope.event_id for d in fresh],
                     fresh_topics,
                 )
                 if recorded != len(fresh):
                     raise AlreadyHandled()
-        log.debug("batch handled", handled=len(fresh), duplicates=len(envelopes) - len(fresh))
+        log.debug("batch handled", handled=len(fresh), duplicates=len(delivered) - len(fresh))
         return outcomes
 
     async def _one_by_one(self, records: Sequence[Record], reason: str) -> list[Outcome]:

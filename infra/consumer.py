@@ -12,7 +12,7 @@ recorded as dead-lettered, and the consumer moves on.
 import traceback
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import structlog
@@ -34,7 +34,26 @@ from infra.eventstore.errors import ConcurrencyConflict
 
 log = structlog.get_logger()
 
-Handler = Callable[[Envelope, Connection], Awaitable[None]]
+
+
+class Delivered(NamedTuple):
+    """An envelope as a consumer received it: parsed, with the JSON text it came in. A consumer
+    that keeps envelopes keeps that text, so a replay from Kafka keeps the very same."""
+
+    envelope: Envelope
+    text: str
+
+    @classmethod
+    def of(cls, body: bytes) -> "Delivered":
+        """The record's envelope. Raises one of ``NOT_AN_ENVELOPE`` if it is not one."""
+        text = body.decode()
+        return cls(Envelope.model_validate_json(text), text)
+
+
+NOT_AN_ENVELOPE = (UnicodeDecodeError, ValidationError)
+
+
+Handler = Callable[[Delivered, Connection], Awaitable[None]]
 DeadLetter = Callable[[bytes, dict[str, str]], Awaitable[None]]
 
 TRANSIENT = (
@@ -90,12 +109,13 @@ class IdempotentConsumer:
         """Handle one Kafka message. Raises only on a transient failure that outlasted retries
         (the caller must then leave the offset uncommitted)."""
         try:
-            envelope = Envelope.model_validate_json(body)
-        except ValidationError as error:
+            delivered = Delivered.of(body)
+        except NOT_AN_ENVELOPE as error:
             await self.dead_letter(
                 body, {DLQ_HEADER_ERROR: f"not a valid envelope: {error}", DLQ_HEADER_TOPIC: topic}
             )
             return Outcome.DEAD_LETTERED
+        envelope = delivered.envelope
         bound = structlog.contextvars.bound_contextvars(
             event_id=str(envelope.event_id),
             stream_id=envelope.stream_id,
@@ -105,7 +125,7 @@ class IdempotentConsumer:
             try:
                 async for attempt in self.retrying():
                     with attempt:
-                        return await self._handle_once(envelope, topic)
+                        return await self._handle_once(delivered, topic)
             except TRANSIENT:
                 log.warning("transient failure, leaving the event for redelivery")
                 raise
@@ -115,14 +135,15 @@ class IdempotentConsumer:
                 return await self._poison(body, envelope, topic, error)
         raise AssertionError("unreachable")
 
-    async def _handle_once(self, envelope: Envelope, topic: str) -> Outcome:
+    async def _handle_once(self, delivered: Delivered, topic: str) -> Outcome:
+        envelope = delivered.envelope
         async with self.pool.acquire() as conn, conn.transaction():
             if await conn.fetchval(
                 f"SELECT 1 FROM {self.schema}.processed_events WHERE event_id = $1",
                 envelope.event_id,
             ):
                 return Outcome.DUPLICATE
-            await self.handler(envelope, conn)
+            await self.handler(delivered, conn)
             # Recorded after the handler so its appends take their txid after reading streams.
             recorded = await conn.fetchval(
                 f"INSERT INTO {self.schema}.processed_events (event_id, topic, outcome) "

@@ -7,9 +7,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from events.catalog import default_registry
-from events.envelope import Envelope
 from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
+from infra.consumer import Delivered
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
 from infra.limits import limit_input
@@ -50,8 +50,8 @@ def create_app(settings: Settings) -> FastAPI:
         settings.eoffice_max_skew_seconds,
     )
 
-    async def handle(envelope: Envelope, conn: Connection) -> None:
-        await approval().handle(envelope, conn)
+    async def handle(delivered: Delivered, conn: Connection) -> None:
+        await approval().handle(delivered.envelope, conn)
 
     runtime = ServiceRuntime(
         "approval",

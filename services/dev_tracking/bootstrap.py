@@ -7,9 +7,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from events.catalog import default_registry
-from events.envelope import Envelope
 from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
+from infra.consumer import Delivered
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
 from infra.limits import limit_input
@@ -34,8 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
         # runtime.start(), never meets a use case that is not there yet.
         return DevTracking(Timeline(runtime.store, REGISTRY, settings.tenant))
 
-    async def handle(envelope: Envelope, conn: Connection) -> None:
-        await tracking().handle(envelope, conn)
+    async def handle(delivered: Delivered, conn: Connection) -> None:
+        await tracking().handle(delivered.envelope, conn)
 
     runtime = ServiceRuntime(
         SERVICE, settings, sql_dir=SQL, consumes=topics_consumed_by(SERVICE), handler=handle

@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from events.envelope import Envelope, utc_now
+from events.envelope import utc_now
 from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
+from infra.consumer import Delivered
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
 from infra.limits import limit_input
@@ -43,8 +44,8 @@ def create_app(
     schedule = DeliverySchedule(lambda: runtime.store, settings.tenant)
     workers: list[DeliveryWorker] = []
 
-    async def handle(envelope: Envelope, conn: Connection) -> None:
-        await schedule.record(conn, envelope, clock())
+    async def handle(delivered: Delivered, conn: Connection) -> None:
+        await schedule.record(conn, delivered.envelope, clock())
 
     runtime = ServiceRuntime(
         SERVICE, settings, sql_dir=SQL, consumes=topics_consumed_by(SERVICE), handler=handle

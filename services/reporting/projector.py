@@ -34,6 +34,7 @@ from typing import Any
 from events.catalog import default_registry, service_of
 from events.envelope import Envelope
 from events.topics import Service
+from infra.consumer import Delivered
 from infra.db import Connection
 from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_cache import CalendarCache
@@ -104,6 +105,10 @@ def earliest_due(sla: RequestSla) -> dt.datetime | None:
 # The rows the projection writes, as values in column order: the live path below and the
 # bulk replay (``services.reporting.replay``) write the very same values.
 
+STORED_CASE_EXCLUDES = {"history", "timeline"}
+"""What the ``cases.casefile`` column leaves out: the envelopes and the timeline, which are
+``case_events`` over again (the audit views fold them from there)."""
+
 CASE_COLUMNS = (
     "request_id, tenant, status, opd, title, current_step, step_number, responsible_role, "
     "progress_percent, submitted_at, updated_at, due_at, casefile"
@@ -120,9 +125,9 @@ CASE_EVENT_COLUMNS = (
 )
 
 
-def case_values(case: CaseFile, sla: RequestSla, json_text: bool = False) -> tuple[Any, ...]:
-    """The ``cases`` row (``CASE_COLUMNS``). JSON columns are dicts, or JSON text if
-    ``json_text`` (for a connection without the JSON codec, such as a COPY's)."""
+def case_values(case: CaseFile, sla: RequestSla) -> tuple[Any, ...]:
+    """The ``cases`` row (``CASE_COLUMNS``). JSON columns are JSON text (written as ``json``, or
+    by a COPY, which has no JSON codec)."""
     row = case_row(case)
     return (
         case.request_id,
@@ -137,11 +142,7 @@ def case_values(case: CaseFile, sla: RequestSla, json_text: bool = False) -> tup
         case.submitted_at,
         row.updated_at,
         None if case.status in CLOSED_STATUSES else earliest_due(sla),
-        (
-            case.model_dump_json(exclude={"history"})
-            if json_text
-            else case.model_dump(mode="json", exclude={"history"})
-        ),
+        case.model_dump_json(exclude=STORED_CASE_EXCLUDES),
     )
 
 
@@ -159,10 +160,8 @@ def request_sla_values(case: CaseFile, sla: RequestSla) -> tuple[Any, ...]:
     )
 
 
-def sla_row_values(
-    case: CaseFile, sla: RequestSla, json_text: bool = False
-) -> list[tuple[Any, ...]]:
-    """The ``sla_rows`` rows (``SLA_ROW_COLUMNS``); ``json_text`` as for ``case_values``."""
+def sla_row_values(case: CaseFile, sla: RequestSla) -> list[tuple[Any, ...]]:
+    """The ``sla_rows`` rows (``SLA_ROW_COLUMNS``); JSON as text, as in ``case_values``."""
     return [
         (
             case.request_id,
@@ -176,14 +175,16 @@ def sla_row_values(
             r.due_at,
             r.finished_at,
             r.status,
-            r.model_dump_json() if json_text else r.model_dump(mode="json"),
+            r.model_dump_json(),
         )
         for r in sla.rows
     ]
 
 
-def case_event_values(service: str, envelope: Envelope, json_text: bool = False) -> tuple[Any, ...]:
-    """The ``case_events`` row (``CASE_EVENT_COLUMNS``); ``json_text`` as for ``case_values``."""
+def case_event_values(service: str, delivered: Delivered) -> tuple[Any, ...]:
+    """The ``case_events`` row (``CASE_EVENT_COLUMNS``): the envelope as JSON text, exactly as it
+    was delivered."""
+    envelope = delivered.envelope
     return (
         envelope.event_id,
         envelope.stream_id,
@@ -191,7 +192,7 @@ def case_event_values(service: str, envelope: Envelope, json_text: bool = False)
         envelope.event_type,
         envelope.stream_version,
         envelope.occurred_at,
-        envelope.model_dump_json() if json_text else envelope.model_dump(mode="json"),
+        delivered.text,
     )
 
 
@@ -228,13 +229,13 @@ class Projector:
     def __post_init__(self) -> None:
         self.calendars = CalendarCache(self.schema, self.time_zone)
 
-    async def handle(self, envelope: Envelope, conn: Connection) -> None:
+    async def handle(self, delivered: Delivered, conn: Connection) -> None:
         """The consumer's handler of one envelope (in its transaction)."""
-        await self.handle_batch([envelope], conn)
+        await self.handle_batch([delivered], conn)
 
-    async def handle_batch(self, envelopes: Sequence[Envelope], conn: Connection) -> None:
+    async def handle_batch(self, delivered: Sequence[Delivered], conn: Connection) -> None:
         """The consumer's handler of a batch (in its transaction): see the module."""
-        arrived = arrivals(envelopes)
+        arrived = arrivals(d.envelope for d in delivered)
         if not arrived:
             return
         await lock_calendar(conn)
@@ -243,7 +244,8 @@ class Projector:
         await lock_requests(conn, self.schema, arrived)
         stored = await load_envelopes(conn, self.schema, list(arrived))
         now = self.clock()
-        kept: list[tuple[Service, Envelope]] = []
+        by_id = {d.envelope.event_id: d for d in delivered}
+        kept: list[tuple[Service, Delivered]] = []
         cases: list[tuple[CaseFile, WorkingCalendar]] = []
         changed: list[Change] = []
         notices: list[Notice] = []
@@ -253,7 +255,7 @@ class Projector:
             if not new:
                 continue
             service_of_id = {envelope.event_id: service for service, envelope in found}
-            kept += [(service_of_id[envelope.event_id], envelope) for envelope in new]
+            kept += [(service_of_id[e.event_id], by_id[e.event_id]) for e in new]
             changes = step_through(request_id, before, new)
             cases.append((changes[-1].after, calendars[new[-1].tenant]))
             changed += changes
@@ -269,13 +271,13 @@ class Projector:
         """The notices one request's changes call for, change by change."""
         return [n for c in changes for n in notices_for_change(c.before, c.after, now)]
 
-    async def _store(self, conn: Connection, kept: Sequence[tuple[Service, Envelope]]) -> None:
+    async def _store(self, conn: Connection, kept: Sequence[tuple[Service, Delivered]]) -> None:
         """Keep the new envelopes in ``case_events`` (none of them is there: ``unseen``)."""
         if kept:
             await conn.executemany(
                 f"INSERT INTO {self.schema}.case_events ({CASE_EVENT_COLUMNS}) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7::text::json)",
-                [case_event_values(service, e, json_text=True) for service, e in kept],
+                [case_event_values(service, d) for service, d in kept],
             )
 
     async def write_all(
@@ -300,7 +302,7 @@ class Projector:
             "progress_percent = EXCLUDED.progress_percent, "
             "submitted_at = EXCLUDED.submitted_at, updated_at = EXCLUDED.updated_at, "
             "due_at = EXCLUDED.due_at, casefile = EXCLUDED.casefile, projected_at = now()",
-            [case_values(case, sla, json_text=True) for case, sla in slas],
+            [case_values(case, sla) for case, sla in slas],
         )
         await conn.executemany(
             f"INSERT INTO {s}.request_sla ({REQUEST_SLA_COLUMNS}) "
@@ -315,7 +317,7 @@ class Projector:
             f"DELETE FROM {s}.sla_rows WHERE request_id = ANY($1::text[])",
             [case.request_id for case, _ in slas],
         )
-        rows = [row for case, sla in slas for row in sla_row_values(case, sla, json_text=True)]
+        rows = [row for case, sla in slas for row in sla_row_values(case, sla)]
         if rows:
             await conn.executemany(
                 f"INSERT INTO {s}.sla_rows ({SLA_ROW_COLUMNS}) "

@@ -145,7 +145,7 @@ class Queries:
     # --- the audit views ---------------------------------------------------------------------
 
     async def timeline(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        case, _ = await self._stored_case(principal, TIMELINE, request_id)
+        case = await self._full_case(principal, TIMELINE, request_id)
         return {
             "request_id": request_id,
             "opd": case.opd,

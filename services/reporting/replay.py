@@ -87,6 +87,7 @@ from events.catalog import service_of
 from events.envelope import Envelope, utc_now
 from events.reporting import SlaBreached
 from events.topics import Service, topics_consumed_by
+from infra.consumer import NOT_AN_ENVELOPE, Delivered
 from infra.db import Connection, create_pool
 from infra.migrations import migrate
 from infra.settings import Settings
@@ -162,13 +163,13 @@ class Rebuilt:
     case: CaseFile
     sla: RequestSla
     notices: tuple[Notice, ...]
-    stored: tuple[tuple[str, Envelope], ...]
-    """``(service, envelope)`` kept in ``case_events``, in arrival order."""
+    stored: tuple[tuple[str, Delivered], ...]
+    """``(service, envelope as delivered)`` kept in ``case_events``, in arrival order."""
 
 
 def rebuild(
     request_id: str,
-    arrivals: Iterable[Envelope],
+    arrivals: Iterable[Delivered],
     calendar_of: Callable[[str], WorkingCalendar],
     now: dt.datetime,
 ) -> tuple[Rebuilt | None, list[Refusal]]:
@@ -181,10 +182,11 @@ def rebuild(
     service's stream."""
     refusals: list[Refusal] = []
     delivered: dict[UUID, Envelope] = {}
-    kept: dict[UUID, tuple[Service, Envelope, DomainEvent]] = {}
+    kept: dict[UUID, tuple[Service, Delivered, DomainEvent]] = {}
     places: set[tuple[Service, int]] = set()
     last_tenant = ""
-    for envelope in arrivals:
+    for arrival in arrivals:
+        envelope = arrival.envelope
         first = delivered.setdefault(envelope.event_id, envelope)
         if first is not envelope:  # the consumer's inbox knows the id: nothing happens
             if first != envelope:
@@ -204,7 +206,7 @@ def rebuild(
         if (service, envelope.stream_version) in places:
             refusals.append(_refused(envelope, "a second event in one place of its stream"))
             continue
-        kept[envelope.event_id] = (service, envelope, event)
+        kept[envelope.event_id] = (service, arrival, event)
         places.add((service, envelope.stream_version))
         last_tenant = envelope.tenant
     if not kept:
@@ -213,7 +215,7 @@ def rebuild(
     history = case.history
     timed = [(e.occurred_at, kept[e.event_id][2]) for e in history]
     sla = sla_of(case, calendar_of(last_tenant), now, timed)
-    stored = tuple((service, envelope) for service, envelope, _ in kept.values())
+    stored = tuple((service, arrival) for service, arrival, _ in kept.values())
     return Rebuilt(case, sla, tuple(notices), stored), refusals
 
 
@@ -222,7 +224,7 @@ def _refused(envelope: Envelope, reason: str) -> Refusal:
 
 
 def _step_through(
-    request_id: str, kept: dict[UUID, tuple[Service, Envelope, DomainEvent]], now: dt.datetime
+    request_id: str, kept: dict[UUID, tuple[Service, Delivered, DomainEvent]], now: dt.datetime
 ) -> tuple[CaseFile, list[Notice]]:
     """The case of every envelope (``casefile.fold``'s result) and the notices of taking them one
     at a time in canonical order.
@@ -233,7 +235,7 @@ def _step_through(
     and after (drafts will do) and that envelope, which is all it needs: it owes nothing unless
     the waiting point moves or the envelope is an SlaBreached, so only there is it called.
     """
-    history = canonical_order(envelope for _, envelope, _ in kept.values())
+    history = canonical_order(arrival.envelope for _, arrival, _ in kept.values())
     draft = CaseDraft.of(empty_case(request_id))
     notices: list[Notice] = []
     made: set[UUID] = set()
@@ -457,10 +459,10 @@ class _Writer:
     def add(self, rebuilt: Rebuilt) -> None:
         case, sla = rebuilt.case, rebuilt.sla
         put = self.rows.setdefault
-        put("case_events", []).extend(case_event_values(s, e, True) for s, e in rebuilt.stored)
-        put("cases", []).append((*case_values(case, sla, True), self.now))
+        put("case_events", []).extend(case_event_values(s, d) for s, d in rebuilt.stored)
+        put("cases", []).append((*case_values(case, sla), self.now))
         put("request_sla", []).append(request_sla_values(case, sla))
-        put("sla_rows", []).extend(sla_row_values(case, sla, True))
+        put("sla_rows", []).extend(sla_row_values(case, sla))
         put("notices", []).extend(notice_values(n) for n in rebuilt.notices)
         self.events += len(rebuilt.stored)
 
@@ -513,21 +515,27 @@ def _where(record: Any) -> str:
     return f"{record.topic}[{record.partition}]@{record.offset}"
 
 
-def _envelopes(records: list[Any], request_id: str, result: SliceResult) -> list[Envelope]:
+def _delivered(records: list[Any], request_id: str, result: SliceResult) -> list[Delivered]:
     """The records' envelopes (a record that is not one is refused)."""
     envelopes = []
     for record in records:
         try:
-            envelope = Envelope.model_validate_json(record.value)
-        except ValidationError as error:
-            reason = f"not a valid envelope: {error.error_count()} error(s)"
+            delivered = Delivered.of(record.value)
+        except NOT_AN_ENVELOPE as error:
+            reason = f"not a valid envelope: {_what_is_wrong(error)}"
             result.refusals.append(Refusal(reason, where=_where(record)))
             continue
-        if envelope.stream_id != request_id:  # only with a payload that fooled _key_of
-            result.refusals.append(_refused(envelope, f"keyed as stream {request_id}"))
+        if delivered.envelope.stream_id != request_id:  # a payload that fooled _key_of
+            result.refusals.append(_refused(delivered.envelope, f"keyed as stream {request_id}"))
             continue
-        envelopes.append(envelope)
+        envelopes.append(delivered)
     return envelopes
+
+
+def _what_is_wrong(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return f"{error.error_count()} error(s)"
+    return "not UTF-8"
 
 
 _STREAM_ID = re.compile(rb'"stream_id"\s*:\s*"')
@@ -578,7 +586,7 @@ async def _run_slice(job: Job, progress: Progress) -> SliceResult:
         read_partitions(job.bootstrap_servers, job.slice.shared, take_mine),
     )
     result.seconds["read"] = time.perf_counter() - started
-    _envelopes(unreadable, "", result)
+    _delivered(unreadable, "", result)
     progress("projected", len(unreadable))
     calendars: dict[str, WorkingCalendar] = {}
 
@@ -594,10 +602,10 @@ async def _run_slice(job: Job, progress: Progress) -> SliceResult:
         done = 0
         for n, (key, records) in enumerate(arrivals.items()):
             request_id = key.decode()
-            envelopes = _envelopes(records, request_id, result)
+            delivered = _delivered(records, request_id, result)
             if job.tenant is not None:
-                envelopes = [e for e in envelopes if e.tenant == job.tenant]
-            rebuilt, refusals = rebuild(request_id, envelopes, calendar_of, job.now)
+                delivered = [d for d in delivered if d.envelope.tenant == job.tenant]
+            rebuilt, refusals = rebuild(request_id, delivered, calendar_of, job.now)
             result.refusals.extend(refusals)
             if rebuilt is not None:
                 writer.add(rebuilt)

@@ -12,7 +12,7 @@ from faststream.kafka import KafkaBroker
 
 from events.envelope import Envelope
 from infra.batch_consumer import BatchConsumer, subscribe_batch
-from infra.consumer import IdempotentConsumer, Outcome, dead_letter_to
+from infra.consumer import Delivered, IdempotentConsumer, Outcome, dead_letter_to
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics
 from infra.settings import Settings
@@ -56,7 +56,8 @@ async def test_a_backlog_is_handled_in_batches_once_and_in_order(
     calls: list[list[int]] = []
     handled: list[int] = []
 
-    async def handler(envelopes: Sequence[Envelope], conn: asyncpg.Connection) -> None:
+    async def handler(delivered: Sequence[Delivered], conn: asyncpg.Connection) -> None:
+        envelopes = [d.envelope for d in delivered]
         calls.append([e.payload["n"] for e in envelopes])
         if len(calls) == 1:
             raise ConnectionResetError("database went away")  # transient: the batch is retried
@@ -68,7 +69,7 @@ async def test_a_backlog_is_handled_in_batches_once_and_in_order(
         )
         handled.extend(e.payload["n"] for e in envelopes)
 
-    async def one(envelope: Envelope, conn: asyncpg.Connection) -> None:
+    async def one(delivered: Delivered, conn: asyncpg.Connection) -> None:
         raise AssertionError("no batch of good records goes record by record")
 
     broker = KafkaBroker(settings.kafka_bootstrap_servers)
@@ -107,12 +108,13 @@ async def test_a_poison_record_sends_its_batch_record_by_record(
             [(e.event_id, e.payload["n"]) for e in envelopes],
         )
 
-    async def batch(envelopes: Sequence[Envelope], conn: asyncpg.Connection) -> None:
+    async def batch(delivered: Sequence[Delivered], conn: asyncpg.Connection) -> None:
+        envelopes = [d.envelope for d in delivered]
         batch_calls.append([e.payload["n"] for e in envelopes])
         await insert(envelopes, conn)
 
-    async def one(envelope: Envelope, conn: asyncpg.Connection) -> None:
-        await insert([envelope], conn)
+    async def one(delivered: Delivered, conn: asyncpg.Connection) -> None:
+        await insert([delivered.envelope], conn)
 
     async with KafkaBroker(settings.kafka_bootstrap_servers) as broker:
         single = IdempotentConsumer(app_pool, schema, one, dead_letter_to(broker, dlq))

@@ -5,7 +5,7 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 
 from events.envelope import Envelope
-from infra.consumer import IdempotentConsumer, Outcome, dead_letter_to, subscribe
+from infra.consumer import Delivered, IdempotentConsumer, Outcome, dead_letter_to, subscribe
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics
 from infra.settings import Settings
@@ -20,8 +20,11 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
     await ensure_topics(settings.kafka_bootstrap_servers, [topic, dlq])
     store = PostgresEventStore(app_pool, schema)
     attempts: dict[int, int] = {}
+    texts: set[str] = set()
 
-    async def handler(envelope: Envelope, conn: asyncpg.Connection) -> None:
+    async def handler(delivered: Delivered, conn: asyncpg.Connection) -> None:
+        envelope = delivered.envelope
+        texts.add(delivered.text)
         n = envelope.payload["n"]
         attempts[n] = attempts.get(n, 0) + 1
         if n == 2:
@@ -60,6 +63,7 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
 
     rows = await app_pool.fetch(f"SELECT n, count(*) AS c FROM {effects} GROUP BY n ORDER BY n")
     assert [(r["n"], r["c"]) for r in rows] == [(1, 1), (3, 1), (4, 1)]
+    assert texts == {bodies[n].decode() for n in (0, 1, 2, 3)}  # each as it was delivered
     outcomes = dict(
         await app_pool.fetch(f"SELECT event_id, outcome FROM {schema}.processed_events")
     )
@@ -82,7 +86,8 @@ async def test_consumer_committed_offset_survives_a_restart(
     await ensure_topics(settings.kafka_bootstrap_servers, [topic], partitions=1)
     handled: list[int] = []
 
-    async def handler(envelope: Envelope, conn: asyncpg.Connection) -> None:
+    async def handler(delivered: Delivered, conn: asyncpg.Connection) -> None:
+        envelope = delivered.envelope
         handled.append(envelope.payload["n"])
         await conn.execute(
             f"INSERT INTO {effects} VALUES ($1, $2)", envelope.event_id, envelope.payload["n"]
@@ -118,8 +123,8 @@ async def test_consumer_committed_offset_survives_a_restart(
 async def test_process_is_a_no_op_for_an_event_already_handled(
     app_pool: asyncpg.Pool, schema: str, effects: str
 ) -> None:
-    async def handler(envelope: Envelope, conn: asyncpg.Connection) -> None:
-        await conn.execute(f"INSERT INTO {effects} VALUES ($1, 0)", envelope.event_id)
+    async def handler(delivered: Delivered, conn: asyncpg.Connection) -> None:
+        await conn.execute(f"INSERT INTO {effects} VALUES ($1, 0)", delivered.envelope.event_id)
 
     async def no_dead_letters(body: bytes, headers: dict[str, str]) -> None:
         raise AssertionError("nothing should be dead-lettered")

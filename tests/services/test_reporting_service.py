@@ -56,6 +56,7 @@ from events.intake import (
     RequestWithdrawn,
 )
 from infra.auth import TokenIssuer, development_keys
+from infra.consumer import Delivered
 from infra.db import create_pool
 from infra.eventstore.contract import seal_all
 from infra.principal import Principal
@@ -838,7 +839,7 @@ async def test_a_redelivered_envelope_changes_nothing(reporting: Reporting) -> N
     pool = await create_pool(r.settings.database_url, max_size=1)
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await projector.handle(received, conn)
+            await projector.handle(Delivered.of(received.model_dump_json().encode()), conn)
     finally:
         await pool.close()
     assert (
