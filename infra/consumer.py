@@ -35,7 +35,6 @@ from infra.eventstore.errors import ConcurrencyConflict
 log = structlog.get_logger()
 
 
-
 class Delivered(NamedTuple):
     """An envelope as a consumer received it: parsed, with the JSON text it came in. A consumer
     that keeps envelopes keeps that text, so a replay from Kafka keeps the very same."""
