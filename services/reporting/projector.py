@@ -16,7 +16,8 @@ happens once. For the batch, it:
    stored before (a replay changes nothing; the same id with other content is refused), folds
    the stored ones once and steps through the new ones (``changes.step_through``): the notices
    each change calls for (``notifications``) are collected;
-4. stores the new envelopes in ``case_events``, upserts every request's ``cases`` row, its
+4. stores the new envelopes in ``case_events`` (each as the JSON text it was delivered in:
+   ``infra.consumer.Delivered``), upserts every request's ``cases`` row, its
    ``request_sla`` and its ``sla_rows`` (``sla.request_sla`` over the tenant's calendar) once;
 5. hands every change, request by request in the order they were stepped through, to
    ``on_changes`` (the status feed: ``CaseStatusChanged`` where a case moved), and stores the

@@ -16,6 +16,8 @@ path (batches of what each fetch brought), and the comparison proves it:
   another request, a payload that does not load, the same event id with other content, a second
   event in one place of a service's stream are refused and the first delivery stands, in each
   partition's order);
+* ``case_events`` keeps each envelope as the record's JSON text, as the live consumer keeps
+  what it was delivered (``infra.consumer.Delivered``);
 * ``cases``, ``request_sla`` and ``sla_rows`` are written from the fold of the whole set, as the
   live path writes them after the request's last event (the fold is the same for every arrival
   order);
