@@ -1,15 +1,14 @@
 """The real stack for the whole test session: a throwaway Kafka and PostgreSQL (or the ones that
 KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL name)."""
 
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 
-from devstack.stack import Endpoints, Stack
+from devstack.stack import Endpoints
+from devstack.throwaway import throwaway_stack
 from infra.db import create_pool
 from infra.migrations import migrate
 from infra.settings import Settings
@@ -17,13 +16,10 @@ from infra.settings import Settings
 
 @pytest.fixture(scope="session")
 def endpoints() -> Iterator[Endpoints]:
-    with tempfile.TemporaryDirectory(prefix="jejak-test-") as data_dir:
-        stack = Stack(Path(data_dir))
-        found = stack.up()
-        try:
-            yield found
-        finally:
-            stack.down()
+    """The servers, stopped at the end of the session (or, if the session is killed, by the
+    next one: ``devstack.throwaway``)."""
+    with throwaway_stack("test") as stack:
+        yield stack.up()
 
 
 @pytest.fixture(scope="session")
