@@ -86,7 +86,10 @@ def reap_orphans(wait_seconds: float = 20.0) -> list[int]:
 
     Only the top processes of an orphaned tree are asked to stop (SIGTERM: a PostgreSQL
     postmaster stops its own backends, Kafka shuts down cleanly); whatever is still there after
-    ``wait_seconds`` is killed."""
+    ``wait_seconds`` is killed. Without Linux's ``/proc`` there is nothing to go by: nothing is
+    reaped."""
+    if not _PROC.is_dir():
+        return []
     spared = _ancestry(os.getpid())  # never this process or what runs it, whatever its mark
     orphans = {
         pid: found
@@ -118,10 +121,11 @@ def throwaway_stack(purpose: str) -> Iterator[Stack]:
     process's environment is marked first, so what it starts can be reaped if it is killed."""
     reap_orphans()
     mark = mark_of(os.getpid())
-    assert mark is not None
-    os.environ[OWNER_VARIABLE] = mark
+    if mark is not None:  # None without /proc
+        os.environ[OWNER_VARIABLE] = mark
     with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{purpose}-") as folder:
-        (Path(folder) / OWNER_FILE).write_text(mark)
+        if mark is not None:
+            (Path(folder) / OWNER_FILE).write_text(mark)
         stack = Stack(Path(folder))
         try:
             yield stack
