@@ -183,13 +183,13 @@ def rebuild(
     payload that does not load or names another request, a second event in one place of a
     service's stream."""
     refusals: list[Refusal] = []
-    delivered: dict[UUID, Envelope] = {}
+    inbox: dict[UUID, Envelope] = {}  # the first envelope of each id, as the consumer's
     kept: dict[UUID, tuple[Service, Delivered, DomainEvent]] = {}
     places: set[tuple[Service, int]] = set()
     last_tenant = ""
     for arrival in arrivals:
         envelope = arrival.envelope
-        first = delivered.setdefault(envelope.event_id, envelope)
+        first = inbox.setdefault(envelope.event_id, envelope)
         if first is not envelope:  # the consumer's inbox knows the id: nothing happens
             if first != envelope:
                 refusals.append(_refused(envelope, "event delivered again with other content"))
@@ -519,7 +519,7 @@ def _where(record: Any) -> str:
 
 def _delivered(records: list[Any], request_id: str, result: SliceResult) -> list[Delivered]:
     """The records' envelopes (a record that is not one is refused)."""
-    envelopes = []
+    found = []
     for record in records:
         try:
             delivered = Delivered.of(record.value)
@@ -530,8 +530,8 @@ def _delivered(records: list[Any], request_id: str, result: SliceResult) -> list
         if delivered.envelope.stream_id != request_id:  # a payload that fooled _key_of
             result.refusals.append(_refused(delivered.envelope, f"keyed as stream {request_id}"))
             continue
-        envelopes.append(delivered)
-    return envelopes
+        found.append(delivered)
+    return found
 
 
 def _what_is_wrong(error: Exception) -> str:
