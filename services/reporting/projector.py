@@ -197,19 +197,20 @@ def case_event_values(service: str, delivered: Delivered) -> tuple[Any, ...]:
     )
 
 
-def arrivals(envelopes: Iterable[Envelope]) -> dict[str, list[tuple[Service, Envelope]]]:
+def arrivals(delivered: Iterable[Delivered]) -> dict[str, list[tuple[Service, Delivered]]]:
     """The envelopes a case follows, by request, in delivery order. Raises for one that the
     consumer must dead-letter: an unknown type or version, a payload that does not load or that
     names another request than its stream."""
-    found: dict[str, list[tuple[Service, Envelope]]] = {}
-    for envelope in envelopes:
+    found: dict[str, list[tuple[Service, Delivered]]] = {}
+    for one in delivered:
+        envelope = one.envelope
         service = service_of(envelope.event_type)
         if service not in FOLLOWED or envelope.event_type in NOT_PROJECTED:
             continue
         event = REGISTRY.load(envelope.event_type, envelope.schema_version, envelope.payload)
         if getattr(event, "request_id", None) != envelope.stream_id:
             raise ValueError(f"{envelope.event_type} of another request in {envelope.stream_id}")
-        found.setdefault(envelope.stream_id, []).append((service, envelope))
+        found.setdefault(envelope.stream_id, []).append((service, one))
     return found
 
 
@@ -236,27 +237,26 @@ class Projector:
 
     async def handle_batch(self, delivered: Sequence[Delivered], conn: Connection) -> None:
         """The consumer's handler of a batch (in its transaction): see the module."""
-        arrived = arrivals(d.envelope for d in delivered)
+        arrived = arrivals(delivered)
         if not arrived:
             return
         await lock_calendar(conn)
-        tenants = {envelope.tenant for found in arrived.values() for _, envelope in found}
+        tenants = {d.envelope.tenant for found in arrived.values() for _, d in found}
         calendars = await self.calendars.in_force(conn, sorted(tenants))
         await lock_requests(conn, self.schema, arrived)
         stored = await load_envelopes(conn, self.schema, list(arrived))
         now = self.clock()
-        by_id = {d.envelope.event_id: d for d in delivered}
         kept: list[tuple[Service, Delivered]] = []
         cases: list[tuple[CaseFile, WorkingCalendar]] = []
         changed: list[Change] = []
         notices: list[Notice] = []
         for request_id, found in arrived.items():
             before = stored.get(request_id, [])
-            new = unseen(before, (envelope for _, envelope in found))
+            new = unseen(before, (d.envelope for _, d in found))
             if not new:
                 continue
-            service_of_id = {envelope.event_id: service for service, envelope in found}
-            kept += [(service_of_id[e.event_id], by_id[e.event_id]) for e in new]
+            placed = {d.envelope.event_id: (service, d) for service, d in found}
+            kept += [placed[e.event_id] for e in new]
             changes = step_through(request_id, before, new)
             cases.append((changes[-1].after, calendars[new[-1].tenant]))
             changed += changes

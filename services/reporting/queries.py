@@ -113,20 +113,18 @@ class Queries:
             items.append(item)
         return {"total": total, "limit": limit, "offset": offset, "items": items}
 
-    async def _stored_case(
-        self, principal: Principal, rule: policy.Rule, request_id: str
-    ) -> tuple[CaseFile, str]:
-        """The case, once ``principal`` may ask ``rule`` about it: its role first (403), then the
-        case's existence (404), then its OPD (403)."""
+    async def _tenant_of(self, principal: Principal, rule: policy.Rule, request_id: str) -> str:
+        """The request's tenant, once ``principal`` may ask ``rule`` about it: its role first
+        (403), then the request's existence (404), then its OPD (403)."""
         access.authorize(principal, rule)
         found = await self.pool().fetchrow(
-            f"SELECT opd, tenant, casefile FROM {self.schema}.cases WHERE request_id = $1",
-            request_id,
+            f"SELECT opd, tenant FROM {self.schema}.cases WHERE request_id = $1", request_id
         )
         if found is None:
             raise UnknownRequest(request_id)
         access.require_scope(principal, rule, access.Target(opd=found["opd"]))
-        return CaseFile.model_validate(found["casefile"]), found["tenant"]
+        tenant: str = found["tenant"]
+        return tenant
 
     async def _envelopes(self, request_id: str) -> list[Envelope]:
         async with self.pool().acquire() as conn:
@@ -137,15 +135,14 @@ class Queries:
         return sla_of(case, calendar, now)
 
     async def case_detail(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        _, tenant = await self._stored_case(principal, GET_CASE, request_id)
-        case = fold(await self._envelopes(request_id), request_id)
+        case, tenant = await self._full_case(principal, GET_CASE, request_id)
         now = self.clock()
         return {"as_of": now.isoformat(), **case_view(case, await self._sla(case, tenant, now))}
 
     # --- the audit views ---------------------------------------------------------------------
 
     async def timeline(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        case = await self._full_case(principal, TIMELINE, request_id)
+        case, _ = await self._full_case(principal, TIMELINE, request_id)
         return {
             "request_id": request_id,
             "opd": case.opd,
@@ -157,7 +154,7 @@ class Queries:
         self, principal: Principal, request_id: str, instant: dt.datetime
     ) -> dict[str, Any]:
         """The case and its SLA as they stood at ``instant`` (events after it left out)."""
-        _, tenant = await self._stored_case(principal, AS_OF, request_id)
+        tenant = await self._tenant_of(principal, AS_OF, request_id)
         case = case_as_of(await self._envelopes(request_id), instant, request_id)
         sla = await self._sla(case, tenant, instant)
         return {
@@ -168,16 +165,18 @@ class Queries:
 
     async def _full_case(
         self, principal: Principal, rule: policy.Rule, request_id: str
-    ) -> CaseFile:
-        await self._stored_case(principal, rule, request_id)
-        return fold(await self._envelopes(request_id), request_id)
+    ) -> tuple[CaseFile, str]:
+        """The fold of the request's stored envelopes and its tenant, as ``_tenant_of`` allows."""
+        tenant = await self._tenant_of(principal, rule, request_id)
+        return fold(await self._envelopes(request_id), request_id), tenant
 
     async def export_json(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        case = await self._full_case(principal, EXPORT_JSON, request_id)
+        case, _ = await self._full_case(principal, EXPORT_JSON, request_id)
         return export_json(case, self.clock(), principal.user_id)
 
     async def export_csv(self, principal: Principal, request_id: str) -> str:
-        return export_csv(await self._full_case(principal, EXPORT_CSV, request_id))
+        case, _ = await self._full_case(principal, EXPORT_CSV, request_id)
+        return export_csv(case)
 
     # --- the SLA report ----------------------------------------------------------------------
 
