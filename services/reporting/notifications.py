@@ -36,7 +36,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from hashlib import sha1
-from typing import Literal, NamedTuple, get_args
+from typing import Any, Literal, NamedTuple, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -52,12 +52,14 @@ from services.reporting.casefile import apply, empty_case
 from services.reporting.casefile_model import CaseFile, CaseView
 
 __all__ = [
+    "NOTICE_COLUMNS",
     "NOTICE_NAMESPACE",
     "Addressee",
     "Notice",
     "NoticeKind",
     "channel",
     "notice_id",
+    "notice_values",
     "notices_for_change",
     "notices_for_step",
     "store_notices",
@@ -402,11 +404,32 @@ def channel(schema: str) -> str:
     return f"{schema}_notices"
 
 
+NOTICE_COLUMNS = (
+    "notice_id, kind, role, opd, user_id, request_id, step, message, created_at, event_id"
+)
+
+
+def notice_values(notice: Notice) -> tuple[Any, ...]:
+    """The ``notices`` row (``NOTICE_COLUMNS``), as ``store_notices`` and the bulk replay write
+    it."""
+    return (
+        notice.notice_id,
+        notice.kind,
+        notice.addressee.role,
+        notice.addressee.opd,
+        notice.addressee.user_id,
+        notice.request_id,
+        notice.step,
+        notice.message,
+        notice.created_at,
+        notice.event_id,
+    )
+
+
 def _insert_sql(schema: str) -> str:
     return (
-        f"INSERT INTO {schema}.notices (notice_id, kind, role, opd, user_id, request_id, step, "
-        "message, created_at, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-        "ON CONFLICT (notice_id) DO NOTHING"
+        f"INSERT INTO {schema}.notices ({NOTICE_COLUMNS}) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (notice_id) DO NOTHING"
     )
 
 
@@ -424,21 +447,7 @@ async def store_notices(conn: Connection, schema: str, notices: list[Notice]) ->
         async with conn.transaction():
             await store_notices(conn, schema, notices)
         return
-    rows = [
-        (
-            n.notice_id,
-            n.kind,
-            n.addressee.role,
-            n.addressee.opd,
-            n.addressee.user_id,
-            n.request_id,
-            n.step,
-            n.message,
-            n.created_at,
-            n.event_id,
-        )
-        for n in notices
-    ]
+    rows = [notice_values(n) for n in notices]
     # The two-key form: its own key space, apart from the one-key locks of the projector.
     await conn.execute(
         "SELECT pg_advisory_xact_lock(hashtext($1), 120), pg_notify($2, '')",

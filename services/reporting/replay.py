@@ -99,7 +99,13 @@ from services.reporting.calendar_store import DayEdit, base_calendar, stored_edi
 from services.reporting.casefile import CaseFile, canonical_order, empty_case
 from services.reporting.casefile_draft import CaseDraft
 from services.reporting.casefile_steps import update_for
-from services.reporting.notifications import Notice, notices_for_step, waiting_point
+from services.reporting.notifications import (
+    NOTICE_COLUMNS,
+    Notice,
+    notice_values,
+    notices_for_step,
+    waiting_point,
+)
 from services.reporting.projector import (
     CASE_COLUMNS,
     CASE_EVENT_COLUMNS,
@@ -118,9 +124,6 @@ from services.reporting.status_changes import NOT_PROJECTED
 
 SQL_DIR = Path(__file__).parent / "sql"
 LIVE_SCHEMA = "reporting"
-NOTICE_COLUMNS = (
-    "notice_id, kind, role, opd, user_id, request_id, step, message, created_at, event_id"
-)
 READER_OPTIONS: dict[str, Any] = {
     "fetch_max_bytes": 64 * 1024 * 1024,
     "max_partition_fetch_bytes": 16 * 1024 * 1024,
@@ -254,22 +257,6 @@ def _step_through(
                 notices.append(notice)
     updated = max(e.occurred_at for e in history)
     return draft.freeze(history=history, updated_at=updated), notices
-
-
-def notice_values(notice: Notice) -> tuple[Any, ...]:
-    """The ``notices`` row (``NOTICE_COLUMNS``), as ``notifications.store_notices`` writes it."""
-    return (
-        notice.notice_id,
-        notice.kind,
-        notice.addressee.role,
-        notice.addressee.opd,
-        notice.addressee.user_id,
-        notice.request_id,
-        notice.step,
-        notice.message,
-        notice.created_at,
-        notice.event_id,
-    )
 
 
 # --- reading the topics -----------------------------------------------------------------------
