@@ -95,8 +95,8 @@ def _clock(
     """The working time on the visit's clock up to ``end``, its due instant (None while a pause
     with standard time left is on), and whether the clock stands still at the end."""
     if not visit.pauses:  # most visits: one stretch, from the start on
-        used = calendar.working_time_between(visit.started_at, end)
-        return max(_ZERO, used), calendar.add_working_time(visit.started_at, standard), False
+        used = _time(calendar, visit.started_at, end)
+        return used, calendar.add_working_time(visit.started_at, standard), False
     segments, paused_now = _segments(visit)
     used = _ZERO
     due: dt.datetime | None = None
