@@ -183,11 +183,15 @@ def _effect(case: CaseDraft, service: Service, env: Envelope, event: DomainEvent
     return None
 
 
-def update_for(case: CaseDraft, service: Service, env: Envelope, event: DomainEvent) -> Update:
+def update_for(
+    case: CaseDraft, service: Service, env: Envelope, event: DomainEvent, *, timeline: bool = True
+) -> Update:
     """The fields of ``case`` that ``event`` (carried by ``env``, emitted by ``service``)
     changes, with their new values; empty for an event the case does not follow. Pure.
 
-    ``history`` and ``updated_at`` are the caller's to keep.
+    ``history`` and ``updated_at`` are the caller's to keep. Without ``timeline`` the event's
+    timeline line is left out (for a fold whose timeline nobody reads: the stored case file
+    holds none).
     """
     effect = _effect(case, service, env, event)
     if effect is None:
@@ -197,16 +201,17 @@ def update_for(case: CaseDraft, service: Service, env: Envelope, event: DomainEv
         if case.status == "ABSENT":
             update["status"] = "OPEN"
         update |= effect.move
-    entry = TimelineEntry(
-        at=env.occurred_at,
-        actor=env.actor,
-        event_type=env.event_type,
-        service=service,
-        step=effect.step,
-        what=effect.what,
-        document_numbers=effect.numbers,
-        event_id=env.event_id,
-        stream_version=env.stream_version,
-    )
-    update["timeline"] = (*case.timeline, entry)
+    if timeline:
+        entry = TimelineEntry(
+            at=env.occurred_at,
+            actor=env.actor,
+            event_type=env.event_type,
+            service=service,
+            step=effect.step,
+            what=effect.what,
+            document_numbers=effect.numbers,
+            event_id=env.event_id,
+            stream_version=env.stream_version,
+        )
+        update["timeline"] = (*case.timeline, entry)
     return update

@@ -235,7 +235,8 @@ def _step_through(
     at a time in canonical order.
 
     A prefix of the canonical order is the canonical order of its own set, so each step is the
-    fold of the envelopes so far: one ``CaseDraft`` changed by each envelope in turn.
+    fold of the envelopes so far: one ``CaseDraft`` changed by each envelope in turn (without
+    timeline lines: ``cases.casefile`` holds none, and nothing else here reads them).
     ``notices_for_step`` (``notices_for_change`` for one new envelope) reads only the case before
     and after (drafts will do) and that envelope, which is all it needs: it owes nothing unless
     the waiting point moves or the envelope is an SlaBreached, so only there is it called.
@@ -247,7 +248,7 @@ def _step_through(
     point = waiting_point(draft)
     for envelope in history:
         service, _, event = kept[envelope.event_id]
-        before = draft.change(update_for(draft, service, envelope, event))
+        before = draft.change(update_for(draft, service, envelope, event, timeline=False))
         was, point = point, waiting_point(draft)
         if point == was and envelope.event_type != _SLA_BREACHED:
             continue

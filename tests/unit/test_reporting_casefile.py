@@ -682,6 +682,22 @@ def test_a_draft_freezes_into_the_fold_of_the_envelopes_so_far() -> None:
         assert after.freeze() == _without_history(fold(seen, REQ))
 
 
+def test_a_fold_without_the_timeline_differs_only_by_it() -> None:
+    """``update_for(..., timeline=False)`` (the replay's, whose stored case holds no timeline)
+    changes every other field as the full fold does, at every step."""
+    draft = CaseDraft.of(empty_case(REQ))
+    for envelope, _, after in _draft_steps():
+        event = default_registry().load(
+            envelope.event_type, envelope.schema_version, envelope.payload
+        )
+        service = service_of(envelope.event_type)
+        assert service is not None
+        draft.change(update_for(draft, service, envelope, event, timeline=False))
+        assert draft.timeline == ()
+        assert draft.values == after.values | {"timeline": ()}
+    assert len(after.timeline) == len(ALL)
+
+
 def test_a_change_leaves_the_values_before_it_as_they_were() -> None:
     draft = CaseDraft.of(empty_case(REQ))
     before = draft.change({"status": "OPEN", "revisions": 1})
