@@ -66,7 +66,6 @@ import asyncio
 import datetime as dt
 import gc
 import multiprocessing
-import re
 import secrets
 import time
 import traceback
@@ -528,17 +527,13 @@ def _what_is_wrong(error: Exception) -> str:
     return "not UTF-8"
 
 
-_STREAM_ID = re.compile(rb'"stream_id"\s*:\s*"')
-
-
 def _key_of(record: Any) -> bytes | None:
-    """The stream id of the record's envelope: its Kafka key when the envelope says so (the
-    relay keys by stream id), else read from the envelope; None if it is not one."""
+    """The stream id of the record's envelope: its Kafka key when the envelope names it as its
+    stream (the relay keys by stream id and writes compact JSON), else read from the envelope;
+    None if it is not one. ``_delivered`` checks the envelope's own stream id afterwards."""
     key, value = record.key, record.value
-    if key:
-        found = _STREAM_ID.search(value)
-        if found is not None and value[found.end() : found.end() + len(key) + 1] == key + b'"':
-            return bytes(key)
+    if key and value.rfind(b'"stream_id":"' + key + b'"') >= 0:
+        return bytes(key)
     try:
         return Envelope.model_validate_json(record.value).stream_id.encode()
     except ValidationError:
