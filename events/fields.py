@@ -12,8 +12,14 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
-_LINE = r"^\S(?:.*\S)?$"  # one line, no surrounding whitespace
-_NOT_BLANK = r"\S"
+ONE_LINE = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
+"""One line without surrounding whitespace or control characters (NUL, tab, CR, ...)."""
+FREE_TEXT = (
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x1f\x7f]"
+    r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+)
+"""Not blank, and no control characters but tab, line feed and carriage return. PostgreSQL's
+text cannot hold a NUL at all: one let through failed every service that stored it."""
 
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_ID)]
 """A request's id, which is also its stream id (intake issues UUIDv7 strings)."""
@@ -29,16 +35,16 @@ OpdCode = Annotated[
 ]
 """An agency's (OPD's) short code in capitals, e.g. ``DINKES``."""
 
-DocumentNumber = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_LINE)]
+DocumentNumber = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ONE_LINE)]
 """An official document number, e.g. ``555/012/DISKOMINFOSTANDI/II/2024``."""
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_LINE)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=ONE_LINE)]
 """A one-line name or title."""
 
-Line = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=_LINE)]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=ONE_LINE)]
 """A one-line item of a list: a feature, a finding, a reason."""
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000, pattern=_NOT_BLANK)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000, pattern=FREE_TEXT)]
 """Free text, possibly several paragraphs, not blank."""
 
 Sha256Hex = Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9a-f]{64}$")]

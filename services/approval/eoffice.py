@@ -23,7 +23,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from events.envelope import utc_now
-from events.fields import DocumentNumber, Instant, Name, RequestId, UserId
+from events.fields import FREE_TEXT, DocumentNumber, Instant, Name, RequestId, UserId
 from infra.db import Connection
 from infra.errors import DomainError, InvalidInput
 from infra.principal import Principal
@@ -74,7 +74,7 @@ class InboundDisposition(BaseModel):
     note: str = Field(
         min_length=1,
         max_length=MAX_NOTE,
-        pattern=r"\S",
+        pattern=FREE_TEXT,
         description="The instruction written on the disposition (to KABID_TI)",
     )
     disposition_number: DocumentNumber | None = Field(

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from events import policy
-from events.fields import EntityId, UserId
+from events.fields import ONE_LINE, EntityId, UserId
 from infra import access
 from infra.auth import InvalidToken, TokenVerifier
 from infra.principal import Principal
@@ -20,7 +20,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 class Login(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=ONE_LINE)
     password: str = Field(min_length=1, max_length=128)
 
 

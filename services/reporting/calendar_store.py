@@ -15,6 +15,7 @@ from typing import Annotated
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from events.fields import ONE_LINE
 from infra.db import Connection
 from infra.errors import InvalidInput
 from services.reporting.calendar import WIB, WorkingCalendar
@@ -23,7 +24,7 @@ CALENDAR_LOCK = "jejak.reporting.calendar"
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 """The years an edit may fall in (the holiday rules are known for these)."""
 
-Note = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"^\S(?:.*\S)?$")]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=ONE_LINE)]
 
 
 class DayEdit(BaseModel):

@@ -3,6 +3,7 @@ endpoint found, each service in-process over HTTP on the real PostgreSQL and Kaf
 named after the bug; every answer now is a 4xx naming the field, where it used to be a 500 or an
 input read as something it is not."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -33,6 +34,15 @@ class Client:
                   = None, headers: dict[str, str | bytes] | None = None) -> httpx.Response:
         auth: dict[str, str | bytes] = {"Authorization": f"Bearer {self.issuer.issue(who)}"}
         return await self.http.get(path, params=params, headers={**auth, **(headers or {})})
+
+    async def post(self, path: str, body: dict[str, object], who: Principal | None = None
+                   ) -> httpx.Response:
+        """POST ``body`` as JSON, every non-ASCII character escaped (so a lone surrogate can be
+        sent: it has no UTF-8)."""
+        headers = {"Content-Type": "application/json"}
+        if who is not None:
+            headers["Authorization"] = f"Bearer {self.issuer.issue(who)}"
+        return await self.http.post(path, content=json.dumps(body).encode(), headers=headers)
 
 
 Services = dict[str, Client]
@@ -184,3 +194,40 @@ async def test_bug_an_unknown_query_parameter_was_silently_ignored(svc: Services
     assert fields(answer) == ["query."]
     filtered = await reporting.get("/cases", params={"status": "OPEN", "limit": 1})
     assert filtered.status_code == 200, filtered.text
+
+
+REQUESTER = Principal(user_id="u-pemohon-dinkes", name="Pemohon", opd="DINKES",
+                      roles=frozenset({"PEMOHON"}))
+A_REQUEST = {"title": "Sistem Informasi Puskesmas", "summary": "Pendaftaran pasien.",
+             "letter": {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"}}
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x07", "\ud800"], ids=["nul", "bell", "lone-surrogate"])
+async def test_bug_a_control_character_or_lone_surrogate_in_text_was_a_500(
+    svc: Services, owner_conn: asyncpg.Connection, bad: str
+) -> None:
+    """A NUL in a title or summary passed validation and failed the write (PostgreSQL's text
+    holds no NUL): a 500, and nothing said which field. Every text field now refuses control
+    characters (a multi-line text keeps tab and line breaks) and unpaired surrogates."""
+    intake, reporting, identity = svc["intake"], svc["reporting"], svc["identity"]
+    before = await owner_conn.fetchval("SELECT count(*) FROM intake.events")
+    for field in ("title", "summary"):
+        answer = await intake.post("/requests", A_REQUEST | {field: f"Sistem{bad}Puskesmas"},
+                                   REQUESTER)
+        assert fields(answer) == [f"body.{field}"]
+    assert await owner_conn.fetchval("SELECT count(*) FROM intake.events") == before
+    answer = await reporting.post(
+        "/calendar/days", {"day": "2024-08-17", "off": True, "note": f"Libur{bad}"}, ADMIN)
+    assert fields(answer) == ["body.note"]
+    answer = await identity.post("/login", {"username": f"admin{bad}", "password": "x" * 8})
+    assert fields(answer) == ["body.username"]
+
+
+async def test_a_multi_line_text_keeps_its_tabs_and_line_breaks(svc: Services) -> None:
+    intake = svc["intake"]
+    summary = "Latar belakang:\r\n\t- pendaftaran manual\n\t- antrean panjang"
+    answer = await intake.post("/requests", A_REQUEST | {"summary": summary}, REQUESTER)
+    assert answer.status_code == 201, answer.text
+    request_id = answer.json()["request_id"]
+    shown = await intake.get(f"/requests/{request_id}", REQUESTER)
+    assert shown.json()["summary"] == summary
