@@ -3,6 +3,10 @@
 Each is an ``Annotated`` string with its limits; the description is given where the field is used.
 Values are validated, never rewritten: a field with stray surrounding whitespace is refused, not
 trimmed, so that what is stored is exactly what was sent.
+
+Every stored event must load with these types forever (the projections and the audit replay
+validate payloads again). Before the first deployment a type may still be tightened, as the
+control characters were; after it, a stricter rule needs a new schema version and an upcaster.
 """
 
 import datetime as dt
