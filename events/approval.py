@@ -38,7 +38,7 @@ class DocumentsVerified(DomainEvent):
     """Step 4: KABID_TI found the documents complete enough to proceed to the meeting."""
 
     request_id: RequestId = Field(description="The request checked")
-    missing_sections: tuple[str, ...] = Field(
+    missing_sections: tuple[Line, ...] = Field(
         default=(),
         max_length=MAX_LIST,
         description="Sections still missing that KABID_TI knowingly accepted; usually empty",
@@ -53,7 +53,7 @@ class RequestReturned(DomainEvent):
     reasons: tuple[Line, ...] = Field(
         min_length=1, max_length=MAX_LIST, description="Why, one reason per item"
     )
-    missing_sections: tuple[str, ...] = Field(
+    missing_sections: tuple[Line, ...] = Field(
         default=(),
         max_length=MAX_LIST,
         description="The sections found missing (paths of events.completeness.SECTION_LABELS)",

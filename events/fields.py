@@ -51,6 +51,11 @@ Line = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=ON
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000, pattern=FREE_TEXT)]
 """Free text, possibly several paragraphs, not blank."""
 
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+]
+"""An id another system issued (the e-office's letter or disposition id): visible ASCII."""
+
 Sha256Hex = Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9a-f]{64}$")]
 """A SHA-256 digest in lower-case hex."""
 

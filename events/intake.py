@@ -14,6 +14,7 @@ from events.fields import (
     MAX_LIST,
     Day,
     DocumentNumber,
+    ExternalId,
     Line,
     Name,
     OpdCode,
@@ -151,10 +152,8 @@ class RequestSubmitted(DomainEvent):
     submitted_via: Literal["WEB", "EOFFICE"] = Field(
         description="WEB: the Jejak form; EOFFICE: the regency's e-office, through the webhook"
     )
-    eoffice_letter_id: str | None = Field(
+    eoffice_letter_id: ExternalId | None = Field(
         default=None,
-        min_length=1,
-        max_length=128,
         description="The e-office's id of the letter; set exactly when submitted_via is EOFFICE",
     )
 

@@ -23,7 +23,15 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from events.envelope import utc_now
-from events.fields import FREE_TEXT, DocumentNumber, Instant, Name, RequestId, UserId
+from events.fields import (
+    FREE_TEXT,
+    DocumentNumber,
+    ExternalId,
+    Instant,
+    Name,
+    RequestId,
+    UserId,
+)
 from infra.db import Connection
 from infra.errors import DomainError, InvalidInput
 from infra.principal import Principal
@@ -51,17 +59,11 @@ class InboundDisposition(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    disposition_id: str = Field(
-        min_length=1,
-        max_length=128,
-        pattern=r"^[\x21-\x7e]+$",
+    disposition_id: ExternalId = Field(
         description="The e-office's own id of the disposition: the idempotency key",
     )
-    letter_id: str | None = Field(
+    letter_id: ExternalId | None = Field(
         default=None,
-        min_length=1,
-        max_length=128,
-        pattern=r"^[\x21-\x7e]+$",
         description="The e-office letter id the request was created from (or give request_id)",
     )
     request_id: RequestId | None = Field(

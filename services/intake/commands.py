@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from events.fields import DocumentNumber, Name, RequestId, Text
+from events.fields import DocumentNumber, ExternalId, Name, RequestId, Text
 from events.intake import (
     MAX_ATTACHMENTS,
     Attachment,
@@ -79,10 +79,8 @@ class SubmitRequest(SubmitDetails, Command):
         default="WEB",
         description="WEB: the Jejak form; EOFFICE: the regency's e-office, through the webhook",
     )
-    eoffice_letter_id: str | None = Field(
+    eoffice_letter_id: ExternalId | None = Field(
         default=None,
-        min_length=1,
-        max_length=128,
         validate_default=True,
         description="The e-office's id of the letter; set exactly when submitted_via is EOFFICE",
     )

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from events.envelope import Actor, new_event_id, utc_now
-from events.fields import Day, DocumentNumber, Name, OpdCode, Text, UserId
+from events.fields import Day, DocumentNumber, ExternalId, Name, OpdCode, Text, UserId
 from events.intake import (
     MAX_ATTACHMENTS,
     Attachment,
@@ -74,10 +74,7 @@ class InboundLetter(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    letter_id: str = Field(
-        min_length=1,
-        max_length=128,
-        pattern=r"^[\x21-\x7e]+$",
+    letter_id: ExternalId = Field(
         description="The e-office's own id of the letter, the idempotency key (visible ASCII)",
     )
     letter_number: DocumentNumber = Field(description="Nomor surat, as written on the letter")

@@ -433,8 +433,14 @@ def _sample(model: type[DomainEvent], **changes: Any) -> dict[str, Any]:
         (intake.RequestSubmitted, {"title": " padded "}),
         (intake.RequestSubmitted, {"summary": "   "}),
         (intake.RequestSubmitted, {"opd": "dinkes"}),
+        (intake.RequestSubmitted, {"title": "Sistem\x00Informasi"}),
+        (intake.RequestSubmitted, {"title": "Sistem\tInformasi"}),
+        (intake.RequestSubmitted, {"summary": "Ringkasan\x00"}),
+        (intake.RequestSubmitted, {"eoffice_letter_id": "surat 12"}),  # not visible ASCII
         (approval.Disposed, {"to_role": "KADIS"}),
         (approval.RequestReturned, {"reasons": []}),
+        (approval.RequestReturned, {"reasons": ["Alur\x07"]}),
+        (approval.DocumentsVerified, {"missing_sections": ["needs_analysis.\x00"]}),
         (
             approval.MeetingHeld,
             {"timeline": {"planned_start": DAY, "planned_end": DAY - dt.timedelta(days=1)}},
