@@ -75,7 +75,8 @@ from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics
 from infra.relay import message_of
 from infra.settings import Settings
-from services.reporting.replay import ReplayOptions, ReplayResult, plan, read_partitions, replay
+from services.reporting.replay import ReplayOptions, ReplayResult, replay
+from services.reporting.replay_read import plan, read_partitions
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
 

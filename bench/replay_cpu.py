@@ -3,12 +3,12 @@ without Kafka or PostgreSQL, in microseconds per event.
 
 The requests of ``bench.replay.sample_request`` are turned into records as the outbox relay
 produces them (``infra.relay.message_of``), then each request goes through what a replay worker
-does with it: ``parse`` (``replay._delivered``: the envelopes from the records' JSON),
-``rebuild`` (``replay.rebuild``: payloads loaded, the fold in canonical order, the notices at
-each step, the SLA) and ``rows`` (``replay._Writer.add``: the values COPYed into the five
-tables; the COPY itself is not run). One warm-up pass, then one timed pass with the cyclic
-garbage collector off, as in the workers. Process CPU time, so other load on the machine
-inflates it less than wall time (the cores are still shared).
+does with it: ``parse`` (``replay_worker.envelopes_of``: the envelopes from the records'
+JSON), ``rebuild`` (``replay_rebuild.rebuild``: payloads loaded, the fold in canonical order,
+the notices at each step, the SLA) and ``rows`` (``replay_worker.RowWriter.add``: the values
+COPYed into the five tables; the COPY itself is not run). One warm-up pass, then one timed
+pass with the cyclic garbage collector off, as in the workers. Process CPU time, so other load
+on the machine inflates it less than wall time (the cores are still shared).
 """
 
 import datetime as dt
@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.replay import EPOCH, sample_request
 from infra.relay import message_of
-from services.reporting import replay
+from services.reporting import replay_rebuild, replay_worker
 from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_fast import FastCalendar
 from services.reporting.calendar_store import base_calendar
@@ -30,7 +30,7 @@ from services.reporting.calendar_store import base_calendar
 _NOW = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 
 
-class _Rows(replay._Writer):
+class _Rows(replay_worker.RowWriter):
     """The replay's row buffer without a connection: rows are built, never written."""
 
     def __init__(self) -> None:
@@ -63,14 +63,14 @@ def measure(data: list[tuple[str, list[Any]]]) -> dict[str, float]:
     def calendar_of(_tenant: str) -> WorkingCalendar:
         return calendar
 
-    result = replay.SliceResult(0)
+    result = replay_worker.SliceResult(0)
     rows = _Rows()
     spent = {"parse": 0.0, "rebuild": 0.0, "rows": 0.0}
     for rid, recs in data:
         a = time.process_time()
-        delivered = replay._delivered(recs, rid, result)
+        delivered = replay_worker.envelopes_of(recs, rid, result)
         b = time.process_time()
-        rebuilt, _ = replay.rebuild(rid, delivered, calendar_of, _NOW)
+        rebuilt, _ = replay_rebuild.rebuild(rid, delivered, calendar_of, _NOW)
         c = time.process_time()
         assert rebuilt is not None
         rows.add(rebuilt)

@@ -43,13 +43,8 @@ from rich.text import Text
 from events.topics import SERVICES, topics_consumed_by
 from infra.settings import Settings
 from services.reporting.config import ReportingConfig
-from services.reporting.replay import (
-    LIVE_SCHEMA,
-    ReplayFailed,
-    ReplayOptions,
-    ReplayResult,
-    replay,
-)
+from services.reporting.replay import LIVE_SCHEMA, ReplayOptions, ReplayResult, replay
+from services.reporting.replay_worker import ReplayFailed
 from services.reporting.verify import ChainReport, verify_all
 
 app = typer.Typer(

@@ -104,7 +104,7 @@ def earliest_due(sla: RequestSla) -> dt.datetime | None:
 
 
 # The rows the projection writes, as values in column order: the live path below and the
-# bulk replay (``services.reporting.replay``) write the very same values.
+# bulk replay (``services.reporting.replay_rebuild``, ``replay_worker``) write the very same values.
 
 STORED_CASE_EXCLUDES = {"history", "timeline"}
 """What the ``cases.casefile`` column leaves out: the envelopes and the timeline, which are

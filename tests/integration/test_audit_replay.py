@@ -37,7 +37,8 @@ from services.reporting.bootstrap import create_app
 from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_fast import FastCalendar
 from services.reporting.config import ReportingConfig
-from services.reporting.replay import Difference, ReplayOptions, replay
+from services.reporting.replay import ReplayOptions, replay
+from services.reporting.replay_compare import Difference
 from services.reporting.verify import verify_all, verify_topic
 from tests.kafka_helpers import eventually
 

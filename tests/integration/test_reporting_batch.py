@@ -47,7 +47,7 @@ from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_admin import CalendarAdmin
 from services.reporting.calendar_store import DayEdit
 from services.reporting.projector import Projector
-from services.reporting.replay import rebuild
+from services.reporting.replay_rebuild import rebuild
 from tests.kafka_helpers import read_topic
 
 WIB = ZoneInfo("Asia/Jakarta")
