@@ -29,7 +29,7 @@ from tenacity import (
 
 from events.envelope import Envelope
 from events.topics import DLQ_HEADER_ERROR, DLQ_HEADER_EVENT_ID, DLQ_HEADER_TOPIC
-from infra.db import Connection
+from infra.db import DATABASE_UNAVAILABLE, Connection
 from infra.eventstore.errors import ConcurrencyConflict
 
 log = structlog.get_logger()
@@ -55,15 +55,11 @@ NOT_AN_ENVELOPE = (UnicodeDecodeError, ValidationError)
 Handler = Callable[[Delivered, Connection], Awaitable[None]]
 DeadLetter = Callable[[bytes, dict[str, str]], Awaitable[None]]
 
-TRANSIENT = (
+TRANSIENT: tuple[type[Exception], ...] = (
     OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.TooManyConnectionsError,
+    *DATABASE_UNAVAILABLE,
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.exceptions.OperatorInterventionError,  # e.g. the server shutting down for a restart
     ConcurrencyConflict,
 )
 

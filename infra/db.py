@@ -9,6 +9,20 @@ from asyncpg.pool import PoolConnectionProxy
 Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection of its own or one borrowed from a pool."""
 
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionError,  # refused or reset: the server is down
+    TimeoutError,
+    asyncpg.PostgresConnectionError,  # e.g. the connection lost under a query
+    asyncpg.CannotConnectNowError,  # starting up
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, e.g. for a restart
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # e.g. a pooled connection found closed
+    asyncpg.InternalClientError,  # a pooled connection reset after the server ended it
+)
+"""What PostgreSQL being down, restarting or full raises: the same call may succeed later (the
+pool connects anew). ``InternalClientError`` is asyncpg's answer when it resets a connection the
+server terminated mid-transaction (MagicStack/asyncpg#784)."""
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):

@@ -1,5 +1,5 @@
-"""What every service's HTTP API shares: error answers that name the field or the step, the
-bearer-token dependency, and ``/health``."""
+"""What every service's HTTP API shares: error answers that name the field or the step (and a 503
+while the database cannot be reached), the bearer-token dependency, and ``/health``."""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -10,9 +10,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from infra.auth import InvalidToken, TokenVerifier
+from infra.db import DATABASE_UNAVAILABLE
 from infra.errors import DomainError
 from infra.eventstore.errors import ConcurrencyConflict
 from infra.principal import Principal
+
+RETRY_AFTER_SECONDS = 2
+"""What a 503 for an unreachable database tells the caller to wait before trying again."""
 
 
 def _field(location: tuple[Any, ...]) -> str:
@@ -48,6 +52,19 @@ def install_error_handlers(app: FastAPI) -> None:
                 "detail": str(error),
             },
         )
+
+    async def unavailable(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse(
+            status_code=503,
+            content={
+                "message": "Basis data sedang tidak dapat dihubungi; coba lagi sebentar lagi.",
+                "detail": type(error).__name__,
+            },
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for kind in DATABASE_UNAVAILABLE:  # nothing was done: the same call may succeed later
+        app.add_exception_handler(kind, unavailable)
 
     @app.exception_handler(InvalidToken)
     async def unauthenticated(_: Request, error: InvalidToken) -> JSONResponse:

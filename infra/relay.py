@@ -11,6 +11,10 @@ The relay does not rebuild envelopes in Python: PostgreSQL hands it each Kafka r
 costs one query and one ``send`` per event, not a pydantic validation and serialisation each.
 While a batch is being sent and acked, the next one is already being read (reading is all that
 overlaps: a batch is published only after the previous one is acked and its position saved).
+
+An outage or a restart of PostgreSQL or Kafka interrupts the relay; it starts over after a pause
+(longer each time, up to ``MAX_PAUSE_SECONDS``) from its stored position, taking the lead again,
+for as long as the outage lasts.
 """
 
 import asyncio
@@ -20,12 +24,18 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from events.envelope import Envelope
-from infra.db import Connection
+from infra.db import DATABASE_UNAVAILABLE, Connection
 from infra.eventstore import Position, PostgresEventStore
 
 log = structlog.get_logger()
+
+INTERRUPTIONS: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, KafkaError)
+"""What an outage or a restart of PostgreSQL or Kafka raises in the relay: it starts over."""
+MAX_PAUSE_SECONDS = 10.0
 
 
 def message_of(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
@@ -153,15 +163,33 @@ class OutboxRelay:
             self._next = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set, as the single active relay of this schema."""
-        async with self.store.pool.acquire() as lock_conn:
-            await self._lead(lock_conn, stop)
-            try:
+        """Relay until ``stop`` is set, as the single active relay of this schema, starting over
+        after each interruption (see the module)."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(INTERRUPTIONS),
+            wait=wait_exponential_jitter(multiplier=0.5, max=MAX_PAUSE_SECONDS, jitter=0.5),
+            stop=lambda _: stop.is_set(),
+            sleep=lambda seconds: _sleep_or_stop(stop, seconds),
+            before_sleep=_interrupted,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self._relay_as_leader(stop)
+        except INTERRUPTIONS:
+            if not stop.is_set():
+                raise  # not reached: interruptions are retried until the relay is stopped
+
+    async def _relay_as_leader(self, stop: asyncio.Event) -> None:
+        try:
+            async with self.store.pool.acquire() as lock_conn:
+                await self._lead(lock_conn, stop)
                 while not stop.is_set():
                     if await self.run_once() == 0:
                         await _sleep_or_stop(stop, self.idle_seconds)
-            finally:
-                self.discard_read_ahead()
+        finally:
+            self.discard_read_ahead()
 
     async def _lead(self, conn: Connection, stop: asyncio.Event) -> None:
         key = f"jejak.relay.{self._schema}"
@@ -170,6 +198,17 @@ class OutboxRelay:
             await _sleep_or_stop(stop, 1.0)
             if stop.is_set():
                 return
+
+
+def _interrupted(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    pause = state.next_action.sleep if state.next_action is not None else 0.0
+    log.warning(
+        "relay interrupted; starting over",
+        error=repr(error),
+        attempt=state.attempt_number,
+        pause_seconds=round(pause, 1),
+    )
 
 
 def _discard(task: asyncio.Task[list[asyncpg.Record]]) -> None:

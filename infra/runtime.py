@@ -90,6 +90,10 @@ class ServiceRuntime:
         await self.pool.close()
 
     async def healthy(self) -> bool:
+        """The database answers and the relay runs (it ends only when the service stops, or on
+        a bug: then the service must be restarted)."""
+        if self._relay is None or self._relay.done():
+            return False
         try:
             return bool(await self.pool.fetchval("SELECT 1"))
         except (OSError, asyncpg.PostgresError):
