@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from devstack.process import accepts_connections, is_alive, spawn, terminate, wait_until
+from devstack.process import accepts_connections, is_alive, kill_now, spawn, terminate, wait_until
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "kafka"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jejak"
@@ -141,6 +141,11 @@ class KafkaBroker:
 
     def stop(self) -> None:
         terminate(self.pid, timeout=60)
+        self.pid = None
+
+    def crash(self) -> None:
+        """SIGKILL, as a crash would (the next start recovers its logs)."""
+        kill_now(self.pid)
         self.pid = None
 
 

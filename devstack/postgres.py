@@ -117,3 +117,10 @@ class PostgresServer:
             self._run(_bin("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
         terminate(self.pid)
         self.pid = None
+
+    def crash(self) -> None:
+        """Stop as a crash would: every process at once, no shutdown checkpoint (the next start
+        recovers from the WAL)."""
+        if is_alive(self.pid):
+            self._run(_bin("pg_ctl"), "-D", str(self.pgdata), "-m", "immediate", "-w", "stop")
+        self.pid = None

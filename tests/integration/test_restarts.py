@@ -58,16 +58,18 @@ def own_settings(own_stack: Stack) -> Settings:
     )
 
 
-async def restart_postgres(stack: Stack, down_for: float) -> None:
+async def restart_postgres(stack: Stack, down_for: float, crash: bool = False) -> None:
+    """Stop PostgreSQL (cleanly, or as a crash would), wait, start it again."""
     assert stack.postgres is not None
-    await asyncio.to_thread(stack.postgres.stop)
+    await asyncio.to_thread(stack.postgres.crash if crash else stack.postgres.stop)
     await asyncio.sleep(down_for)
     await asyncio.to_thread(stack.postgres.start)
 
 
-async def restart_kafka(stack: Stack, down_for: float) -> None:
+async def restart_kafka(stack: Stack, down_for: float, crash: bool = False) -> None:
+    """Stop Kafka (cleanly, or with SIGKILL), wait, start it again."""
     assert stack.kafka is not None
-    await asyncio.to_thread(stack.kafka.stop)
+    await asyncio.to_thread(stack.kafka.crash if crash else stack.kafka.stop)
     await asyncio.sleep(down_for)
     await asyncio.to_thread(stack.kafka.start)
 
@@ -113,11 +115,13 @@ class Writer:
         assert await eventually(enough, timeout=60), "the writer did not resume"
 
 
+@pytest.mark.parametrize("crash", [False, True], ids=["stopped", "crashed"])
 async def test_the_relay_publishes_every_event_across_database_and_broker_restarts(
-    own_stack: Stack, own_settings: Settings
+    own_stack: Stack, own_settings: Settings, crash: bool
 ) -> None:
-    """A relay runs while events are appended; PostgreSQL is restarted, then Kafka. Every stored
-    event reaches the topic (at least once, in stream order), and the relay never stops."""
+    """A relay runs while events are appended; PostgreSQL is restarted, then Kafka (each stopped
+    cleanly, or killed as a crash would). Every stored event reaches the topic (at least once,
+    in stream order), and the relay never stops."""
     s, schema = own_settings, "t" + uuid.uuid4().hex[:12]
     await migrate(s.database_url, schema, s.app_role(schema), s.app_db_password)
     pool = await create_pool(s.app_url(schema), max_size=6)
@@ -132,10 +136,10 @@ async def test_the_relay_publishes_every_event_across_database_and_broker_restar
     writing = asyncio.create_task(writer.run())
     try:
         await writer.appended(40)
-        await restart_postgres(own_stack, down_for=2)
+        await restart_postgres(own_stack, down_for=2, crash=crash)
         await writer.appended(40)
         assert writer.refused > 0  # the outage was seen
-        await restart_kafka(own_stack, down_for=2)
+        await restart_kafka(own_stack, down_for=2, crash=crash)
         await writer.appended(40)
         assert not relay.done(), relay.exception() if relay.done() else None
     finally:
