@@ -56,7 +56,6 @@ Handler = Callable[[Delivered, Connection], Awaitable[None]]
 DeadLetter = Callable[[bytes, dict[str, str]], Awaitable[None]]
 
 TRANSIENT: tuple[type[Exception], ...] = (
-    OSError,
     *DATABASE_UNAVAILABLE,
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,

@@ -10,8 +10,7 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection of its own or one borrowed from a pool."""
 
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    ConnectionError,  # refused or reset: the server is down
-    TimeoutError,
+    OSError,  # refused, reset, unreachable, a name that does not resolve, timed out
     asyncpg.PostgresConnectionError,  # e.g. the connection lost under a query
     asyncpg.CannotConnectNowError,  # starting up
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, e.g. for a restart

@@ -16,7 +16,7 @@ from faststream.kafka import KafkaBroker
 from events.topics import consumer_group_for, dead_letter_topic, topic_for
 from infra.batch_consumer import BatchConsumer, BatchHandler, subscribe_batch
 from infra.consumer import Handler, IdempotentConsumer, dead_letter_to, subscribe
-from infra.db import create_pool
+from infra.db import DATABASE_UNAVAILABLE, create_pool
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics, reliable_producer
 from infra.logging import configure_logging
@@ -96,7 +96,7 @@ class ServiceRuntime:
             return False
         try:
             return bool(await self.pool.fetchval("SELECT 1"))
-        except (OSError, asyncpg.PostgresError):
+        except DATABASE_UNAVAILABLE:
             return False
 
     @asynccontextmanager
