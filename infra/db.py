@@ -22,6 +22,9 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 pool connects anew). ``InternalClientError`` is asyncpg's answer when it resets a connection the
 server terminated mid-transaction (MagicStack/asyncpg#784)."""
 
+DATABASE_FAILURES: tuple[type[Exception], ...] = (asyncpg.PostgresError, *DATABASE_UNAVAILABLE)
+"""Any failure of a database call: what a background loop logs before it tries again later."""
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):

@@ -15,9 +15,9 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from uuid import UUID
 
-import asyncpg
 import structlog
 
+from infra.db import DATABASE_FAILURES
 from services.eoffice.backoff import RetryPolicy
 from services.eoffice.delivery import Due
 from services.eoffice.outbound import Poster
@@ -26,7 +26,6 @@ from services.eoffice.schedule import DeliverySchedule
 log = structlog.get_logger()
 
 MIN_WAIT = 0.02
-FAILURES = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 @dataclass
@@ -78,7 +77,7 @@ class DeliveryWorker:
                 state = await self.schedule.finish(
                     due, token, started, result, self.policy, self.clock()
                 )
-            except FAILURES as error:  # the lease runs out and the delivery is tried again
+            except DATABASE_FAILURES as error:  # the lease runs out and the delivery is tried again
                 log.warning("could not record a delivery attempt", error=str(error))
                 return
             log.info(
@@ -107,7 +106,7 @@ class DeliveryWorker:
                     continue
                 if self.poster is not None:
                     wait = await self._wait()
-            except FAILURES as error:
+            except DATABASE_FAILURES as error:
                 log.warning("delivery round failed; trying again", error=str(error))
             except Exception:  # the worker must outlive any one failure
                 log.exception("delivery round failed unexpectedly; trying again")

@@ -21,7 +21,7 @@ import asyncpg
 import structlog
 
 from events.envelope import Actor, NewEvent
-from infra.db import DATABASE_UNAVAILABLE
+from infra.db import DATABASE_FAILURES
 from infra.eventstore import ConcurrencyConflict, PostgresEventStore
 from services.reporting.calendar_store import lock_calendar
 from services.reporting.projector import lock_request
@@ -31,9 +31,6 @@ log = structlog.get_logger()
 
 SYSTEM_ACTOR = Actor(user_id="reporting", role="SYSTEM")
 MIN_WAIT = 0.05
-
-LOOK_FAILURES: tuple[type[Exception], ...] = (OSError, asyncpg.PostgresError, *DATABASE_UNAVAILABLE)
-"""What a look at the SLA rows may fail with: logged, and the watcher looks again later."""
 
 
 @dataclass
@@ -128,7 +125,7 @@ class BreachWatcher:
                 if due is not None:
                     ahead = (due - self.clock()).total_seconds()
                     wait = min(wait, max(MIN_WAIT, ahead))
-            except LOOK_FAILURES as error:
+            except DATABASE_FAILURES as error:
                 log.warning("SLA watcher failed; trying again", error=str(error))
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=wait)
