@@ -15,6 +15,8 @@ import asyncpg
 import httpx
 import pytest
 
+from devstack.kafka import KafkaBroker
+from devstack.postgres import PostgresServer
 from devstack.stack import Stack
 from devstack.throwaway import throwaway_stack
 from infra.auth import TokenIssuer, development_keys
@@ -58,20 +60,14 @@ def own_settings(own_stack: Stack) -> Settings:
     )
 
 
-async def restart_postgres(stack: Stack, down_for: float, crash: bool = False) -> None:
-    """Stop PostgreSQL (cleanly, or as a crash would), wait, start it again."""
-    assert stack.postgres is not None
-    await asyncio.to_thread(stack.postgres.crash if crash else stack.postgres.stop)
+async def restart(
+    server: PostgresServer | KafkaBroker | None, down_for: float, crash: bool = False
+) -> None:
+    """Stop ``server`` (cleanly, or as a crash would), wait, start it again."""
+    assert server is not None
+    await asyncio.to_thread(server.crash if crash else server.stop)
     await asyncio.sleep(down_for)
-    await asyncio.to_thread(stack.postgres.start)
-
-
-async def restart_kafka(stack: Stack, down_for: float, crash: bool = False) -> None:
-    """Stop Kafka (cleanly, or with SIGKILL), wait, start it again."""
-    assert stack.kafka is not None
-    await asyncio.to_thread(stack.kafka.crash if crash else stack.kafka.stop)
-    await asyncio.sleep(down_for)
-    await asyncio.to_thread(stack.kafka.start)
+    await asyncio.to_thread(server.start)
 
 
 class Writer:
@@ -136,10 +132,10 @@ async def test_the_relay_publishes_every_event_across_database_and_broker_restar
     writing = asyncio.create_task(writer.run())
     try:
         await writer.appended(40)
-        await restart_postgres(own_stack, down_for=2, crash=crash)
+        await restart(own_stack.postgres, down_for=2, crash=crash)
         await writer.appended(40)
         assert writer.refused > 0  # the outage was seen
-        await restart_kafka(own_stack, down_for=2, crash=crash)
+        await restart(own_stack.kafka, down_for=2, crash=crash)
         await writer.appended(40)
         assert not relay.done(), relay.exception() if relay.done() else None
     finally:
@@ -250,7 +246,7 @@ async def test_requests_reach_the_read_models_across_a_broker_restart(
         assert first.status_code == 201, first.text
         before = first.json()["request_id"]
         assert await eventually(lambda: _has(listed, before), timeout=60)
-        await restart_kafka(own_stack, down_for=2)
+        await restart(own_stack.kafka, down_for=2)
         second = await intake.post("/requests", json=A_REQUEST, headers=auth)
         assert second.status_code == 201, second.text
         after = second.json()["request_id"]
