@@ -10,7 +10,8 @@ partitions, each partition's in its order). ``BatchConsumer.process``:
    are committed after that transaction commits (the ack policy of ``infra.consumer``);
 3. on a transient failure (database or broker unreachable, deadlock) the transaction is rolled
    back and the whole batch retried with backoff; if the failure persists it is raised, the
-   offsets are not committed and the batch is delivered again;
+   offsets are not committed and the batch is delivered again after a pause that grows while
+   the failures last (``infra.redelivery``);
 4. on any other failure (a poison record: unknown type, a payload that does not load, a handler
    error; or another delivery recorded one of the ids first) the batch is rolled back and its
    records are handled one by one by ``IdempotentConsumer.process``, each in its own
@@ -71,17 +72,26 @@ class BatchConsumer:
         except NOT_AN_ENVELOPE:
             return await self._one_by_one(records, "a record is not a valid envelope")
         try:
-            async for attempt in self.single.retrying():
-                with attempt:
-                    return await self._handle_once(delivered, [topic for _, topic in records])
-        except TRANSIENT:
-            log.warning("transient failure, leaving the batch for redelivery", size=len(records))
+            outcomes = await self._attempts(delivered, [topic for _, topic in records])
+        except TRANSIENT as error:
+            await self.single.pause.after_failure(
+                "transient failure, leaving the batch for redelivery",
+                size=len(records),
+                error=type(error).__name__,
+            )
             raise
         except AlreadyHandled:
             return await self._one_by_one(records, "another delivery recorded an event first")
         except Exception as error:
             reason = "".join(traceback.format_exception_only(error)).strip()
             return await self._one_by_one(records, reason)
+        self.single.pause.after_success()
+        return outcomes
+
+    async def _attempts(self, delivered: list[Delivered], topics: list[str]) -> list[Outcome]:
+        async for attempt in self.single.retrying():
+            with attempt:
+                return await self._handle_once(delivered, topics)
         raise AssertionError("unreachable")
 
     async def _handle_once(self, delivered: list[Delivered], topics: list[str]) -> list[Outcome]:

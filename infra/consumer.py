@@ -4,7 +4,8 @@ The handler runs in a database transaction that also records the event's ``event
 Kafka offset is committed only after that transaction commits (FastStream ack policy
 ``NACK_ON_ERROR``: ack after success, seek back on error). A redelivered event finds its id
 recorded and is a no-op. Transient failures (database or broker unreachable, a concurrent
-write) are retried with backoff and, if they persist, left uncommitted for redelivery. Any
+write) are retried with backoff and, if they persist, left uncommitted for redelivery after a
+pause that grows while they last (``infra.redelivery``). Any
 other failure makes the message poison: it goes to the dead-letter topic with the error, is
 recorded as dead-lettered, and the consumer moves on.
 """
@@ -31,6 +32,7 @@ from events.envelope import Envelope
 from events.topics import DLQ_HEADER_ERROR, DLQ_HEADER_EVENT_ID, DLQ_HEADER_TOPIC
 from infra.db import DATABASE_UNAVAILABLE, Connection
 from infra.eventstore.errors import ConcurrencyConflict
+from infra.redelivery import RedeliveryPause
 
 log = structlog.get_logger()
 
@@ -82,6 +84,7 @@ class IdempotentConsumer:
         dead_letter: DeadLetter,
         attempts: int = 5,
         max_wait: float = 2.0,
+        pause: RedeliveryPause | None = None,
     ) -> None:
         self.pool = pool
         self.schema = schema
@@ -89,6 +92,8 @@ class IdempotentConsumer:
         self.dead_letter = dead_letter
         self.attempts = attempts
         self.max_wait = max_wait
+        self.pause = pause or RedeliveryPause()
+        """Shared by whatever handles this consumer's records (``BatchConsumer`` too)."""
 
     def retrying(self) -> AsyncRetrying:
         """Attempts of one unit of work, retried with backoff on a ``TRANSIENT`` failure."""
@@ -117,16 +122,24 @@ class IdempotentConsumer:
         )
         with bound:
             try:
-                async for attempt in self.retrying():
-                    with attempt:
-                        return await self._handle_once(delivered, topic)
-            except TRANSIENT:
-                log.warning("transient failure, leaving the event for redelivery")
+                outcome = await self._attempts(delivered, topic)
+            except TRANSIENT as error:
+                await self.pause.after_failure(
+                    "transient failure, leaving the event for redelivery",
+                    error=type(error).__name__,
+                )
                 raise
             except AlreadyHandled:
-                return Outcome.DUPLICATE
+                outcome = Outcome.DUPLICATE
             except Exception as error:
-                return await self._poison(body, envelope, topic, error)
+                outcome = await self._poison(body, envelope, topic, error)
+            self.pause.after_success()
+            return outcome
+
+    async def _attempts(self, delivered: Delivered, topic: str) -> Outcome:
+        async for attempt in self.retrying():
+            with attempt:
+                return await self._handle_once(delivered, topic)
         raise AssertionError("unreachable")
 
     async def _handle_once(self, delivered: Delivered, topic: str) -> Outcome:

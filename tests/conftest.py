@@ -6,9 +6,12 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
+import structlog
+from structlog.testing import capture_logs
 
 from devstack.stack import Endpoints
 from devstack.throwaway import throwaway_stack
+from infra import redelivery
 from infra.db import create_pool
 from infra.migrations import migrate
 from infra.settings import Settings
@@ -57,3 +60,13 @@ async def owner_conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(settings.database_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+def redelivery_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, object]]]:
+    """What ``infra.redelivery`` logs during the test. Its module logger gets a fresh proxy
+    inside the capture: a logger used before may have cached the configuration it first saw
+    (``cache_logger_on_first_use``), which the capture would not reach."""
+    with capture_logs() as captured:
+        monkeypatch.setattr(redelivery, "log", structlog.get_logger())
+        yield captured

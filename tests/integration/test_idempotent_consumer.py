@@ -1,13 +1,16 @@
 import asyncio
 import json
+import time
 
 import asyncpg
+import pytest
 from faststream.kafka import KafkaBroker
 
 from events.envelope import Envelope
 from infra.consumer import Delivered, IdempotentConsumer, Outcome, dead_letter_to, subscribe
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics
+from infra.redelivery import RedeliveryPause
 from infra.settings import Settings
 from tests.contract.eventstore_contract import new_event
 from tests.kafka_helpers import eventually, read_topic
@@ -132,14 +135,51 @@ async def test_process_is_a_no_op_for_an_event_already_handled(
         raise AssertionError("nothing should be dead-lettered")
 
     consumer = IdempotentConsumer(app_pool, schema, handler, no_dead_letters)
-    e = new_event(1)
-    body = (
-        Envelope(
-            **e.model_dump(), stream_id="s", stream_version=1, prev_hash="0" * 64, hash="0" * 64
-        )
-        .model_dump_json()
-        .encode()
-    )
+    body = _body(1)
     outcomes = await asyncio.gather(*(consumer.process(body, "t") for _ in range(5)))
     assert sorted(outcomes) == sorted([Outcome.HANDLED] + [Outcome.DUPLICATE] * 4)
     assert await app_pool.fetchval(f"SELECT count(*) FROM {effects}") == 1
+
+
+async def test_a_lasting_transient_failure_pauses_each_redelivery_longer(
+    app_pool: asyncpg.Pool, schema: str, effects: str, redelivery_logs: list[dict[str, object]]
+) -> None:
+    """While the database stays unreachable, every redelivery waits longer (up to a limit) and
+    logs one warning; the first success ends the run of failures."""
+    calls: list[float] = []
+
+    async def handler(delivered: Delivered, conn: asyncpg.Connection) -> None:
+        calls.append(time.monotonic())
+        if len(calls) <= 7:
+            raise ConnectionResetError("database went away")
+        await conn.execute(f"INSERT INTO {effects} VALUES ($1, 0)", delivered.envelope.event_id)
+
+    async def no_dead_letters(body: bytes, headers: dict[str, str]) -> None:
+        raise AssertionError("nothing should be dead-lettered")
+
+    pause = RedeliveryPause(first=0.2, longest=0.3)
+    consumer = IdempotentConsumer(
+        app_pool, schema, handler, no_dead_letters, attempts=3, max_wait=0.01, pause=pause
+    )
+    body = _body(1)
+    for _ in range(2):  # 3 attempts each, then left for redelivery (a NACK)
+        with pytest.raises(ConnectionResetError):
+            await consumer.process(body, "t")
+    assert await consumer.process(body, "t") == Outcome.HANDLED  # on its 2nd attempt
+    assert len(calls) == 8
+    assert calls[3] - calls[2] >= 0.2  # the pause before the first redelivery
+    assert calls[6] - calls[5] >= 0.3  # doubled, but no longer than the limit
+    warnings = [e for e in redelivery_logs if e["log_level"] == "warning"]
+    assert [(w["failures"], w["pause_seconds"]) for w in warnings] == [(1, 0.2), (2, 0.3)]
+    over = [e["failures"] for e in redelivery_logs if e["event"] == "transient failures over"]
+    assert over == [2]
+    assert pause.failures == 0
+    assert await app_pool.fetchval(f"SELECT count(*) FROM {effects}") == 1
+
+
+def _body(n: int) -> bytes:
+    e = new_event(n)
+    envelope = Envelope(
+        **e.model_dump(), stream_id="s", stream_version=1, prev_hash="0" * 64, hash="0" * 64
+    )
+    return envelope.model_dump_json().encode()
