@@ -24,6 +24,7 @@ stack-down: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: install lint ## every test, against a throwaway real Kafka and PostgreSQL

@@ -41,8 +41,9 @@ async def _write_runs(settings: Settings, options: Options) -> tuple[list[Figure
     store_schema, library_schema = f"bench_{suffix}", f"es_bench_{suffix}"
     await database.create_store_schema(settings, store_schema)
     await database.create_library_schema(settings, library_schema)
-    pool = await create_pool(settings.app_url(store_schema), min_size=options.writers,
-                             max_size=options.writers)
+    pool = await create_pool(
+        settings.app_url(store_schema), min_size=options.writers, max_size=options.writers
+    )
     recorder = await asyncio.to_thread(
         library.recorder, settings.database_url, library_schema, options.writers
     )
@@ -51,8 +52,10 @@ async def _write_runs(settings: Settings, options: Options) -> tuple[list[Figure
     library_runs: dict[int, list[Run]] = {n: [] for n in counts}
     try:
         store = PostgresEventStore(pool, store_schema)
-        stale_refused = (await ours.refuses_a_stale_version(store),
-                         await asyncio.to_thread(library.refuses_a_stale_version, recorder))
+        stale_refused = (
+            await ours.refuses_a_stale_version(store),
+            await asyncio.to_thread(library.refuses_a_stale_version, recorder),
+        )
         if not all(stale_refused):
             raise RuntimeError(f"a stale version was accepted (ours, theirs): {stale_refused}")
         if options.warmup:
@@ -64,9 +67,9 @@ async def _write_runs(settings: Settings, options: Options) -> tuple[list[Figure
                 ours_runs[writers].append(await ours.append_run(store, writers, options.events))
                 report.print_run(ours_runs[writers][-1])
                 await database.checkpoint(settings)
-                library_runs[writers].append(await asyncio.to_thread(
-                    library.append_run, recorder, writers, options.events
-                ))
+                library_runs[writers].append(
+                    await asyncio.to_thread(library.append_run, recorder, writers, options.events)
+                )
                 report.print_run(library_runs[writers][-1])
     finally:
         await pool.close()
@@ -85,12 +88,15 @@ async def _relay_run(settings: Settings, options: Options) -> Run:
         store = PostgresEventStore(pool, schema)
         report.print_run(await relay.seed(store, options.relay_events))
         await database.checkpoint(settings)
-        run, on_topic = await relay.relay_run(store, settings.kafka_bootstrap_servers, topic,
-                                              options.relay_batch_size)
+        run, on_topic = await relay.relay_run(
+            store, settings.kafka_bootstrap_servers, topic, options.relay_batch_size
+        )
         report.print_run(run)
         if run.events != options.relay_events or on_topic != run.events:
-            raise RuntimeError(f"relayed {run.events} and found {on_topic} records on the "
-                               f"topic, expected {options.relay_events}")
+            raise RuntimeError(
+                f"relayed {run.events} and found {on_topic} records on the "
+                f"topic, expected {options.relay_events}"
+            )
         return run
     finally:
         await pool.close()
@@ -107,8 +113,10 @@ async def _bench(settings: Settings, options: Options) -> bool:
     ours_figures, library_figures = await _write_runs(settings, options)
     relay_figure = None
     if options.relay_events:
-        report.console.print(f"\nrelay: {options.relay_events:,} events already in the table, "
-                             f"batch_size={options.relay_batch_size}\n")
+        report.console.print(
+            f"\nrelay: {options.relay_events:,} events already in the table, "
+            f"batch_size={options.relay_batch_size}\n"
+        )
         runs = [await _relay_run(settings, options) for _ in range(options.repeat)]
         relay_figure = figure(runs)
     report.console.print()
@@ -137,10 +145,14 @@ def main(
     options = Options(events, writers, repeat, warmup, relay_events, relay_batch_size)
     with servers(data_dir) as endpoints:
         database_at = urlsplit(endpoints.database_url)
-        report.console.print(f"PostgreSQL at {database_at.hostname}:{database_at.port}, "
-                             f"Kafka at {endpoints.kafka_bootstrap_servers}")
-        settings = Settings(database_url=endpoints.database_url,
-                            kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers)
+        report.console.print(
+            f"PostgreSQL at {database_at.hostname}:{database_at.port}, "
+            f"Kafka at {endpoints.kafka_bootstrap_servers}"
+        )
+        settings = Settings(
+            database_url=endpoints.database_url,
+            kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        )
         met = asyncio.run(_bench(settings, options))
     if strict and not met:
         raise typer.Exit(1)

@@ -38,8 +38,14 @@ async def server_facts(settings: Settings) -> dict[str, str]:
     conn = await asyncpg.connect(settings.database_url)
     try:
         facts = {"version": str(await conn.fetchval("SHOW server_version"))}
-        for name in ("fsync", "synchronous_commit", "wal_sync_method", "full_page_writes",
-                     "shared_buffers", "commit_delay"):
+        for name in (
+            "fsync",
+            "synchronous_commit",
+            "wal_sync_method",
+            "full_page_writes",
+            "shared_buffers",
+            "commit_delay",
+        ):
             facts[name] = str(await conn.fetchval(f"SHOW {name}"))
         return facts
     finally:

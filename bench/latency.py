@@ -68,8 +68,15 @@ TRIGGER = "bench_latency_notify"
 TARGET_P99_MS = 250.0
 TARGET_RATE = 50.0
 POLL_SECONDS = 0.025
-USERNAMES = ("pemohon.dinkes", "pemohon.disdik", "kadis", "kabid.ti", "dev.lead",
-             "dev.anggota", "auditor")
+USERNAMES = (
+    "pemohon.dinkes",
+    "pemohon.disdik",
+    "kadis",
+    "kabid.ti",
+    "dev.lead",
+    "dev.anggota",
+    "auditor",
+)
 REQUESTERS = ("pemohon.dinkes", "pemohon.disdik")
 
 WIB = dt.timezone(dt.timedelta(hours=7))
@@ -97,8 +104,12 @@ FULL_PROCESS = {
     "user_management": "Admin OPD membuat dan menonaktifkan akun.",
     "database_management": "Backup harian, disimpan 5 tahun.",
 }
-MANUAL_DOCUMENT = {"sha256": "ab" * 32, "size_bytes": 4096, "media_type": "application/pdf",
-                   "filename": "manual.pdf"}
+MANUAL_DOCUMENT = {
+    "sha256": "ab" * 32,
+    "size_bytes": 4096,
+    "media_type": "application/pdf",
+    "filename": "manual.pdf",
+}
 
 
 # The demo users and the HTTP calls ------------------------------------------------------------
@@ -136,16 +147,17 @@ class Jejak:
             found = me.json()
             self.users[username] = User(username, found["user_id"], found["full_name"], headers)
 
-    async def post(self, who: str, service: str, path: str, body: Any,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self, who: str, service: str, path: str, body: Any, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         return await self.client.post(
-            f"{self.urls[service]}{path}", json=body,
+            f"{self.urls[service]}{path}",
+            json=body,
             headers={**self.users[who].headers, **(headers or {})},
         )
 
     async def get(self, who: str, service: str, path: str) -> httpx.Response:
-        return await self.client.get(f"{self.urls[service]}{path}",
-                                     headers=self.users[who].headers)
+        return await self.client.get(f"{self.urls[service]}{path}", headers=self.users[who].headers)
 
 
 # One request's walk ---------------------------------------------------------------------------
@@ -164,11 +176,16 @@ class Step:
     ready: tuple[str, Check] | None = None  # (service, predicate on its GET of the request)
 
 
-def _test(kind: str, result: str, n: int, findings: tuple[str, ...] = ()) -> Callable[
-    ["Walk"], Any
-]:
-    return lambda w: {"kind": kind, "result": result, "minutes_number": f"BA-UJI/{w.n}/{n}",
-                      "findings": list(findings), "tested_on": str(TESTED)}
+def _test(
+    kind: str, result: str, n: int, findings: tuple[str, ...] = ()
+) -> Callable[["Walk"], Any]:
+    return lambda w: {
+        "kind": kind,
+        "result": result,
+        "minutes_number": f"BA-UJI/{w.n}/{n}",
+        "findings": list(findings),
+        "tested_on": str(TESTED),
+    }
 
 
 def _submit(w: "Walk") -> Any:
@@ -186,26 +203,42 @@ def _meeting(w: "Walk") -> Any:
     return {
         "held_at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat(),
         "participants": [
-            {"name": kabid.full_name, "position": "Kepala Bidang TI",
-             "organisation": "DISKOMINFOSTANDI", "user_id": kabid.user_id},
-            {"name": requester.full_name, "position": "Pemohon",
-             "organisation": w.opd, "user_id": requester.user_id},
-            {"name": lead.full_name, "position": "Ketua Tim Pengembang",
-             "organisation": "DISKOMINFOSTANDI", "user_id": lead.user_id},
+            {
+                "name": kabid.full_name,
+                "position": "Kepala Bidang TI",
+                "organisation": "DISKOMINFOSTANDI",
+                "user_id": kabid.user_id,
+            },
+            {
+                "name": requester.full_name,
+                "position": "Pemohon",
+                "organisation": w.opd,
+                "user_id": requester.user_id,
+            },
+            {
+                "name": lead.full_name,
+                "position": "Ketua Tim Pengembang",
+                "organisation": "DISKOMINFOSTANDI",
+                "user_id": lead.user_id,
+            },
         ],
         "scope": "Registrasi dan laporan bulanan.",
-        "timeline": {"planned_start": str(STARTED),
-                     "planned_end": str(STARTED + dt.timedelta(days=45))},
+        "timeline": {
+            "planned_start": str(STARTED),
+            "planned_end": str(STARTED + dt.timedelta(days=45)),
+        },
         "minutes_number": f"BA/{w.n}/DISKOMINFOSTANDI/2025",
     }
 
 
 def _signatories(w: "Walk") -> Any:
     kabid, requester = w.user("kabid.ti"), w.user("requester")
-    return {"signatories": [
-        {"user_id": kabid.user_id, "name": kabid.full_name, "role": "KABID_TI"},
-        {"user_id": requester.user_id, "name": requester.full_name, "role": "PEMOHON"},
-    ]}
+    return {
+        "signatories": [
+            {"user_id": kabid.user_id, "name": kabid.full_name, "role": "KABID_TI"},
+            {"user_id": requester.user_id, "name": requester.full_name, "role": "PEMOHON"},
+        ]
+    }
 
 
 def _assign(w: "Walk") -> Any:
@@ -222,44 +255,112 @@ def _assign(w: "Walk") -> Any:
 STEPS: tuple[Step, ...] = (
     Step("submit", "requester", "intake", "", _submit),
     Step("receive", "kadis", "intake", "receive", lambda w: {"agenda_number": f"AG/{w.n}"}),
-    Step("dispose", "kadis", "approval", "dispose",
-         lambda w: {"note": "Mohon diperiksa.", "disposition_number": f"005/{w.n}/2025"},
-         ("approval", lambda s: s.get("status") == "AWAITING_DISPOSITION")),
-    Step("return", "kabid.ti", "approval", "return",
-         lambda w: {"reasons": ["Manajemen hak akses, user dan database belum diisi."]}),
-    Step("revise", "requester", "intake", "revise",
-         lambda w: {"business_process": FULL_PROCESS, "note": "Sudah dilengkapi."},
-         ("intake", lambda s: s.get("status") == "RETURNED")),
-    Step("verify", "kabid.ti", "approval", "verify",
-         lambda w: {"acknowledged_missing": [], "note": "Lengkap."},
-         ("approval", lambda s: s.get("revisions") == 1)),
+    Step(
+        "dispose",
+        "kadis",
+        "approval",
+        "dispose",
+        lambda w: {"note": "Mohon diperiksa.", "disposition_number": f"005/{w.n}/2025"},
+        ("approval", lambda s: s.get("status") == "AWAITING_DISPOSITION"),
+    ),
+    Step(
+        "return",
+        "kabid.ti",
+        "approval",
+        "return",
+        lambda w: {"reasons": ["Manajemen hak akses, user dan database belum diisi."]},
+    ),
+    Step(
+        "revise",
+        "requester",
+        "intake",
+        "revise",
+        lambda w: {"business_process": FULL_PROCESS, "note": "Sudah dilengkapi."},
+        ("intake", lambda s: s.get("status") == "RETURNED"),
+    ),
+    Step(
+        "verify",
+        "kabid.ti",
+        "approval",
+        "verify",
+        lambda w: {"acknowledged_missing": [], "note": "Lengkap."},
+        ("approval", lambda s: s.get("revisions") == 1),
+    ),
     Step("meeting", "kabid.ti", "approval", "meeting", _meeting),
     Step("sign-minutes", "kabid.ti", "approval", "sign-minutes", _signatories),
     Step("assign", "kadis", "approval", "assign", _assign),
-    Step("start", "dev.lead", "dev_tracking", "start", lambda w: {"started_on": str(STARTED)},
-         ("dev_tracking", lambda s: s.get("current_step") == "DEVELOP")),
-    Step("progress", "dev.anggota", "dev_tracking", "progress",
-         lambda w: {"percent": 60, "note": "Registrasi selesai."}),
-    Step("problem", "dev.lead", "dev_tracking", "problems",
-         lambda w: {"description": "Server uji belum tersedia.", "severity": "HIGH"}),
-    Step("solve", "dev.anggota", "dev_tracking", "problems/P-1/solve",
-         lambda w: {"solution": "Memakai VM dari pusat data."}),
-    Step("test", "dev.lead", "dev_tracking", "tests",
-         _test("SYSTEM", "FAILED", 1, ("Login gagal untuk NIK berawalan 0",))),
+    Step(
+        "start",
+        "dev.lead",
+        "dev_tracking",
+        "start",
+        lambda w: {"started_on": str(STARTED)},
+        ("dev_tracking", lambda s: s.get("current_step") == "DEVELOP"),
+    ),
+    Step(
+        "progress",
+        "dev.anggota",
+        "dev_tracking",
+        "progress",
+        lambda w: {"percent": 60, "note": "Registrasi selesai."},
+    ),
+    Step(
+        "problem",
+        "dev.lead",
+        "dev_tracking",
+        "problems",
+        lambda w: {"description": "Server uji belum tersedia.", "severity": "HIGH"},
+    ),
+    Step(
+        "solve",
+        "dev.anggota",
+        "dev_tracking",
+        "problems/P-1/solve",
+        lambda w: {"solution": "Memakai VM dari pusat data."},
+    ),
+    Step(
+        "test",
+        "dev.lead",
+        "dev_tracking",
+        "tests",
+        _test("SYSTEM", "FAILED", 1, ("Login gagal untuk NIK berawalan 0",)),
+    ),
     Step("test", "dev.lead", "dev_tracking", "tests", _test("SYSTEM", "PASSED", 2)),
     Step("test", "dev.anggota", "dev_tracking", "tests", _test("UNIT", "PASSED", 3)),
     Step("test", "dev.lead", "dev_tracking", "tests", _test("INTEGRATION", "PASSED", 4)),
-    Step("manual", "dev.lead", "dev_tracking", "manual",
-         lambda w: {"title": "Buku Manual", "document": MANUAL_DOCUMENT, "version": "1.0"}),
-    Step("uat", "requester", "dev_tracking", "uat",
-         lambda w: {"result": "REJECTED", "minutes_number": f"BA-UAT/{w.n}/1",
-                    "findings": ["Laporan belum bisa diunduh sebagai Excel."]}),
-    Step("progress", "dev.anggota", "dev_tracking", "progress",
-         lambda w: {"percent": 100, "note": "Unduh Excel ditambahkan."}),
+    Step(
+        "manual",
+        "dev.lead",
+        "dev_tracking",
+        "manual",
+        lambda w: {"title": "Buku Manual", "document": MANUAL_DOCUMENT, "version": "1.0"},
+    ),
+    Step(
+        "uat",
+        "requester",
+        "dev_tracking",
+        "uat",
+        lambda w: {
+            "result": "REJECTED",
+            "minutes_number": f"BA-UAT/{w.n}/1",
+            "findings": ["Laporan belum bisa diunduh sebagai Excel."],
+        },
+    ),
+    Step(
+        "progress",
+        "dev.anggota",
+        "dev_tracking",
+        "progress",
+        lambda w: {"percent": 100, "note": "Unduh Excel ditambahkan."},
+    ),
     Step("test", "dev.lead", "dev_tracking", "tests", _test("INTEGRATION", "PASSED", 5)),
-    Step("uat", "requester", "dev_tracking", "uat",
-         lambda w: {"result": "ACCEPTED", "minutes_number": f"BA-UAT/{w.n}/2",
-                    "notes": "Diterima."}),
+    Step(
+        "uat",
+        "requester",
+        "dev_tracking",
+        "uat",
+        lambda w: {"result": "ACCEPTED", "minutes_number": f"BA-UAT/{w.n}/2", "notes": "Diterima."},
+    ),
 )
 
 
@@ -315,9 +416,12 @@ class OnTopic:
         self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers,
-                                    enable_auto_commit=False, auto_offset_reset="latest",
-                                    fetch_max_wait_ms=100)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            fetch_max_wait_ms=100,
+        )
         await consumer.start()
         try:
             consumer.subscribe(list(TOPICS))  # outside any group: every partition, from the end
@@ -329,8 +433,10 @@ class OnTopic:
                         ids = [v for k, v in record.headers if k == "event_id"]
                         if ids:
                             self.seen.setdefault(ids[0].decode(), now)
-                if not self.ready.is_set() and len(consumer.assignment()) >= len(TOPICS) and all(
-                    [await consumer.position(tp) >= 0 for tp in consumer.assignment()]
+                if (
+                    not self.ready.is_set()
+                    and len(consumer.assignment()) >= len(TOPICS)
+                    and all([await consumer.position(tp) >= 0 for tp in consumer.assignment()])
                 ):
                     self.ready.set()
         finally:
@@ -352,8 +458,10 @@ async def install_trigger(conn: asyncpg.Connection) -> None:
 
 
 async def drop_trigger(conn: asyncpg.Connection) -> None:
-    await conn.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON reporting.case_events; "
-                       f"DROP FUNCTION IF EXISTS reporting.{TRIGGER}();")
+    await conn.execute(
+        f"DROP TRIGGER IF EXISTS {TRIGGER} ON reporting.case_events; "
+        f"DROP FUNCTION IF EXISTS reporting.{TRIGGER}();"
+    )
 
 
 async def wait_for_reporting(conn: asyncpg.Connection, timeout: float = 120) -> None:
@@ -396,8 +504,9 @@ class Run:
     def new_walk(self) -> Walk:
         n = next(self.walks)
         requester = REQUESTERS[n % len(REQUESTERS)]
-        return Walk(self.jejak, n, requester, "DINKES" if requester == "pemohon.dinkes"
-                    else "DISDIK")
+        return Walk(
+            self.jejak, n, requester, "DINKES" if requester == "pemohon.dinkes" else "DISDIK"
+        )
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.create_task(work)
@@ -429,8 +538,9 @@ class Run:
             return None
         data = answer.json()
         walk.request_id = data["request_id"]
-        measuring = self.spawn(self.measure(step, sent, answered,
-                                            [str(e) for e in data["event_ids"]]))
+        measuring = self.spawn(
+            self.measure(step, sent, answered, [str(e) for e in data["event_ids"]])
+        )
         if not walk.done:
             await self.make_ready(walk)
         return measuring
@@ -442,8 +552,17 @@ class Run:
         except TimeoutError:
             self.errors.append(f"{step.name}: not in reporting after {self.timeout} s: {ids}")
             return
-        self.samples.append(Sample(step.name, step.service, sent, answered - sent,
-                                   committed - sent, sent >= self.warm_until, tuple(ids)))
+        self.samples.append(
+            Sample(
+                step.name,
+                step.service,
+                sent,
+                answered - sent,
+                committed - sent,
+                sent >= self.warm_until,
+                tuple(ids),
+            )
+        )
 
     async def make_ready(self, walk: Walk) -> None:
         following = STEPS[walk.index]
@@ -457,8 +576,10 @@ class Run:
                 if answer.status_code == 200 and check(answer.json()):
                     break
                 if time.monotonic() > deadline:
-                    self.errors.append(f"{service} never got ready for {following.name} of "
-                                       f"#{walk.n}: {answer.status_code} {answer.text[:300]}")
+                    self.errors.append(
+                        f"{service} never got ready for {following.name} of "
+                        f"#{walk.n}: {answer.status_code} {answer.text[:300]}"
+                    )
                     return
                 await asyncio.sleep(POLL_SECONDS)
         self.ready.put_nowait(walk)
@@ -537,8 +658,15 @@ def _row(values_ms: list[float]) -> list[str]:
     return [f"{percentile(values_ms, p):.0f}" for p in (50, 90, 99, 100)]
 
 
-def summarise(run: Run, on_topic: OnTopic, span: float, fired: int, asked: float,
-              load_before: float, cpu: dict[str, float]) -> Result:
+def summarise(
+    run: Run,
+    on_topic: OnTopic,
+    span: float,
+    fired: int,
+    asked: float,
+    load_before: float,
+    cpu: dict[str, float],
+) -> Result:
     measured = [s for s in run.samples if s.measured]
     if not measured:
         raise RuntimeError(f"nothing measured; errors: {run.errors[:5]}")
@@ -565,9 +693,12 @@ def summarise(run: Run, on_topic: OnTopic, span: float, fired: int, asked: float
     windows: dict[int, list[float]] = {}
     for s in measured:
         windows.setdefault(int((s.sent - start) // 10), []).append(s.latency_s * 1000)
-    console.print("read-model latency p50/p99 (ms) by 10-s window: " + ", ".join(
-        f"{percentile(v, 50):.0f}/{percentile(v, 99):.0f}" for _, v in sorted(windows.items())
-    ))
+    console.print(
+        "read-model latency p50/p99 (ms) by 10-s window: "
+        + ", ".join(
+            f"{percentile(v, 50):.0f}/{percentile(v, 99):.0f}" for _, v in sorted(windows.items())
+        )
+    )
     nan = float("nan")
     return Result(
         asked_rate=asked,
@@ -592,14 +723,23 @@ def summarise(run: Run, on_topic: OnTopic, span: float, fired: int, asked: float
     )
 
 
-async def _one_rate(jejak: Jejak, commits: Commits, on_topic: OnTopic,
-                    watched: dict[str, Watched], rate: float, duration: float, warmup: float,
-                    timeout: float) -> Result:
+async def _one_rate(
+    jejak: Jejak,
+    commits: Commits,
+    on_topic: OnTopic,
+    watched: dict[str, Watched],
+    rate: float,
+    duration: float,
+    warmup: float,
+    timeout: float,
+) -> Result:
     run = Run(jejak, commits, timeout)
     load_before = os.getloadavg()[0]
-    console.print(f"\n[bold]{rate:g} commands/s[/bold]: warm-up walk of one request, then "
-                  f"{warmup:g} s of load not counted + {duration:g} s measured "
-                  f"(1-min load average {load_before:.2f})")
+    console.print(
+        f"\n[bold]{rate:g} commands/s[/bold]: warm-up walk of one request, then "
+        f"{warmup:g} s of load not counted + {duration:g} s measured "
+        f"(1-min load average {load_before:.2f})"
+    )
     await run.walk_once()
     run.warm_until = time.perf_counter() + warmup
     cpu_before, started = cpu_seconds(watched), time.perf_counter()
@@ -634,8 +774,14 @@ async def watch(admin: asyncpg.Connection, processes: list[ServiceProcess]) -> d
     return watched
 
 
-async def _bench(endpoints: Endpoints, processes: list[ServiceProcess], rates: list[float],
-                 duration: float, warmup: float, timeout: float) -> list[Result]:
+async def _bench(
+    endpoints: Endpoints,
+    processes: list[ServiceProcess],
+    rates: list[float],
+    duration: float,
+    warmup: float,
+    timeout: float,
+) -> list[Result]:
     admin = await asyncpg.connect(endpoints.database_url)
     listener = await asyncpg.connect(endpoints.database_url)
     commits = Commits()
@@ -647,8 +793,10 @@ async def _bench(endpoints: Endpoints, processes: list[ServiceProcess], rates: l
         await install_trigger(admin)
         await listener.add_listener(CHANNEL, commits.notified)
         async with asyncio.timeout(60):
-            await asyncio.wait([watching, asyncio.create_task(on_topic.ready.wait())],
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [watching, asyncio.create_task(on_topic.ready.wait())],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
         if watching.done():
             watching.result()  # raises what stopped it
         urls = {p.name: p.url for p in processes}
@@ -657,8 +805,10 @@ async def _bench(endpoints: Endpoints, processes: list[ServiceProcess], rates: l
             jejak = Jejak(client, urls)
             await jejak.login_all()
             watched = await watch(admin, processes)
-            return [await _one_rate(jejak, commits, on_topic, watched, rate, duration, warmup,
-                                    timeout) for rate in rates]
+            return [
+                await _one_rate(jejak, commits, on_topic, watched, rate, duration, warmup, timeout)
+                for rate in rates
+            ]
     finally:
         stop.set()
         await watching
@@ -687,16 +837,36 @@ def print_result(result: Result) -> None:
 
 def print_summary(results: list[Result]) -> None:
     table = Table(title="command-to-read-model latency (ms)")
-    for column in ("commands/s", "commands", "errors", "p50", "p90", "p99", "max",
-                   "on topic p50", "topic->read model p50/p99", "reporting CPU",
-                   "cores busy", "load avg"):
+    for column in (
+        "commands/s",
+        "commands",
+        "errors",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "on topic p50",
+        "topic->read model p50/p99",
+        "reporting CPU",
+        "cores busy",
+        "load avg",
+    ):
         table.add_column(column, justify="right")
     for r in results:
-        table.add_row(f"{r.rate:.1f}", str(r.commands), str(r.errors), f"{r.p50_ms:.0f}",
-                      f"{r.p90_ms:.0f}", f"{r.p99_ms:.0f}", f"{r.max_ms:.0f}",
-                      f"{r.topic_p50_ms:.0f}", f"{r.project_p50_ms:.0f} / {r.project_p99_ms:.0f}",
-                      f"{r.cpu.get('reporting', float('nan')):.0f}%",
-                      f"{r.cpu['machine']:.0f}%", f"{r.load_before:.1f}-{r.load_after:.1f}")
+        table.add_row(
+            f"{r.rate:.1f}",
+            str(r.commands),
+            str(r.errors),
+            f"{r.p50_ms:.0f}",
+            f"{r.p90_ms:.0f}",
+            f"{r.p99_ms:.0f}",
+            f"{r.max_ms:.0f}",
+            f"{r.topic_p50_ms:.0f}",
+            f"{r.project_p50_ms:.0f} / {r.project_p99_ms:.0f}",
+            f"{r.cpu.get('reporting', float('nan')):.0f}%",
+            f"{r.cpu['machine']:.0f}%",
+            f"{r.load_before:.1f}-{r.load_after:.1f}",
+        )
     console.print()
     console.print(table)
 
@@ -705,8 +875,9 @@ def print_summary(results: list[Result]) -> None:
 def main(
     rate: Annotated[
         list[float] | None,
-        typer.Option(min=1, help="Commands per second; repeat for a sweep on the same stack "
-                     "(default: 50)"),
+        typer.Option(
+            min=1, help="Commands per second; repeat for a sweep on the same stack (default: 50)"
+        ),
     ] = None,
     duration: Annotated[float, typer.Option(min=1, help="Seconds of measured load")] = 60.0,
     warmup: Annotated[
@@ -720,8 +891,8 @@ def main(
         typer.Option(help="Data folder of the stack to start (default: a throwaway one)"),
     ] = None,
     strict: Annotated[
-        bool, typer.Option(help=f"Exit with 1 if a run at {TARGET_RATE:g}/s or more misses "
-                           "the target")
+        bool,
+        typer.Option(help=f"Exit with 1 if a run at {TARGET_RATE:g}/s or more misses the target"),
     ] = False,
 ) -> None:
     """Command-to-read-model latency (p50, p90, p99, max) with RATE commands/s of sustained
@@ -729,20 +900,25 @@ def main(
     name servers to use instead of starting a throwaway stack (the services then use their
     usual schemas and topics there: point them at scratch servers)."""
     rates = rate or [TARGET_RATE]
-    with tempfile.TemporaryDirectory(prefix="jejak-latency-") as tmp, \
-            servers(data_dir) as endpoints:
+    with (
+        tempfile.TemporaryDirectory(prefix="jejak-latency-") as tmp,
+        servers(data_dir) as endpoints,
+    ):
         processes = service_processes(endpoints, Path(tmp), with_prefix=False)
         try:
             console.print("starting identity, intake, approval, dev_tracking, reporting")
             start_all(processes)
-            results = asyncio.run(
-                _bench(endpoints, processes, rates, duration, warmup, timeout)
-            )
+            results = asyncio.run(_bench(endpoints, processes, rates, duration, warmup, timeout))
         except BaseException:
             for process in processes:  # the logs go with the temporary folder
                 tail = process.log.read_text(errors="replace").splitlines()[-15:]
-                console.print(f"--- {process.name} log, last lines:", *tail, sep="\n",
-                              markup=False, highlight=False)
+                console.print(
+                    f"--- {process.name} log, last lines:",
+                    *tail,
+                    sep="\n",
+                    markup=False,
+                    highlight=False,
+                )
             raise
         finally:
             stop_all(processes)

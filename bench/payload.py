@@ -33,8 +33,11 @@ PAYLOAD_BYTES = len(json.dumps(payload(str(uuid.uuid4()), 42)).encode())
 def new_event(request_id: str, n: int) -> NewEvent:
     """What a service hands to ``PostgresEventStore.append``."""
     return NewEvent(
-        event_type=EVENT_TYPE, schema_version=SCHEMA_VERSION, actor=ACTOR,
-        correlation_id=uuid.uuid4(), payload=payload(request_id, n),
+        event_type=EVENT_TYPE,
+        schema_version=SCHEMA_VERSION,
+        actor=ACTOR,
+        correlation_id=uuid.uuid4(),
+        payload=payload(request_id, n),
     )
 
 
@@ -44,9 +47,11 @@ _ACTOR_JSON = ACTOR.model_dump(mode="json")
 def library_state(request_id: str, n: int) -> bytes:
     """The same event as the ``eventsourcing`` library would store it: its serialised state
     (the payload with who, when and the correlation id), JSON-encoded."""
-    return json.dumps({
-        "timestamp": datetime.now(UTC).isoformat(),
-        "actor": _ACTOR_JSON,
-        "correlation_id": str(uuid.uuid4()),
-        **payload(request_id, n),
-    }).encode()
+    return json.dumps(
+        {
+            "timestamp": datetime.now(UTC).isoformat(),
+            "actor": _ACTOR_JSON,
+            "correlation_id": str(uuid.uuid4()),
+            **payload(request_id, n),
+        }
+    ).encode()

@@ -60,8 +60,10 @@ def print_machine(facts: dict[str, str]) -> None:
 
 
 def print_run(run: Run) -> None:
-    console.print(f"  {run.label:<42} writers={run.writers:<2} events={run.events:<7,} "
-                  f"{run.seconds:6.2f} s  {run.rate:8,.0f} events/s")
+    console.print(
+        f"  {run.label:<42} writers={run.writers:<2} events={run.events:<7,} "
+        f"{run.seconds:6.2f} s  {run.rate:8,.0f} events/s"
+    )
 
 
 def ratios(mine: Figure, theirs: Figure) -> list[float]:
@@ -99,5 +101,9 @@ def print_summary(ours: list[Figure], library: list[Figure], relay: Figure | Non
 
 
 def _cells(figure: Figure) -> tuple[str, str, str, str]:
-    return (figure.label, str(figure.writers), f"{figure.rate:,.0f}",
-            f"{figure.low:,.0f}–{figure.high:,.0f}")
+    return (
+        figure.label,
+        str(figure.writers),
+        f"{figure.rate:,.0f}",
+        f"{figure.low:,.0f}–{figure.high:,.0f}",
+    )

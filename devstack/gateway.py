@@ -45,8 +45,11 @@ def create_gateway(upstreams: Mapping[str, str]) -> Starlette:
         if service not in upstreams:
             return JSONResponse({"message": f"Layanan tidak dikenal: {service}"}, 404)
         url = f"{upstreams[service]}/{request.path_params['path']}"
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() not in HOP_BY_HOP and k.lower() != "x-forwarded-for"}
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in HOP_BY_HOP and k.lower() != "x-forwarded-for"
+        }
         if request.client:  # the caller's own address, never one it claims
             headers["x-forwarded-for"] = request.client.host
         upstream = client.build_request(

@@ -122,10 +122,16 @@ def _headers(event_type: str | None) -> dict[str, Any]:
         "required": ["event_type", "event_id", "schema_version"],
         "properties": {
             "event_type": kind,
-            "event_id": {"type": "string", "format": "uuid",
-                         "description": "The envelope's event_id (UUIDv7)"},
-            "schema_version": {"type": "string", "pattern": "^[1-9][0-9]*$",
-                               "description": "The envelope's schema_version, in decimal"},
+            "event_id": {
+                "type": "string",
+                "format": "uuid",
+                "description": "The envelope's event_id (UUIDv7)",
+            },
+            "schema_version": {
+                "type": "string",
+                "pattern": "^[1-9][0-9]*$",
+                "description": "The envelope's schema_version, in decimal",
+            },
         },
     }
 
@@ -141,8 +147,12 @@ def _message(service: Service, event: type[DomainEvent]) -> dict[str, Any]:
         "headers": _headers(event.event_type()),
         "payload": {"$ref": f"{SCHEMAS}{event.event_type()}Record"},
         "correlationId": {"$ref": "#/components/correlationIds/intent"},
-        "bindings": {"kafka": {"key": {"type": "string", "description": STREAM_KEYS[service]},
-                               "bindingVersion": KAFKA_BINDING}},
+        "bindings": {
+            "kafka": {
+                "key": {"type": "string", "description": STREAM_KEYS[service]},
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
     }
 
 
@@ -163,12 +173,17 @@ DEAD_LETTER: dict[str, Any] = {
         "properties": {
             "error": {"type": "string", "description": "Why it can never be handled"},
             "topic": {"type": "string", "description": "The topic it was read from"},
-            "event_id": {"type": "string", "format": "uuid",
-                         "description": "The envelope's event_id; absent if the value is not "
-                         "a valid envelope"},
-            "correlation_id": {"type": "string",
-                               "description": "Set by FastStream when publishing; unrelated "
-                               "to the envelope's correlation_id"},
+            "event_id": {
+                "type": "string",
+                "format": "uuid",
+                "description": "The envelope's event_id; absent if the value is not "
+                "a valid envelope",
+            },
+            "correlation_id": {
+                "type": "string",
+                "description": "Set by FastStream when publishing; unrelated "
+                "to the envelope's correlation_id",
+            },
             "content-type": {"type": "string", "description": "Set by FastStream; empty"},
         },
     },
@@ -178,25 +193,32 @@ DEAD_LETTER: dict[str, Any] = {
         "description": "The original record's value: normally an envelope's JSON (see "
         "Envelope), or the bytes that failed to parse as one.",
     },
-    "bindings": {"kafka": {"key": {"type": "null", "description": "Not set"},
-                           "bindingVersion": KAFKA_BINDING}},
+    "bindings": {
+        "kafka": {
+            "key": {"type": "null", "description": "Not set"},
+            "bindingVersion": KAFKA_BINDING,
+        }
+    },
 }
 
 
 def _channel_bindings(topic: str) -> dict[str, Any]:
     partitions = inspect.signature(ensure_topics).parameters["partitions"].default
-    return {"kafka": {
-        "topic": topic,
-        "partitions": partitions,
-        "topicConfiguration": {"retention.ms": -1, "retention.bytes": -1},
-        "bindingVersion": KAFKA_BINDING,
-    }}
+    return {
+        "kafka": {
+            "topic": topic,
+            "partitions": partitions,
+            "topicConfiguration": {"retention.ms": -1, "retention.bytes": -1},
+            "bindingVersion": KAFKA_BINDING,
+        }
+    }
 
 
 def _group(service: Service) -> dict[str, Any]:
     group = consumer_group_for(service)
-    return {"kafka": {"groupId": {"type": "string", "enum": [group]},
-                      "bindingVersion": KAFKA_BINDING}}
+    return {
+        "kafka": {"groupId": {"type": "string", "enum": [group]}, "bindingVersion": KAFKA_BINDING}
+    }
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -223,8 +245,7 @@ def asyncapi_document() -> dict[str, Any]:
             "consumer drops a repeated event_id). Kept forever: the topics are the "
             f"replayable history. Read by the consumer groups of {', '.join(readers)}.",
             "messages": {
-                e.event_type(): {"$ref": f"#/components/messages/{e.event_type()}"}
-                for e in owned
+                e.event_type(): {"$ref": f"#/components/messages/{e.event_type()}"} for e in owned
             },
             "bindings": _channel_bindings(topic),
         }
@@ -233,9 +254,7 @@ def asyncapi_document() -> dict[str, Any]:
             "title": f"{service} publishes its events",
             "summary": "The outbox relay: each event once committed, key = stream id",
             "channel": {"$ref": f"#/channels/{topic}"},
-            "messages": [
-                {"$ref": f"#/channels/{topic}/messages/{e.event_type()}"} for e in owned
-            ],
+            "messages": [{"$ref": f"#/channels/{topic}/messages/{e.event_type()}"} for e in owned],
         }
     for service in consumers:
         dlq = dead_letter_topic(service)
@@ -313,8 +332,9 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
         for service in SERVICES:
             module = importlib.import_module(f"services.{service}.bootstrap")
             create_app: Callable[[Settings], FastAPI] = module.create_app
-            settings = Settings(service_name=service, jwt_key_dir=keys, root_path="",
-                                environment="development")
+            settings = Settings(
+                service_name=service, jwt_key_dir=keys, root_path="", environment="development"
+            )
             documents[service] = create_app(settings).openapi()
     return documents
 

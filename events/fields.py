@@ -97,8 +97,6 @@ def _instant_in_range(value: dt.datetime) -> dt.datetime:
 Day = Annotated[dt.date, BeforeValidator(_iso_text), AfterValidator(_day_in_range)]
 """A calendar day given as ``YYYY-MM-DD``, from ``EARLIEST_DAY`` to ``LATEST_DAY``."""
 
-Instant = Annotated[
-    AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_instant_in_range)
-]
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_instant_in_range)]
 """An instant given as ISO 8601 with its zone (``Z`` or ``+07:00``), between ``EARLIEST_DAY``
 and ``LATEST_DAY`` (UTC)."""

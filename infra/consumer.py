@@ -169,11 +169,12 @@ class IdempotentConsumer:
         reason = "".join(traceback.format_exception_only(error)).strip()
         log.error("poison event dead-lettered", event_type=envelope.event_type, error=reason)
         await self.dead_letter(
-            body, {
+            body,
+            {
                 DLQ_HEADER_ERROR: reason,
                 DLQ_HEADER_TOPIC: topic,
                 DLQ_HEADER_EVENT_ID: str(envelope.event_id),
-            }
+            },
         )
         await self.pool.execute(
             f"INSERT INTO {self.schema}.processed_events (event_id, topic, outcome, error) "

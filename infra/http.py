@@ -34,10 +34,12 @@ def invalid_input(problems: list[dict[str, Any]]) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        return invalid_input([
-            {"field": _field(e["loc"]), "message": e["msg"], "type": e["type"]}
-            for e in error.errors()
-        ])
+        return invalid_input(
+            [
+                {"field": _field(e["loc"]), "message": e["msg"], "type": e["type"]}
+                for e in error.errors()
+            ]
+        )
 
     @app.exception_handler(DomainError)
     async def refused(_: Request, error: DomainError) -> JSONResponse:

@@ -113,7 +113,7 @@ class InputLimits:
             self._operations = operations(self.openapi())
         path, root = scope["path"], scope.get("root_path", "")
         if root and path.startswith(root):
-            path = path[len(root):]
+            path = path[len(root) :]
         for operation in self._operations:
             if operation.method == scope["method"] and operation.path.match(path):
                 return operation
@@ -124,14 +124,18 @@ class InputLimits:
         if operation is None:
             await self.app(scope, receive, send)
             return
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                          keep_blank_values=True)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         if unknown := sorted({name for name, _ in query} - operation.query):
-            await invalid_input([
-                {"field": f"query.{name[:64]}", "message": "Parameter ini tidak dikenal.",
-                 "type": "unknown_parameter"}
-                for name in unknown[:10]
-            ])(scope, receive, send)
+            await invalid_input(
+                [
+                    {
+                        "field": f"query.{name[:64]}",
+                        "message": "Parameter ini tidak dikenal.",
+                        "type": "unknown_parameter",
+                    }
+                    for name in unknown[:10]
+                ]
+            )(scope, receive, send)
             return
         if operation.raw_body:
             await self.app(scope, receive, send)
@@ -164,8 +168,11 @@ class InputLimits:
         if not body:
             return None
         if json_depth(body) > self.max_depth:
-            return {"field": "body", "type": "json_too_deep",
-                    "message": f"JSON bersarang lebih dari {self.max_depth} tingkat."}
+            return {
+                "field": "body",
+                "type": "json_too_deep",
+                "message": f"JSON bersarang lebih dari {self.max_depth} tingkat.",
+            }
         if not _read_as_json(headers.get(b"content-type", b"")):
             return None
         try:
@@ -173,8 +180,11 @@ class InputLimits:
         except json.JSONDecodeError:
             return None
         except ValueError as error:  # e.g. an integer of more than 4300 digits, bad UTF-8
-            return {"field": "body", "type": "json_unreadable",
-                    "message": f"JSON tidak dapat dibaca: {str(error)[:120]}"}
+            return {
+                "field": "body",
+                "type": "json_unreadable",
+                "message": f"JSON tidak dapat dibaca: {str(error)[:120]}",
+            }
         return None
 
 
@@ -182,8 +192,11 @@ def _read_as_json(content_type: bytes) -> bool:
     """Whether FastAPI reads a body with this Content-Type as JSON (none, ``application/json``
     or ``application/*+json``)."""
     media_type = content_type.split(b";", 1)[0].strip().lower()
-    return not media_type or media_type == b"application/json" or (
-        media_type.startswith(b"application/") and media_type.endswith(b"+json"))
+    return (
+        not media_type
+        or media_type == b"application/json"
+        or (media_type.startswith(b"application/") and media_type.endswith(b"+json"))
+    )
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -205,6 +218,4 @@ def limit_input(
     app: FastAPI, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_JSON_DEPTH
 ) -> None:
     """Apply ``InputLimits`` to every operation of ``app`` (call in the service's bootstrap)."""
-    app.add_middleware(
-        InputLimits, openapi=app.openapi, max_bytes=max_bytes, max_depth=max_depth
-    )
+    app.add_middleware(InputLimits, openapi=app.openapi, max_bytes=max_bytes, max_depth=max_depth)

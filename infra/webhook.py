@@ -380,15 +380,26 @@ def request_body_doc(model: type[BaseModel], description: str) -> dict[str, Any]
             "content": {"application/json": {"schema": inlined}},
         },
         "parameters": [
-            {"in": "header", "required": True, "name": TIMESTAMP_HEADER,
-             "schema": {"type": "string", "pattern": _TIMESTAMP.pattern, "maxLength": 12},
-             "description": "Unix seconds when signed; within the allowed skew of server time"},
-            {"in": "header", "required": True, "name": SIGNATURE_HEADER,
-             "schema": {"type": "string", "maxLength": _MAX_SIGNATURE_HEADER},
-             "description": "v1=<hex HMAC-SHA256(secret, f'{timestamp}.{raw body}')>"},
-            {"in": "header", "required": False, "name": DELIVERY_HEADER,
-             "schema": {"type": "string", "pattern": _DELIVERY.pattern, "maxLength": 128},
-             "description": "The sender's id of this attempt"},
+            {
+                "in": "header",
+                "required": True,
+                "name": TIMESTAMP_HEADER,
+                "schema": {"type": "string", "pattern": _TIMESTAMP.pattern, "maxLength": 12},
+                "description": "Unix seconds when signed; within the allowed skew of server time",
+            },
+            {
+                "in": "header",
+                "required": True,
+                "name": SIGNATURE_HEADER,
+                "schema": {"type": "string", "maxLength": _MAX_SIGNATURE_HEADER},
+                "description": "v1=<hex HMAC-SHA256(secret, f'{timestamp}.{raw body}')>",
+            },
+            {
+                "in": "header",
+                "required": False,
+                "name": DELIVERY_HEADER,
+                "schema": {"type": "string", "pattern": _DELIVERY.pattern, "maxLength": 128},
+                "description": "The sender's id of this attempt",
+            },
         ],
     }
-

@@ -286,8 +286,9 @@ class DeliverySchedule:
         """Deliveries, oldest first (by request and sequence when one request is asked for)."""
         order = "d.sequence" if request_id is not None else "d.recorded_at, d.delivery_id"
         rows = await self.pool.fetch(
-            self._select("($1::text IS NULL OR d.state = $1) AND "
-                         "($2::text IS NULL OR d.request_id = $2)")
+            self._select(
+                "($1::text IS NULL OR d.state = $1) AND ($2::text IS NULL OR d.request_id = $2)"
+            )
             + f" ORDER BY {order} LIMIT $3 OFFSET $4",
             state,
             request_id,
@@ -314,4 +315,3 @@ class DeliverySchedule:
             change=StatusNotice.model_validate_json(body).change,
             attempt_log=[AttemptView.model_validate(dict(a)) for a in attempts],
         )
-

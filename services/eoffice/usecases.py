@@ -28,9 +28,7 @@ class Deliveries:
     async def get(self, delivery_id: UUID) -> DeliveryDetail | None:
         return await self.schedule.get(delivery_id)
 
-    async def resend(
-        self, admin: Principal, delivery_id: UUID, note: str | None
-    ) -> DeliveryDetail:
+    async def resend(self, admin: Principal, delivery_id: UUID, note: str | None) -> DeliveryDetail:
         detail = await self.schedule.resend(
             delivery_id, admin.acting_as("ADMIN"), note, self.clock()
         )

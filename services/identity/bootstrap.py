@@ -107,9 +107,14 @@ def create_app(
     limit_input(app)
     add_health(app, "identity", runtime.healthy)
     # Routes are declared now (so OpenAPI lists them); the use cases exist once the lifespan ran.
-    app.include_router(build_router(
-        cast(Identity, _Started(holder)), principal_dependency(lambda: verifier), public, verifier
-    ))
+    app.include_router(
+        build_router(
+            cast(Identity, _Started(holder)),
+            principal_dependency(lambda: verifier),
+            public,
+            verifier,
+        )
+    )
     return app
 
 

@@ -34,8 +34,10 @@ class Accepted(BaseModel):
 
 class LetterAccepted(Accepted):
     letter_id: str = Field(description="The e-office's id of the letter")
-    created: bool = Field(description="True (201) if this delivery created the request, False "
-                          "(200) if an earlier one had; event_ids is empty then")
+    created: bool = Field(
+        description="True (201) if this delivery created the request, False "
+        "(200) if an earlier one had; event_ids is empty then"
+    )
 
 
 class Uploaded(BaseModel):
@@ -66,8 +68,10 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         response_model=Uploaded,
         summary="Unggah lampiran (PEMOHON): isi berkas mentah, jenisnya di Content-Type",
         openapi_extra=RAW_UPLOAD,
-        responses={200: {"description": "Berkas yang sama sudah tersimpan"},
-                   413: {"description": "Melebihi batas ukuran"}},
+        responses={
+            200: {"description": "Berkas yang sama sudah tersimpan"},
+            413: {"description": "Melebihi batas ukuran"},
+        },
     )
     async def upload(
         request: Request,
@@ -85,25 +89,38 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         response_class=Response,
         summary="Unduh lampiran (yang berhak melihat permohonan yang memuatnya)",
     )
-    async def download(sha256: Annotated[Sha256Hex, Path()], caller: Caller, use: Use
-                       ) -> Response:
+    async def download(sha256: Annotated[Sha256Hex, Path()], caller: Caller, use: Use) -> Response:
         content, media_type = await use.download(caller, sha256)
-        return Response(content, media_type=media_type, headers={
-            "Content-Disposition": f'attachment; filename="{sha256}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "ETag": f'"{sha256}"',
-        })
+        return Response(
+            content,
+            media_type=media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{sha256}"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, max-age=31536000, immutable",
+                "ETag": f'"{sha256}"',
+            },
+        )
 
-    @router.post("/requests", status_code=201, response_model=Accepted,
-                 summary="Ajukan permohonan pembangunan aplikasi (PEMOHON, langkah 1)")
+    @router.post(
+        "/requests",
+        status_code=201,
+        response_model=Accepted,
+        summary="Ajukan permohonan pembangunan aplikasi (PEMOHON, langkah 1)",
+    )
     async def submit(
         body: SubmitDetails,
         caller: Caller,
         use: Use,
-        idempotency_key: Annotated[str | None, Header(
-            min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
-            description="Sama untuk setiap pengulangan: jawaban pertama diberikan lagi")] = None,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                min_length=1,
+                max_length=255,
+                pattern=r"^[\x21-\x7e]+$",
+                description="Sama untuk setiap pengulangan: jawaban pertama diberikan lagi",
+            ),
+        ] = None,
     ) -> JSONResponse:
         answer = await use.submit(caller, body, idempotency_key)
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
@@ -123,27 +140,38 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
     async def get(request_id: Id, caller: Caller, use: Use) -> dict[str, Any]:
         return await use.get(caller, request_id)
 
-    @router.post("/requests/{request_id}/receive", response_model=Accepted,
-                 summary="Terima permohonan beserta dokumennya (KADIS, langkah 2)")
-    async def receive(request_id: Id, caller: Caller, use: Use,
-                      body: ReceiveDetails | None = None) -> dict[str, Any]:
+    @router.post(
+        "/requests/{request_id}/receive",
+        response_model=Accepted,
+        summary="Terima permohonan beserta dokumennya (KADIS, langkah 2)",
+    )
+    async def receive(
+        request_id: Id, caller: Caller, use: Use, body: ReceiveDetails | None = None
+    ) -> dict[str, Any]:
         details = body or ReceiveDetails()
         return await use.execute(caller, ReceiveRequest(request_id=request_id, **dict(details)))
 
-    @router.post("/requests/{request_id}/revise", response_model=Accepted,
-                 summary="Perbaiki permohonan yang dikembalikan (PEMOHON)")
-    async def revise(request_id: Id, body: ReviseDetails, caller: Caller, use: Use
-                     ) -> dict[str, Any]:
+    @router.post(
+        "/requests/{request_id}/revise",
+        response_model=Accepted,
+        summary="Perbaiki permohonan yang dikembalikan (PEMOHON)",
+    )
+    async def revise(
+        request_id: Id, body: ReviseDetails, caller: Caller, use: Use
+    ) -> dict[str, Any]:
         return await use.execute(caller, ReviseRequest(request_id=request_id, **dict(body)))
 
-    @router.post("/requests/{request_id}/withdraw", response_model=Accepted,
-                 summary="Tarik permohonan yang masih terbuka (PEMOHON)")
-    async def withdraw(request_id: Id, body: WithdrawDetails, caller: Caller, use: Use
-                       ) -> dict[str, Any]:
+    @router.post(
+        "/requests/{request_id}/withdraw",
+        response_model=Accepted,
+        summary="Tarik permohonan yang masih terbuka (PEMOHON)",
+    )
+    async def withdraw(
+        request_id: Id, body: WithdrawDetails, caller: Caller, use: Use
+    ) -> dict[str, Any]:
         return await use.execute(caller, WithdrawRequest(request_id=request_id, **dict(body)))
 
     return router
-
 
 
 def build_eoffice_router(

@@ -40,7 +40,10 @@ async def find(
         offset,
     )
     return [
-        {**dict(r), "submitted_at": r["submitted_at"].isoformat(),
-         "updated_at": r["updated_at"].isoformat()}
+        {
+            **dict(r),
+            "submitted_at": r["submitted_at"].isoformat(),
+            "updated_at": r["updated_at"].isoformat(),
+        }
         for r in rows
     ]

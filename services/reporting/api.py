@@ -58,9 +58,7 @@ def build_router(
             bool | None, Query(description="true: hanya yang terlambat; false: yang tidak")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=500, description="Paling banyak")] = 50,
-        offset: Annotated[
-            int, Query(ge=0, le=MAX_OFFSET, description="Lewati sebanyak ini")
-        ] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Lewati sebanyak ini")] = 0,
     ) -> dict[str, Any]:
         where = CaseFilter(status, opd, current_step, responsible_role, overdue)
         return await queries().list_cases(caller, where, limit, offset)

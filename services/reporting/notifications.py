@@ -327,9 +327,7 @@ def _trigger(start: CaseFile, new: Sequence[Envelope]) -> Envelope:
     return trigger
 
 
-def _action(
-    before: CaseView, after: CaseView, trigger: Envelope, now: dt.datetime
-) -> list[Notice]:
+def _action(before: CaseView, after: CaseView, trigger: Envelope, now: dt.datetime) -> list[Notice]:
     previous, point = waiting_point(before), waiting_point(after)
     if point is None or point == previous:
         return []

@@ -91,7 +91,11 @@ class Jejak:
             found = me.json()
             assert found["username"] == username
             self.users[username] = User(
-                username, found["user_id"], found["full_name"], found["opd"], found["roles"],
+                username,
+                found["user_id"],
+                found["full_name"],
+                found["opd"],
+                found["roles"],
                 headers,
             )
 
@@ -113,8 +117,9 @@ class Jejak:
         assert answer.status_code == expect, f"{who} {method} {path}: {answer.text}"
         return answer
 
-    async def post(self, who: str, path: str, body: Any = None, expect: int = 200,
-                   **kwargs: Any) -> dict[str, Any]:
+    async def post(
+        self, who: str, path: str, body: Any = None, expect: int = 200, **kwargs: Any
+    ) -> dict[str, Any]:
         if body is not None:
             kwargs["json"] = body
         data: dict[str, Any] = (await self.send(who, "POST", path, expect, **kwargs)).json()
@@ -124,7 +129,11 @@ class Jejak:
         return (await self.send(who, "GET", path, expect)).json()
 
     async def until(
-        self, service: str, request_id: str, who: str = "auditor", timeout: float = 60,
+        self,
+        service: str,
+        request_id: str,
+        who: str = "auditor",
+        timeout: float = 60,
         **expected: Any,
     ) -> dict[str, Any]:
         """The request's state in ``service`` once it shows ``expected`` (the service learns of
@@ -170,8 +179,14 @@ class Walk:
         return f"/api/{service}/requests/{self.request_id}{tail}"
 
     async def command(
-        self, who: str, service: str, command: str, body: Any, step: str | None,
-        acts: str | None, **kwargs: Any,
+        self,
+        who: str,
+        service: str,
+        command: str,
+        body: Any,
+        step: str | None,
+        acts: str | None,
+        **kwargs: Any,
     ) -> dict[str, Any]:
         """Give a command, assert the state it answers with and that a GET shows the same."""
         answer = await self.j.post(who, self.path(service, command), body, **kwargs)
@@ -193,8 +208,11 @@ class Walk:
         """Step 1: upload the request letter, submit with an Idempotency-Key, retry once."""
         content = b"%PDF-1.7 Surat Permohonan SIMPUS " + uuid.uuid4().bytes
         uploaded = await self.j.post(
-            "pemohon.dinkes", "/api/intake/attachments", content=content,
-            headers={"Content-Type": "application/pdf"}, expect=201,
+            "pemohon.dinkes",
+            "/api/intake/attachments",
+            content=content,
+            headers={"Content-Type": "application/pdf"},
+            expect=201,
         )
         assert uploaded == {
             "sha256": hashlib.sha256(content).hexdigest(),
@@ -210,10 +228,12 @@ class Walk:
             "attachments": [{**uploaded, "filename": "surat-permohonan.pdf"}],
         }
         key = {"Idempotency-Key": f"simpus-{uuid.uuid4()}"}
-        first = await self.j.send("pemohon.dinkes", "POST", "/api/intake/requests", 201,
-                                  headers=key, json=body)
-        again = await self.j.send("pemohon.dinkes", "POST", "/api/intake/requests", 201,
-                                  headers=key, json=body)
+        first = await self.j.send(
+            "pemohon.dinkes", "POST", "/api/intake/requests", 201, headers=key, json=body
+        )
+        again = await self.j.send(
+            "pemohon.dinkes", "POST", "/api/intake/requests", 201, headers=key, json=body
+        )
         assert again.headers.get("Idempotent-Replayed") == "true"
         assert "Idempotent-Replayed" not in first.headers
         assert again.json() == first.json()
@@ -245,9 +265,12 @@ class Walk:
     async def dispose(self) -> dict[str, Any]:
         """Step 3: KADIS dispositions the letter to KABID_TI."""
         state = await self.command(
-            "kadis", "approval", "dispose",
+            "kadis",
+            "approval",
+            "dispose",
             {"note": "Mohon diperiksa kelengkapannya.", "disposition_number": "005/117/2025"},
-            "VERIFY", "KABID_TI",
+            "VERIFY",
+            "KABID_TI",
         )
         assert state["status"] == "AWAITING_VERIFICATION"
         assert [s["section"] for s in state["missing_sections"]] == MISSING_AT_SUBMIT
@@ -280,23 +303,31 @@ class Walk:
     async def revise(self) -> dict[str, Any]:
         """The requester completes the business-process document; approval sees the revision."""
         state = await self.command(
-            "pemohon.dinkes", "intake", "revise",
+            "pemohon.dinkes",
+            "intake",
+            "revise",
             {"business_process": FULL_PROCESS, "note": "Bagian yang kurang sudah dilengkapi."},
-            "VERIFY", "KABID_TI",
+            "VERIFY",
+            "KABID_TI",
         )
         assert (state["status"], state["revisions"], state["missing_sections"]) == ("OPEN", 1, [])
         seen = await self.j.until("approval", self.request_id, revisions=1)
         at(seen, "VERIFY", "KABID_TI")
         assert (seen["status"], seen["missing_sections"]) == ("AWAITING_VERIFICATION", [])
-        assert seen["business_process"]["database_management"] == FULL_PROCESS[
-            "database_management"]
+        assert (
+            seen["business_process"]["database_management"] == FULL_PROCESS["database_management"]
+        )
         return seen
 
     async def verify(self) -> dict[str, Any]:
         """Step 4: KABID_TI finds the revised documents complete."""
         state = await self.command(
-            "kabid.ti", "approval", "verify", {"acknowledged_missing": [], "note": "Lengkap."},
-            "MEETING", "KABID_TI",
+            "kabid.ti",
+            "approval",
+            "verify",
+            {"acknowledged_missing": [], "note": "Lengkap."},
+            "MEETING",
+            "KABID_TI",
         )
         assert state["verification"]["missing_sections"] == []
         return state
@@ -307,20 +338,35 @@ class Walk:
         body = {
             "held_at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat(),
             "participants": [
-                {"name": kabid.full_name, "position": "Kepala Bidang TI",
-                 "organisation": "DISKOMINFOSTANDI", "user_id": kabid.user_id},
-                {"name": requester.full_name, "position": "Pemohon",
-                 "organisation": "DINKES", "user_id": requester.user_id},
-                {"name": self.j["dev.lead"].full_name, "position": "Ketua Tim Pengembang",
-                 "organisation": "DISKOMINFOSTANDI", "user_id": self.j["dev.lead"].user_id},
+                {
+                    "name": kabid.full_name,
+                    "position": "Kepala Bidang TI",
+                    "organisation": "DISKOMINFOSTANDI",
+                    "user_id": kabid.user_id,
+                },
+                {
+                    "name": requester.full_name,
+                    "position": "Pemohon",
+                    "organisation": "DINKES",
+                    "user_id": requester.user_id,
+                },
+                {
+                    "name": self.j["dev.lead"].full_name,
+                    "position": "Ketua Tim Pengembang",
+                    "organisation": "DISKOMINFOSTANDI",
+                    "user_id": self.j["dev.lead"].user_id,
+                },
             ],
             "scope": "Registrasi pasien, rekam kunjungan dan laporan bulanan.",
-            "timeline": {"planned_start": str(STARTED),
-                         "planned_end": str(STARTED + dt.timedelta(days=45))},
+            "timeline": {
+                "planned_start": str(STARTED),
+                "planned_end": str(STARTED + dt.timedelta(days=45)),
+            },
             "minutes_number": "BA/117/DISKOMINFOSTANDI/2025",
         }
-        state = await self.command("kabid.ti", "approval", "meeting", body,
-                                   "SIGN_MINUTES", "KABID_TI")
+        state = await self.command(
+            "kabid.ti", "approval", "meeting", body, "SIGN_MINUTES", "KABID_TI"
+        )
         assert state["meeting"]["minutes_number"] == body["minutes_number"]
         return state
 
@@ -331,11 +377,14 @@ class Walk:
             {"user_id": kabid.user_id, "name": kabid.full_name, "role": "KABID_TI"},
             {"user_id": requester.user_id, "name": requester.full_name, "role": "PEMOHON"},
         ]
-        state = await self.command("kabid.ti", "approval", "sign-minutes",
-                                   {"signatories": signatories}, "ASSIGN", "KADIS")
+        state = await self.command(
+            "kabid.ti", "approval", "sign-minutes", {"signatories": signatories}, "ASSIGN", "KADIS"
+        )
         signed = state["minutes"]["signatories"]
         assert [(s["user_id"], s["role"]) for s in signed] == [
-            (kabid.user_id, "KABID_TI"), (requester.user_id, "PEMOHON")]
+            (kabid.user_id, "KABID_TI"),
+            (requester.user_id, "PEMOHON"),
+        ]
         return state
 
     async def assign(self) -> dict[str, Any]:
@@ -348,22 +397,28 @@ class Walk:
             "period_start": str(STARTED),
             "period_end": str(STARTED + dt.timedelta(days=45)),
         }
-        state = await self.command("kadis", "approval", "assign", body, "DEVELOP",
-                                   "TIM_PENGEMBANG")
+        state = await self.command("kadis", "approval", "assign", body, "DEVELOP", "TIM_PENGEMBANG")
         assert state["status"] == "ASSIGNED"
         assert (state["assignment"]["team_lead"], state["assignment"]["opd"]) == (
-            lead.user_id, "DINKES")
+            lead.user_id,
+            "DINKES",
+        )
         return state
 
     async def handed_over(self) -> dict[str, Any]:
         """dev_tracking (and intake) learn of the assignment letter over Kafka."""
-        state = await self.j.until("dev_tracking", self.request_id, who="dev.lead",
-                                   current_step="DEVELOP")
+        state = await self.j.until(
+            "dev_tracking", self.request_id, who="dev.lead", current_step="DEVELOP"
+        )
         at(state, "DEVELOP", "TIM_PENGEMBANG")
         assert (state["opd"], state["team_lead"], state["started_on"]) == (
-            "DINKES", self.j["dev.lead"].user_id, None)
+            "DINKES",
+            self.j["dev.lead"].user_id,
+            None,
+        )
         assert sorted(state["team_members"]) == sorted(
-            [self.j["dev.lead"].user_id, self.j["dev.anggota"].user_id])
+            [self.j["dev.lead"].user_id, self.j["dev.anggota"].user_id]
+        )
         intake = await self.j.until("intake", self.request_id, status="ASSIGNED")
         at(intake, "DEVELOP", "TIM_PENGEMBANG")
         return state
@@ -373,51 +428,90 @@ class Walk:
     async def develop(self) -> dict[str, Any]:
         """Step 8: start, progress, a problem and its solution."""
         dev = "dev_tracking"
-        state = await self.command("dev.lead", dev, "start", {"started_on": str(STARTED)},
-                                   "DEVELOP", "TIM_PENGEMBANG")
+        state = await self.command(
+            "dev.lead", dev, "start", {"started_on": str(STARTED)}, "DEVELOP", "TIM_PENGEMBANG"
+        )
         assert state["started_on"] == str(STARTED)
         state = await self.command(
-            "dev.anggota", dev, "progress",
+            "dev.anggota",
+            dev,
+            "progress",
             {"percent": 60, "note": "Registrasi dan rekam kunjungan selesai."},
-            "DEVELOP", "TIM_PENGEMBANG",
+            "DEVELOP",
+            "TIM_PENGEMBANG",
         )
         assert state["progress"]["percent"] == 60
         state = await self.command(
-            "dev.lead", dev, "problems",
+            "dev.lead",
+            dev,
+            "problems",
             {"description": "Server uji belum tersedia.", "severity": "HIGH"},
-            "DEVELOP", "TIM_PENGEMBANG",
+            "DEVELOP",
+            "TIM_PENGEMBANG",
         )
         assert state["open_problems"] == ["P-1"]
         state = await self.command(
-            "dev.anggota", dev, "problems/P-1/solve",
-            {"solution": "Memakai VM dari pusat data."}, "DEVELOP", "TIM_PENGEMBANG",
+            "dev.anggota",
+            dev,
+            "problems/P-1/solve",
+            {"solution": "Memakai VM dari pusat data."},
+            "DEVELOP",
+            "TIM_PENGEMBANG",
         )
         assert state["open_problems"] == []
         assert state["problems"][0]["solution"] == "Memakai VM dari pusat data."
         return state
 
-    async def test_run(self, who: str, kind: str, result: str, number: str, step: str,
-                       acts: str | None, findings: tuple[str, ...] = ()) -> dict[str, Any]:
-        body = {"kind": kind, "result": result, "minutes_number": number,
-                "findings": list(findings), "tested_on": str(TESTED)}
+    async def test_run(
+        self,
+        who: str,
+        kind: str,
+        result: str,
+        number: str,
+        step: str,
+        acts: str | None,
+        findings: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        body = {
+            "kind": kind,
+            "result": result,
+            "minutes_number": number,
+            "findings": list(findings),
+            "tested_on": str(TESTED),
+        }
         return await self.command(who, "dev_tracking", "tests", body, step, acts)
 
     async def test_and_document(self) -> dict[str, Any]:
         """Steps 9 to 12: system test failed then passed, unit, integration, the manual."""
         team = "TIM_PENGEMBANG"
-        state = await self.test_run("dev.lead", "SYSTEM", "FAILED", "BA-UJI/117/1",
-                                    "SYSTEM_TEST", team, ("Login gagal untuk NIK berawalan 0",))
+        state = await self.test_run(
+            "dev.lead",
+            "SYSTEM",
+            "FAILED",
+            "BA-UJI/117/1",
+            "SYSTEM_TEST",
+            team,
+            ("Login gagal untuk NIK berawalan 0",),
+        )
         assert state["next_test"] == "SYSTEM"
         await self.test_run("dev.lead", "SYSTEM", "PASSED", "BA-UJI/117/2", "UNIT_TEST", team)
-        await self.test_run("dev.anggota", "UNIT", "PASSED", "BA-UJI/117/3",
-                            "INTEGRATION_TEST", team)
+        await self.test_run(
+            "dev.anggota", "UNIT", "PASSED", "BA-UJI/117/3", "INTEGRATION_TEST", team
+        )
         await self.test_run("dev.lead", "INTEGRATION", "PASSED", "BA-UJI/117/4", "MANUAL", team)
-        document = {"sha256": hashlib.sha256(MANUAL).hexdigest(), "size_bytes": len(MANUAL),
-                    "media_type": "application/pdf", "filename": "manual-simpus.pdf"}
+        document = {
+            "sha256": hashlib.sha256(MANUAL).hexdigest(),
+            "size_bytes": len(MANUAL),
+            "media_type": "application/pdf",
+            "filename": "manual-simpus.pdf",
+        }
         state = await self.command(
-            "dev.lead", "dev_tracking", "manual",
+            "dev.lead",
+            "dev_tracking",
+            "manual",
             {"title": "Buku Manual SIMPUS", "document": document, "version": "1.0"},
-            "UAT", "PEMOHON",
+            "UAT",
+            "PEMOHON",
         )
         assert state["manual"] == {"title": "Buku Manual SIMPUS", "version": "1.0"}
         return state
@@ -426,44 +520,74 @@ class Walk:
         """Step 13 twice, with the fix between; step 14: done."""
         findings = ["Laporan bulanan belum bisa diunduh sebagai Excel."]
         state = await self.command(
-            "pemohon.dinkes", "dev_tracking", "uat",
+            "pemohon.dinkes",
+            "dev_tracking",
+            "uat",
             {"result": "REJECTED", "minutes_number": "BA-UAT/117/1", "findings": findings},
-            "DEVELOP", "TIM_PENGEMBANG",
+            "DEVELOP",
+            "TIM_PENGEMBANG",
         )
         assert (state["uat_rejections"], state["last_uat_findings"]) == (1, findings)
         assert state["next_test"] == "INTEGRATION"  # what the domain requires again
         await self.command(
-            "dev.anggota", "dev_tracking", "progress",
+            "dev.anggota",
+            "dev_tracking",
+            "progress",
             {"percent": 100, "note": "Unduh laporan Excel ditambahkan."},
-            "DEVELOP", "TIM_PENGEMBANG",
+            "DEVELOP",
+            "TIM_PENGEMBANG",
         )
-        await self.test_run("dev.lead", "INTEGRATION", "PASSED", "BA-UJI/117/5", "UAT",
-                            "PEMOHON")
+        await self.test_run("dev.lead", "INTEGRATION", "PASSED", "BA-UJI/117/5", "UAT", "PEMOHON")
         state = await self.command(
-            "pemohon.dinkes", "dev_tracking", "uat",
-            {"result": "ACCEPTED", "minutes_number": "BA-UAT/117/2",
-             "notes": "Diterima; siap dipakai."},
-            "DONE", None,
+            "pemohon.dinkes",
+            "dev_tracking",
+            "uat",
+            {
+                "result": "ACCEPTED",
+                "minutes_number": "BA-UAT/117/2",
+                "notes": "Diterima; siap dipakai.",
+            },
+            "DONE",
+            None,
         )
         assert state["accepted_by"] == self.j["pemohon.dinkes"].user_id
         # today in WIB as the service saw it (the walk may have crossed midnight since TODAY)
         assert state["completed_on"] in {str(TODAY), str(dt.datetime.now(WIB).date())}
         assert [(t["kind"], t["passed"]) for t in state["test_runs"]] == [
-            ("SYSTEM", False), ("SYSTEM", True), ("UNIT", True), ("INTEGRATION", True),
-            ("INTEGRATION", True)]
+            ("SYSTEM", False),
+            ("SYSTEM", True),
+            ("UNIT", True),
+            ("INTEGRATION", True),
+            ("INTEGRATION", True),
+        ]
         return state
 
 
 EXPECTED_EVENTS: dict[str, list[str]] = {
     "intake": ["RequestSubmitted", "RequestReceived", "RequestRevised"],
     "approval": [
-        "Disposed", "RequestReturned", "DocumentsVerified", "MeetingHeld", "BAsigned",
+        "Disposed",
+        "RequestReturned",
+        "DocumentsVerified",
+        "MeetingHeld",
+        "BAsigned",
         "TaskAssigned",
     ],
     "dev_tracking": [
-        "DevelopmentStarted", "ProgressReported", "ProblemRecorded", "ProblemSolved",
-        "TestFailed", "TestPassed", "TestPassed", "TestPassed", "ManualPublished",
-        "UATRejected", "ProgressReported", "TestPassed", "UATAccepted", "RequestCompleted",
+        "DevelopmentStarted",
+        "ProgressReported",
+        "ProblemRecorded",
+        "ProblemSolved",
+        "TestFailed",
+        "TestPassed",
+        "TestPassed",
+        "TestPassed",
+        "ManualPublished",
+        "UATRejected",
+        "ProgressReported",
+        "TestPassed",
+        "UATAccepted",
+        "RequestCompleted",
     ],
 }
 """Each service's own events for the walked request, in stream order."""

@@ -93,9 +93,7 @@ async def on_topic(
 
     async def arrived() -> bool:
         records = await read_topic(bootstrap, f"jejak.{service}.events", 1, timeout=15)
-        found[:] = unique(
-            [json.loads(r.value) for r in records if r.key == stream_id.encode()]
-        )
+        found[:] = unique([json.loads(r.value) for r in records if r.key == stream_id.encode()])
         return len(found) >= count
 
     assert await eventually(arrived, timeout=60), (
@@ -161,7 +159,9 @@ async def assert_status_changes_recorded(running: Running, walk: Walk) -> None:
     assert ("RETURNED", "VERIFY") in moves and ("OPEN", "UAT") in moves
     for before, after in itertools.pairwise(changes):
         assert (after["previous_status"], after["previous_step"]) == (
-            before["status"], before["step"])
+            before["status"],
+            before["step"],
+        )
     await j.send("kadis", "GET", "/api/eoffice/deliveries", expect=403)
 
 
@@ -204,17 +204,23 @@ async def test_one_request_through_all_14_steps_and_every_event_on_its_topic_in_
 
 
 async def stored(conn: asyncpg.Connection, service: str, request_id: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(
-        f"SELECT event_id, event_type, stream_version FROM {service}.events "
-        "WHERE stream_id = $1 ORDER BY stream_version", request_id))
+    return list(
+        await conn.fetch(
+            f"SELECT event_id, event_type, stream_version FROM {service}.events "
+            "WHERE stream_id = $1 ORDER BY stream_version",
+            request_id,
+        )
+    )
 
 
-async def timeline(
-    conn: asyncpg.Connection, service: str, request_id: str
-) -> list[asyncpg.Record]:
-    return list(await conn.fetch(
-        f"SELECT event_id, event_type, own FROM {service}.timeline "
-        "WHERE stream_id = $1 ORDER BY seq", request_id))
+async def timeline(conn: asyncpg.Connection, service: str, request_id: str) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT event_id, event_type, own FROM {service}.timeline "
+            "WHERE stream_id = $1 ORDER BY seq",
+            request_id,
+        )
+    )
 
 
 async def test_killed_services_lose_nothing_and_duplicate_nothing(
@@ -225,17 +231,26 @@ async def test_killed_services_lose_nothing_and_duplicate_nothing(
     await walk.submit()
 
     # An out-of-order command gets 409 naming the step, and changes nothing.
-    early = await j.post("pemohon.dinkes", walk.path("intake", "revise"),
-                         {"note": "Belum dikembalikan."}, expect=409)
+    early = await j.post(
+        "pemohon.dinkes", walk.path("intake", "revise"), {"note": "Belum dikembalikan."}, expect=409
+    )
     assert early["current_step"] == "RECEIVE"
 
     await walk.receive()
     again = await j.post("kadis", walk.path("intake", "receive"), {}, expect=409)
     assert again["current_step"] == "DISPOSE"
-    too_soon = await j.post("kadis", walk.path("approval", "assign"), {
-        "letter_number": "800/1/X", "team_members": [j["dev.lead"].user_id],
-        "team_lead": j["dev.lead"].user_id, "period_start": "2025-01-01",
-        "period_end": "2025-02-01"}, expect=409)
+    too_soon = await j.post(
+        "kadis",
+        walk.path("approval", "assign"),
+        {
+            "letter_number": "800/1/X",
+            "team_members": [j["dev.lead"].user_id],
+            "team_lead": j["dev.lead"].user_id,
+            "period_start": "2025-01-01",
+            "period_end": "2025-02-01",
+        },
+        expect=409,
+    )
     assert too_soon["current_step"] == "DISPOSE"
 
     # Approval dies right after the disposition was accepted, before KABID_TI acts: its relay
@@ -267,8 +282,12 @@ async def test_killed_services_lose_nothing_and_duplicate_nothing(
     await restart(processes["dev_tracking"])
     await walk.handed_over()
 
-    uat_now = await j.post("pemohon.dinkes", walk.path("dev_tracking", "uat"), {
-        "result": "ACCEPTED", "minutes_number": "BA-UAT/X"}, expect=409)
+    uat_now = await j.post(
+        "pemohon.dinkes",
+        walk.path("dev_tracking", "uat"),
+        {"result": "ACCEPTED", "minutes_number": "BA-UAT/X"},
+        expect=409,
+    )
     assert uat_now["current_step"] == "DEVELOP"
 
     await walk.develop()
@@ -282,8 +301,12 @@ async def test_killed_services_lose_nothing_and_duplicate_nothing(
     # Another OPD's requester can neither see nor touch the request.
     for service in ("intake", "approval", "dev_tracking"):
         await j.get("pemohon.disdik", walk.path(service), expect=403)
-    await j.post("pemohon.disdik", walk.path("dev_tracking", "uat"), {
-        "result": "ACCEPTED", "minutes_number": "BA-UAT/DISDIK"}, expect=403)
+    await j.post(
+        "pemohon.disdik",
+        walk.path("dev_tracking", "uat"),
+        {"result": "ACCEPTED", "minutes_number": "BA-UAT/DISDIK"},
+        expect=403,
+    )
     listed = await j.get("pemohon.disdik", "/api/intake/requests")
     assert walk.request_id not in {r["request_id"] for r in listed}
 

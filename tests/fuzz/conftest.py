@@ -37,8 +37,12 @@ class FuzzStack:
             digest = StateDigest(self.database_url, service)
             digest.settle()
             self.targets[service] = Target(
-                service, url, digest, Callers(self.tokens),
-                Aim(self.known), TALLIES.setdefault(service, Tally()),
+                service,
+                url,
+                digest,
+                Callers(self.tokens),
+                Aim(self.known),
+                TALLIES.setdefault(service, Tally()),
             )
         return self.targets[service]
 
@@ -57,13 +61,13 @@ async def fuzz_stack(
         gateway = create_gateway({p.name: p.url for p in processes})
         async with (
             gateway.router.lifespan_context(gateway),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway),
-                              base_url="http://jejak", timeout=30) as client,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=gateway), base_url="http://jejak", timeout=30
+            ) as client,
         ):
             jejak = Jejak(client)
             tokens = await log_in(jejak)
-            known = {**await requests_at_several_steps(jejak),
-                     **await throwaway_delegation(jejak)}
+            known = {**await requests_at_several_steps(jejak), **await throwaway_delegation(jejak)}
         stack = FuzzStack({p.name: p for p in processes}, tokens, known, endpoints.database_url)
         try:
             yield stack

@@ -18,12 +18,14 @@ from schemathesis.core.parameters import ParameterLocation
 
 from infra.webhook import DEVELOPMENT_SECRET, SIGNATURE_HEADER, sign
 
-BOOKKEEPING_TABLES = frozenset({
-    "relay_position",  # moved by the outbox relay after it published an accepted call's events
-    "processed_events",  # the consumer's record of what it handled, written asynchronously
-    "login_attempts",  # a refused login must count: that is the lockout
-    "webhook_signatures",  # expired signatures are forgotten on any authenticated delivery
-})
+BOOKKEEPING_TABLES = frozenset(
+    {
+        "relay_position",  # moved by the outbox relay after it published an accepted call's events
+        "processed_events",  # the consumer's record of what it handled, written asynchronously
+        "login_attempts",  # a refused login must count: that is the lockout
+        "webhook_signatures",  # expired signatures are forgotten on any authenticated delivery
+    }
+)
 """Tables a refused call may change by design, or that change on their own; every other table
 of a service's schema must be exactly as it was after a 4xx."""
 
@@ -98,8 +100,9 @@ class StateDigest:
         self.conn.close()
 
 
-def changed(before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]
-            ) -> list[str]:
+def changed(
+    before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]
+) -> list[str]:
     return [name for name in before if before[name] != after.get(name)]
 
 
@@ -159,8 +162,10 @@ class Tally:
 
     def line(self, service: str) -> str:
         classes = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items()))
-        return (f"{service}: {self.cases} cases over {len(self.operations)} operations "
-                f"({classes}) in {self.last - self.started:.0f} s")
+        return (
+            f"{service}: {self.cases} cases over {len(self.operations)} operations "
+            f"({classes}) in {self.last - self.started:.0f} s"
+        )
 
 
 TALLIES: dict[str, Tally] = {}
@@ -195,4 +200,3 @@ class Target:
         response = case.call(base_url=self.base_url, **kwargs)
         self.tally.count(case, response.status_code)
         return response, {"base_url": self.base_url, **kwargs}
-

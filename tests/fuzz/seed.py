@@ -22,8 +22,7 @@ async def log_in(j: Jejak) -> dict[str, str]:
     )
     assert login.status_code == 200, login.text
     token = login.json()["access_token"]
-    j.users[ADMIN] = User(ADMIN, "", "Admin", None, ["ADMIN"],
-                          {"Authorization": f"Bearer {token}"})
+    j.users[ADMIN] = User(ADMIN, "", "Admin", None, ["ADMIN"], {"Authorization": f"Bearer {token}"})
     return {u: j[u].headers["Authorization"].removeprefix("Bearer ") for u in CALLERS}
 
 
@@ -36,14 +35,29 @@ async def requests_at_several_steps(j: Jejak) -> dict[str, list[str]]:
     await received.submit()
     await received.receive()
     returned = Walk(j)
-    for step in (returned.submit, returned.receive, returned.dispose, returned.return_request,
-                 returned.intake_sees_return):
+    for step in (
+        returned.submit,
+        returned.receive,
+        returned.dispose,
+        returned.return_request,
+        returned.intake_sees_return,
+    ):
         await step()
     developing = Walk(j)
-    for step in (developing.submit, developing.receive, developing.dispose,
-                 developing.return_request, developing.intake_sees_return, developing.revise,
-                 developing.verify, developing.meeting, developing.sign_minutes,
-                 developing.assign, developing.handed_over, developing.develop):
+    for step in (
+        developing.submit,
+        developing.receive,
+        developing.dispose,
+        developing.return_request,
+        developing.intake_sees_return,
+        developing.revise,
+        developing.verify,
+        developing.meeting,
+        developing.sign_minutes,
+        developing.assign,
+        developing.handed_over,
+        developing.develop,
+    ):
         await step()
     walks = (submitted, received, returned, developing)
     return {
@@ -59,20 +73,32 @@ async def throwaway_delegation(j: Jejak) -> dict[str, list[str]]:
     tag = uuid.uuid4().hex[:8]
 
     async def user(name: str, roles: list[str]) -> str:
-        body: dict[str, Any] = {"username": f"fuzz.{name}.{tag}", "password": "rahasia-fuzz-1",
-                                "full_name": f"Fuzz {name}", "opd": "DISKOMINFOSTANDI",
-                                "roles": roles}
+        body: dict[str, Any] = {
+            "username": f"fuzz.{name}.{tag}",
+            "password": "rahasia-fuzz-1",
+            "full_name": f"Fuzz {name}",
+            "opd": "DISKOMINFOSTANDI",
+            "roles": roles,
+        }
         created = await j.post(ADMIN, "/api/identity/users", body, expect=201)
         return str(created["user"]["user_id"])
 
     official = await user("pejabat", ["KABID_TI"])
     delegate = await user("pelaksana", [])
     now = dt.datetime.now(dt.UTC)
-    granted = await j.post(ADMIN, "/api/identity/delegations", {
-        "delegate_user_id": delegate, "official_user_id": official, "role": "KABID_TI",
-        "kind": "PLH", "valid_from": now.isoformat(),
-        "valid_until": (now + dt.timedelta(days=7)).isoformat(),
-        "reason": "Surat Perintah uji fuzz.",
-    }, expect=201)
+    granted = await j.post(
+        ADMIN,
+        "/api/identity/delegations",
+        {
+            "delegate_user_id": delegate,
+            "official_user_id": official,
+            "role": "KABID_TI",
+            "kind": "PLH",
+            "valid_from": now.isoformat(),
+            "valid_until": (now + dt.timedelta(days=7)).isoformat(),
+            "reason": "Surat Perintah uji fuzz.",
+        },
+        expect=201,
+    )
     delegation_id = str(granted["delegation"]["delegation_id"])
     return {"user_id": [official, delegate], "delegation_id": [delegation_id]}

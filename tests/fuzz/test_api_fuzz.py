@@ -45,11 +45,13 @@ by the limits tests (tests/services/test_input_limits.py)."""
 def fuzz(service: str) -> Callable[..., None]:
     """The test of one service: one pytest test per operation."""
     document = openapi_document(service)
-    config = schemathesis.Config.from_dict({
-        "seed": SEED,
-        "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True},
-        "phases": {"stateful": {"enabled": False}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True},
+            "phases": {"stateful": {"enabled": False}},
+        }
+    )
     schema = schemathesis.openapi.from_dict(document, config=config).exclude(path=NOT_FUZZED)
 
     @schema.parametrize()
@@ -58,8 +60,9 @@ def fuzz(service: str) -> Callable[..., None]:
         target = fuzz_stack.target(service, document)
         before = target.digest.read()
         response, sent = target.send(case)
-        case.validate_response(response, checks=CHECKS, headers=sent["headers"],
-                               transport_kwargs=sent)
+        case.validate_response(
+            response, checks=CHECKS, headers=sent["headers"], transport_kwargs=sent
+        )
         if 400 <= response.status_code < 500:
             after = target.digest.read()
             assert not changed(before, after), (

@@ -33,10 +33,14 @@ from tests.contract.eventstore_contract import new_event
 from tests.kafka_helpers import eventually, read_topic
 from tests.service_apps import service_app
 
-REQUESTER = Principal(user_id="u-pemohon-dinkes", name="Pemohon", opd="DINKES",
-                      roles=frozenset({"PEMOHON"}))
-A_REQUEST = {"title": "Sistem Informasi Puskesmas", "summary": "Pendaftaran pasien.",
-             "letter": {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"}}
+REQUESTER = Principal(
+    user_id="u-pemohon-dinkes", name="Pemohon", opd="DINKES", roles=frozenset({"PEMOHON"})
+)
+A_REQUEST = {
+    "title": "Sistem Informasi Puskesmas",
+    "summary": "Pendaftaran pasien.",
+    "letter": {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +103,9 @@ class Writer:
     async def _version(self, stream: str) -> int:
         version: int = await self.store.pool.fetchval(
             f"SELECT coalesce(max(stream_version), 0) FROM {self.store.schema}.events "
-            "WHERE stream_id = $1", stream)
+            "WHERE stream_id = $1",
+            stream,
+        )
         return version
 
     async def appended(self, count: int) -> None:
@@ -108,6 +114,7 @@ class Writer:
 
         async def enough() -> bool:
             return sum(self.versions.values()) >= target
+
         assert await eventually(enough, timeout=60), "the writer did not resume"
 
 
@@ -143,7 +150,8 @@ async def test_the_relay_publishes_every_event_across_database_and_broker_restar
         await writing
 
     stored = await pool.fetch(
-        f"SELECT event_id::text AS id, stream_id, stream_version FROM {schema}.events")
+        f"SELECT event_id::text AS id, stream_id, stream_version FROM {schema}.events"
+    )
 
     async def published() -> list[dict[str, object]]:
         records = await read_topic(s.kafka_bootstrap_servers, topic, len(stored), timeout=10)
@@ -151,6 +159,7 @@ async def test_the_relay_publishes_every_event_across_database_and_broker_restar
 
     async def all_there() -> bool:
         return {e["event_id"] for e in await published()} >= {r["id"] for r in stored}
+
     assert await eventually(all_there, timeout=90), "an event never reached Kafka"
     assert not relay.done()
     stop.set()
@@ -174,9 +183,12 @@ async def test_the_relay_publishes_every_event_across_database_and_broker_restar
 async def running(service: str, settings: Settings, keys: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The service in this process (its relay and consumers too), and a client of its API."""
     app = service_app(service, keys, settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url=f"http://{service}"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=f"http://{service}"
+        ) as client,
+    ):
         yield client
 
 
@@ -190,7 +202,8 @@ async def intake(
 
 
 async def test_a_call_while_the_database_is_down_is_a_503_and_works_once_it_is_back(
-    own_stack: Stack, own_settings: Settings,
+    own_stack: Stack,
+    own_settings: Settings,
     intake: tuple[httpx.AsyncClient, TokenIssuer],
 ) -> None:
     client, issuer = intake
@@ -210,6 +223,7 @@ async def test_a_call_while_the_database_is_down_is_a_503_and_works_once_it_is_b
         answer = await client.post("/requests", json=A_REQUEST, headers=auth)
         assert answer.status_code in (201, 503), answer.text  # a pooled connection may be stale
         return answer if answer.status_code == 201 else None
+
     created = await eventually(submitted, timeout=30)
     assert created is not None, "the service did not recover"
     request_id = created.json()["request_id"]
@@ -233,9 +247,10 @@ async def test_requests_reach_the_read_models_across_a_broker_restart(
     reach reporting's case list (intake's relay and reporting's consumer carry on)."""
     private, _ = development_keys(tmp_path)
     auth = {"Authorization": f"Bearer {TokenIssuer(private).issue(REQUESTER)}"}
-    async with running("intake", own_settings, tmp_path) as intake, running(
-        "reporting", own_settings, tmp_path
-    ) as reporting:
+    async with (
+        running("intake", own_settings, tmp_path) as intake,
+        running("reporting", own_settings, tmp_path) as reporting,
+    ):
 
         async def listed() -> set[str]:
             answer = await reporting.get("/cases", params={"limit": 500}, headers=auth)

@@ -82,7 +82,16 @@ AUDITOR = Who("auditor", ("AUDITOR",), None)
 PLT_INSIDE = Who("plt-kadis", (), DEPT, delegated=("KADIS",))
 PLH_OUTSIDE = Who("plh-kadis", (), DEPT)
 EVERYONE = (
-    REQUESTER, STRANGER, KADIS, KABID, TEAM, OUTSIDER, ADMIN, AUDITOR, PLT_INSIDE, PLH_OUTSIDE
+    REQUESTER,
+    STRANGER,
+    KADIS,
+    KABID,
+    TEAM,
+    OUTSIDER,
+    ADMIN,
+    AUDITOR,
+    PLT_INSIDE,
+    PLH_OUTSIDE,
 )
 
 
@@ -224,19 +233,35 @@ async def _people(w: World, admin: dict[str, str]) -> None:
         )
         assert answer.status_code == 201, answer.text
     for who in (*EVERYONE, Who("cadangan", ("AUDITOR",), DEPT)):
-        answer = await identity.post("/users", headers=admin, json={
-            "username": who.username, "password": PASSWORD, "full_name": f"Pegawai {who.name}",
-            "opd": who.opd, "roles": list(who.roles)})
+        answer = await identity.post(
+            "/users",
+            headers=admin,
+            json={
+                "username": who.username,
+                "password": PASSWORD,
+                "full_name": f"Pegawai {who.name}",
+                "opd": who.opd,
+                "roles": list(who.roles),
+            },
+        )
         assert answer.status_code == 201, answer.text
         w.user_ids[who.name] = answer.json()["user"]["user_id"]
     now = dt.datetime.now(dt.UTC)
 
     async def delegate(delegate: str, start: dt.timedelta, end: dt.timedelta) -> str:
-        answer = await identity.post("/delegations", headers=admin, json={
-            "delegate_user_id": w.user_ids[delegate], "official_user_id": w.user_ids["kadis"],
-            "role": "KADIS", "kind": "PLT" if delegate == "plt-kadis" else "PLH",
-            "valid_from": (now + start).isoformat(), "valid_until": (now + end).isoformat(),
-            "reason": "Kadis dinas luar; Surat Perintah 800/12/2024"})
+        answer = await identity.post(
+            "/delegations",
+            headers=admin,
+            json={
+                "delegate_user_id": w.user_ids[delegate],
+                "official_user_id": w.user_ids["kadis"],
+                "role": "KADIS",
+                "kind": "PLT" if delegate == "plt-kadis" else "PLH",
+                "valid_from": (now + start).isoformat(),
+                "valid_until": (now + end).isoformat(),
+                "reason": "Kadis dinas luar; Surat Perintah 800/12/2024",
+            },
+        )
         assert answer.status_code == 201, answer.text
         return str(answer.json()["delegation"]["delegation_id"])
 
@@ -258,29 +283,63 @@ async def _people(w: World, admin: dict[str, str]) -> None:
 async def _request(w: World) -> None:
     """One request of OPD, walked to development with TEAM (and a colleague) on its letter."""
     pdf = b"%PDF-1.4 surat permohonan " + RUN.encode()
-    upload = await w.ok("intake", REQUESTER, "POST", "/attachments", content=pdf,
-                        headers={"Content-Type": "application/pdf"})
+    upload = await w.ok(
+        "intake",
+        REQUESTER,
+        "POST",
+        "/attachments",
+        content=pdf,
+        headers={"Content-Type": "application/pdf"},
+    )
     w.ids["sha256"] = upload["sha256"]
-    submitted = await w.ok("intake", REQUESTER, "POST", "/requests", json={
-        "title": "SIMPUS", "summary": "Sistem informasi puskesmas.",
-        "letter": {"number": f"440/1/{OPD}/2024", "date": "2024-02-01"},
-        "attachments": [{**upload, "filename": "surat.pdf"}]})
+    submitted = await w.ok(
+        "intake",
+        REQUESTER,
+        "POST",
+        "/requests",
+        json={
+            "title": "SIMPUS",
+            "summary": "Sistem informasi puskesmas.",
+            "letter": {"number": f"440/1/{OPD}/2024", "date": "2024-02-01"},
+            "attachments": [{**upload, "filename": "surat.pdf"}],
+        },
+    )
     rid = w.ids["request"] = submitted["request_id"]
     await w.ok("intake", KADIS, "POST", f"/requests/{rid}/receive", json={})
     await w.until("approval", KABID, f"/requests/{rid}", lambda s: s["current_step"] == "DISPOSE")
     await w.ok("approval", KADIS, "POST", f"/requests/{rid}/dispose", json={"note": "Proses."})
     state = await w.ok("approval", KABID, "GET", f"/requests/{rid}")
     gaps = [m["section"] for m in state["missing_sections"]]
-    await w.ok("approval", KABID, "POST", f"/requests/{rid}/verify",
-               json={"acknowledged_missing": gaps})
+    await w.ok(
+        "approval", KABID, "POST", f"/requests/{rid}/verify", json={"acknowledged_missing": gaps}
+    )
     await w.ok("approval", KABID, "POST", f"/requests/{rid}/meeting", json=MEETING)
-    await w.ok("approval", KABID, "POST", f"/requests/{rid}/sign-minutes", json={"signatories": [
-        {"user_id": w.user_ids["kabid"], "name": "Kabid", "role": "KABID_TI"},
-        {"user_id": w.user_ids["pemohon"], "name": "Pemohon", "role": "PEMOHON"}]})
+    await w.ok(
+        "approval",
+        KABID,
+        "POST",
+        f"/requests/{rid}/sign-minutes",
+        json={
+            "signatories": [
+                {"user_id": w.user_ids["kabid"], "name": "Kabid", "role": "KABID_TI"},
+                {"user_id": w.user_ids["pemohon"], "name": "Pemohon", "role": "PEMOHON"},
+            ]
+        },
+    )
     team = [w.user_ids["tim"], "u-rekan-tim"]
-    await w.ok("approval", KADIS, "POST", f"/requests/{rid}/assign", json={
-        "letter_number": f"800/{RUN}/2024", "team_members": team, "team_lead": team[0],
-        "period_start": str(TODAY), "period_end": str(TODAY + dt.timedelta(days=45))})
+    await w.ok(
+        "approval",
+        KADIS,
+        "POST",
+        f"/requests/{rid}/assign",
+        json={
+            "letter_number": f"800/{RUN}/2024",
+            "team_members": team,
+            "team_lead": team[0],
+            "period_start": str(TODAY),
+            "period_end": str(TODAY + dt.timedelta(days=45)),
+        },
+    )
     w.ids["team"] = ",".join(team)
     await w.until(
         "dev_tracking", TEAM, f"/requests/{rid}", lambda s: s["current_step"] == "DEVELOP"
@@ -325,46 +384,84 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
     on = f"/requests/{rid}"
     started = str(TODAY - dt.timedelta(days=1))
     later = dt.datetime.now(dt.UTC)
-    letter = {"letter_id": f"SRK-{RUN}", "letter_number": "440/1/2024",
-              "letter_date": "2024-06-10", "sender_opd": OPD, "subject": "Permohonan aplikasi"}
-    manual = {"sha256": sha, "size_bytes": 10, "media_type": "application/pdf",
-              "filename": "manual.pdf"}
+    letter = {
+        "letter_id": f"SRK-{RUN}",
+        "letter_number": "440/1/2024",
+        "letter_date": "2024-06-10",
+        "sender_opd": OPD,
+        "subject": "Permohonan aplikasi",
+    }
+    manual = {
+        "sha256": sha,
+        "size_bytes": 10,
+        "media_type": "application/pdf",
+        "filename": "manual.pdf",
+    }
     probes = {
-        ("identity", "Login"): Probe("/login", body_of=lambda who: {
-            "username": who.username, "password": PASSWORD}),
+        ("identity", "Login"): Probe(
+            "/login", body_of=lambda who: {"username": who.username, "password": PASSWORD}
+        ),
         ("identity", "RefreshToken"): Probe("/token/refresh"),
         ("identity", "PublicKey"): Probe("/public-key"),
         ("identity", "Me"): Probe("/me"),
         ("identity", "ListOpds"): Probe("/opds"),
         ("identity", "RegisterOpd"): Probe("/opds", json={"code": f"BARU-{RUN}", "name": "Baru"}),
         ("identity", "ListUsers"): Probe("/users"),
-        ("identity", "RegisterUser"): Probe("/users", json={
-            "username": f"m{RUN.lower()}.baru", "password": PASSWORD, "full_name": "Baru",
-            "opd": DEPT, "roles": ["AUDITOR"]}),
+        ("identity", "RegisterUser"): Probe(
+            "/users",
+            json={
+                "username": f"m{RUN.lower()}.baru",
+                "password": PASSWORD,
+                "full_name": "Baru",
+                "opd": DEPT,
+                "roles": ["AUDITOR"],
+            },
+        ),
         ("identity", "GetUser"): Probe(f"/users/{user}", Target(owners=frozenset({user}))),
-        ("identity", "GrantRole"): Probe(f"/users/{spare}/roles", Target(), json={
-            "role": "TIM_PENGEMBANG"}),
-        ("identity", "RevokeRole"): Probe(f"/users/{spare}/roles/revoke", Target(), json={
-            "role": "TIM_PENGEMBANG", "reason": "Selesai bertugas"}),
-        ("identity", "GrantDelegation"): Probe("/delegations", json={
-            "delegate_user_id": spare, "official_user_id": w.user_ids["kabid"],
-            "role": "KABID_TI", "kind": "PLH", "reason": "Kabid cuti",
-            "valid_from": (later + dt.timedelta(days=40)).isoformat(),
-            "valid_until": (later + dt.timedelta(days=41)).isoformat()}),
+        ("identity", "GrantRole"): Probe(
+            f"/users/{spare}/roles", Target(), json={"role": "TIM_PENGEMBANG"}
+        ),
+        ("identity", "RevokeRole"): Probe(
+            f"/users/{spare}/roles/revoke",
+            Target(),
+            json={"role": "TIM_PENGEMBANG", "reason": "Selesai bertugas"},
+        ),
+        ("identity", "GrantDelegation"): Probe(
+            "/delegations",
+            json={
+                "delegate_user_id": spare,
+                "official_user_id": w.user_ids["kabid"],
+                "role": "KABID_TI",
+                "kind": "PLH",
+                "reason": "Kabid cuti",
+                "valid_from": (later + dt.timedelta(days=40)).isoformat(),
+                "valid_until": (later + dt.timedelta(days=41)).isoformat(),
+            },
+        ),
         ("identity", "ListDelegations"): Probe("/delegations"),
         ("identity", "EndDelegation"): Probe(
-            f"/delegations/{w.ids['spare_delegation']}/end", Target(),
-            json={"reason": "Kadis kembali"}),
+            f"/delegations/{w.ids['spare_delegation']}/end",
+            Target(),
+            json={"reason": "Kadis kembali"},
+        ),
         ("identity", "GetDelegation"): Probe(
             f"/delegations/{w.ids['delegation']}",
-            Target(owners=frozenset({w.user_ids["plt-kadis"], w.user_ids["kadis"]}))),
+            Target(owners=frozenset({w.user_ids["plt-kadis"], w.user_ids["kadis"]})),
+        ),
         ("intake", "UploadAttachment"): Probe(
-            "/attachments", content=b"lampiran " + RUN.encode(),
-            headers={"Content-Type": "application/pdf"}),
+            "/attachments",
+            content=b"lampiran " + RUN.encode(),
+            headers={"Content-Type": "application/pdf"},
+        ),
         ("intake", "DownloadAttachment"): Probe(f"/attachments/{sha}", request),
-        ("intake", "SubmitRequest"): Probe("/requests", json={
-            "title": "Aplikasi lain", "summary": "Permohonan kedua.",
-            "letter": {"number": "440/2/2024", "date": "2024-02-02"}}),
+        ("intake", "SubmitRequest"): Probe(
+            "/requests",
+            json={
+                "title": "Aplikasi lain",
+                "summary": "Permohonan kedua.",
+                "letter": {"number": "440/2/2024", "date": "2024-02-02"},
+            },
+        ),
         ("intake", "ListRequests"): Probe("/requests"),
         ("intake", "GetRequest"): Probe(on, request),
         ("intake", "ReceiveRequest"): Probe(f"{on}/receive", request, json={}),
@@ -373,62 +470,108 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
         ("intake", "AcceptLetter"): Probe("/eoffice/letters", json=letter),
         ("approval", "Dispose"): Probe(f"{on}/dispose", request, json={"note": "Proses."}),
         ("approval", "VerifyDocuments"): Probe(f"{on}/verify", request, json={}),
-        ("approval", "ReturnRequest"): Probe(f"{on}/return", request, json={
-            "reasons": ["Belum lengkap"]}),
+        ("approval", "ReturnRequest"): Probe(
+            f"{on}/return", request, json={"reasons": ["Belum lengkap"]}
+        ),
         ("approval", "RecordMeeting"): Probe(f"{on}/meeting", request, json=MEETING),
-        ("approval", "SignMinutes"): Probe(f"{on}/sign-minutes", request, json={"signatories": [
-            {"user_id": "u-x", "name": "X", "role": "KADIS"},
-            {"user_id": "u-y", "name": "Y", "role": "PEMOHON"}]}),
-        ("approval", "AssignTeam"): Probe(f"{on}/assign", request, json={
-            "letter_number": "800/2/2024", "team_members": ["u-a"], "team_lead": "u-a",
-            "period_start": "2024-02-12", "period_end": "2024-03-29"}),
+        ("approval", "SignMinutes"): Probe(
+            f"{on}/sign-minutes",
+            request,
+            json={
+                "signatories": [
+                    {"user_id": "u-x", "name": "X", "role": "KADIS"},
+                    {"user_id": "u-y", "name": "Y", "role": "PEMOHON"},
+                ]
+            },
+        ),
+        ("approval", "AssignTeam"): Probe(
+            f"{on}/assign",
+            request,
+            json={
+                "letter_number": "800/2/2024",
+                "team_members": ["u-a"],
+                "team_lead": "u-a",
+                "period_start": "2024-02-12",
+                "period_end": "2024-03-29",
+            },
+        ),
         ("approval", "RejectRequest"): Probe(f"{on}/reject", request, json={"reason": "Tolak."}),
         ("approval", "GetRequest"): Probe(on, request),
         ("approval", "ListRequests"): Probe("/requests"),
-        ("approval", "AcceptDisposition"): Probe("/eoffice/dispositions", json={
-            "disposition_id": f"DSP-{RUN}", "request_id": rid, "disposed_by": "u-kadis",
-            "note": "Proses.", "disposed_at": later.isoformat()}),
+        ("approval", "AcceptDisposition"): Probe(
+            "/eoffice/dispositions",
+            json={
+                "disposition_id": f"DSP-{RUN}",
+                "request_id": rid,
+                "disposed_by": "u-kadis",
+                "note": "Proses.",
+                "disposed_at": later.isoformat(),
+            },
+        ),
         ("dev_tracking", "ListRequests"): Probe("/requests"),
         ("dev_tracking", "GetRequest"): Probe(on, request),
-        ("dev_tracking", "StartDevelopment"): Probe(f"{on}/start", request, json={
-            "started_on": started}),
-        ("dev_tracking", "ReportProgress"): Probe(f"{on}/progress", request, json={
-            "percent": 10, "note": "Rancangan basis data"}),
-        ("dev_tracking", "RecordProblem"): Probe(f"{on}/problems", request, json={
-            "description": "API belum dibuka", "severity": "MEDIUM"}),
-        ("dev_tracking", "SolveProblem"): Probe(f"{on}/problems/P-1/solve", request, json={
-            "solution": "Akses diminta"}),
-        ("dev_tracking", "RecordTestResult"): Probe(f"{on}/tests", request, json={
-            "kind": "SYSTEM", "result": "PASSED", "minutes_number": f"BA-S/{RUN}",
-            "findings": [], "tested_on": started}),
-        ("dev_tracking", "PublishManual"): Probe(f"{on}/manual", request, json={
-            "title": "Manual", "document": manual, "version": "1.0"}),
-        ("dev_tracking", "RecordUat"): Probe(f"{on}/uat", request, json={
-            "result": "ACCEPTED", "minutes_number": f"BA-UAT/{RUN}"}),
+        ("dev_tracking", "StartDevelopment"): Probe(
+            f"{on}/start", request, json={"started_on": started}
+        ),
+        ("dev_tracking", "ReportProgress"): Probe(
+            f"{on}/progress", request, json={"percent": 10, "note": "Rancangan basis data"}
+        ),
+        ("dev_tracking", "RecordProblem"): Probe(
+            f"{on}/problems",
+            request,
+            json={"description": "API belum dibuka", "severity": "MEDIUM"},
+        ),
+        ("dev_tracking", "SolveProblem"): Probe(
+            f"{on}/problems/P-1/solve", request, json={"solution": "Akses diminta"}
+        ),
+        ("dev_tracking", "RecordTestResult"): Probe(
+            f"{on}/tests",
+            request,
+            json={
+                "kind": "SYSTEM",
+                "result": "PASSED",
+                "minutes_number": f"BA-S/{RUN}",
+                "findings": [],
+                "tested_on": started,
+            },
+        ),
+        ("dev_tracking", "PublishManual"): Probe(
+            f"{on}/manual", request, json={"title": "Manual", "document": manual, "version": "1.0"}
+        ),
+        ("dev_tracking", "RecordUat"): Probe(
+            f"{on}/uat", request, json={"result": "ACCEPTED", "minutes_number": f"BA-UAT/{RUN}"}
+        ),
         ("reporting", "ListCases"): Probe("/cases"),
         ("reporting", "GetCase"): Probe(f"/cases/{rid}", request),
         ("reporting", "Timeline"): Probe(f"/cases/{rid}/timeline", request),
-        ("reporting", "CaseAsOf"): Probe(f"/cases/{rid}/as-of", request, params={
-            "at": later.isoformat()}),
+        ("reporting", "CaseAsOf"): Probe(
+            f"/cases/{rid}/as-of", request, params={"at": later.isoformat()}
+        ),
         ("reporting", "ExportJson"): Probe(f"/cases/{rid}/export.json", request),
         ("reporting", "ExportCsv"): Probe(f"/cases/{rid}/export.csv", request),
         ("reporting", "SlaReport"): Probe("/reports/sla"),
         ("reporting", "ShowCalendar"): Probe("/calendar/days", params={"year": "2030"}),
-        ("reporting", "EditCalendarDay"): Probe("/calendar/days", Target(), json={
-            "day": CALENDAR_DAY, "off": True, "note": "Libur daerah"}),
+        ("reporting", "EditCalendarDay"): Probe(
+            "/calendar/days",
+            Target(),
+            json={"day": CALENDAR_DAY, "off": True, "note": "Libur daerah"},
+        ),
         ("reporting", "RemoveCalendarDay"): Probe(f"/calendar/days/{CALENDAR_DAY}", Target()),
         ("reporting", "ListNotifications"): Probe("/notifications"),
         ("reporting", "MarkNoticeRead"): Probe(
             f"/notifications/{w.ids['notice']}/read",
-            Target(owners=frozenset({w.ids["notice_user"]}))),
+            Target(owners=frozenset({w.ids["notice_user"]})),
+        ),
         # An open stream never ends: a bad Last-Event-ID makes an authorized call answer 422.
         ("reporting", "NotificationStream"): Probe(
-            "/notifications/stream", headers={"Last-Event-ID": "bukan-angka"}),
+            "/notifications/stream", headers={"Last-Event-ID": "bukan-angka"}
+        ),
         ("eoffice", "ListDeliveries"): Probe("/deliveries", params={"request_id": rid}),
         ("eoffice", "GetDelivery"): Probe(f"/deliveries/{w.ids['delivery']}", Target()),
         # still waiting (no callback URL): an authorized re-send is 409, never a change
         ("eoffice", "ResendDelivery"): Probe(
-            f"/deliveries/{w.ids['delivery']}/resend", Target(), json={"note": "Coba lagi"}),
+            f"/deliveries/{w.ids['delivery']}/resend", Target(), json={"note": "Coba lagi"}
+        ),
     }
     for service in SERVICES:
         probes[service, "Health"] = Probe("/health")
@@ -477,8 +620,9 @@ async def test_every_rule_in_every_role(world: World, rule: policy.Rule) -> None
         got = world.answers[rule.key, who.name] = answer.status_code
         if want is None:
             refused = got in (401, 403) or got >= 500
-            if refused or (rule.kind == "query" and rule.name != "NotificationStream"
-                           and got != 200):
+            if refused or (
+                rule.kind == "query" and rule.name != "NotificationStream" and got != 200
+            ):
                 wrong.append(f"{who.name}: allowed by the policy, got {got} {answer.text[:200]}")
         else:
             if got != want:

@@ -83,8 +83,10 @@ class Stack:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """POST ``body`` signed afresh (now, or at ``at``) unless ``headers`` are given."""
-        signed = headers if headers is not None else webhook.sign(
-            secret, body, at, delivery_id=f"dlv-{uuid.uuid4().hex[:8]}"
+        signed = (
+            headers
+            if headers is not None
+            else webhook.sign(secret, body, at, delivery_id=f"dlv-{uuid.uuid4().hex[:8]}")
         )
         return await client.post(
             path, content=body, headers={**signed, "Content-Type": "application/json"}
@@ -105,8 +107,11 @@ class Stack:
         return int(await self.db.fetchval("SELECT count(*) FROM approval.events"))
 
     async def letters_kept(self, letter_id: str) -> int:
-        return int(await self.db.fetchval(
-            "SELECT count(*) FROM intake.eoffice_letters WHERE letter_id = $1", letter_id))
+        return int(
+            await self.db.fetchval(
+                "SELECT count(*) FROM intake.eoffice_letters WHERE letter_id = $1", letter_id
+            )
+        )
 
     async def intake_state(self, request_id: str) -> dict[str, Any]:
         token = self.issuer.issue(AUDITOR)
@@ -148,8 +153,13 @@ async def stack(
         clients = []
         for app, host in zip(apps, ("intake", "approval"), strict=True):
             await running.enter_async_context(app.router.lifespan_context(app))
-            clients.append(await running.enter_async_context(httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=f"http://{host}")))
+            clients.append(
+                await running.enter_async_context(
+                    httpx.AsyncClient(
+                        transport=httpx.ASGITransport(app=app), base_url=f"http://{host}"
+                    )
+                )
+            )
         db = await asyncpg.connect(settings.database_url)
         running.push_async_callback(db.close)
         yield Stack(clients[0], clients[1], TokenIssuer(private), db, configured)
@@ -208,34 +218,58 @@ async def test_a_signed_letter_posted_three_times_creates_one_request(stack: Sta
     assert uuid.UUID(request_id).version == 7
     assert {a.json()["request_id"] for a in answers} == {request_id}
     assert (first["created"], first["letter_id"], len(first["event_ids"])) == (
-        True, payload["letter_id"], 2)
+        True,
+        payload["letter_id"],
+        2,
+    )
     assert [a.json()["created"] for a in answers[1:]] == [False, False]
     assert all(a.json()["event_ids"] == [] for a in answers[1:])
-    stored = int(await stack.db.fetchval(
-        "SELECT count(*) FROM intake.events WHERE stream_id = $1", request_id))
+    stored = int(
+        await stack.db.fetchval(
+            "SELECT count(*) FROM intake.events WHERE stream_id = $1", request_id
+        )
+    )
     assert stored == 2
     assert await stack.letters_kept(payload["letter_id"]) == 1
 
     state = await stack.intake_state(request_id)
     assert (state["status"], state["current_step"], state["who_must_act"]) == (
-        "OPEN", "DISPOSE", "KADIS")
+        "OPEN",
+        "DISPOSE",
+        "KADIS",
+    )
     assert (state["submitted_via"], state["eoffice_letter_id"], state["opd"]) == (
-        "EOFFICE", payload["letter_id"], "DINKES")
+        "EOFFICE",
+        payload["letter_id"],
+        "DINKES",
+    )
     assert (state["title"], state["received_by"], state["agenda_number"]) == (
-        payload["subject"], "sekretariat", "AG-2024-0456")
+        payload["subject"],
+        "sekretariat",
+        "AG-2024-0456",
+    )
     assert state["letter"] == {"number": payload["letter_number"], "date": "2024-06-10"}
     assert [a["sha256"] for a in state["attachments"]] == [payload["attachments"][0]["sha256"]]
     kept = await stack.db.fetchval(
-        "SELECT letter FROM intake.eoffice_letters WHERE letter_id = $1", payload["letter_id"])
+        "SELECT letter FROM intake.eoffice_letters WHERE letter_id = $1", payload["letter_id"]
+    )
     assert json.loads(kept)["attachments"][0]["url"] == payload["attachments"][0]["url"]
 
     events = await stack.on_topic(INTAKE_TOPIC, request_id, 2)
     assert [e["event_type"] for e in events] == ["RequestSubmitted", "RequestReceived"]
     submitted, received = events
     assert submitted["actor"] == {
-        "user_id": "eoffice", "role": "PEMOHON", "opd": "DINKES", "on_behalf_of": None}
+        "user_id": "eoffice",
+        "role": "PEMOHON",
+        "opd": "DINKES",
+        "on_behalf_of": None,
+    }
     assert received["actor"] == {
-        "user_id": "eoffice", "role": "KADIS", "opd": None, "on_behalf_of": None}
+        "user_id": "eoffice",
+        "role": "KADIS",
+        "opd": None,
+        "on_behalf_of": None,
+    }
     assert submitted["payload"]["submitted_via"] == "EOFFICE"
     assert submitted["payload"]["eoffice_letter_id"] == payload["letter_id"]
     assert received["payload"]["received_by"] == "sekretariat"
@@ -270,29 +304,58 @@ async def test_bad_signature_old_timestamp_and_replay_are_refused_with_nothing_c
         assert header in answer.json()["message"]
 
     bad = letter()
-    refused(await stack.letter(bad, secret="another-tenant-secret-0123456789abcdef"),
-            401, "signature_invalid", "X-Jejak-Signature")
+    refused(
+        await stack.letter(bad, secret="another-tenant-secret-0123456789abcdef"),
+        401,
+        "signature_invalid",
+        "X-Jejak-Signature",
+    )
     tampered = webhook.sign(SECRET, body_of(letter()))  # a signature of another body
-    refused(await stack.letter(bad, headers=tampered),
-            401, "signature_invalid", "X-Jejak-Signature")
-    refused(await stack.letter(bad, at=now - skew - 60),
-            401, "timestamp_out_of_window", "X-Jejak-Timestamp")
-    refused(await stack.letter(bad, at=now + skew + 60),
-            401, "timestamp_out_of_window", "X-Jejak-Timestamp")
+    refused(
+        await stack.letter(bad, headers=tampered), 401, "signature_invalid", "X-Jejak-Signature"
+    )
+    refused(
+        await stack.letter(bad, at=now - skew - 60),
+        401,
+        "timestamp_out_of_window",
+        "X-Jejak-Timestamp",
+    )
+    refused(
+        await stack.letter(bad, at=now + skew + 60),
+        401,
+        "timestamp_out_of_window",
+        "X-Jejak-Timestamp",
+    )
     refused(await stack.letter(bad, headers={}), 401, "timestamp_missing", "X-Jejak-Timestamp")
-    refused(await stack.letter(bad, headers={"X-Jejak-Timestamp": str(now)}),
-            401, "signature_missing", "X-Jejak-Signature")
-    refused(await stack.letter(bad, headers={"X-Jejak-Timestamp": "yesterday",
-                                             "X-Jejak-Signature": "v1=" + "0" * 64}),
-            401, "timestamp_malformed", "X-Jejak-Timestamp")
-    refused(await stack.letter(bad, headers={"X-Jejak-Timestamp": str(now),
-                                             "X-Jejak-Signature": "sha256=abc"}),
-            401, "signature_malformed", "X-Jejak-Signature")
+    refused(
+        await stack.letter(bad, headers={"X-Jejak-Timestamp": str(now)}),
+        401,
+        "signature_missing",
+        "X-Jejak-Signature",
+    )
+    refused(
+        await stack.letter(
+            bad, headers={"X-Jejak-Timestamp": "yesterday", "X-Jejak-Signature": "v1=" + "0" * 64}
+        ),
+        401,
+        "timestamp_malformed",
+        "X-Jejak-Timestamp",
+    )
+    refused(
+        await stack.letter(
+            bad, headers={"X-Jejak-Timestamp": str(now), "X-Jejak-Signature": "sha256=abc"}
+        ),
+        401,
+        "signature_malformed",
+        "X-Jejak-Signature",
+    )
     # a bearer token is no way in either
-    token = stack.issuer.issue(Principal(user_id="u-p", name="P", roles=frozenset({"PEMOHON"}),
-                                         opd="DINKES"))
-    answer = await stack.intake.post("/eoffice/letters", content=body_of(bad),
-                                     headers={"Authorization": f"Bearer {token}"})
+    token = stack.issuer.issue(
+        Principal(user_id="u-p", name="P", roles=frozenset({"PEMOHON"}), opd="DINKES")
+    )
+    answer = await stack.intake.post(
+        "/eoffice/letters", content=body_of(bad), headers={"Authorization": f"Bearer {token}"}
+    )
     assert answer.status_code == 401
     assert await stack.letters_kept(bad["letter_id"]) == 0
     assert await stack.intake_events() == before
@@ -309,12 +372,12 @@ async def test_bad_signature_old_timestamp_and_replay_are_refused_with_nothing_c
     assert await stack.intake_events() == after_first
     assert await stack.letters_kept(original["letter_id"]) == 1
     # the same replayed to approval: its payload is no disposition, so nothing happens there
-    to_approval = await stack.deliver(stack.approval, "/eoffice/dispositions", body,
-                                      headers=signed)
+    to_approval = await stack.deliver(stack.approval, "/eoffice/dispositions", body, headers=signed)
     assert to_approval.status_code == 422, to_approval.text
     seen = await stack.db.fetchval(
         "SELECT count(*) FROM intake.webhook_signatures WHERE signature_sha256 = $1",
-        hashlib.sha256(signed["X-Jejak-Signature"].removeprefix("v1=").encode()).hexdigest())
+        hashlib.sha256(signed["X-Jejak-Signature"].removeprefix("v1=").encode()).hexdigest(),
+    )
     assert seen == 1
 
 
@@ -322,10 +385,13 @@ async def test_signatures_are_forgotten_once_their_window_has_passed(stack: Stac
     old = hashlib.sha256(uuid.uuid4().bytes).hexdigest()
     await stack.db.execute(
         "INSERT INTO intake.webhook_signatures (signature_sha256, signed_at, expires_at) "
-        "VALUES ($1, now() - interval '20 minutes', now() - interval '15 minutes')", old)
+        "VALUES ($1, now() - interval '20 minutes', now() - interval '15 minutes')",
+        old,
+    )
     assert (await stack.letter(letter())).status_code == 201
     gone = await stack.db.fetchval(
-        "SELECT count(*) FROM intake.webhook_signatures WHERE signature_sha256 = $1", old)
+        "SELECT count(*) FROM intake.webhook_signatures WHERE signature_sha256 = $1", old
+    )
     assert gone == 0
 
 
@@ -339,10 +405,8 @@ async def test_a_bad_letter_is_422_naming_the_field_and_creates_nothing(stack: S
         (body_of(letter(letter_date=future)), "body.letter_date"),
         (body_of(letter(subject="x" * 201)), "body.subject"),
         (body_of(letter(attachments=[too_big])), "body.attachments.0.size_bytes"),
-        (body_of(letter(attachments=[too_big | {"sha256": "ABC"}])),
-         "body.attachments.0.sha256"),
-        (body_of(letter(attachments=[too_big | {"url": "ftp://x"}])),
-         "body.attachments.0.url"),
+        (body_of(letter(attachments=[too_big | {"sha256": "ABC"}])), "body.attachments.0.sha256"),
+        (body_of(letter(attachments=[too_big | {"url": "ftp://x"}])), "body.attachments.0.url"),
         (body_of(letter(letter_id="has space")), "body.letter_id"),
         (body_of(letter(unknown_field=1)), "body.unknown_field"),
         (b'{"letter_id": ', "body"),
@@ -401,18 +465,27 @@ async def test_a_disposition_becomes_disposed_by_the_named_official_once(stack: 
     assert answer.status_code == 201, answer.text
     result = answer.json()
     assert (result["request_id"], result["created"], len(result["event_ids"])) == (
-        request_id, True, 1)
+        request_id,
+        True,
+        1,
+    )
     assert result["state"]["status"] == "AWAITING_VERIFICATION"
     assert result["state"]["current_step"] == "VERIFY"
 
     again = await stack.disposition(payload, at=int(time.time()) - 7)  # a retry, signed anew
     assert again.status_code == 200, again.text
     assert (again.json()["request_id"], again.json()["created"], again.json()["event_ids"]) == (
-        request_id, False, [])
+        request_id,
+        False,
+        [],
+    )
     by_id = await stack.disposition(payload | {"letter_id": None, "request_id": request_id})
     assert by_id.status_code == 200 and by_id.json()["request_id"] == request_id
-    disposed = int(await stack.db.fetchval(
-        "SELECT count(*) FROM approval.events WHERE stream_id = $1", request_id))
+    disposed = int(
+        await stack.db.fetchval(
+            "SELECT count(*) FROM approval.events WHERE stream_id = $1", request_id
+        )
+    )
     assert disposed == 1
 
     events = await stack.on_topic(APPROVAL_TOPIC, request_id, 1)
@@ -420,7 +493,11 @@ async def test_a_disposition_becomes_disposed_by_the_named_official_once(stack: 
     event = events[0]
     assert event["event_id"] == result["event_ids"][0]
     assert event["actor"] == {
-        "user_id": "kadis", "role": "KADIS", "opd": None, "on_behalf_of": None}
+        "user_id": "kadis",
+        "role": "KADIS",
+        "opd": None,
+        "on_behalf_of": None,
+    }
     note = event["payload"]["note"]
     assert note == (
         f"[via e-office | {payload['disposition_id']} | 2024-06-11T09:30:00+07:00 | "
@@ -439,8 +516,14 @@ async def test_a_disposition_becomes_disposed_by_the_named_official_once(stack: 
     second = await stack.disposition(disposition(letter_id=source["letter_id"]))
     assert second.status_code == 409, second.text
     assert second.json()["current_step"] == "VERIFY"
-    assert int(await stack.db.fetchval(
-        "SELECT count(*) FROM approval.events WHERE stream_id = $1", request_id)) == 1
+    assert (
+        int(
+            await stack.db.fetchval(
+                "SELECT count(*) FROM approval.events WHERE stream_id = $1", request_id
+            )
+        )
+        == 1
+    )
 
 
 async def test_a_disposition_approval_cannot_place_yet_is_425_and_records_nothing(
@@ -451,8 +534,9 @@ async def test_a_disposition_approval_cannot_place_yet_is_425_and_records_nothin
         body = body_of(disposition(**named))
         signed = webhook.sign(SECRET, body)
         for _ in range(2):  # a refused delivery spends nothing: the same bytes may come again
-            answer = await stack.deliver(stack.approval, "/eoffice/dispositions", body,
-                                         headers=signed)
+            answer = await stack.deliver(
+                stack.approval, "/eoffice/dispositions", body, headers=signed
+            )
             assert answer.status_code == 425, answer.text
             assert answer.headers["Retry-After"] == "30"
             assert answer.json()["retry_after_seconds"] == 30
@@ -466,13 +550,21 @@ async def test_bad_dispositions_are_refused_with_nothing_recorded(stack: Stack) 
     before = await stack.approval_events()
     cases: list[tuple[dict[str, Any], str]] = [
         (disposition(), "body"),  # neither letter_id nor request_id
-        (disposition(letter_id=source["letter_id"], disposed_by="Drs. Yohanes"),
-         "body.disposed_by"),
-        (disposition(letter_id=source["letter_id"], disposed_at="2024-06-11T09:30:00"),
-         "body.disposed_at"),
-        (disposition(letter_id=source["letter_id"],
-                     disposed_at=(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()),
-         "body.disposed_at"),
+        (
+            disposition(letter_id=source["letter_id"], disposed_by="Drs. Yohanes"),
+            "body.disposed_by",
+        ),
+        (
+            disposition(letter_id=source["letter_id"], disposed_at="2024-06-11T09:30:00"),
+            "body.disposed_at",
+        ),
+        (
+            disposition(
+                letter_id=source["letter_id"],
+                disposed_at=(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat(),
+            ),
+            "body.disposed_at",
+        ),
         (disposition(letter_id=source["letter_id"], note="   "), "body.note"),
         (disposition(letter_id=source["letter_id"], note="x" * 9001), "body.note"),
     ]
@@ -484,7 +576,8 @@ async def test_bad_dispositions_are_refused_with_nothing_recorded(stack: Stack) 
         assert field in fields, (field, problem)
     # letter and request that do not belong together (once approval knows the letter)
     mismatch = await known_to_approval(
-        stack, disposition(letter_id=source["letter_id"], request_id=other))
+        stack, disposition(letter_id=source["letter_id"], request_id=other)
+    )
     assert mismatch.status_code == 422, mismatch.text
     assert mismatch.json()["field"] == "body.request_id"
     assert await stack.approval_events() == before
@@ -495,8 +588,10 @@ async def test_bad_dispositions_are_refused_with_nothing_recorded(stack: Stack) 
 
 
 async def test_the_webhooks_are_in_the_openapi_with_their_headers(stack: Stack) -> None:
-    for client, path in ((stack.intake, "/eoffice/letters"),
-                         (stack.approval, "/eoffice/dispositions")):
+    for client, path in (
+        (stack.intake, "/eoffice/letters"),
+        (stack.approval, "/eoffice/dispositions"),
+    ):
         spec = (await client.get("/openapi.json")).json()
         operation = spec["paths"][path]["post"]
         names = {p["name"] for p in operation["parameters"]}

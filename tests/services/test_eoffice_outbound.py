@@ -105,8 +105,11 @@ class System:
         return list(answer.json()["items"])
 
     async def projected(self, request_id: str) -> int:
-        return int(await self.db.fetchval(
-            "SELECT count(*) FROM reporting.case_events WHERE request_id = $1", request_id))
+        return int(
+            await self.db.fetchval(
+                "SELECT count(*) FROM reporting.case_events WHERE request_id = $1", request_id
+            )
+        )
 
     async def settle(self, request_id: str) -> None:
         async def done() -> bool:
@@ -140,9 +143,13 @@ class System:
         return [{"event_id": r["event_id"], **json.loads(r["payload"])} for r in rows]
 
     async def audit(self, request_id: str) -> list[asyncpg.Record]:
-        return list(await self.db.fetch(
-            "SELECT event_type, actor, payload FROM eoffice.events WHERE stream_id = $1 "
-            "ORDER BY stream_version", request_id))
+        return list(
+            await self.db.fetch(
+                "SELECT event_type, actor, payload FROM eoffice.events WHERE stream_id = $1 "
+                "ORDER BY stream_version",
+                request_id,
+            )
+        )
 
 
 @pytest.fixture(scope="module")

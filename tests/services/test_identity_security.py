@@ -105,18 +105,30 @@ async def admin(c: httpx.AsyncClient) -> dict[str, str]:
 async def new_user(c: httpx.AsyncClient, roles: tuple[str, ...]) -> tuple[str, str]:
     """(user id, username) of a fresh user with ``roles`` and the password PASSWORD."""
     username = f"u{uuid.uuid4().hex[:10]}"
-    created = await c.post("/users", headers=await admin(c), json={
-        "username": username, "password": PASSWORD, "full_name": f"Pegawai {username}",
-        "opd": "DISKOMINFOSTANDI", "roles": list(roles)})
+    created = await c.post(
+        "/users",
+        headers=await admin(c),
+        json={
+            "username": username,
+            "password": PASSWORD,
+            "full_name": f"Pegawai {username}",
+            "opd": "DISKOMINFOSTANDI",
+            "roles": list(roles),
+        },
+    )
     assert created.status_code == 201, created.text
     return created.json()["user"]["user_id"], username
 
 
 def window(start: datetime, end: datetime, **fields: str) -> dict[str, str]:
     return {
-        "role": "KADIS", "kind": "PLT", "valid_from": start.isoformat(),
+        "role": "KADIS",
+        "kind": "PLT",
+        "valid_from": start.isoformat(),
         "valid_until": end.isoformat(),
-        "reason": "Kadis cuti besar; Surat Perintah Bupati 800/45/BKPSDM/2024", **fields}
+        "reason": "Kadis cuti besar; Surat Perintah Bupati 800/45/BKPSDM/2024",
+        **fields,
+    }
 
 
 # --- Delegation (Plt/Plh) ---------------------------------------------------------------------
@@ -130,8 +142,11 @@ async def test_a_delegate_holds_the_role_only_inside_the_window_and_no_token_out
         official_id, _ = await new_user(c, ("KADIS",))
         delegate_id, delegate = await new_user(c, ("KABID_TI",))
         start, end = clock() + HOUR, clock() + HOUR + 30 * MINUTE
-        granted = await c.post("/delegations", headers=await admin(c), json=window(
-            start, end, delegate_user_id=delegate_id, official_user_id=official_id))
+        granted = await c.post(
+            "/delegations",
+            headers=await admin(c),
+            json=window(start, end, delegate_user_id=delegate_id, official_user_id=official_id),
+        )
         assert granted.status_code == 201, granted.text
         assert granted.json()["delegation"]["status"] == "scheduled"
 
@@ -171,31 +186,45 @@ async def test_an_ended_delegation_vanishes_from_new_tokens_and_its_events_name_
     async with identity.client() as c:
         official_id, _ = await new_user(c, ("KADIS",))
         delegate_id, delegate = await new_user(c, ("TIM_PENGEMBANG",))
-        granted = await c.post("/delegations", headers=await admin(c), json=window(
-            clock(), clock() + 3 * HOUR, kind="PLH",
-            delegate_user_id=delegate_id, official_user_id=official_id))
+        granted = await c.post(
+            "/delegations",
+            headers=await admin(c),
+            json=window(
+                clock(),
+                clock() + 3 * HOUR,
+                kind="PLH",
+                delegate_user_id=delegate_id,
+                official_user_id=official_id,
+            ),
+        )
         assert granted.status_code == 201, granted.text
         delegation_id = granted.json()["delegation"]["delegation_id"]
         held = await login(c, delegate)
         assert identity.verify(held).delegations == (
-            OnBehalfOf(user_id=official_id, role="KADIS", kind="PLH"),)
+            OnBehalfOf(user_id=official_id, role="KADIS", kind="PLH"),
+        )
         claims = TokenVerifier(identity.public).claims(held.json()["access_token"], clock())
         assert claims["exp"] == int((clock() + HOUR).timestamp())  # delegated tokens live 1 h
 
         clock.advance(10 * MINUTE)
-        ended = await c.post(f"/delegations/{delegation_id}/end", headers=await admin(c),
-                             json={"reason": "Kadis kembali bertugas lebih awal"})
+        ended = await c.post(
+            f"/delegations/{delegation_id}/end",
+            headers=await admin(c),
+            json={"reason": "Kadis kembali bertugas lebih awal"},
+        )
         assert ended.status_code == 200, ended.text
         assert ended.json()["delegation"]["status"] == "ended"
         assert identity.verify(await login(c, delegate)).delegations == ()
         refreshed = await c.post("/token/refresh", headers=bearer(held))
         assert identity.verify(refreshed).delegations == ()
-        again = await c.post(f"/delegations/{delegation_id}/end", headers=await admin(c),
-                             json={"reason": "Dua kali"})
+        again = await c.post(
+            f"/delegations/{delegation_id}/end", headers=await admin(c), json={"reason": "Dua kali"}
+        )
         assert again.status_code == 409
 
-    records = await read_topic(settings.kafka_bootstrap_servers, "jejak.identity.events",
-                               expected=1, timeout=20)
+    records = await read_topic(
+        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+    )
     mine = [json.loads(r.value) for r in records if r.key == f"delegation-{delegation_id}".encode()]
     assert [e["event_type"] for e in mine] == ["DelegationGranted", "DelegationEnded"]
     assert mine[0]["payload"]["delegate_user_id"] == delegate_id
@@ -211,19 +240,30 @@ async def test_refresh_brings_a_delegation_that_began_after_login_within_the_sam
     async with identity.client() as c:
         official_id, _ = await new_user(c, ("KABID_TI",))
         delegate_id, delegate = await new_user(c, ("TIM_PENGEMBANG",))
-        granted = await c.post("/delegations", headers=await admin(c), json=window(
-            clock() + 30 * MINUTE, clock() + 30 * HOUR, role="KABID_TI", kind="PLH",
-            delegate_user_id=delegate_id, official_user_id=official_id))
+        granted = await c.post(
+            "/delegations",
+            headers=await admin(c),
+            json=window(
+                clock() + 30 * MINUTE,
+                clock() + 30 * HOUR,
+                role="KABID_TI",
+                kind="PLH",
+                delegate_user_id=delegate_id,
+                official_user_id=official_id,
+            ),
+        )
         assert granted.status_code == 201, granted.text
         first = await login(c, delegate)
         assert identity.verify(first).delegations == ()
         auth_time = TokenVerifier(identity.public).claims(first.json()["access_token"], clock())[
-            "auth_time"]
+            "auth_time"
+        ]
 
         clock.advance(HOUR)
         refreshed = await c.post("/token/refresh", headers=bearer(first))
         assert identity.verify(refreshed).delegations == (
-            OnBehalfOf(user_id=official_id, role="KABID_TI", kind="PLH"),)
+            OnBehalfOf(user_id=official_id, role="KABID_TI", kind="PLH"),
+        )
         claims = TokenVerifier(identity.public).claims(refreshed.json()["access_token"], clock())
         assert claims["auth_time"] == auth_time
 
@@ -257,24 +297,41 @@ async def test_delegations_are_granted_only_by_admin_for_a_role_the_official_hol
         listed = await c.get("/delegations", headers=admin_headers, params={"user_id": official_id})
         assert listed.json() == []
 
-        not_held = await c.post("/delegations", headers=admin_headers, json={
-            **body, "role": "KABID_TI"})
+        not_held = await c.post(
+            "/delegations", headers=admin_headers, json={**body, "role": "KABID_TI"}
+        )
         assert not_held.status_code == 422 and not_held.json()["field"] == "role"
-        too_long = await c.post("/delegations", headers=admin_headers, json=window(
-            clock(), clock() + timedelta(days=120), **pair))
+        too_long = await c.post(
+            "/delegations",
+            headers=admin_headers,
+            json=window(clock(), clock() + timedelta(days=120), **pair),
+        )
         assert too_long.status_code == 422 and too_long.json()["field"] == "valid_until"
-        past = await c.post("/delegations", headers=admin_headers, json=window(
-            clock() - 3 * HOUR, clock() - HOUR, **pair))
+        past = await c.post(
+            "/delegations",
+            headers=admin_headers,
+            json=window(clock() - 3 * HOUR, clock() - HOUR, **pair),
+        )
         assert past.status_code == 422
-        naive = await c.post("/delegations", headers=admin_headers, json={
-            **body, "valid_from": "2024-03-04T08:00:00", "kind": "WAKIL"})
+        naive = await c.post(
+            "/delegations",
+            headers=admin_headers,
+            json={**body, "valid_from": "2024-03-04T08:00:00", "kind": "WAKIL"},
+        )
         assert naive.status_code == 422
         assert {e["field"] for e in naive.json()["errors"]} == {"body.valid_from", "body.kind"}
 
         assert (await c.post("/delegations", headers=admin_headers, json=body)).status_code == 201
-        overlap = await c.post("/delegations", headers=admin_headers, json=window(
-            clock() + HOUR, clock() + 20 * HOUR, delegate_user_id=(await new_user(c, ()))[0],
-            official_user_id=official_id))
+        overlap = await c.post(
+            "/delegations",
+            headers=admin_headers,
+            json=window(
+                clock() + HOUR,
+                clock() + 20 * HOUR,
+                delegate_user_id=(await new_user(c, ()))[0],
+                official_user_id=official_id,
+            ),
+        )
         assert overlap.status_code == 409, overlap.text
 
         auditor = bearer(await login(c, "auditor", DEMO_PASSWORD))
@@ -466,6 +523,5 @@ async def test_production_identity_refuses_to_run_while_demo_accounts_keep_the_d
                 pass
     finally:  # the production run set the app role's password; give the tests theirs back
         await owner_conn.execute(  # type: ignore[attr-defined]
-            f"ALTER ROLE \"{settings.app_role('identity')}\" PASSWORD "
-            f"'{settings.app_db_password}'"
+            f"ALTER ROLE \"{settings.app_role('identity')}\" PASSWORD '{settings.app_db_password}'"
         )

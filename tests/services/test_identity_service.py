@@ -15,8 +15,9 @@ from tests.kafka_helpers import read_topic
 
 
 @pytest.fixture(scope="module")
-async def client(settings: Settings, tmp_path_factory: pytest.TempPathFactory
-                 ) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
     keys = tmp_path_factory.mktemp("keys")
     app = create_app(settings.model_copy(update={"jwt_key_dir": str(keys)}))
     async with app.router.lifespan_context(app):
@@ -57,38 +58,61 @@ async def test_admin_manages_users_and_roles_each_an_event(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     admin = await token(client, "admin")
-    created = await client.post("/users", headers=admin, json={
-        "username": "rina.dev", "password": "kata-sandi-rina", "full_name": "Rina, S.Kom.",
-        "opd": "DISKOMINFOSTANDI", "roles": ["TIM_PENGEMBANG"]})
+    created = await client.post(
+        "/users",
+        headers=admin,
+        json={
+            "username": "rina.dev",
+            "password": "kata-sandi-rina",
+            "full_name": "Rina, S.Kom.",
+            "opd": "DISKOMINFOSTANDI",
+            "roles": ["TIM_PENGEMBANG"],
+        },
+    )
     assert created.status_code == 201, created.text
     user_id = created.json()["user"]["user_id"]
     assert len(created.json()["event_ids"]) == 2
     granted = await client.post(f"/users/{user_id}/roles", headers=admin, json={"role": "AUDITOR"})
     assert granted.json()["user"]["roles"] == ["AUDITOR", "TIM_PENGEMBANG"]
-    revoked = await client.post(f"/users/{user_id}/roles/revoke", headers=admin,
-                                json={"role": "AUDITOR", "reason": "Salah pilih peran"})
+    revoked = await client.post(
+        f"/users/{user_id}/roles/revoke",
+        headers=admin,
+        json={"role": "AUDITOR", "reason": "Salah pilih peran"},
+    )
     assert revoked.json()["user"]["roles"] == ["TIM_PENGEMBANG"]
 
-    records = await read_topic(settings.kafka_bootstrap_servers, "jejak.identity.events",
-                               expected=1, timeout=20)
+    records = await read_topic(
+        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+    )
     mine = [json.loads(r.value) for r in records if r.key == f"user-{user_id}".encode()]
     assert [e["event_type"] for e in mine] == [
-        "UserRegistered", "RoleGranted", "RoleGranted", "RoleRevoked"]
+        "UserRegistered",
+        "RoleGranted",
+        "RoleGranted",
+        "RoleRevoked",
+    ]
     assert all("password" not in json.dumps(e) for e in mine)
     assert mine[0]["actor"]["role"] == "ADMIN"
 
 
 async def test_bad_input_gets_a_4xx_naming_the_field(client: httpx.AsyncClient) -> None:
     admin = await token(client, "admin")
-    answer = await client.post("/users", headers=admin, json={
-        "username": "Bad Name", "password": "short", "full_name": "X", "opd": "NOPE"})
+    answer = await client.post(
+        "/users",
+        headers=admin,
+        json={"username": "Bad Name", "password": "short", "full_name": "X", "opd": "NOPE"},
+    )
     assert answer.status_code == 422
     fields = {e["field"] for e in answer.json()["errors"]}
     assert fields == {"body.username", "body.password"}
-    unknown_opd = await client.post("/users", headers=admin, json={
-        "username": "valid.name", "password": "long-enough", "full_name": "X", "opd": "NOPE"})
+    unknown_opd = await client.post(
+        "/users",
+        headers=admin,
+        json={"username": "valid.name", "password": "long-enough", "full_name": "X", "opd": "NOPE"},
+    )
     assert unknown_opd.status_code == 422
     assert unknown_opd.json()["field"] == "opd"
-    malformed = await client.post("/users", headers={**admin, "content-type": "application/json"},
-                                  content=b"{not json")
+    malformed = await client.post(
+        "/users", headers={**admin, "content-type": "application/json"}, content=b"{not json"
+    )
     assert malformed.status_code == 422

@@ -20,8 +20,9 @@ from infra.webhook import DEVELOPMENT_SECRET, SIGNATURE_HEADER, sign
 from tests.service_apps import service_app
 
 AUDITOR = Principal(user_id="u-auditor", name="Auditor", roles=frozenset({"AUDITOR"}))
-ADMIN = Principal(user_id="u-admin", name="Admin", roles=frozenset({"ADMIN"}),
-                  opd="DISKOMINFOSTANDI")
+ADMIN = Principal(
+    user_id="u-admin", name="Admin", roles=frozenset({"ADMIN"}), opd="DISKOMINFOSTANDI"
+)
 BEYOND_BIGINT = str(2**64)
 
 
@@ -30,13 +31,19 @@ class Client:
         self.http = http
         self.issuer = issuer
 
-    async def get(self, path: str, who: Principal = AUDITOR, params: dict[str, object] | None
-                  = None, headers: dict[str, str | bytes] | None = None) -> httpx.Response:
+    async def get(
+        self,
+        path: str,
+        who: Principal = AUDITOR,
+        params: dict[str, object] | None = None,
+        headers: dict[str, str | bytes] | None = None,
+    ) -> httpx.Response:
         auth: dict[str, str | bytes] = {"Authorization": f"Bearer {self.issuer.issue(who)}"}
         return await self.http.get(path, params=params, headers={**auth, **(headers or {})})
 
-    async def post(self, path: str, body: dict[str, object], who: Principal | None = None
-                   ) -> httpx.Response:
+    async def post(
+        self, path: str, body: dict[str, object], who: Principal | None = None
+    ) -> httpx.Response:
         """POST ``body`` as JSON, every non-ASCII character escaped (so a lone surrogate can be
         sent: it has no UTF-8)."""
         headers = {"Content-Type": "application/json"}
@@ -60,8 +67,9 @@ async def svc(
         for name in ("identity", "intake", "approval", "reporting"):
             app = service_app(name, keys, settings)
             await stack.enter_async_context(app.router.lifespan_context(app))
-            http = await stack.enter_async_context(httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=f"http://{name}"))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+            )
             clients[name] = Client(http, TokenIssuer(private))
         yield clients
 
@@ -74,9 +82,11 @@ def fields(answer: httpx.Response) -> list[str]:
 async def test_bug_a_cases_offset_beyond_bigint_was_a_500(svc: Services) -> None:
     reporting = svc["reporting"]
     assert fields(await reporting.get("/cases", params={"offset": BEYOND_BIGINT})) == [
-        "query.offset"]
+        "query.offset"
+    ]
     assert fields(await reporting.get("/cases", params={"offset": MAX_OFFSET + 1})) == [
-        "query.offset"]
+        "query.offset"
+    ]
     last_page = await reporting.get("/cases", params={"offset": MAX_OFFSET})
     assert last_page.status_code == 200 and last_page.json()["items"] == []
 
@@ -84,7 +94,8 @@ async def test_bug_a_cases_offset_beyond_bigint_was_a_500(svc: Services) -> None
 async def test_bug_a_requests_offset_beyond_bigint_was_a_500(svc: Services) -> None:
     intake = svc["intake"]
     assert fields(await intake.get("/requests", params={"offset": BEYOND_BIGINT})) == [
-        "query.offset"]
+        "query.offset"
+    ]
     last_page = await intake.get("/requests", params={"offset": MAX_OFFSET})
     assert last_page.status_code == 200 and last_page.json() == []
 
@@ -92,8 +103,9 @@ async def test_bug_a_requests_offset_beyond_bigint_was_a_500(svc: Services) -> N
 async def test_bug_notifications_before_beyond_bigint_was_a_500(svc: Services) -> None:
     reporting = svc["reporting"]
     """Found by the fuzzer: ``?before=56658160595165298688``."""
-    assert fields(await reporting.get(
-        "/notifications", params={"before": "56658160595165298688"})) == ["query.before"]
+    assert fields(
+        await reporting.get("/notifications", params={"before": "56658160595165298688"})
+    ) == ["query.before"]
     assert (await reporting.get("/notifications", params={"before": MAX_SEQ})).status_code == 200
 
 
@@ -104,27 +116,34 @@ async def test_bug_a_stream_cursor_beyond_bigint_or_in_other_digits_was_a_500(
     """``Last-Event-ID: ²`` passed ``str.isdigit()`` and broke ``int()``; a cursor past bigint
     broke the query. Refused before the stream opens."""
     for raw in (b"\xb2", b"1\xb9", BEYOND_BIGINT.encode()):
-        answer = await reporting.get("/notifications/stream",
-                                     headers={"Last-Event-ID": raw})
+        answer = await reporting.get("/notifications/stream", headers={"Last-Event-ID": raw})
         assert answer.status_code == 422, (raw, answer.text)
         assert answer.json()["field"] == "Last-Event-ID"
-    assert fields(await reporting.get(
-        "/notifications/stream", params={"after": BEYOND_BIGINT})) == ["query.after"]
-    assert fields(await reporting.get(
-        "/notifications/stream", headers={"Last-Event-ID": "9" * 33})) == [
-        "header.Last-Event-ID"]
+    assert fields(
+        await reporting.get("/notifications/stream", params={"after": BEYOND_BIGINT})
+    ) == ["query.after"]
+    assert fields(
+        await reporting.get("/notifications/stream", headers={"Last-Event-ID": "9" * 33})
+    ) == ["header.Last-Event-ID"]
 
 
 async def test_bug_an_sla_report_bound_before_year_1_in_utc_was_a_500(svc: Services) -> None:
     reporting = svc["reporting"]
     answer = await reporting.get(
-        "/reports/sla", params={"submitted_from": "0001-01-01T00:00:00+14:00"})
+        "/reports/sla", params={"submitted_from": "0001-01-01T00:00:00+14:00"}
+    )
     assert fields(answer) == ["query.submitted_from"]
     answer = await reporting.get(
-        "/reports/sla", params={"submitted_to": "9999-12-31T23:59:59-14:00"})
+        "/reports/sla", params={"submitted_to": "9999-12-31T23:59:59-14:00"}
+    )
     assert fields(answer) == ["query.submitted_to"]
-    inside = await reporting.get("/reports/sla", params={
-        "submitted_from": "2024-01-01T00:00:00+07:00", "submitted_to": "2100-12-31T00:00:00Z"})
+    inside = await reporting.get(
+        "/reports/sla",
+        params={
+            "submitted_from": "2024-01-01T00:00:00+07:00",
+            "submitted_to": "2100-12-31T00:00:00Z",
+        },
+    )
     assert inside.status_code == 200, inside.text
 
 
@@ -135,9 +154,11 @@ async def test_bug_a_number_was_read_as_an_instant(svc: Services) -> None:
     case = f"/cases/{uuid.uuid4()}/as-of"
     assert fields(await reporting.get(case, params={"at": "0"})) == ["query.at"]
     assert fields(await reporting.get("/reports/sla", params={"submitted_to": "0.5"})) == [
-        "query.submitted_to"]
+        "query.submitted_to"
+    ]
     assert fields(await reporting.get(case, params={"at": "2024-03-04T08:25:00"})) == [
-        "query.at"]  # no zone
+        "query.at"
+    ]  # no zone
     known_zone = await reporting.get(case, params={"at": "2024-03-04T08:25:00+07:00"})
     assert known_zone.status_code == 404  # valid, and no such request
 
@@ -148,7 +169,8 @@ async def test_bug_a_calendar_day_outside_the_years_was_not_refused(svc: Service
     assert answer.status_code == 200
     removed = await reporting.http.delete(
         "/calendar/days/0001-01-01",
-        headers={"Authorization": f"Bearer {reporting.issuer.issue(ADMIN)}"})
+        headers={"Authorization": f"Bearer {reporting.issuer.issue(ADMIN)}"},
+    )
     assert fields(removed) == ["path.day"]
 
 
@@ -162,10 +184,14 @@ async def test_bug_an_overlong_upload_content_type_was_refused_only_after_the_up
     svc: Services,
 ) -> None:
     intake = svc["intake"]
-    token = intake.issuer.issue(Principal(user_id="u-pemohon", name="P", opd="DINKES",
-                                          roles=frozenset({"PEMOHON"})))
-    answer = await intake.http.post("/attachments", content=b"%PDF-1.7", headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/" + "x" * 300})
+    token = intake.issuer.issue(
+        Principal(user_id="u-pemohon", name="P", opd="DINKES", roles=frozenset({"PEMOHON"}))
+    )
+    answer = await intake.http.post(
+        "/attachments",
+        content=b"%PDF-1.7",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/" + "x" * 300},
+    )
     assert fields(answer) == ["header.content-type"]
 
 
@@ -180,7 +206,9 @@ async def test_bug_a_webhook_signature_header_had_no_limit(
     answer = await approval.http.post("/eoffice/dispositions", content=body, headers=headers)
     assert answer.status_code == 401
     assert (answer.json()["code"], answer.json()["header"]) == (
-        "signature_malformed", SIGNATURE_HEADER)
+        "signature_malformed",
+        SIGNATURE_HEADER,
+    )
     after = await owner_conn.fetchval("SELECT count(*) FROM approval.webhook_signatures")
     assert after == before
 
@@ -196,10 +224,14 @@ async def test_bug_an_unknown_query_parameter_was_silently_ignored(svc: Services
     assert filtered.status_code == 200, filtered.text
 
 
-REQUESTER = Principal(user_id="u-pemohon-dinkes", name="Pemohon", opd="DINKES",
-                      roles=frozenset({"PEMOHON"}))
-A_REQUEST = {"title": "Sistem Informasi Puskesmas", "summary": "Pendaftaran pasien.",
-             "letter": {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"}}
+REQUESTER = Principal(
+    user_id="u-pemohon-dinkes", name="Pemohon", opd="DINKES", roles=frozenset({"PEMOHON"})
+)
+A_REQUEST = {
+    "title": "Sistem Informasi Puskesmas",
+    "summary": "Pendaftaran pasien.",
+    "letter": {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"},
+}
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\x07", "\ud800"], ids=["nul", "bell", "lone-surrogate"])
@@ -212,12 +244,14 @@ async def test_bug_a_control_character_or_lone_surrogate_in_text_was_a_500(
     intake, reporting, identity = svc["intake"], svc["reporting"], svc["identity"]
     before = await owner_conn.fetchval("SELECT count(*) FROM intake.events")
     for field in ("title", "summary"):
-        answer = await intake.post("/requests", A_REQUEST | {field: f"Sistem{bad}Puskesmas"},
-                                   REQUESTER)
+        answer = await intake.post(
+            "/requests", A_REQUEST | {field: f"Sistem{bad}Puskesmas"}, REQUESTER
+        )
         assert fields(answer) == [f"body.{field}"]
     assert await owner_conn.fetchval("SELECT count(*) FROM intake.events") == before
     answer = await reporting.post(
-        "/calendar/days", {"day": "2024-08-17", "off": True, "note": f"Libur{bad}"}, ADMIN)
+        "/calendar/days", {"day": "2024-08-17", "off": True, "note": f"Libur{bad}"}, ADMIN
+    )
     assert fields(answer) == ["body.note"]
     answer = await identity.post("/login", {"username": f"admin{bad}", "password": "x" * 8})
     assert fields(answer) == ["body.username"]

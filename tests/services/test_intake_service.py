@@ -69,8 +69,9 @@ LETTER = {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"}
 class Service:
     """The app under test, a token for anyone, and approval's side of Kafka."""
 
-    def __init__(self, client: httpx.AsyncClient, issuer: TokenIssuer,
-                 producer: AIOKafkaProducer) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, issuer: TokenIssuer, producer: AIOKafkaProducer
+    ) -> None:
         self.client = client
         self.issuer = issuer
         self.producer = producer
@@ -79,26 +80,30 @@ class Service:
     def auth(self, who: Principal) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issuer.issue(who)}"}
 
-    async def post(self, path: str, who: Principal, headers: dict[str, str] | None = None,
-                   **kwargs: Any) -> httpx.Response:
-        return await self.client.post(path, headers={**self.auth(who), **(headers or {})},
-                                      **kwargs)
+    async def post(
+        self, path: str, who: Principal, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        return await self.client.post(path, headers={**self.auth(who), **(headers or {})}, **kwargs)
 
     async def get(self, path: str, who: Principal) -> httpx.Response:
         return await self.client.get(path, headers=self.auth(who))
 
-    async def upload(self, content: bytes, media_type: str = "application/pdf",
-                     who: Principal = REQUESTER) -> dict[str, Any]:
-        answer = await self.post("/attachments", who, content=content,
-                                 headers={"Content-Type": media_type})
+    async def upload(
+        self, content: bytes, media_type: str = "application/pdf", who: Principal = REQUESTER
+    ) -> dict[str, Any]:
+        answer = await self.post(
+            "/attachments", who, content=content, headers={"Content-Type": media_type}
+        )
         assert answer.status_code in (200, 201), answer.text
         return dict(answer.json())
 
     async def submit(self, who: Principal = REQUESTER, **overrides: Any) -> httpx.Response:
-        body = {"title": "Sistem Informasi Puskesmas",
-                "summary": "Aplikasi pendaftaran pasien puskesmas.",
-                "letter": LETTER,
-                "needs_analysis": {"background": "Pendataan pasien masih manual."}} | overrides
+        body = {
+            "title": "Sistem Informasi Puskesmas",
+            "summary": "Aplikasi pendaftaran pasien puskesmas.",
+            "letter": LETTER,
+            "needs_analysis": {"background": "Pendataan pasien masih manual."},
+        } | overrides
         return await self.post("/requests", who, json=body)
 
     async def submitted(self, who: Principal = REQUESTER) -> str:
@@ -121,18 +126,27 @@ class Service:
         """Publish approval's events for the request, as its relay would."""
         version, prev = self._heads.get(request_id, (0, GENESIS_HASH))
         actor = Actor(user_id="u-kabid", role="KABID_TI", opd="DISKOMINFOSTANDI")
-        new = [NewEvent(event_type=e.event_type(), schema_version=e.schema_version, actor=actor,
-                        correlation_id=uuid.uuid4(), payload=e.model_dump(mode="json"))
-               for e in events]
+        new = [
+            NewEvent(
+                event_type=e.event_type(),
+                schema_version=e.schema_version,
+                actor=actor,
+                correlation_id=uuid.uuid4(),
+                payload=e.model_dump(mode="json"),
+            )
+            for e in events
+        ]
         sealed = seal_all(request_id, version, prev, new)
         for envelope in sealed:
-            await self.producer.send_and_wait(APPROVAL_TOPIC, envelope.model_dump_json().encode(),
-                                              key=request_id.encode())
+            await self.producer.send_and_wait(
+                APPROVAL_TOPIC, envelope.model_dump_json().encode(), key=request_id.encode()
+            )
             self._heads[request_id] = (envelope.stream_version, envelope.hash)
         return sealed
 
     async def until(self, request_id: str, **expected: Any) -> dict[str, Any]:
         """The request's state once intake has consumed enough to match ``expected``."""
+
         async def matches() -> dict[str, Any] | None:
             state = await self.state(request_id)
             return state if all(state[k] == v for k, v in expected.items()) else None
@@ -146,16 +160,20 @@ class Service:
         await self.approval_says(
             request_id,
             Disposed(request_id=request_id, to_role="KABID_TI", note="Mohon diperiksa."),
-            RequestReturned(request_id=request_id, reasons=("Proses bisnis belum ada.",),
-                            missing_sections=("business_process.system_flow",)),
+            RequestReturned(
+                request_id=request_id,
+                reasons=("Proses bisnis belum ada.",),
+                missing_sections=("business_process.system_flow",),
+            ),
         )
         await self.until(request_id, status="RETURNED")
         return request_id
 
 
 @pytest.fixture(scope="module")
-async def svc(settings: Settings, tmp_path_factory: pytest.TempPathFactory
-              ) -> AsyncIterator[Service]:
+async def svc(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Service]:
     keys = tmp_path_factory.mktemp("keys")
     private, _ = development_keys(keys)
     app = create_app(settings.model_copy(update={"jwt_key_dir": str(keys)}))
@@ -173,15 +191,21 @@ async def svc(settings: Settings, tmp_path_factory: pytest.TempPathFactory
 async def count(conn: asyncpg.Connection, request_id: str | None = None) -> int:
     if request_id is None:
         return int(await conn.fetchval("SELECT count(*) FROM intake.events"))
-    return int(await conn.fetchval(
-        "SELECT count(*) FROM intake.events WHERE stream_id = $1", request_id))
+    return int(
+        await conn.fetchval("SELECT count(*) FROM intake.events WHERE stream_id = $1", request_id)
+    )
 
 
 async def test_every_route_but_health_needs_a_token(svc: Service) -> None:
     assert (await svc.client.get("/health")).json() == {"service": "intake", "ok": True}
-    for method, path in [("GET", "/requests"), ("POST", "/requests"),
-                         ("GET", "/requests/x"), ("POST", "/requests/x/receive"),
-                         ("POST", "/attachments"), ("GET", f"/attachments/{'0' * 64}")]:
+    for method, path in [
+        ("GET", "/requests"),
+        ("POST", "/requests"),
+        ("GET", "/requests/x"),
+        ("POST", "/requests/x/receive"),
+        ("POST", "/attachments"),
+        ("GET", f"/attachments/{'0' * 64}"),
+    ]:
         answer = await svc.client.request(method, path)
         assert answer.status_code == 401, (method, path, answer.text)
 
@@ -198,33 +222,49 @@ async def test_steps_1_and_2_then_return_revise_and_handover_over_kafka(
     assert len(submitted["event_ids"]) == 1
     state = submitted["state"]
     assert (state["status"], state["current_step"], state["who_must_act"]) == (
-        "OPEN", "RECEIVE", "KADIS")
+        "OPEN",
+        "RECEIVE",
+        "KADIS",
+    )
     assert state["opd"] == "DINKES" and state["submitted_via"] == "WEB"
     assert "business_process.system_flow" in state["missing_sections"]
 
     mine = await svc.get(f"/requests/{request_id}", REQUESTER)
     assert mine.status_code == 200 and mine.json() == state
 
-    received = await svc.post(f"/requests/{request_id}/receive", BY_ROLE["KADIS"],
-                              json={"agenda_number": "AG-2024-0031"})
+    received = await svc.post(
+        f"/requests/{request_id}/receive", BY_ROLE["KADIS"], json={"agenda_number": "AG-2024-0031"}
+    )
     assert received.status_code == 200, received.text
     assert received.json()["state"]["current_step"] == "DISPOSE"
     assert received.json()["state"]["received_by"] == "u-kadis"
 
     disposed = Disposed(request_id=request_id, to_role="KABID_TI", note="Mohon diperiksa.")
-    back = RequestReturned(request_id=request_id, reasons=("Proses bisnis belum ada.",),
-                           missing_sections=("business_process.system_flow",))
+    back = RequestReturned(
+        request_id=request_id,
+        reasons=("Proses bisnis belum ada.",),
+        missing_sections=("business_process.system_flow",),
+    )
     await svc.approval_says(request_id, disposed, back)
     state = await svc.until(request_id, status="RETURNED")
     assert (state["current_step"], state["who_must_act"]) == ("VERIFY", "PEMOHON")
-    assert state["returns"] == [{"reasons": ["Proses bisnis belum ada."],
-                                 "missing_sections": ["business_process.system_flow"]}]
+    assert state["returns"] == [
+        {
+            "reasons": ["Proses bisnis belum ada."],
+            "missing_sections": ["business_process.system_flow"],
+        }
+    ]
 
     flow = await svc.upload(b"alur sistem " + uuid.uuid4().bytes, "text/plain", COLLEAGUE)
-    revised = await svc.post(f"/requests/{request_id}/revise", COLLEAGUE, json={
-        "business_process": {"system_flow": "Pasien mendaftar, petugas memverifikasi."},
-        "attachments": [{**letter, "filename": "surat.pdf"}, {**flow, "filename": "alur.txt"}],
-        "note": "Alur sistem sudah dilengkapi."})
+    revised = await svc.post(
+        f"/requests/{request_id}/revise",
+        COLLEAGUE,
+        json={
+            "business_process": {"system_flow": "Pasien mendaftar, petugas memverifikasi."},
+            "attachments": [{**letter, "filename": "surat.pdf"}, {**flow, "filename": "alur.txt"}],
+            "note": "Alur sistem sudah dilengkapi.",
+        },
+    )
     assert revised.status_code == 200, revised.text
     state = revised.json()["state"]
     assert (state["status"], state["current_step"], state["revisions"]) == ("OPEN", "VERIFY", 1)
@@ -234,37 +274,58 @@ async def test_steps_1_and_2_then_return_revise_and_handover_over_kafka(
     await svc.approval_says(
         request_id,
         DocumentsVerified(request_id=request_id),
-        MeetingHeld(request_id=request_id, held_at=dt.datetime.now(dt.UTC),
-                    participants=(Participant(name="Rudi", position="Kabid TI",
-                                              organisation="DISKOMINFOSTANDI"),),
-                    scope="Pendaftaran pasien.", minutes_number="BA/01/2024",
-                    timeline=PlannedTimeline(planned_start=today,
-                                             planned_end=today + dt.timedelta(days=30))),
-        BAsigned(request_id=request_id, minutes_number="BA/01/2024",
-                 signatories=(Signatory(user_id="u-kabid", name="Rudi", role="KABID_TI"),)),
-        TaskAssigned(request_id=request_id, letter_number="ST/01/2024", team_members=("u-dev",),
-                     team_lead="u-dev", opd="DINKES", period_start=today,
-                     period_end=today + dt.timedelta(days=45)),
+        MeetingHeld(
+            request_id=request_id,
+            held_at=dt.datetime.now(dt.UTC),
+            participants=(
+                Participant(name="Rudi", position="Kabid TI", organisation="DISKOMINFOSTANDI"),
+            ),
+            scope="Pendaftaran pasien.",
+            minutes_number="BA/01/2024",
+            timeline=PlannedTimeline(
+                planned_start=today, planned_end=today + dt.timedelta(days=30)
+            ),
+        ),
+        BAsigned(
+            request_id=request_id,
+            minutes_number="BA/01/2024",
+            signatories=(Signatory(user_id="u-kabid", name="Rudi", role="KABID_TI"),),
+        ),
+        TaskAssigned(
+            request_id=request_id,
+            letter_number="ST/01/2024",
+            team_members=("u-dev",),
+            team_lead="u-dev",
+            opd="DINKES",
+            period_start=today,
+            period_end=today + dt.timedelta(days=45),
+        ),
     )
     state = await svc.until(request_id, status="ASSIGNED")
     assert (state["current_step"], state["who_must_act"]) == ("DEVELOP", "TIM_PENGEMBANG")
-    late = await svc.post(f"/requests/{request_id}/withdraw", REQUESTER,
-                          json={"reason": "Terlambat."})
+    late = await svc.post(
+        f"/requests/{request_id}/withdraw", REQUESTER, json={"reason": "Terlambat."}
+    )
     assert late.status_code == 409 and late.json()["current_step"] == "DEVELOP"
 
     listed = (await svc.get("/requests?status=ASSIGNED", REQUESTER)).json()
     assert request_id in [r["request_id"] for r in listed]
-    assert request_id not in [r["request_id"] for r in
-                              (await svc.get("/requests", STRANGER)).json()]
+    assert request_id not in [
+        r["request_id"] for r in (await svc.get("/requests", STRANGER)).json()
+    ]
 
-    records = await read_topic(settings.kafka_bootstrap_servers, INTAKE_TOPIC, expected=3,
-                               timeout=20)
+    records = await read_topic(
+        settings.kafka_bootstrap_servers, INTAKE_TOPIC, expected=3, timeout=20
+    )
     mine_on_topic = [json.loads(r.value) for r in records if r.key == request_id.encode()]
     assert [(e["event_type"], e["actor"]["role"], e["stream_version"]) for e in mine_on_topic] == [
-        ("RequestSubmitted", "PEMOHON", 1), ("RequestReceived", "KADIS", 2),
-        ("RequestRevised", "PEMOHON", 3)]
+        ("RequestSubmitted", "PEMOHON", 1),
+        ("RequestReceived", "KADIS", 2),
+        ("RequestRevised", "PEMOHON", 3),
+    ]
     assert [e["event_id"] for e in mine_on_topic[:2]] == (
-        submitted["event_ids"] + received.json()["event_ids"])
+        submitted["event_ids"] + received.json()["event_ids"]
+    )
     assert mine_on_topic[0]["payload"]["opd"] == "DINKES"
 
 
@@ -274,19 +335,23 @@ async def test_a_rejection_closes_the_request_and_a_redelivery_changes_nothing(
     request_id = await svc.received()
     disposed = Disposed(request_id=request_id, to_role="KABID_TI", note="Mohon diperiksa.")
     (envelope,) = await svc.approval_says(request_id, disposed)
-    await svc.producer.send_and_wait(APPROVAL_TOPIC, envelope.model_dump_json().encode(),
-                                     key=request_id.encode())  # again, as after a relay crash
-    await svc.approval_says(request_id, RequestRejected(request_id=request_id,
-                                                        reason="Sudah ada aplikasi serupa."))
+    await svc.producer.send_and_wait(
+        APPROVAL_TOPIC, envelope.model_dump_json().encode(), key=request_id.encode()
+    )  # again, as after a relay crash
+    await svc.approval_says(
+        request_id, RequestRejected(request_id=request_id, reason="Sudah ada aplikasi serupa.")
+    )
     state = await svc.until(request_id, status="REJECTED")
     assert (state["current_step"], state["who_must_act"]) == ("VERIFY", None)
     assert state["closing_reason"] == "Sudah ada aplikasi serupa."
     consumed = await owner_conn.fetch(
         "SELECT event_type FROM intake.timeline WHERE stream_id = $1 AND NOT own ORDER BY seq",
-        request_id)
+        request_id,
+    )
     assert [r["event_type"] for r in consumed] == ["Disposed", "RequestRejected"]
-    withdraw = await svc.post(f"/requests/{request_id}/withdraw", REQUESTER,
-                              json={"reason": "Tidak jadi."})
+    withdraw = await svc.post(
+        f"/requests/{request_id}/withdraw", REQUESTER, json={"reason": "Tidak jadi."}
+    )
     assert withdraw.status_code == 409 and withdraw.json()["current_step"] == "VERIFY"
     assert await count(owner_conn, request_id) == 2
     listed = (await svc.get("/requests?status=REJECTED", BY_ROLE["KADIS"])).json()
@@ -299,12 +364,14 @@ async def test_approval_events_about_a_request_intake_never_saw_show_nothing(
     stranger_id = str(uuid.uuid4())
     await svc.approval_says(stranger_id, RequestRejected(request_id=stranger_id, reason="Tolak."))
     request_id = await svc.received()
-    await svc.approval_says(request_id, Disposed(request_id=request_id, to_role="KABID_TI",
-                                                 note="Mohon diperiksa."))
+    await svc.approval_says(
+        request_id, Disposed(request_id=request_id, to_role="KABID_TI", note="Mohon diperiksa.")
+    )
     await svc.until(request_id, current_step="VERIFY")
     assert (await svc.get(f"/requests/{stranger_id}", BY_ROLE["AUDITOR"])).status_code == 404
     assert not await owner_conn.fetchval(
-        "SELECT 1 FROM intake.requests WHERE request_id = $1", stranger_id)
+        "SELECT 1 FROM intake.requests WHERE request_id = $1", stranger_id
+    )
 
 
 async def test_an_acting_head_receives_and_the_record_keeps_both_names(
@@ -315,10 +382,14 @@ async def test_an_acting_head_receives_and_the_record_keeps_both_names(
     assert answer.status_code == 200, answer.text
     actor = await owner_conn.fetchval(
         "SELECT actor::text FROM intake.events WHERE stream_id = $1 AND stream_version = 2",
-        request_id)
+        request_id,
+    )
     assert json.loads(actor) == {
-        "user_id": "u-sekretaris", "role": "KADIS", "opd": "DISKOMINFOSTANDI",
-        "on_behalf_of": {"user_id": "u-kadis", "role": "KADIS", "kind": "PLT"}}
+        "user_id": "u-sekretaris",
+        "role": "KADIS",
+        "opd": "DISKOMINFOSTANDI",
+        "on_behalf_of": {"user_id": "u-kadis", "role": "KADIS", "kind": "PLT"},
+    }
 
 
 async def test_another_opds_requester_can_neither_see_nor_touch(
@@ -333,8 +404,13 @@ async def test_another_opds_requester_can_neither_see_nor_touch(
         assert touched.status_code == 403, touched.text
     assert await count(owner_conn, request_id) == 1
     assert (await svc.get(f"/requests/{request_id}", BY_ROLE["ADMIN"])).status_code == 403
-    for who in (BY_ROLE["KADIS"], BY_ROLE["KABID_TI"], BY_ROLE["TIM_PENGEMBANG"],
-                BY_ROLE["AUDITOR"], COLLEAGUE):
+    for who in (
+        BY_ROLE["KADIS"],
+        BY_ROLE["KABID_TI"],
+        BY_ROLE["TIM_PENGEMBANG"],
+        BY_ROLE["AUDITOR"],
+        COLLEAGUE,
+    ):
         assert (await svc.get(f"/requests/{request_id}", who)).status_code == 200
 
     path = f"/attachments/{secret['sha256']}"
@@ -355,11 +431,13 @@ async def test_out_of_order_commands_get_409_naming_the_step(
     early = await svc.post(f"/requests/{request_id}/revise", REQUESTER, json={"note": "Ubah."})
     assert early.status_code == 409 and early.json()["current_step"] == "DISPOSE"
     assert "langkah 3" in early.json()["message"]
-    withdrawn = await svc.post(f"/requests/{request_id}/withdraw", REQUESTER,
-                               json={"reason": "Tidak jadi."})
+    withdrawn = await svc.post(
+        f"/requests/{request_id}/withdraw", REQUESTER, json={"reason": "Tidak jadi."}
+    )
     assert withdrawn.status_code == 200
-    twice = await svc.post(f"/requests/{request_id}/withdraw", REQUESTER,
-                           json={"reason": "Tidak jadi."})
+    twice = await svc.post(
+        f"/requests/{request_id}/withdraw", REQUESTER, json={"reason": "Tidak jadi."}
+    )
     assert twice.status_code == 409 and twice.json()["current_step"] == "DISPOSE"
     assert await count(owner_conn, request_id) == 3
 
@@ -379,18 +457,22 @@ async def test_bad_input_gets_a_4xx_naming_the_field(
     assert wrong.status_code == 422 and fields(wrong) == {"body.letter.date", "body.colour"}
     future = await svc.submit(letter={"number": "1", "date": "2099-01-01"})
     assert future.status_code == 422 and fields(future) == {"letter.date"}
-    malformed = await svc.post("/requests", REQUESTER, content=b"{not json",
-                               headers={"Content-Type": "application/json"})
+    malformed = await svc.post(
+        "/requests", REQUESTER, content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert malformed.status_code == 422 and fields(malformed) == {"body.1"}
-    ghost = {"sha256": "a" * 64, "size_bytes": 10, "media_type": "application/pdf",
-             "filename": "hantu.pdf"}
+    ghost = {
+        "sha256": "a" * 64,
+        "size_bytes": 10,
+        "media_type": "application/pdf",
+        "filename": "hantu.pdf",
+    }
     unknown = await svc.submit(attachments=[ghost])
     assert unknown.status_code == 422 and fields(unknown) == {"attachments.0.sha256"}
     real = await svc.upload(b"isi asli " + uuid.uuid4().bytes)
     lying = await svc.submit(attachments=[{**real, "size_bytes": 5, "filename": "a.pdf"}])
     assert lying.status_code == 422 and fields(lying) == {"attachments.0.size_bytes"}
-    key = await svc.post("/requests", REQUESTER, json={},
-                         headers={"Idempotency-Key": "k" * 256})
+    key = await svc.post("/requests", REQUESTER, json={}, headers={"Idempotency-Key": "k" * 256})
     assert key.status_code == 422 and "header.idempotency-key" in fields(key)
     assert await count(owner_conn) == before
 
@@ -409,13 +491,18 @@ async def test_bad_input_gets_a_4xx_naming_the_field(
 
 async def test_uploads_are_content_addressed_and_limited(svc: Service) -> None:
     content = b"%PDF-1.7 lampiran " + uuid.uuid4().bytes
-    first = await svc.post("/attachments", REQUESTER, content=content,
-                           headers={"Content-Type": "Application/PDF; x=1"})
+    first = await svc.post(
+        "/attachments", REQUESTER, content=content, headers={"Content-Type": "Application/PDF; x=1"}
+    )
     assert first.status_code == 201
-    assert first.json() == {"sha256": hashlib.sha256(content).hexdigest(),
-                            "size_bytes": len(content), "media_type": "application/pdf"}
-    again = await svc.post("/attachments", COLLEAGUE, content=content,
-                           headers={"Content-Type": "application/pdf"})
+    assert first.json() == {
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "size_bytes": len(content),
+        "media_type": "application/pdf",
+    }
+    again = await svc.post(
+        "/attachments", COLLEAGUE, content=content, headers={"Content-Type": "application/pdf"}
+    )
     assert again.status_code == 200 and again.json() == first.json()
     download = await svc.get(f"/attachments/{first.json()['sha256']}", REQUESTER)
     assert download.content == content
@@ -424,8 +511,9 @@ async def test_uploads_are_content_addressed_and_limited(svc: Service) -> None:
     assert download.headers["content-disposition"].startswith("attachment")
 
     headers = {"Content-Type": "application/pdf"}
-    too_big = await svc.post("/attachments", REQUESTER, content=b"x" * (MAX_UPLOAD_BYTES + 1),
-                             headers=headers)
+    too_big = await svc.post(
+        "/attachments", REQUESTER, content=b"x" * (MAX_UPLOAD_BYTES + 1), headers=headers
+    )
     assert too_big.status_code == 413
     assert too_big.json()["limit_bytes"] == MAX_UPLOAD_BYTES == 25 * 2**20
     assert "25 MiB" in too_big.json()["message"]
@@ -436,15 +524,19 @@ async def test_uploads_are_content_addressed_and_limited(svc: Service) -> None:
 
     streamed = await svc.post("/attachments", REQUESTER, content=chunks(), headers=headers)
     assert streamed.status_code == 413
-    at_limit = await svc.post("/attachments", REQUESTER,
-                              content=uuid.uuid4().bytes.ljust(MAX_UPLOAD_BYTES, b"z"),
-                              headers=headers)
+    at_limit = await svc.post(
+        "/attachments",
+        REQUESTER,
+        content=uuid.uuid4().bytes.ljust(MAX_UPLOAD_BYTES, b"z"),
+        headers=headers,
+    )
     assert at_limit.status_code == 201, at_limit.text
 
     empty = await svc.post("/attachments", REQUESTER, content=b"", headers=headers)
     assert empty.status_code == 422 and fields(empty) == {"body"}
-    odd_type = await svc.post("/attachments", REQUESTER, content=b"abc",
-                              headers={"Content-Type": "bukan tipe"})
+    odd_type = await svc.post(
+        "/attachments", REQUESTER, content=b"abc", headers={"Content-Type": "bukan tipe"}
+    )
     assert odd_type.status_code == 422 and fields(odd_type) == {"header.content-type"}
     untyped = await svc.post("/attachments", REQUESTER, content=b"abc")
     assert untyped.status_code == 422 and fields(untyped) == {"header.content-type"}
@@ -460,8 +552,7 @@ async def test_a_retried_submit_with_its_key_gets_the_first_answer_and_appends_n
     body = {"title": "SIMPUS", "summary": "Ringkas.", "letter": LETTER}
 
     async def send(who: Principal = REQUESTER, payload: dict[str, Any] = body) -> httpx.Response:
-        return await svc.post("/requests", who, json=payload,
-                              headers={"Idempotency-Key": key})
+        return await svc.post("/requests", who, json=payload, headers={"Idempotency-Key": key})
 
     before = await count(owner_conn)
     first, second = await send(), await send()

@@ -25,6 +25,11 @@ def test_every_rule_is_a_row_and_says_how_its_caller_is_authenticated() -> None:
     assert dispose.split(" | ")[3:9] == ["–", "**any OPD**", "–", "–", "–", "–"]
     uat = next(line for line in page.splitlines() if "| RecordUat (command)" in line)
     assert uat.split(" | ")[3] == "**own OPD**"
-    for heading in ("## Acting officials (Plt/Plh)", "## Tokens", "## Login lockout",
-                    "## Production checks", "## Decisions"):
+    for heading in (
+        "## Acting officials (Plt/Plh)",
+        "## Tokens",
+        "## Login lockout",
+        "## Production checks",
+        "## Decisions",
+    ):
         assert heading in page

@@ -154,7 +154,7 @@ def test_a_change_says_exactly_the_first_has_nothing_before_it() -> None:
 
 def test_the_worked_example_of_the_contract_page_is_what_jejak_sends() -> None:
     page = (Path(__file__).parents[2] / "docs" / "eoffice-webhook.md").read_text()
-    outbound = page[page.index("## Outbound"):]
+    outbound = page[page.index("## Outbound") :]
     secret, timestamp = "contoh-rahasia-katingan-0123456789abcdef", 1718073005
 
     def ref(code: StepCode) -> StepRef:

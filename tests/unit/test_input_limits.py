@@ -24,15 +24,18 @@ def nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
-@pytest.mark.parametrize(("body", "depth"), [
-    (b"1", 0),
-    (b'"[[[{{{"', 0),
-    (b'{"a": [1, {"b": []}]}', 4),
-    (b'{"a\\"[[": ["\\\\", {"b": "]]]"}]}', 3),
-    (nested(50), 50),
-    (b"[]" * 1000, 1),
-    (b'["unterminated [[[', 4),
-])
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"1", 0),
+        (b'"[[[{{{"', 0),
+        (b'{"a": [1, {"b": []}]}', 4),
+        (b'{"a\\"[[": ["\\\\", {"b": "]]]"}]}', 3),
+        (nested(50), 50),
+        (b"[]" * 1000, 1),
+        (b'["unterminated [[[', 4),
+    ],
+)
 def test_json_depth_counts_brackets_outside_strings(body: bytes, depth: int) -> None:
     assert json_depth(body) == depth
 
@@ -50,8 +53,12 @@ def small_app() -> FastAPI:
     async def add(item: Item) -> dict[str, str]:
         return {"name": item.name}
 
-    @app.post("/raw", openapi_extra={"requestBody": {
-        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}})
+    @app.post(
+        "/raw",
+        openapi_extra={
+            "requestBody": {"content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}
+        },
+    )
     async def raw(request: Request) -> dict[str, int]:
         return {"size": len(await request.body())}
 
@@ -97,13 +104,17 @@ async def test_a_streamed_body_is_cut_off_at_the_limit(client: httpx.AsyncClient
 
 async def test_json_nested_too_deep_is_422_naming_the_body(client: httpx.AsyncClient) -> None:
     deep = b'{"name": "x", "extra": ' + nested(MAX_JSON_DEPTH) + b"}"
-    answer = await client.post("/items", content=deep,
-                               headers={"Content-Type": "application/json"})
+    answer = await client.post("/items", content=deep, headers={"Content-Type": "application/json"})
     assert answer.status_code == 422
     assert answer.json() == {
         "message": "Input tidak valid: body",
-        "errors": [{"field": "body", "message": f"JSON bersarang lebih dari {MAX_JSON_DEPTH} "
-                    "tingkat.", "type": "json_too_deep"}],
+        "errors": [
+            {
+                "field": "body",
+                "message": f"JSON bersarang lebih dari {MAX_JSON_DEPTH} tingkat.",
+                "type": "json_too_deep",
+            }
+        ],
     }
     # a hundred thousand levels: refused the same way, nothing parses it (it used to reach
     # json.loads, whose RecursionError FastAPI answered with a bare 400)
@@ -119,8 +130,14 @@ async def test_an_unknown_query_parameter_is_refused_naming_it(
     assert answer.status_code == 422
     assert answer.json() == {
         "message": "Input tidak valid: query.name, query.nmae",
-        "errors": [{"field": f"query.{n}", "message": "Parameter ini tidak dikenal.",
-                    "type": "unknown_parameter"} for n in ("name", "nmae")],
+        "errors": [
+            {
+                "field": f"query.{n}",
+                "message": "Parameter ini tidak dikenal.",
+                "type": "unknown_parameter",
+            }
+            for n in ("name", "nmae")
+        ],
     }
     assert (await client.get("/not-an-operation", params={"x": "1"})).status_code == 404
 
@@ -170,25 +187,30 @@ async def test_after_the_body_the_app_still_hears_the_client_leave() -> None:
     scope: Scope = {"type": "http", "method": "GET", "path": "/stream", "headers": []}
     stream = {"paths": {"/stream": {"get": {}}}}
     await InputLimits(app, openapi=lambda: stream)(scope, receive, send)
-    assert heard == [{"type": "http.request", "body": b'{"a": 1}', "more_body": False},
-                     {"type": "http.disconnect"}]
+    assert heard == [
+        {"type": "http.request", "body": b'{"a": 1}', "more_body": False},
+        {"type": "http.disconnect"},
+    ]
 
 
-@pytest.mark.parametrize(("kind", "value", "accepted"), [
-    (Day, "2024-02-29", True),
-    (Day, "1970-01-01", True),
-    (Day, "2100-12-31", True),
-    (Day, "1969-12-31", False),
-    (Day, "2999-01-01", False),
-    (Day, "0", False),  # pydantic alone reads a number as seconds since 1970
-    (Day, 0, False),
-    (Instant, "2024-03-04T08:25:00+07:00", True),
-    (Instant, "2024-03-04T08:25:00", False),  # no zone
-    (Instant, "0001-01-01T00:00:00+14:00", False),  # before year 1 in UTC: a 500 in asyncpg
-    (Instant, "9999-12-31T23:59:59-14:00", False),
-    (Instant, "0.5", False),
-    (Instant, 1700000000, False),
-])
+@pytest.mark.parametrize(
+    ("kind", "value", "accepted"),
+    [
+        (Day, "2024-02-29", True),
+        (Day, "1970-01-01", True),
+        (Day, "2100-12-31", True),
+        (Day, "1969-12-31", False),
+        (Day, "2999-01-01", False),
+        (Day, "0", False),  # pydantic alone reads a number as seconds since 1970
+        (Day, 0, False),
+        (Instant, "2024-03-04T08:25:00+07:00", True),
+        (Instant, "2024-03-04T08:25:00", False),  # no zone
+        (Instant, "0001-01-01T00:00:00+14:00", False),  # before year 1 in UTC: a 500 in asyncpg
+        (Instant, "9999-12-31T23:59:59-14:00", False),
+        (Instant, "0.5", False),
+        (Instant, 1700000000, False),
+    ],
+)
 def test_days_and_instants_are_iso_text_within_the_years(
     kind: object, value: object, accepted: bool
 ) -> None:
@@ -222,11 +244,17 @@ async def test_every_service_limits_its_bodies(apps: dict[str, FastAPI], service
     transport = httpx.ASGITransport(app=apps[service])
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as c:
         for path in posts:
-            big = await c.post(path, content=b" " * (MAX_BODY_BYTES + 1),
-                               headers={"Content-Type": "application/json"})
+            big = await c.post(
+                path,
+                content=b" " * (MAX_BODY_BYTES + 1),
+                headers={"Content-Type": "application/json"},
+            )
             assert big.status_code == 413, (service, path, big.text)
-            deep = await c.post(path, content=nested(MAX_JSON_DEPTH + 1),
-                                headers={"Content-Type": "application/json"})
+            deep = await c.post(
+                path,
+                content=nested(MAX_JSON_DEPTH + 1),
+                headers={"Content-Type": "application/json"},
+            )
             assert deep.status_code == 422, (service, path, deep.text)
             assert deep.json()["errors"][0]["field"] == "body"
 
@@ -248,9 +276,12 @@ def unbounded(document: dict[str, Any], schema: dict[str, Any], where: str) -> I
             yield from unbounded(document, part, where)
     kind = schema.get("type")
     fixed = "enum" in schema or "const" in schema
-    if kind == "string" and not fixed and "maxLength" not in schema and schema.get(
-        "format"
-    ) not in ("date", "date-time", "uuid", "binary"):
+    if (
+        kind == "string"
+        and not fixed
+        and "maxLength" not in schema
+        and schema.get("format") not in ("date", "date-time", "uuid", "binary")
+    ):
         yield f"{where}: string without maxLength"
     if kind == "array":
         if "maxItems" not in schema:
@@ -274,8 +305,6 @@ def test_every_input_in_the_openapi_is_bounded(service: str) -> None:
             for parameter in operation.get("parameters", []):
                 name = f"{at} {parameter['in']}.{parameter['name']}"
                 found += unbounded(document, parameter.get("schema", {}), name)
-            for media_type, content in operation.get("requestBody", {}).get(
-                "content", {}
-            ).items():
+            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
                 found += unbounded(document, content.get("schema", {}), f"{at} {media_type}")
     assert found == [], json.dumps(found, indent=1)

@@ -92,8 +92,19 @@ def test_every_command_class_has_its_rule(service: Service) -> None:
 def test_each_step_is_granted_to_its_responsible_role_first() -> None:
     stepped = [r for r in policy.POLICY if r.steps and r.authentication == "BEARER"]
     assert {s for r in stepped for s in r.steps} == {
-        "SUBMIT", "RECEIVE", "DISPOSE", "VERIFY", "MEETING", "SIGN_MINUTES", "ASSIGN", "DEVELOP",
-        "SYSTEM_TEST", "UNIT_TEST", "INTEGRATION_TEST", "MANUAL", "UAT",
+        "SUBMIT",
+        "RECEIVE",
+        "DISPOSE",
+        "VERIFY",
+        "MEETING",
+        "SIGN_MINUTES",
+        "ASSIGN",
+        "DEVELOP",
+        "SYSTEM_TEST",
+        "UNIT_TEST",
+        "INTEGRATION_TEST",
+        "MANUAL",
+        "UAT",
     }
     for rule in stepped:
         for code in rule.steps:
@@ -137,8 +148,12 @@ def astuple(grant: policy.Grant) -> tuple[str | None, str]:
 # --- infra.access enforces it -------------------------------------------------------------------
 
 
-def person(*roles: str, opd: str | None = "DINKES", user_id: str = "u-1",
-           delegations: tuple[OnBehalfOf, ...] = ()) -> Principal:
+def person(
+    *roles: str,
+    opd: str | None = "DINKES",
+    user_id: str = "u-1",
+    delegations: tuple[OnBehalfOf, ...] = (),
+) -> Principal:
     return Principal(user_id, user_id, frozenset(roles), opd, delegations)  # type: ignore[arg-type]
 
 

@@ -77,7 +77,8 @@ def test_each_move_is_one_change_in_order_and_nothing_else_is() -> None:
 
 def test_a_return_and_a_revision_and_the_documents_named() -> None:
     returned = next(
-        (rid, flow) for rid, flow in flows(60, seed=9)
+        (rid, flow)
+        for rid, flow in flows(60, seed=9)
         if any(e.event_type == "RequestReturned" for _, e in flow)
     )
     rid, flow = returned
