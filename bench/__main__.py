@@ -5,14 +5,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import typer
 
 from bench import database, library, ours, relay, report
 from bench.payload import PAYLOAD_BYTES
 from bench.results import Figure, Run, figure
-from bench.stack import servers
+from bench.stack import servers, settings_of
 from infra.db import create_pool
 from infra.eventstore import PostgresEventStore
 from infra.settings import Settings
@@ -144,15 +143,7 @@ def main(
     DATABASE_URL, if set, name servers to use instead of starting a throwaway stack."""
     options = Options(events, writers, repeat, warmup, relay_events, relay_batch_size)
     with servers(data_dir) as endpoints:
-        database_at = urlsplit(endpoints.database_url)
-        report.console.print(
-            f"PostgreSQL at {database_at.hostname}:{database_at.port}, "
-            f"Kafka at {endpoints.kafka_bootstrap_servers}"
-        )
-        settings = Settings(
-            database_url=endpoints.database_url,
-            kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
-        )
+        settings = settings_of(endpoints)
         met = asyncio.run(_bench(settings, options))
     if strict and not met:
         raise typer.Exit(1)

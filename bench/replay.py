@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 from aiokafka import AIOKafkaProducer
@@ -32,7 +31,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from bench import database, report
 from bench.relay import delete_topic
-from bench.stack import servers
+from bench.stack import servers, settings_of
 from events.approval import (
     BAsigned,
     Disposed,
@@ -377,15 +376,7 @@ def main(
     """Replay rate vs raw consume rate. KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL, if set, name
     servers to use instead of starting a throwaway stack (everything made here is removed)."""
     with servers(None) as endpoints:
-        database_at = urlsplit(endpoints.database_url)
-        report.console.print(
-            f"PostgreSQL at {database_at.hostname}:{database_at.port}, "
-            f"Kafka at {endpoints.kafka_bootstrap_servers}"
-        )
-        settings = Settings(
-            database_url=endpoints.database_url,
-            kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
-        )
+        settings = settings_of(endpoints)
         met = asyncio.run(_bench(settings, requests, reports, repeat))
     if strict and not met:
         raise typer.Exit(1)

@@ -3,9 +3,12 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from bench import report
 from devstack.stack import Endpoints, Stack
 from devstack.throwaway import throwaway_stack
+from infra.settings import Settings
 
 
 @contextmanager
@@ -25,3 +28,16 @@ def servers(data_dir: Path | None) -> Iterator[Endpoints]:
             stack.kafka.stop()
         if stack.postgres is not None and "postgres" in stack.started_here:
             stack.postgres.stop()
+
+
+def settings_of(endpoints: Endpoints) -> Settings:
+    """The settings for ``endpoints``, once the report has said where they are."""
+    database_at = urlsplit(endpoints.database_url)
+    report.console.print(
+        f"PostgreSQL at {database_at.hostname}:{database_at.port}, "
+        f"Kafka at {endpoints.kafka_bootstrap_servers}"
+    )
+    return Settings(
+        database_url=endpoints.database_url,
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
+    )
