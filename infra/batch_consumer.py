@@ -72,7 +72,10 @@ class BatchConsumer:
         except NOT_AN_ENVELOPE:
             return await self._one_by_one(records, "a record is not a valid envelope")
         try:
-            outcomes = await self._attempts(delivered, [topic for _, topic in records])
+            topics = [topic for _, topic in records]
+            outcomes: list[Outcome] = await self.single.retrying()(
+                self._handle_once, delivered, topics
+            )
         except TRANSIENT as error:
             await self.single.pause.after_failure(
                 "transient failure, leaving the batch for redelivery",
@@ -87,12 +90,6 @@ class BatchConsumer:
             return await self._one_by_one(records, reason)
         self.single.pause.after_success()
         return outcomes
-
-    async def _attempts(self, delivered: list[Delivered], topics: list[str]) -> list[Outcome]:
-        async for attempt in self.single.retrying():
-            with attempt:
-                return await self._handle_once(delivered, topics)
-        raise AssertionError("unreachable")
 
     async def _handle_once(self, delivered: list[Delivered], topics: list[str]) -> list[Outcome]:
         schema = self.single.schema

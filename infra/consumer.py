@@ -122,7 +122,7 @@ class IdempotentConsumer:
         )
         with bound:
             try:
-                outcome = await self._attempts(delivered, topic)
+                outcome: Outcome = await self.retrying()(self._handle_once, delivered, topic)
             except TRANSIENT as error:
                 await self.pause.after_failure(
                     "transient failure, leaving the event for redelivery",
@@ -135,12 +135,6 @@ class IdempotentConsumer:
                 outcome = await self._poison(body, envelope, topic, error)
             self.pause.after_success()
             return outcome
-
-    async def _attempts(self, delivered: Delivered, topic: str) -> Outcome:
-        async for attempt in self.retrying():
-            with attempt:
-                return await self._handle_once(delivered, topic)
-        raise AssertionError("unreachable")
 
     async def _handle_once(self, delivered: Delivered, topic: str) -> Outcome:
         envelope = delivered.envelope
