@@ -317,13 +317,11 @@ def friday_afternoon(rid: str) -> list[tuple[Service, Envelope]]:
     lanes: dict[Service, list[NewEvent]] = {}
     for service, hhmm, actor, event in steps:
         lanes.setdefault(service, []).append(
-            NewEvent(
-                event_type=event.event_type(),
-                schema_version=event.schema_version,
+            NewEvent.of(
+                event,
                 occurred_at=wib("2024-05-03", hhmm),
                 actor=actor,
                 correlation_id=uuid.uuid4(),
-                payload=event.model_dump(mode="json"),
             )
         )
     return [

@@ -81,12 +81,10 @@ def auth(client: Client, who: Principal) -> dict[str, str]:
 
 
 def sealed(request_id: str, event: DomainEvent, version: int = 7) -> Envelope:
-    new = NewEvent(
-        event_type=event.event_type(),
-        schema_version=event.schema_version,
+    new = NewEvent.of(
+        event,
         actor=Actor(user_id=KADIS.user_id, role="KADIS", opd=DEPT),
         correlation_id=uuid.uuid4(),
-        payload=event.model_dump(mode="json"),
     )
     return seal_all(request_id, version - 1, "0" * 64, [new])[0]
 

@@ -127,12 +127,10 @@ class Service:
         version, prev = self._heads.get(request_id, (0, GENESIS_HASH))
         actor = Actor(user_id="u-kabid", role="KABID_TI", opd="DISKOMINFOSTANDI")
         new = [
-            NewEvent(
-                event_type=e.event_type(),
-                schema_version=e.schema_version,
+            NewEvent.of(
+                e,
                 actor=actor,
                 correlation_id=uuid.uuid4(),
-                payload=e.model_dump(mode="json"),
             )
             for e in events
         ]

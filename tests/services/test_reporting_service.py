@@ -141,13 +141,11 @@ class Reporting:
     ) -> Envelope:
         """Publish one event as ``service``'s relay would: sealed in the service's stream."""
         version, prev = self.heads.get((service, request_id), (0, GENESIS_HASH))
-        new = NewEvent(
-            event_type=event.event_type(),
-            schema_version=event.schema_version,
+        new = NewEvent.of(
+            event,
             occurred_at=at,
             actor=actor,
             correlation_id=uuid.uuid4(),
-            payload=event.model_dump(mode="json"),
         )
         [envelope] = seal_all(request_id, version, prev, [new])
         self.heads[(service, request_id)] = (envelope.stream_version, envelope.hash)

@@ -335,13 +335,11 @@ def _seal(steps: Sequence[Step], rid: str = REQ) -> dict[Service, list[Envelope]
     lanes: dict[Service, list[NewEvent]] = {}
     for service, minutes, actor, event in steps:
         lanes.setdefault(service, []).append(
-            NewEvent(
-                event_type=event.event_type(),
-                schema_version=event.schema_version,
+            NewEvent.of(
+                event,
                 occurred_at=T0 + dt.timedelta(minutes=minutes),
                 actor=actor,
                 correlation_id=uuid4(),
-                payload=event.model_dump(mode="json"),
             )
         )
     return {s: seal_all(rid, 0, GENESIS_HASH, news) for s, news in lanes.items()}
@@ -508,12 +506,10 @@ def test_apply_is_idempotent_and_checks_its_input() -> None:
         0,
         GENESIS_HASH,
         [
-            NewEvent(
-                event_type="OpdRegistered",
-                schema_version=1,
+            NewEvent.of(
+                OpdRegistered(code=OPD, name="Dinas Kesehatan"),
                 actor=SLA,
                 correlation_id=uuid4(),
-                payload=OpdRegistered(code=OPD, name="Dinas Kesehatan").model_dump(mode="json"),
             )
         ],
     )[0]

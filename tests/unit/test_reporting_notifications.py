@@ -89,13 +89,11 @@ class Flow:
     def seal(self, service: Service, actor: Actor, event: DomainEvent) -> Envelope:
         self.minutes += 10
         version, prev = self.heads.get(service, (0, GENESIS_HASH))
-        new = NewEvent(
-            event_type=event.event_type(),
-            schema_version=event.schema_version,
+        new = NewEvent.of(
+            event,
             occurred_at=T0 + dt.timedelta(minutes=self.minutes),
             actor=actor,
             correlation_id=uuid4(),
-            payload=event.model_dump(mode="json"),
         )
         [envelope] = seal_all(self.rid, version, prev, [new])
         self.heads[service] = (envelope.stream_version, envelope.hash)

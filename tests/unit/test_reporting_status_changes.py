@@ -146,13 +146,11 @@ def test_the_letter_of_a_request_from_the_e_office_is_named() -> None:
         submitted_via="EOFFICE",
         eoffice_letter_id="SRK-2024-000123",
     )
-    new = NewEvent(
-        event_type=submitted.event_type(),
-        schema_version=submitted.schema_version,
+    new = NewEvent.of(
+        submitted,
         occurred_at=EPOCH,
         actor=Actor(user_id="eoffice", role="PEMOHON", opd="DINKES"),
         correlation_id=uuid.uuid4(),
-        payload=submitted.model_dump(mode="json"),
     )
     [envelope] = seal_all(rid, 0, "0" * 64, [new])
     [change], _ = report([envelope], rid)
