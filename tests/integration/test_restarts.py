@@ -26,21 +26,12 @@ from infra.eventstore.errors import ConcurrencyConflict
 from infra.http import RETRY_AFTER_SECONDS
 from infra.kafka import ensure_topics, reliable_producer
 from infra.migrations import migrate
-from infra.principal import Principal
 from infra.relay import OutboxRelay
 from infra.settings import Settings
 from tests.contract.eventstore_contract import new_event
 from tests.kafka_helpers import eventually, read_topic
+from tests.sample_request import A_REQUEST, REQUESTER
 from tests.service_apps import service_app
-
-REQUESTER = Principal(
-    user_id="u-pemohon-dinkes", name="Pemohon", opd="DINKES", roles=frozenset({"PEMOHON"})
-)
-A_REQUEST = {
-    "title": "Sistem Informasi Puskesmas",
-    "summary": "Pendaftaran pasien.",
-    "letter": {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"},
-}
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from infra.limits import MAX_OFFSET, MAX_SEQ
 from infra.principal import Principal
 from infra.settings import Settings
 from infra.webhook import DEVELOPMENT_SECRET, SIGNATURE_HEADER, sign
+from tests.sample_request import A_REQUEST, REQUESTER
 from tests.service_apps import service_app
 
 AUDITOR = Principal(user_id="u-auditor", name="Auditor", roles=frozenset({"AUDITOR"}))
@@ -222,16 +223,6 @@ async def test_bug_an_unknown_query_parameter_was_silently_ignored(svc: Services
     assert fields(answer) == ["query."]
     filtered = await reporting.get("/cases", params={"status": "OPEN", "limit": 1})
     assert filtered.status_code == 200, filtered.text
-
-
-REQUESTER = Principal(
-    user_id="u-pemohon-dinkes", name="Pemohon", opd="DINKES", roles=frozenset({"PEMOHON"})
-)
-A_REQUEST = {
-    "title": "Sistem Informasi Puskesmas",
-    "summary": "Pendaftaran pasien.",
-    "letter": {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"},
-}
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\x07", "\ud800"], ids=["nul", "bell", "lone-surrogate"])
