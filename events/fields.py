@@ -24,6 +24,8 @@ FREE_TEXT = (
 )
 """Not blank, and no control characters but tab, line feed and carriage return. PostgreSQL's
 text cannot hold a NUL at all: one let through failed every service that stored it."""
+VISIBLE_ASCII = r"^[\x21-\x7e]+$"
+"""Printable ASCII without spaces: what another system's ids and keys are made of."""
 
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_ID)]
 """A request's id, which is also its stream id (intake issues UUIDv7 strings)."""
@@ -51,9 +53,7 @@ Line = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=ON
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000, pattern=FREE_TEXT)]
 """Free text, possibly several paragraphs, not blank."""
 
-ExternalId = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
-]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=VISIBLE_ASCII)]
 """An id another system issued (the e-office's letter or disposition id): visible ASCII."""
 
 Sha256Hex = Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9a-f]{64}$")]

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from events.fields import RequestId, Sha256Hex
+from events.fields import VISIBLE_ASCII, RequestId, Sha256Hex
 from infra.limits import MAX_OFFSET
 from infra.principal import Principal
 from infra.webhook import Verified, parse_body, request_body_doc
@@ -117,7 +117,7 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
             Header(
                 min_length=1,
                 max_length=255,
-                pattern=r"^[\x21-\x7e]+$",
+                pattern=VISIBLE_ASCII,
                 description="Sama untuk setiap pengulangan: jawaban pertama diberikan lagi",
             ),
         ] = None,
