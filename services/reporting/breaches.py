@@ -24,8 +24,8 @@ from events.envelope import Actor, NewEvent
 from infra.db import DATABASE_FAILURES
 from infra.eventstore import ConcurrencyConflict, PostgresEventStore
 from services.reporting.calendar_store import lock_calendar
-from services.reporting.projector import lock_request
-from services.reporting.sla import SlaRow, breach_event
+from services.reporting.projector import lock_request, stored_sla_row
+from services.reporting.sla import breach_event
 
 log = structlog.get_logger()
 
@@ -71,7 +71,7 @@ class BreachWatcher:
             await lock_calendar(conn)
             await lock_request(conn, s, request_id)
             found = await conn.fetchrow(
-                f"SELECT r.row, c.tenant FROM {s}.sla_rows r JOIN {s}.cases c USING (request_id) "
+                f"SELECT r.*, c.tenant FROM {s}.sla_rows r JOIN {s}.cases c USING (request_id) "
                 "WHERE r.request_id = $1 AND r.step = $2 AND r.attempt = $3 "
                 "AND r.finished_at IS NULL AND r.due_at < $4",
                 request_id,
@@ -81,7 +81,7 @@ class BreachWatcher:
             )
             if found is None:
                 return False
-            row = SlaRow.model_validate(found["row"])
+            row = stored_sla_row(found)
             event = breach_event(row, now)
             new = NewEvent.of(
                 event,

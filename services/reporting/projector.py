@@ -32,8 +32,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
+
 from events.catalog import default_registry, service_of
 from events.envelope import Envelope
+from events.steps import step
 from events.topics import Service
 from infra.consumer import Delivered
 from infra.db import Connection
@@ -43,7 +46,8 @@ from services.reporting.calendar_store import lock_calendar
 from services.reporting.casefile import CLOSED_STATUSES, CaseFile, case_row, fold
 from services.reporting.changes import Change, step_through, unseen
 from services.reporting.notifications import Notice, notices_for_change, store_notices
-from services.reporting.sla import RequestSla, TimedEvent, request_sla, timed_events
+from services.reporting.sla import RequestSla, SlaRow, TimedEvent, request_sla, timed_events
+from services.reporting.sla_model import PAUSES
 from services.reporting.status_changes import NOT_PROJECTED
 
 REGISTRY = default_registry()
@@ -119,7 +123,8 @@ REQUEST_SLA_COLUMNS = (
 )
 SLA_ROW_COLUMNS = (
     "request_id, step, attempt, opd, step_number, responsible_role, supervisor_role, "
-    "started_at, due_at, finished_at, status, row"
+    "standard_minutes, started_at, due_at, finished_at, ended_by, used_minutes, paused_minutes, "
+    "failed_runs, status, pauses"
 )
 CASE_EVENT_COLUMNS = (
     "event_id, request_id, service, event_type, stream_version, occurred_at, envelope"
@@ -162,7 +167,9 @@ def request_sla_values(case: CaseFile, sla: RequestSla) -> tuple[Any, ...]:
 
 
 def sla_row_values(case: CaseFile, sla: RequestSla) -> list[tuple[Any, ...]]:
-    """The ``sla_rows`` rows (``SLA_ROW_COLUMNS``); JSON as text, as in ``case_values``."""
+    """The ``sla_rows`` rows (``SLA_ROW_COLUMNS``); the pauses as JSON text, as in
+    ``case_values``. The step's labels are not stored: ``stored_sla_row`` takes them from the
+    SOP's catalogue."""
     return [
         (
             case.request_id,
@@ -172,14 +179,33 @@ def sla_row_values(case: CaseFile, sla: RequestSla) -> list[tuple[Any, ...]]:
             r.step_number,
             r.responsible_role,
             r.supervisor_role,
+            r.standard_minutes,
             r.started_at,
             r.due_at,
             r.finished_at,
+            r.ended_by,
+            r.used_minutes,
+            r.paused_minutes,
+            r.failed_runs,
             r.status,
-            r.model_dump_json(),
+            PAUSES.dump_json(r.pauses).decode() if r.pauses else "[]",
         )
         for r in sla.rows
     ]
+
+
+def stored_sla_row(record: asyncpg.Record) -> SlaRow:
+    """The ``SlaRow`` of an ``sla_rows`` row (read with the pools' JSON codec), with the step's
+    labels from the SOP's catalogue."""
+    labels = step(record["step"])
+    return SlaRow.model_validate(
+        {
+            **{column: record[column] for column in SLA_ROW_COLUMNS.split(", ")},
+            "sop_number": labels.sop_number,
+            "label_id": labels.label_id,
+            "label_en": labels.label_en,
+        }
+    )
 
 
 def case_event_values(service: str, delivered: Delivered) -> tuple[Any, ...]:
@@ -322,7 +348,8 @@ class Projector:
         if rows:
             await conn.executemany(
                 f"INSERT INTO {s}.sla_rows ({SLA_ROW_COLUMNS}) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::json)",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+                "$17::text::json)",
                 rows,
             )
 

@@ -22,7 +22,7 @@ from infra.principal import Principal
 from services.reporting.calendar_store import load_calendar
 from services.reporting.casefile import CaseFile, CaseStatus, case_as_of, fold
 from services.reporting.export import export_csv, export_json
-from services.reporting.projector import load_envelopes, sla_of
+from services.reporting.projector import load_envelopes, sla_of, stored_sla_row
 from services.reporting.sla import RequestSla, SlaRow
 from services.reporting.sla_report import by_opd, by_step, lead_time_stats
 from services.reporting.views import case_view, late_now, timeline_view
@@ -206,7 +206,7 @@ class Queries:
             submitted_to,
         )
         stored = await pool.fetch(
-            f"SELECT r.request_id, r.row FROM {self.schema}.sla_rows r "
+            f"SELECT r.* FROM {self.schema}.sla_rows r "
             f"JOIN {self.schema}.request_sla s USING (request_id) WHERE {period} "
             "ORDER BY r.request_id, r.started_at, r.step_number",
             opd,
@@ -215,7 +215,7 @@ class Queries:
         )
         rows: dict[str, list[SlaRow]] = defaultdict(list)
         for r in stored:
-            rows[r["request_id"]].append(late_now(SlaRow.model_validate(r["row"]), now))
+            rows[r["request_id"]].append(late_now(stored_sla_row(r), now))
         requests = [
             RequestSla(
                 request_id=s["request_id"],

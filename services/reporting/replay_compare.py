@@ -41,6 +41,8 @@ COMPARE_CHUNK = 2000
 """Requests compared per round trip."""
 MAX_DIFFERENCES = 10_000
 """Differences kept in a result (all are counted)."""
+AS_OF_PROJECTION = "(as of projection)"
+"""In place of a value counted up to the moment it was written (not compared)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class Comparison:
 
 def _open_request_sla(row: dict[str, Any]) -> dict[str, Any]:
     if row["outcome"] == "OPEN":
-        row["lead_minutes"] = row["waiting_minutes"] = "(as of projection)"
+        row["lead_minutes"] = row["waiting_minutes"] = AS_OF_PROJECTION
     return row
 
 
@@ -83,14 +85,11 @@ def _open_sla_row(row: dict[str, Any]) -> dict[str, Any]:
     if row["finished_at"] is None:
         if row["status"] == "RUNNING_LATE":
             row["status"] = "RUNNING"
-        body = dict(row["row"])
-        body["status"] = row["status"]
-        body["used_minutes"] = body["paused_minutes"] = "(as of projection)"
-        body["pauses"] = [
-            {**p, "minutes": "(as of projection)"} if p.get("ended_at") is None else p
-            for p in body.get("pauses", [])
+        row["used_minutes"] = row["paused_minutes"] = AS_OF_PROJECTION
+        row["pauses"] = [
+            {**p, "minutes": AS_OF_PROJECTION} if p.get("ended_at") is None else p
+            for p in row["pauses"]
         ]
-        row["row"] = body
     return row
 
 
@@ -110,15 +109,13 @@ class _Table:
         return [f"{given.get(c, c)} AS {c}" for c in dict.fromkeys((*self.key, *self.columns))]
 
 
-_AS_OF = "'(as of projection)'"
+_AS_OF = f"'{AS_OF_PROJECTION}'"
 _STATUS = "CASE WHEN finished_at IS NULL AND status = 'RUNNING_LATE' THEN 'RUNNING' ELSE status END"
-_OPEN_ROW = (
-    "CASE WHEN finished_at IS NOT NULL THEN row::jsonb ELSE "
-    f"row::jsonb || jsonb_build_object('status', {_STATUS}, 'used_minutes', {_AS_OF}, "
-    f"'paused_minutes', {_AS_OF}, 'pauses', (SELECT coalesce(jsonb_agg(CASE WHEN "
-    f"p->'ended_at' = 'null' THEN p || jsonb_build_object('minutes', {_AS_OF}) ELSE p END "
-    "ORDER BY n), '[]'::jsonb) FROM jsonb_array_elements(row::jsonb->'pauses') "
-    "WITH ORDINALITY AS x(p, n))) END"
+_OPEN_PAUSES = (
+    "CASE WHEN finished_at IS NOT NULL THEN pauses::jsonb ELSE (SELECT coalesce(jsonb_agg("
+    f"CASE WHEN p->'ended_at' = 'null' THEN p || jsonb_build_object('minutes', {_AS_OF}) "
+    "ELSE p END ORDER BY n), '[]'::jsonb) FROM jsonb_array_elements(pauses::jsonb) "
+    "WITH ORDINALITY AS x(p, n)) END"
 )
 
 TABLES = (
@@ -149,7 +146,14 @@ TABLES = (
         ("request_id", "step", "attempt"),
         tuple(SLA_ROW_COLUMNS.split(", ")[3:]),
         _open_sla_row,
-        sql=(("status", _STATUS), ("row", _OPEN_ROW)),
+        sql=(
+            ("status", _STATUS),
+            ("pauses", _OPEN_PAUSES),
+            *(
+                (c, f"CASE WHEN finished_at IS NULL THEN {_AS_OF} ELSE {c}::text END")
+                for c in ("used_minutes", "paused_minutes")
+            ),
+        ),
     ),
     _Table(
         "notices",

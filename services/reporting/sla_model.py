@@ -5,7 +5,7 @@ See ``services.reporting.sla`` for how they are computed and what each choice me
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from events.steps import StepCode, StepRole
 from services.reporting.sla_steps import Outcome
@@ -28,6 +28,10 @@ class Pause(_Frozen):
     reason: Literal["RETURNED_TO_REQUESTER"] = Field(
         default="RETURNED_TO_REQUESTER", description="Why: the request waits on the requester"
     )
+
+
+PAUSES = TypeAdapter(tuple[Pause, ...])
+"""A row's pauses to and from JSON (``sla_rows.pauses``)."""
 
 
 class SlaRow(_Frozen):

@@ -77,7 +77,8 @@ class Reporting:
             "casefile::jsonb::text",
             "request_sla": "*",
             "sla_rows": "request_id, step, attempt, opd, step_number, responsible_role, "
-            "supervisor_role, started_at, due_at, finished_at, status, row::jsonb::text",
+            "supervisor_role, standard_minutes, started_at, due_at, finished_at, ended_by, "
+            "used_minutes, paused_minutes, failed_runs, status, pauses::jsonb::text",
             "notices": "notice_id, kind, role, opd, user_id, request_id, step, message, "
             "created_at, event_id",
         }
