@@ -70,6 +70,10 @@ _CLOSING: dict[type[DomainEvent], Outcome] = {
     UATAccepted: "COMPLETED",
     RequestCompleted: "COMPLETED",
 }
+_NAMING_THE_OPD = RequestSubmitted | TaskAssigned
+_DEVELOPMENT_MOVES = TestFailed | TestPassed | ManualPublished | UATRejected
+"""The events of the development phase that can move the request (``_dev``); the others
+(progress, problems) leave the visits as they are."""
 _TEST_STEP: dict[TestKind, StepCode] = {
     "SYSTEM": "SYSTEM_TEST",
     "UNIT": "UNIT_TEST",
@@ -184,19 +188,18 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
         state.request_id = request_id
     elif request_id != state.request_id:
         raise ValueError(f"event of request {request_id} among those of {state.request_id}")
-    if state.opd is None and isinstance(event, RequestSubmitted | TaskAssigned):
+    if state.opd is None and isinstance(event, _NAMING_THE_OPD):
         state.opd = event.opd
     if state.submitted_at is None and isinstance(event, RequestSubmitted):
         state.submitted_at = when
     if state.outcome != "OPEN":  # the first ending stands
         return
     kind = type(event)
-    name = kind.event_type()
     forward = _FORWARD.get(kind)
     if forward is not None:
-        state.advance(forward, when, name)
+        state.advance(forward, when, kind.event_type())
     elif kind in _CLOSING:
-        state.close(_CLOSING[kind], when, name)
+        state.close(_CLOSING[kind], when, kind.event_type())
     elif isinstance(event, RequestReturned):
         visit = state.current
         if state.at == "VERIFY" and visit is not None and not visit.paused:
@@ -205,8 +208,8 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
         visit = state.current
         if visit is not None and visit.paused:
             visit.pauses[-1] = (visit.pauses[-1][0], when)
-    else:
-        _dev(state, when, event, name)
+    elif isinstance(event, _DEVELOPMENT_MOVES):
+        _dev(state, when, event, kind.event_type())
 
 
 def trail(events: Iterable[TimedEvent], until: dt.datetime | None = None) -> Trail:
