@@ -327,8 +327,14 @@ def _trigger(start: CaseFile, new: Sequence[Envelope]) -> Envelope:
     return trigger
 
 
-def _action(before: CaseView, after: CaseView, trigger: Envelope, now: dt.datetime) -> list[Notice]:
-    previous, point = waiting_point(before), waiting_point(after)
+Points = tuple[WaitingPoint | None, WaitingPoint | None]
+"""The waiting points of a case before and after a change."""
+
+
+def _action(
+    before: CaseView, after: CaseView, trigger: Envelope, now: dt.datetime, points: Points | None
+) -> list[Notice]:
+    previous, point = (waiting_point(before), waiting_point(after)) if points is None else points
     if point is None or point == previous:
         return []
     message = _action_message(after, point, previous)
@@ -368,26 +374,37 @@ def notices_for_change(before: CaseFile | None, after: CaseFile, now: dt.datetim
 
 
 def notices_for_step(
-    before: CaseView, after: CaseView, envelope: Envelope, now: dt.datetime
+    before: CaseView,
+    after: CaseView,
+    envelope: Envelope,
+    now: dt.datetime,
+    *,
+    points: Points | None = None,
 ) -> list[Notice]:
     """The notices owed because ``envelope``, one envelope new to ``before`` (the caller knows it
     is), took the case from ``before`` to ``after``: ``notices_for_change`` for that one envelope,
     without reading a history. The cases may be ``CaseFile``s or the fold's drafts
     (``CaseView``), which keep none (the bulk replay steps one ``CaseDraft`` through a request's
-    envelopes). Pure."""
+    envelopes, and passes the ``points`` it has worked out already). Pure."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if before.request_id != after.request_id:
         raise ValueError(f"cases of two requests: {before.request_id} and {after.request_id}")
-    return _owed(before, after, envelope, [envelope], now)
+    return _owed(before, after, envelope, [envelope], now, points)
 
 
 def _owed(
-    start: CaseView, after: CaseView, trigger: Envelope, new: Sequence[Envelope], now: dt.datetime
+    start: CaseView,
+    after: CaseView,
+    trigger: Envelope,
+    new: Sequence[Envelope],
+    now: dt.datetime,
+    points: Points | None = None,
 ) -> list[Notice]:
     """The notices of ``new`` (the envelopes of ``after`` not in ``start``, ``trigger`` the one
-    that moved the waiting point), as ``notices_for_change`` documents them."""
-    notices = _action(start, after, trigger, now)
+    that moved the waiting point), as ``notices_for_change`` documents them; ``points``, if
+    given, are the waiting points of ``start`` and ``after``."""
+    notices = _action(start, after, trigger, now, points)
     for envelope in new:
         if envelope.event_type == _SLA_BREACHED:
             notices += _breach(after, envelope, now)

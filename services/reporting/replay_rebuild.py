@@ -158,7 +158,9 @@ def _step_through(
         was, point = point, waiting_point(draft)
         if point == was and envelope.event_type != _SLA_BREACHED:
             continue
-        for notice in notices_for_step(CaseDraft(before), draft, envelope, now):
+        for notice in notices_for_step(
+            CaseDraft(before), draft, envelope, now, points=(was, point)
+        ):
             if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
                 made.add(notice.notice_id)
                 notices.append(notice)

@@ -56,6 +56,7 @@ from services.reporting.notifications import (
     notice_id,
     notices_for_change,
     notices_for_step,
+    waiting_point,
 )
 
 REQ = "0190f1c2-7a3b-7c4d-8e5f-0123456789ab"
@@ -512,6 +513,8 @@ def test_notices_for_one_event_are_those_of_the_change_with_it_in_the_history() 
         bare_before, bare_after = (c.model_copy(update={"history": ()}) for c in (before, after))
         assert notices_for_step(bare_before, bare_after, envelope, NOW) == found
         assert notices_for_step(before, bare_after, envelope, NOW) == found
+        points = (waiting_point(before), waiting_point(after))  # as the replay has them
+        assert notices_for_step(bare_before, bare_after, envelope, NOW, points=points) == found
         told += len(found)
         # already in the history before: a redelivery owes nothing
         assert notices_for_change(after, after, NOW) == []
