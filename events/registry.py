@@ -56,7 +56,9 @@ class EventRegistry:
                 raise MissingUpcaster(event_type, version)
             payload = step(payload)
             version += 1
-        return model.model_validate(payload)
+        # ``model_validate`` without its keyword handling (it only forwards the payload here)
+        event: DomainEvent = model.__pydantic_validator__.validate_python(payload)
+        return event
 
     def __contains__(self, event_type: object) -> bool:
         return event_type in self._models

@@ -48,9 +48,13 @@ class Delivered(NamedTuple):
     def of(cls, body: bytes) -> "Delivered":
         """The record's envelope. Raises one of ``NOT_AN_ENVELOPE`` if it is not one."""
         text = body.decode()
-        return cls(Envelope.model_validate_json(text), text)
+        return cls(_ENVELOPE.validate_json(text), text)
 
 
+_ENVELOPE = Envelope.__pydantic_validator__
+"""``Envelope.model_validate_json`` without its keyword handling (it only forwards its arguments
+here): the same validation, about 0.4 µs less per envelope, which an audit replay pays for
+every event there is."""
 NOT_AN_ENVELOPE = (UnicodeDecodeError, ValidationError)
 
 
