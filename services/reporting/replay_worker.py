@@ -53,6 +53,21 @@ from services.reporting.replay_rebuild import Rebuilt, Refusal, rebuild, refused
 FLUSH_EVENTS = 8000
 """Projected events buffered before a COPY."""
 
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def pg_timestamp(instant: dt.datetime) -> tuple[int]:
+    """An aware instant in asyncpg's "tuple" format of ``timestamptz``: microseconds since
+    PostgreSQL's epoch. The replay's COPY encodes about three per event; asyncpg's own encoder
+    compares each with infinity and converts it to UTC first, twice the CPU."""
+    return ((instant - _PG_EPOCH) // _MICROSECOND,)
+
+
+def from_pg_timestamp(value: tuple[int]) -> dt.datetime:
+    """``pg_timestamp`` undone (in UTC)."""
+    return _PG_EPOCH + value[0] * _MICROSECOND
+
 
 @dataclass(frozen=True)
 class Job:
@@ -224,6 +239,13 @@ async def _run_slice(job: Job, progress: Progress) -> SliceResult:
         return calendars[tenant]
 
     conn = await asyncpg.connect(job.app_url)  # no JSON codec: the rows carry JSON text
+    await conn.set_type_codec(
+        "timestamptz",
+        schema="pg_catalog",
+        encoder=pg_timestamp,
+        decoder=from_pg_timestamp,
+        format="tuple",
+    )
     try:
         writer = RowWriter(conn, job.schema, job.now)
         done = 0

@@ -1,7 +1,10 @@
 """The audit replay's fresh schema on the real PostgreSQL: filled without its keys, which are
-built again afterwards and refuse a row written twice."""
+built again afterwards and refuse a row written twice, by workers that encode timestamps
+themselves."""
 
+import datetime as dt
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -16,6 +19,7 @@ from services.reporting.replay import (
     build_keys,
     prepare_for_load,
 )
+from services.reporting.replay_worker import from_pg_timestamp, pg_timestamp
 
 CONSTRAINTS = (
     "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -62,3 +66,33 @@ async def test_a_row_written_twice_fails_the_replay_naming_its_key(
 
     with pytest.raises(ReplayFailed, match=r"two rows with one key: Key \(request_id\)=\(r-1\)"):
         await build_keys(pool, deferred)
+
+
+async def test_the_workers_timestamps_reach_postgresql_as_the_same_instants(
+    fresh: tuple[asyncpg.Pool, str], settings: Settings
+) -> None:
+    pool, schema = fresh
+    instants = [
+        dt.datetime(2024, 1, 8, 1, 0, 0, 123456, tzinfo=dt.UTC),
+        dt.datetime(2024, 1, 8, 14, 14, tzinfo=ZoneInfo("Asia/Jakarta")),
+        dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+    ]
+    await pool.execute(f"CREATE TABLE {schema}.instants (n int, at timestamptz)")
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        await conn.set_type_codec(
+            "timestamptz",
+            schema="pg_catalog",
+            encoder=pg_timestamp,
+            decoder=from_pg_timestamp,
+            format="tuple",
+        )
+        await conn.copy_records_to_table(
+            "instants", schema_name=schema, records=list(enumerate(instants))
+        )
+        assert await conn.fetchval(f"SELECT at FROM {schema}.instants WHERE n = 1") == instants[1]
+    finally:
+        await conn.close()
+
+    stored = await pool.fetch(f"SELECT at FROM {schema}.instants ORDER BY n")
+    assert [r["at"] for r in stored] == instants
