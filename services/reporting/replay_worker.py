@@ -57,15 +57,27 @@ _PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 
-def pg_timestamp(instant: dt.datetime) -> tuple[int]:
-    """An aware instant in asyncpg's "tuple" format of ``timestamptz``: microseconds since
-    PostgreSQL's epoch. The replay's COPY encodes about three per event; asyncpg's own encoder
+async def copying_connection(url: str) -> asyncpg.Connection:
+    """A connection for a worker's COPYs: without a JSON codec (the rows carry JSON text), and
+    with ``timestamptz`` in asyncpg's "tuple" format, microseconds since PostgreSQL's epoch
+    worked out here. The COPYs encode about three instants per event; asyncpg's own encoder
     compares each with infinity and converts it to UTC first, twice the CPU."""
+    conn = await asyncpg.connect(url)
+    await conn.set_type_codec(
+        "timestamptz",
+        schema="pg_catalog",
+        encoder=_pg_timestamp,
+        decoder=_from_pg_timestamp,
+        format="tuple",
+    )
+    return conn
+
+
+def _pg_timestamp(instant: dt.datetime) -> tuple[int]:
     return ((instant - _PG_EPOCH) // _MICROSECOND,)
 
 
-def from_pg_timestamp(value: tuple[int]) -> dt.datetime:
-    """``pg_timestamp`` undone (in UTC)."""
+def _from_pg_timestamp(value: tuple[int]) -> dt.datetime:
     return _PG_EPOCH + value[0] * _MICROSECOND
 
 
@@ -238,14 +250,7 @@ async def _run_slice(job: Job, progress: Progress) -> SliceResult:
             calendars[tenant] = FastCalendar.of(edited)
         return calendars[tenant]
 
-    conn = await asyncpg.connect(job.app_url)  # no JSON codec: the rows carry JSON text
-    await conn.set_type_codec(
-        "timestamptz",
-        schema="pg_catalog",
-        encoder=pg_timestamp,
-        decoder=from_pg_timestamp,
-        format="tuple",
-    )
+    conn = await copying_connection(job.app_url)
     try:
         writer = RowWriter(conn, job.schema, job.now)
         done = 0

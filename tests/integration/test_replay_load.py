@@ -19,7 +19,7 @@ from services.reporting.replay import (
     build_keys,
     prepare_for_load,
 )
-from services.reporting.replay_worker import from_pg_timestamp, pg_timestamp
+from services.reporting.replay_worker import copying_connection
 
 CONSTRAINTS = (
     "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -78,15 +78,8 @@ async def test_the_workers_timestamps_reach_postgresql_as_the_same_instants(
         dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
     ]
     await pool.execute(f"CREATE TABLE {schema}.instants (n int, at timestamptz)")
-    conn = await asyncpg.connect(settings.database_url)
+    conn = await copying_connection(settings.database_url)
     try:
-        await conn.set_type_codec(
-            "timestamptz",
-            schema="pg_catalog",
-            encoder=pg_timestamp,
-            decoder=from_pg_timestamp,
-            format="tuple",
-        )
         await conn.copy_records_to_table(
             "instants", schema_name=schema, records=list(enumerate(instants))
         )
