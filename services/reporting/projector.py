@@ -126,6 +126,7 @@ SLA_ROW_COLUMNS = (
     "standard_minutes, started_at, due_at, finished_at, ended_by, used_minutes, paused_minutes, "
     "failed_runs, status, pauses"
 )
+_SLA_ROW_NAMES = tuple(SLA_ROW_COLUMNS.split(", "))
 CASE_EVENT_COLUMNS = (
     "event_id, request_id, service, event_type, stream_version, occurred_at, envelope"
 )
@@ -200,7 +201,7 @@ def stored_sla_row(record: asyncpg.Record) -> SlaRow:
     labels = step(record["step"])
     return SlaRow.model_validate(
         {
-            **{column: record[column] for column in SLA_ROW_COLUMNS.split(", ")},
+            **{column: record[column] for column in _SLA_ROW_NAMES},
             "sop_number": labels.sop_number,
             "label_id": labels.label_id,
             "label_en": labels.label_en,
