@@ -21,7 +21,6 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Annotated, Any
 
 import typer
@@ -35,11 +34,7 @@ _TOTAL = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 def _passes(records_file: Path, passes: int) -> None:
     """``passes`` passes of the per-request work over the records in ``records_file``."""
-    stored: list[tuple[str, list[tuple[bytes, bytes]]]] = pickle.loads(records_file.read_bytes())
-    data: list[tuple[str, list[Any]]] = [
-        (rid, [SimpleNamespace(key=k, value=v, topic="t", partition=0, offset=0) for k, v in rs])
-        for rid, rs in stored
-    ]
+    data: list[tuple[str, list[Any]]] = pickle.loads(records_file.read_bytes())
     gc.disable()  # as in the workers
     for _ in range(passes):
         replay_cpu.measure(data)
@@ -80,8 +75,7 @@ def main(
     events = sum(len(rs) for _, rs in data)
     with tempfile.TemporaryDirectory() as tmp:
         records_file = Path(tmp) / "records.pickle"
-        stored = [(rid, [(r.key, r.value) for r in rs]) for rid, rs in data]
-        records_file.write_bytes(pickle.dumps(stored))
+        records_file.write_bytes(pickle.dumps(data))
         with ThreadPoolExecutor(2) as pool:  # one run per core
             one, two = pool.map(lambda n: _instructions(valgrind, records_file, n), (1, 2))
     print(f"{events} events of {requests} requests: {(two - one) / events:,.0f} instructions/event")
