@@ -29,7 +29,7 @@ from infra.db import create_pool
 from infra.logging import configure_logging
 from infra.migrations import migrate
 from infra.settings import Settings
-from services.reporting.bootstrap import SQL
+from services.reporting import SQL_DIR
 from services.reporting.projector import Projector
 from services.reporting.replay import drop_schema
 
@@ -62,7 +62,7 @@ async def refuse(body: bytes, headers: dict[str, str]) -> None:
 async def one_size(settings: Settings, records: list[Record], size: int, now: dt.datetime) -> None:
     schema = f"bench_projection_{size}_{uuid.uuid4().hex[:6]}"
     role = settings.app_role(schema)
-    await migrate(settings.database_url, schema, role, settings.app_db_password, SQL)
+    await migrate(settings.database_url, schema, role, settings.app_db_password, SQL_DIR)
     pool = await create_pool(settings.app_url(schema), max_size=2)
     try:
         projector = Projector(schema, lambda: now, "Asia/Jakarta")

@@ -16,6 +16,7 @@ from infra.http import add_health, install_error_handlers, principal_dependency
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
+from services.reporting import SQL_DIR
 from services.reporting.api import build_router
 from services.reporting.breaches import BreachWatcher
 from services.reporting.calendar_admin import CalendarAdmin
@@ -26,7 +27,6 @@ from services.reporting.queries import Queries
 from services.reporting.status_feed import StatusFeed
 
 SERVICE = "reporting"
-SQL = Path(__file__).parent / "sql"
 
 
 def create_app(
@@ -45,7 +45,7 @@ def create_app(
     runtime = ServiceRuntime(
         SERVICE,
         settings,
-        sql_dir=SQL,
+        sql_dir=SQL_DIR,
         consumes=topics_consumed_by(SERVICE),
         handler=projector.handle,
         batch_handler=projector.handle_batch,

@@ -19,7 +19,6 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import asyncpg
 
@@ -28,6 +27,7 @@ from events.topics import topics_consumed_by
 from infra.db import create_pool
 from infra.migrations import migrate
 from infra.settings import Settings
+from services.reporting import SQL_DIR
 from services.reporting.calendar_store import DayEdit, stored_edits
 from services.reporting.replay_compare import TABLES, Difference, TableSummary, compare
 from services.reporting.replay_progress import Progress, quiet
@@ -35,7 +35,6 @@ from services.reporting.replay_read import Plan, plan
 from services.reporting.replay_rebuild import Refusal
 from services.reporting.replay_worker import Job, ReplayFailed, SliceResult, run_workers
 
-SQL_DIR = Path(__file__).parent / "sql"
 LIVE_SCHEMA = "reporting"
 
 

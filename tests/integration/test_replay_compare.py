@@ -8,13 +8,12 @@ import asyncpg
 import pytest
 
 from infra.db import create_pool
-from infra.migrations import migrate
 from infra.settings import Settings
 from services.reporting.casefile import empty_case
 from services.reporting.projector import SLA_ROW_COLUMNS, sla_row_values
-from services.reporting.replay import SQL_DIR
 from services.reporting.replay_compare import compare
 from services.reporting.sla import Pause, RequestSla, SlaRow
+from tests.integration.conftest import MigrateReporting
 from tests.sample_sla_rows import RID, ROWS
 
 UTC = dt.UTC
@@ -32,10 +31,11 @@ SLA = RequestSla(
 
 
 @pytest.fixture
-async def owner(settings: Settings, unique_name: str) -> AsyncIterator[asyncpg.Pool]:
+async def owner(
+    settings: Settings, unique_name: str, migrate_reporting: MigrateReporting
+) -> AsyncIterator[asyncpg.Pool]:
     for side in ("live", "replayed"):
-        name = f"{unique_name}_{side}"
-        await migrate(settings.database_url, name, settings.app_role(name), "x", SQL_DIR)
+        await migrate_reporting(f"{unique_name}_{side}")
     pool = await create_pool(settings.database_url, min_size=1, max_size=1)
     yield pool
     for side in ("live", "replayed"):

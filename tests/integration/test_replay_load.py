@@ -10,16 +10,15 @@ import asyncpg
 import pytest
 
 from infra.db import create_pool
-from infra.migrations import migrate
 from infra.settings import Settings
 from services.reporting.replay import (
     LOAD_TABLES,
-    SQL_DIR,
     ReplayFailed,
     build_keys,
     prepare_for_load,
 )
 from services.reporting.replay_worker import copying_connection
+from tests.integration.conftest import MigrateReporting
 
 CONSTRAINTS = (
     "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -28,8 +27,10 @@ CONSTRAINTS = (
 
 
 @pytest.fixture
-async def fresh(settings: Settings, unique_name: str) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
-    await migrate(settings.database_url, unique_name, settings.app_role(unique_name), "x", SQL_DIR)
+async def fresh(
+    settings: Settings, unique_name: str, migrate_reporting: MigrateReporting
+) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
+    await migrate_reporting(unique_name)
     pool = await create_pool(settings.database_url, min_size=1, max_size=len(LOAD_TABLES))
     yield pool, unique_name
     await pool.execute(f"DROP SCHEMA {unique_name} CASCADE")

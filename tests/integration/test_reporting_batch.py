@@ -39,15 +39,14 @@ from infra.consumer import Delivered, IdempotentConsumer, Outcome, dead_letter_t
 from infra.db import create_pool
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics
-from infra.migrations import migrate
 from infra.principal import Principal
 from infra.settings import Settings
-from services.reporting.bootstrap import SQL
 from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_admin import CalendarAdmin
 from services.reporting.calendar_store import DayEdit
 from services.reporting.projector import Projector
 from services.reporting.replay_rebuild import rebuild
+from tests.integration.conftest import MigrateReporting
 from tests.kafka_helpers import read_topic
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -109,7 +108,10 @@ async def dead_letters(
 
 @pytest.fixture
 async def make(
-    settings: Settings, unique_name: str, dead_letters: tuple[KafkaBroker, str]
+    settings: Settings,
+    unique_name: str,
+    dead_letters: tuple[KafkaBroker, str],
+    migrate_reporting: MigrateReporting,
 ) -> AsyncIterator[Make]:
     """Makes a reporting projection into a fresh schema (``name`` tells two apart), or another
     replica on the schema of one made before (``replica_of``)."""
@@ -123,8 +125,7 @@ async def make(
     ) -> Reporting:
         schema = replica_of.schema if replica_of else f"{unique_name}_{name}"
         if replica_of is None:
-            role = settings.app_role(schema)
-            await migrate(settings.database_url, schema, role, settings.app_db_password, SQL)
+            await migrate_reporting(schema)
         pool = await create_pool(settings.app_url(schema), max_size=4)
         pools.append(pool)
         projector = Projector(schema, clock, "Asia/Jakarta")

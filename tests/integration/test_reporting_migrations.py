@@ -6,23 +6,26 @@ from pathlib import Path
 import asyncpg
 
 from infra.db import create_pool
-from infra.migrations import migrate
 from infra.settings import Settings
+from services.reporting import SQL_DIR
 from services.reporting.projector import stored_sla_row
-from services.reporting.replay import SQL_DIR
+from tests.integration.conftest import MigrateReporting
 from tests.sample_sla_rows import RID, ROWS
 
 
 async def test_sla_rows_stored_as_one_json_value_read_back_the_same_from_their_columns(
-    settings: Settings, unique_name: str, owner_conn: asyncpg.Connection, tmp_path: Path
+    settings: Settings,
+    unique_name: str,
+    owner_conn: asyncpg.Connection,
+    tmp_path: Path,
+    migrate_reporting: MigrateReporting,
 ) -> None:
     before = tmp_path / "sql"
     before.mkdir()
     for path in SQL_DIR.glob("*.sql"):
         if path.name < "0160":
             shutil.copy(path, before / path.name)
-    role, password = settings.app_role(unique_name), settings.app_db_password
-    await migrate(settings.database_url, unique_name, role, password, before)
+    await migrate_reporting(unique_name, before)
     for r in ROWS:  # as the projection wrote them before 0160
         await owner_conn.execute(
             f"INSERT INTO {unique_name}.sla_rows (request_id, step, attempt, opd, step_number, "
@@ -33,7 +36,7 @@ async def test_sla_rows_stored_as_one_json_value_read_back_the_same_from_their_c
             r.model_dump_json(),
         )
 
-    applied = await migrate(settings.database_url, unique_name, role, password, SQL_DIR)
+    applied = await migrate_reporting(unique_name)
 
     assert applied == ["0160_sla_rows_columns.sql"]
     pool = await create_pool(settings.app_url(unique_name))
