@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+WEB_ASSETS := services/web/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: install run stack-up stack-down test lint bench clean
 
@@ -11,7 +13,15 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+$(WEB_ASSETS): services/web/package.json services/web/package-lock.json
+	npm ci --prefix services/web --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHROMIUM): ## the browser of the web app's tests: Debian's package (Playwright cannot download one)
+	apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null \
+	  || (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null)
+
+install: $(BIN)/.installed $(WEB_ASSETS)
 
 run: install ## Kafka + PostgreSQL (data kept in .jejak/) in the foreground; Ctrl-C stops
 	$(BIN)/python -m devstack run
@@ -27,7 +37,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install lint ## every test, against a throwaway real Kafka and PostgreSQL
+test: install lint $(CHROMIUM) ## every test, against a throwaway real Kafka, PostgreSQL and Chromium
 	$(BIN)/pytest
 
 bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, replay (~10 min)

@@ -8,7 +8,7 @@ import uvicorn
 
 from devstack.gateway import create_gateway
 from devstack.process import free_port, port_is_free
-from devstack.services import service_processes, start_all, stop_all
+from devstack.services import service_processes, start_all, stop_all, web_process
 from devstack.stack import DEFAULT_DATA_DIR, Stack
 from services.identity.demo import DEMO_PASSWORD
 from services.identity.demo import USERS as DEMO_USERS
@@ -52,23 +52,29 @@ def run(
     """Start Kafka, PostgreSQL, every service and the gateway in the foreground; Ctrl-C stops."""
     stack = Stack(data_dir)
     _describe(stack)
-    processes = service_processes(stack.up(), data_dir)
+    services = service_processes(stack.up(), data_dir)
+    web = web_process(services, data_dir)
+    processes = [*services, web]
     try:
         start_all(processes)
         gateway_port = port if port and port_is_free(port) else free_port()
-        for process in processes:
+        for process in services:
             typer.echo(
                 f"{process.name:<14}http://127.0.0.1:{gateway_port}/api/{process.name}/docs"
                 f"   (log {process.log})"
             )
+        typer.echo(f"{'web':<14}http://127.0.0.1:{gateway_port}/   (log {web.log})")
         typer.echo(f"\nJejak berjalan di http://127.0.0.1:{gateway_port}/  (Ctrl-C untuk berhenti)")
         typer.echo(
             f"Pengguna demo (kata sandi: {DEMO_PASSWORD}): "
             + ", ".join(user[0] for user in DEMO_USERS)
         )
-        upstreams = {p.name: p.url for p in processes}
+        upstreams = {p.name: p.url for p in services}
         uvicorn.run(
-            create_gateway(upstreams), host="127.0.0.1", port=gateway_port, log_level="warning"
+            create_gateway(upstreams, web.url),
+            host="127.0.0.1",
+            port=gateway_port,
+            log_level="warning",
         )
     finally:
         stop_all(processes)

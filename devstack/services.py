@@ -1,5 +1,7 @@
-"""Every Jejak service as its own process, on loopback, sharing one stack and one key pair."""
+"""Every Jejak service as its own process, on loopback, sharing one stack and one key pair;
+and the web app, a process that calls them."""
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +76,20 @@ def service_processes(
         }
         processes.append(ServiceProcess(name, port, logs / f"{name}.log", env))
     return processes
+
+
+def web_process(services: list[ServiceProcess], data_dir: Path) -> ServiceProcess:
+    """The web app's process (not started), calling ``services`` directly."""
+    upstreams = {p.name: p.url for p in services}
+    some = services[0].env
+    env = {
+        "SERVICE_NAME": "web",
+        "HTTP_PORT": str(free_port()),
+        "JWT_KEY_DIR": some["JWT_KEY_DIR"],
+        "LOG_FORMAT": "json",
+        "UPSTREAMS": json.dumps(upstreams),
+    }
+    return ServiceProcess("web", int(env["HTTP_PORT"]), data_dir / "logs" / "web.log", env)
 
 
 def start_all(processes: list[ServiceProcess]) -> None:

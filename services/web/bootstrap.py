@@ -1,0 +1,136 @@
+"""Wiring of the web app: the one place where its parts meet."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from infra.auth import TokenVerifier, development_keys
+from infra.logging import configure_logging
+from services.web import formatting, vocabulary
+from services.web.backend import Backend, Refused, SessionExpired
+from services.web.pages import auth, inbox, live
+from services.web.session import CsrfRefused, LoginRequired, Sessions, where_the_user_is
+from services.web.settings import WebSettings
+from services.web.web import Web, go
+
+HERE = Path(__file__).parent
+VENDOR = HERE / "node_modules"
+VENDOR_FILES = {
+    "htmx.min.js": VENDOR / "htmx.org" / "dist" / "htmx.min.js",
+    "sse.min.js": VENDOR / "htmx-ext-sse" / "dist" / "sse.min.js",
+}
+"""The third-party browser files the app serves itself, installed by npm (``package.json``)."""
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def templates(time_zone: str) -> Jinja2Templates:
+    found = Jinja2Templates(directory=HERE / "templates")
+    env = found.env
+    env.filters["instant"] = formatting.instant
+    env.filters["day"] = formatting.day
+    env.filters["number"] = formatting.number
+    env.filters["working_time"] = formatting.working_time
+    env.globals["words"] = vocabulary
+    return found
+
+
+def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The web app; ``transport`` (tests) replaces the network between it and the services."""
+    settings.check_web_production()
+    public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
+    client = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(30.0, read=None))
+    web = Web(
+        templates(settings.time_zone),
+        Backend(client, settings.upstreams),
+        Sessions(
+            TokenVerifier(public),
+            settings.session_secret.get_secret_value().encode(),
+            settings.secure_cookies,
+        ),
+        settings,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        configure_logging("web", settings.log_format, settings.log_level)
+        yield
+        await client.aclose()
+
+    app = FastAPI(
+        title="Jejak",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        root_path=settings.root_path,
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=800)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, error: LoginRequired) -> Response:
+        response = go(request, error.login_url)
+        if error.expired:
+            web.sessions.close(response)
+        return response
+
+    @app.exception_handler(SessionExpired)
+    async def session_expired(request: Request, _: SessionExpired) -> Response:
+        return await login_required(request, LoginRequired(where_the_user_is(request), True))
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, _: CsrfRefused) -> HTMLResponse:
+        message = "Formulir ini kedaluwarsa atau bukan dari Jejak. Muat ulang halaman dan ulangi."
+        return web.page(request, "error.html", None, 403, title="Ditolak", message=message)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, error: Refused) -> HTMLResponse:
+        titles = {403: "Tidak berwenang", 404: "Tidak ditemukan", 503: "Tidak tersedia"}
+        title = titles.get(error.status, "Permintaan ditolak")
+        return web.page(
+            request, "error.html", None, error.status, title=title, message=error.message
+        )
+
+    @app.exception_handler(HTTPException)
+    async def not_found(request: Request, error: HTTPException) -> Response:
+        if error.status_code == 404:
+            message = "Halaman yang Anda cari tidak ada."
+            return web.page(
+                request, "error.html", None, 404, title="Tidak ditemukan", message=message
+            )
+        return JSONResponse({"message": error.detail}, error.status_code)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> JSONResponse:
+        return JSONResponse({"service": "web", "ok": True})
+
+    @app.get("/static/vendor/{name}", include_in_schema=False)
+    async def vendor(name: str) -> FileResponse:
+        if name not in VENDOR_FILES:
+            raise HTTPException(404)
+        return FileResponse(VENDOR_FILES[name], headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for page in (auth, inbox, live):
+        app.include_router(page.build(web))
+    return app

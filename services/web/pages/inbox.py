@@ -1,0 +1,89 @@
+"""Kotak Masuk: what waits on me now, and what is late; it changes live when a notice arrives."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from events.steps import StepRole
+from services.web.session import Session
+from services.web.web import Web
+
+ACTING_ROLES: tuple[StepRole, ...] = ("PEMOHON", "KADIS", "KABID_TI", "TIM_PENGEMBANG")
+OPEN_STATUSES = ("OPEN", "RETURNED")
+
+
+def roles_of(session: Session) -> list[StepRole]:
+    """The SOP roles the user acts in now: its own and those it holds as Plt/Plh."""
+    return [r for r in ACTING_ROLES if session.user.has_role(r)]
+
+
+async def waiting_on(web: Web, session: Session) -> list[dict[str, Any]]:
+    """The open requests whose current step waits on one of the user's roles (for a developer,
+    only those whose Surat Tugas names it), the earliest due first."""
+    token, found = session.token, {}
+    for role in roles_of(session):
+        for status in OPEN_STATUSES:
+            page = await web.backend.get(
+                token,
+                "reporting",
+                "/cases",
+                {"responsible_role": role, "status": status, "limit": 500},
+            )
+            found.update({case["request_id"]: case for case in page["items"]})
+    if "TIM_PENGEMBANG" in roles_of(session):
+        mine = {
+            r["request_id"]
+            for r in await web.backend.get(token, "dev_tracking", "/requests")
+            if session.user.user_id in r.get("team_members", [])
+        }
+        found = {
+            rid: case
+            for rid, case in found.items()
+            if case["responsible_role"] != "TIM_PENGEMBANG" or rid in mine
+        }
+    return sorted(found.values(), key=lambda c: (c["due_at"] is None, c["due_at"] or ""))
+
+
+async def notices(web: Web, session: Session, limit: int = 10) -> dict[str, Any]:
+    answer: dict[str, Any] = await web.backend.get(
+        session.token, "reporting", "/notifications", {"limit": limit}
+    )
+    return answer
+
+
+def build(web: Web) -> APIRouter:
+    router = APIRouter()
+    SessionDep = Annotated[Session, Depends(web.session)]
+
+    @router.get("/", response_class=HTMLResponse)
+    async def inbox(request: Request, session: SessionDep) -> HTMLResponse:
+        cases = await waiting_on(web, session)
+        return web.page(
+            request,
+            "inbox.html",
+            session,
+            cases=cases,
+            overdue=sum(1 for c in cases if c["overdue"]),
+            notices=(await notices(web, session))["items"],
+            acting=roles_of(session),
+        )
+
+    @router.get("/kotak-masuk/daftar", response_class=HTMLResponse)
+    async def inbox_list(request: Request, session: SessionDep) -> HTMLResponse:
+        cases = await waiting_on(web, session)
+        return web.page(
+            request,
+            "parts/inbox_list.html",
+            session,
+            cases=cases,
+            overdue=sum(1 for c in cases if c["overdue"]),
+            notices=(await notices(web, session))["items"],
+        )
+
+    @router.get("/notifikasi/jumlah", response_class=HTMLResponse)
+    async def unread(request: Request, session: SessionDep) -> HTMLResponse:
+        found = await notices(web, session, limit=1)
+        return web.page(request, "parts/unread.html", session, unread=found["unread"])
+
+    return router

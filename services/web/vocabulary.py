@@ -1,0 +1,76 @@
+"""The words the web app shows for the codes the services speak (statuses, roles, kinds), in
+Indonesian, as the office says them (``../shared/UI.md``)."""
+
+from events.completeness import SECTION_LABELS
+from events.steps import STEPS
+
+ROLES = {
+    "PEMOHON": "Pemohon (OPD)",
+    "KADIS": "Kepala Dinas",
+    "KABID_TI": "Kepala Bidang TI",
+    "TIM_PENGEMBANG": "Tim Pengembang",
+    "ADMIN": "Admin",
+    "AUDITOR": "Inspektorat",
+    "SYSTEM": "Sistem",
+}
+
+STATUSES = {
+    "OPEN": "Berjalan",
+    "RETURNED": "Dikembalikan untuk Perbaikan",
+    "REJECTED": "Ditolak",
+    "WITHDRAWN": "Ditarik",
+    "COMPLETED": "Selesai",
+}
+
+STEP_LABELS = {s.code: s.label_id for s in STEPS}
+
+STEP_NAMES = {
+    "SUBMIT": "Pengajuan",
+    "RECEIVE": "Penerimaan",
+    "DISPOSE": "Disposisi",
+    "VERIFY": "Pemeriksaan Kelengkapan",
+    "MEETING": "Rapat",
+    "SIGN_MINUTES": "Berita Acara Rapat",
+    "ASSIGN": "Surat Tugas",
+    "DEVELOP": "Pengembangan",
+    "SYSTEM_TEST": "Uji Sistem",
+    "UNIT_TEST": "Uji Unit",
+    "INTEGRATION_TEST": "Uji Integrasi",
+    "MANUAL": "Buku Manual",
+    "UAT": "User Acceptance Test (UAT)",
+    "DONE": "Selesai",
+}
+"""A step's short name, for the progress line and the lists (the SOP's own label is long)."""
+
+TEST_KINDS = {"SYSTEM": "Uji Sistem", "UNIT": "Uji Unit", "INTEGRATION": "Uji Integrasi"}
+TEST_RESULTS = {"PASSED": "Lulus", "FAILED": "Gagal"}
+UAT_RESULTS = {"ACCEPTED": "Diterima", "REJECTED": "Ditolak"}
+SEVERITIES = {"LOW": "Rendah", "MEDIUM": "Sedang", "HIGH": "Tinggi", "CRITICAL": "Kritis"}
+DELEGATION_KINDS = {"PLT": "Plt.", "PLH": "Plh."}
+SECTIONS = SECTION_LABELS
+
+EVENTS = {
+    "RequestSubmitted": "Permohonan diajukan",
+    "RequestReceived": "Permohonan diterima",
+    "RequestRevised": "Permohonan diperbaiki",
+    "RequestWithdrawn": "Permohonan ditarik",
+    "Disposed": "Disposisi kepada Kabid TI",
+    "DocumentsVerified": "Kelengkapan dokumen diperiksa: lengkap",
+    "RequestReturned": "Dikembalikan untuk perbaikan",
+    "MeetingHeld": "Rapat dicatat (draft Berita Acara)",
+    "BAsigned": "Berita Acara Rapat ditandatangani",
+    "TaskAssigned": "Surat Tugas diterbitkan",
+    "RequestRejected": "Permohonan ditolak",
+    "DevelopmentStarted": "Pengembangan dimulai",
+    "ProgressReported": "Kemajuan dilaporkan",
+    "ProblemRecorded": "Masalah dicatat",
+    "ProblemSolved": "Solusi dicatat",
+    "TestPassed": "Pengujian lulus",
+    "TestFailed": "Pengujian gagal",
+    "ManualPublished": "Buku Manual diterbitkan",
+    "UATAccepted": "UAT diterima",
+    "UATRejected": "UAT ditolak",
+    "RequestCompleted": "Permohonan selesai",
+    "SlaBreached": "Melewati batas waktu",
+}
+"""What an event of a request's history means, as the timeline says it."""
