@@ -242,6 +242,15 @@ _IDENTITY: tuple[Rule, ...] = (
     _query("identity", "ListOpds", "GET /opds", "Daftar OPD", SIGNED_IN),
     _cmd("identity", "RegisterOpd", "POST /opds", "Pendaftaran OPD", _grants("NONE", "ADMIN")),
     _query("identity", "ListUsers", "GET /users", "Daftar pengguna", DIRECTORY),
+    _query(
+        "identity",
+        "ListColleagues",
+        "GET /colleagues",
+        "Daftar nama pegawai",
+        SIGNED_IN,
+        note="Names, OPDs and roles only (no username, NIP or history): what the step forms "
+        "offer to pick (meeting participants, signatories, the team) and the timeline shows.",
+    ),
     _cmd("identity", "RegisterUser", "POST /users", "Pembuatan pengguna", ADMIN),
     _query(
         "identity",

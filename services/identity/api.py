@@ -38,6 +38,7 @@ def _locked(error: domain.LoginLocked) -> JSONResponse:
 
 
 LIST_USERS = policy.rule("identity", "ListUsers")
+LIST_COLLEAGUES = policy.rule("identity", "ListColleagues")
 GET_USER = policy.rule("identity", "GetUser")
 LIST_DELEGATIONS = policy.rule("identity", "ListDelegations")
 GET_DELEGATION = policy.rule("identity", "GetDelegation")
@@ -119,6 +120,18 @@ def build_router(
     async def users(caller: Caller) -> list[dict[str, Any]]:
         access.authorize(caller, LIST_USERS)
         return await identity.users()
+
+    @router.get(
+        "/colleagues",
+        summary="Daftar nama pegawai: nama, OPD dan peran (untuk memilih peserta, penanda "
+        "tangan dan tim)",
+    )
+    async def colleagues(caller: Caller) -> list[dict[str, Any]]:
+        access.authorize(caller, LIST_COLLEAGUES)
+        return [
+            {k: user[k] for k in ("user_id", "full_name", "opd", "roles")}
+            for user in await identity.users()
+        ]
 
     @router.get("/users/{user_id}", summary="Satu pengguna")
     async def user(user_id: UserId, caller: Caller) -> dict[str, Any]:

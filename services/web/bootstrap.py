@@ -14,9 +14,9 @@ from starlette.exceptions import HTTPException
 
 from infra.auth import TokenVerifier, development_keys
 from infra.logging import configure_logging
-from services.web import formatting, vocabulary
+from services.web import formatting, presenters, vocabulary
 from services.web.backend import Backend, Refused, SessionExpired
-from services.web.pages import auth, inbox, live
+from services.web.pages import auth, case, inbox, live, requests
 from services.web.session import CsrfRefused, LoginRequired, Sessions, where_the_user_is
 from services.web.settings import WebSettings
 from services.web.web import Web, go
@@ -44,7 +44,15 @@ def templates(time_zone: str) -> Jinja2Templates:
     env.filters["day"] = formatting.day
     env.filters["number"] = formatting.number
     env.filters["working_time"] = formatting.working_time
+    env.filters["section_label"] = presenters.section_label
+    env.filters["user_option"] = presenters.user_option
+    env.filters["user_option_id"] = presenters.user_option_id
+    env.filters["problem_option"] = presenters.problem_option
+    env.filters["user_name"] = presenters.user_name
+    env.tests["contains"] = lambda values, value: value in (values or ())
     env.globals["words"] = vocabulary
+    env.globals["zip"] = zip
+    env.globals["request_values"] = presenters.request_values
     return found
 
 
@@ -131,6 +139,6 @@ def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None
         return FileResponse(VENDOR_FILES[name], headers={"Cache-Control": "public, max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for page in (auth, inbox, live):
+    for page in (auth, inbox, live, requests, case):
         app.include_router(page.build(web))
     return app

@@ -74,3 +74,39 @@ EVENTS = {
     "SlaBreached": "Melewati batas waktu",
 }
 """What an event of a request's history means, as the timeline says it."""
+
+SECTION_HINTS = {
+    "needs_analysis.background": "Mengapa aplikasi ini dibutuhkan: masalah layanan saat ini.",
+    "needs_analysis.objectives": "Apa yang harus dicapai aplikasi.",
+    "needs_analysis.intended_users": "Siapa yang akan memakai aplikasi; satu per baris.",
+    "needs_analysis.features": "Fitur yang dibutuhkan; satu per baris.",
+    "needs_analysis.platform": "Platform (web, mobile), integrasi, tempat aplikasi dijalankan.",
+    "business_process.system_flow": "Alur sistem dari awal sampai akhir layanan.",
+    "business_process.input_data": "Data yang dimasukkan; satu per baris.",
+    "business_process.output_data": "Data atau laporan yang dihasilkan; satu per baris.",
+    "business_process.validation_mechanism": "Bagaimana masukan dan hasil diperiksa.",
+    "business_process.user_roles": "Peran pengguna aplikasi; satu per baris.",
+    "business_process.forms_and_reporting": "Formulir yang dipakai dan mekanisme pelaporan.",
+    "business_process.access_rights_management": "Siapa boleh melihat dan melakukan apa.",
+    "business_process.user_management": "Bagaimana akun dibuat, diubah dan dinonaktifkan.",
+    "business_process.database_management": "Penyimpanan, cadangan (backup) dan masa simpan data.",
+}
+"""The SOP's help per section of the needs-analysis form and the business-process document."""
+
+LIST_SECTIONS = frozenset(
+    {
+        "needs_analysis.intended_users",
+        "needs_analysis.features",
+        "business_process.input_data",
+        "business_process.output_data",
+        "business_process.user_roles",
+    }
+)
+
+SLA_STATUSES = {
+    "ON_TIME": "Tepat waktu",
+    "LATE": "Terlambat",
+    "RUNNING": "Berjalan",
+    "RUNNING_LATE": "Berjalan, terlambat",
+    "PAUSED": "Dijeda (menunggu pemohon)",
+}

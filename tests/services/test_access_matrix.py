@@ -407,6 +407,7 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
         ("identity", "ListOpds"): Probe("/opds"),
         ("identity", "RegisterOpd"): Probe("/opds", json={"code": f"BARU-{RUN}", "name": "Baru"}),
         ("identity", "ListUsers"): Probe("/users"),
+        ("identity", "ListColleagues"): Probe("/colleagues"),
         ("identity", "RegisterUser"): Probe(
             "/users",
             json={

@@ -1,0 +1,203 @@
+"""Detail Permohonan, the hub: where the request stands, its SLA, documents, problems, tests,
+history, and exactly the step forms the user may submit now (as the services say)."""
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Awaitable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from events.steps import STEPS
+from services.web.backend import Refused
+from services.web.commands import (
+    BY_NAME,
+    DISPOSITION_INSTRUCTIONS,
+    DISPOSITION_URGENCY,
+    FormContext,
+    StepCommand,
+)
+from services.web.formatting import to_local_input
+from services.web.forms import errors_by_field, kept, upload
+from services.web.session import Session
+from services.web.web import Web, go
+
+COMMAND_SERVICES = ("intake", "approval", "dev_tracking")
+RequestPath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+async def optional(call: Awaitable[Any]) -> Any:
+    """A read that may find nothing yet (a service that has not heard of the request): None."""
+    try:
+        return await call
+    except Refused as refused:
+        if refused.status == 404:
+            return None
+        raise
+
+
+async def actions_of(web: Web, session: Session, request_id: str) -> list[dict[str, Any]]:
+    """The commands the user may give on the request now, as each owning service lists them."""
+    found = await asyncio.gather(
+        *(
+            optional(web.backend.get(session.token, s, f"/requests/{request_id}/actions"))
+            for s in COMMAND_SERVICES
+        )
+    )
+    return [a for answer in found if answer for a in answer["actions"] if a["command"] in BY_NAME]
+
+
+async def colleagues(web: Web, session: Session) -> dict[str, dict[str, Any]]:
+    users = await web.backend.get(session.token, "identity", "/colleagues")
+    return {u["user_id"]: u for u in users}
+
+
+async def gather(web: Web, session: Session, request_id: str) -> dict[str, Any]:
+    """Everything the request page shows, read at once."""
+    token, path = session.token, f"/requests/{request_id}"
+    case, timeline, intake, approval, dev, actions, users = await asyncio.gather(
+        optional(web.backend.get(token, "reporting", f"/cases/{request_id}")),
+        optional(web.backend.get(token, "reporting", f"/cases/{request_id}/timeline")),
+        optional(web.backend.get(token, "intake", path)),
+        optional(web.backend.get(token, "approval", path)),
+        optional(web.backend.get(token, "dev_tracking", path)),
+        actions_of(web, session, request_id),
+        colleagues(web, session),
+    )
+    return {
+        "case": case,
+        "timeline": timeline["entries"] if timeline else [],
+        "intake": intake,
+        "approval": approval,
+        "dev": dev,
+        "actions": actions,
+        "users": users,
+    }
+
+
+def form_defaults(web: Web) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "today": now.astimezone().date().isoformat(),
+        "now_local": to_local_input(now, web.settings.time_zone),
+        "instructions": DISPOSITION_INSTRUCTIONS,
+        "urgencies": DISPOSITION_URGENCY,
+        "commands": BY_NAME,
+        "steps": STEPS,
+        "new_key": lambda: str(uuid.uuid4()),
+    }
+
+
+def build(web: Web) -> APIRouter:
+    router = APIRouter()
+    SessionDep = Annotated[Session, Depends(web.session)]
+    Acting = Annotated[Session, Depends(web.acting_session)]
+
+    def case_page(
+        request: Request,
+        session: Session,
+        data: dict[str, Any],
+        status: int = 200,
+        **forms: Any,
+    ) -> HTMLResponse:
+        return web.page(
+            request,
+            "case.html",
+            session,
+            status,
+            nav="cases",
+            done=request.query_params.get("berhasil"),
+            refused={},
+            **data,
+            **form_defaults(web),
+            **forms,
+        )
+
+    @router.get("/permohonan/{request_id}", response_class=HTMLResponse)
+    async def show(request: Request, request_id: RequestPath, session: SessionDep) -> HTMLResponse:
+        data = await gather(web, session, request_id)
+        if data["case"] is None:
+            if data["intake"] is None:
+                raise Refused(404, f"Permohonan {request_id} tidak dikenal.")
+            # submitted a moment ago: reporting has yet to hear of it
+            return web.page(request, "case_pending.html", session, nav="cases", **data)
+        return case_page(request, session, data)
+
+    @router.post("/permohonan/{request_id}/aksi/{command}", response_model=None)
+    async def act(
+        request: Request, request_id: RequestPath, command: str, session: Acting
+    ) -> Response:
+        step = BY_NAME.get(command)
+        if step is None:
+            raise Refused(404, "Tindakan tidak dikenal.")
+        form = await request.form()
+        data = await gather(web, session, request_id)
+        action: dict[str, Any] = next((a for a in data["actions"] if a["command"] == command), {})
+        try:
+            await give(web, session, request_id, step, form, data, action)
+        except Refused as refused:
+            forms = {
+                "refused": {
+                    command: {
+                        "message": refused.message,
+                        "errors": errors_by_field(refused.fields),
+                        "values": kept(form),
+                    }
+                }
+            }
+            if request.headers.get("HX-Request"):
+                return web.page(
+                    request,
+                    "parts/action.html",
+                    session,
+                    refused.status,
+                    action=action or {"command": command},
+                    **data,
+                    **form_defaults(web),
+                    **forms,
+                )
+            return case_page(request, session, data, refused.status, **forms)
+        return go(request, f"/permohonan/{request_id}?berhasil={command}")
+
+    return router
+
+
+async def give(
+    web: Web,
+    session: Session,
+    request_id: str,
+    step: StepCommand,
+    form: Any,
+    data: dict[str, Any],
+    action: dict[str, Any],
+) -> None:
+    """Upload the form's file if it has one, then give the command with the form's
+    Idempotency-Key (a double click or a retry acts once)."""
+    uploaded = None
+    if step.upload:
+        file = upload(form, step.upload)
+        if file is None:
+            raise Refused(422, "Pilih berkas yang akan diunggah.", {step.upload: "Pilih berkas."})
+        content = await file.read()
+        media_type = file.content_type or "application/octet-stream"
+        stored = await web.backend.call(
+            session.token,
+            "intake",
+            "POST",
+            "/attachments",
+            content=content,
+            headers={"Content-Type": media_type},
+        )
+        uploaded = {**stored.json(), "filename": file.filename}
+    context = FormContext(data["users"], action, uploaded, web.settings.time_zone)
+    route = step.route.format(problem_id=form.get("problem_id") or "-")
+    key = form.get("idempotency_key")
+    await web.backend.post(
+        session.token,
+        step.service,
+        f"/requests/{request_id}/{route}",
+        step.body(form, context),
+        idempotency_key=key if isinstance(key, str) and key else None,
+    )

@@ -1,0 +1,172 @@
+"""Daftar Permohonan (filters, paging, CSV) and Permohonan Baru (the guided request form)."""
+
+import csv
+import io
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from events.steps import STEPS, StepCode
+from services.web.backend import Refused
+from services.web.commands import business_process, needs_analysis
+from services.web.forms import errors_by_field, kept, text, upload
+from services.web.session import Session
+from services.web.vocabulary import STATUSES, STEP_NAMES
+from services.web.web import Web, go
+
+PAGE_SIZE = 20
+CSV_COLUMNS = (
+    ("request_id", "Id"),
+    ("title", "Judul"),
+    ("opd", "OPD"),
+    ("status", "Status"),
+    ("step_number", "Langkah"),
+    ("current_step", "Nama langkah"),
+    ("due_at", "Batas Waktu"),
+    ("overdue", "Terlambat"),
+    ("submitted_at", "Diajukan"),
+)
+
+
+def as_csv(cases: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([label for _, label in CSV_COLUMNS])
+    for case in cases:
+        row = dict(case)
+        row["status"] = STATUSES.get(case["status"], case["status"])
+        row["current_step"] = STEP_NAMES.get(case["current_step"], case["current_step"])
+        row["overdue"] = "ya" if case["overdue"] else "tidak"
+        writer.writerow([row.get(key, "") for key, _ in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def build(web: Web) -> APIRouter:
+    router = APIRouter()
+    SessionDep = Annotated[Session, Depends(web.session)]
+    Acting = Annotated[Session, Depends(web.acting_session)]
+
+    async def cases(
+        session: Session, filters: dict[str, Any], limit: int, offset: int
+    ) -> dict[str, Any]:
+        params = {**filters, "limit": limit, "offset": offset}
+        found: dict[str, Any] = await web.backend.get(session.token, "reporting", "/cases", params)
+        return found
+
+    @router.get("/permohonan", response_class=HTMLResponse)
+    async def list_cases(
+        request: Request,
+        session: SessionDep,
+        status: Annotated[str, Query(max_length=20)] = "",
+        langkah: Annotated[StepCode | None, Query()] = None,
+        opd: Annotated[str, Query(max_length=32)] = "",
+        terlambat: Annotated[str, Query(max_length=5)] = "",
+        halaman: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    ) -> HTMLResponse:
+        filters = {
+            "status": status,
+            "current_step": langkah,
+            "opd": opd,
+            "overdue": {"ya": "true", "tidak": "false"}.get(terlambat),
+        }
+        found = await cases(session, filters, PAGE_SIZE, (halaman - 1) * PAGE_SIZE)
+        opds = await web.backend.get(session.token, "identity", "/opds")
+        query = {"status": status, "langkah": langkah or "", "opd": opd, "terlambat": terlambat}
+        return web.page(
+            request,
+            "cases.html",
+            session,
+            nav="cases",
+            found=found,
+            page=halaman,
+            pages=max(1, -(-found["total"] // PAGE_SIZE)),
+            query=query,
+            query_string="&".join(f"{k}={v}" for k, v in query.items() if v),
+            opds=opds,
+            steps=STEPS,
+        )
+
+    @router.get("/permohonan.csv")
+    async def export(
+        session: SessionDep,
+        status: Annotated[str, Query(max_length=20)] = "",
+        langkah: Annotated[StepCode | None, Query()] = None,
+        opd: Annotated[str, Query(max_length=32)] = "",
+        terlambat: Annotated[str, Query(max_length=5)] = "",
+    ) -> Response:
+        filters = {
+            "status": status,
+            "current_step": langkah,
+            "opd": opd,
+            "overdue": {"ya": "true", "tidak": "false"}.get(terlambat),
+        }
+        found = await cases(session, filters, 500, 0)
+        return Response(
+            as_csv(found["items"]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="permohonan.csv"'},
+        )
+
+    def new_page(
+        request: Request,
+        session: Session,
+        status: int = 200,
+        values: dict[str, Any] | None = None,
+        refused: Refused | None = None,
+    ) -> HTMLResponse:
+        return web.page(
+            request,
+            "new_request.html",
+            session,
+            status,
+            nav="new",
+            form="baru",
+            values=values or {"idempotency_key": str(uuid.uuid4())},
+            errors=errors_by_field(refused.fields) if refused else {},
+            message=refused.message if refused else "",
+        )
+
+    @router.get("/permohonan/baru", response_class=HTMLResponse)
+    async def new(request: Request, session: SessionDep) -> HTMLResponse:
+        return new_page(request, session)
+
+    @router.post("/permohonan/baru", response_model=None)
+    async def submit(request: Request, session: Acting) -> Response:
+        form = await request.form()
+        try:
+            attachments = []
+            for field in ("letter_file", "attachment_file"):
+                file = upload(form, field)
+                if file is None:
+                    continue
+                stored = await web.backend.call(
+                    session.token,
+                    "intake",
+                    "POST",
+                    "/attachments",
+                    content=await file.read(),
+                    headers={"Content-Type": file.content_type or "application/octet-stream"},
+                )
+                attachments.append({**stored.json(), "filename": file.filename})
+            body = {
+                "title": text(form, "title"),
+                "summary": text(form, "summary"),
+                "letter": {
+                    "number": text(form, "letter.number"),
+                    "date": text(form, "letter.date"),
+                },
+                "needs_analysis": needs_analysis(form),
+                "business_process": business_process(form),
+                "attachments": attachments,
+            }
+            key = text(form, "idempotency_key")
+            answer = await web.backend.post(
+                session.token, "intake", "/requests", body, idempotency_key=key
+            )
+        except Refused as refused:
+            return new_page(request, session, refused.status, kept(form), refused)
+        return go(request, f"/permohonan/{answer['request_id']}?berhasil=SubmitRequest")
+
+    return router
