@@ -17,6 +17,7 @@ from devstack.process import free_port
 from devstack.services import ServiceProcess, service_processes, start_all, stop_all, web_process
 from devstack.stack import Endpoints
 from services.identity.demo import DEMO_PASSWORD
+from tests.kafka_helpers import eventually
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,8 +61,11 @@ async def site(
     try:
         await asyncio.to_thread(start_all, processes)
         serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
+
+        async def started() -> bool:
+            return bool(server.started)
+
+        assert await eventually(started, timeout=10), "the gateway did not start"
         yield Site(f"http://127.0.0.1:{port}", {p.name: p for p in processes})
         server.should_exit = True
         await serving
