@@ -1,0 +1,227 @@
+"""The whole SOP clicked through in Chromium by the demo users, each in a browser context of
+its own: a return and revision, a failed test and its retest, a rejected UAT, then done. The
+Head of IT's inbox gains the request without a reload; a requester of another OPD sees nothing
+of it; every page is scanned by axe-core and photographed."""
+
+import datetime as dt
+import uuid
+
+from playwright.async_api import expect
+
+from tests.web.conftest import Opener, Person
+
+TODAY = dt.date.today()
+STARTED = TODAY - dt.timedelta(days=20)
+
+
+async def open_case(someone: Person, request_id: str, command: str, timeout: float = 30) -> None:
+    """The request page, reloaded until the service offers ``command`` to this user (the
+    services learn of each other's steps over Kafka)."""
+    deadline = dt.datetime.now() + dt.timedelta(seconds=timeout)
+    while True:
+        await someone.go(f"/permohonan/{request_id}")
+        if await someone.page.locator(f"#aksi-{command}").count():
+            return
+        assert dt.datetime.now() < deadline, f"{someone.username} never offered {command}"
+        await someone.page.wait_for_timeout(500)
+
+
+async def act(someone: Person, request_id: str, command: str, fill: dict[str, str]) -> None:
+    """Open the step form, fill it (``name: value``; ``name=value`` ticks a checkbox or
+    radio by its label), send it and expect the page to say it was saved."""
+    await open_case(someone, request_id, command)
+    form = someone.page.locator(f"#aksi-{command}")
+    await form.locator("summary").click()
+    for name, value in fill.items():
+        if name.startswith("check:"):
+            await form.locator("label.check", has_text=value).locator("input").check()
+        elif name.startswith("file:"):
+            await form.locator(f"input[name='{name[5:]}']").set_input_files(
+                files=[
+                    {"name": "manual.pdf", "mimeType": "application/pdf", "buffer": value.encode()}
+                ]
+            )
+        else:
+            await form.locator(f"[name='{name}']").fill(value)
+    await form.locator("button[type=submit]").click()
+    await someone.page.wait_for_url(f"**/permohonan/{request_id}?berhasil={command}")
+    await expect(someone.page.locator(".notice-ok")).to_contain_text("Tersimpan")
+
+
+async def test_a_request_from_submission_to_done(person: Opener) -> None:
+    requester = await person("pemohon.dinkes")
+    title = f"Sistem Informasi Posyandu {uuid.uuid4().hex[:6]}"
+
+    # Step 1: the guided form, with the business process partly filled
+    await requester.go("/permohonan/baru")
+    page = requester.page
+    await page.fill("[name='title']", title)
+    await page.fill("[name='summary']", "Pencatatan balita dan ibu hamil di posyandu.")
+    await page.fill("[name='letter.number']", "440/021/DINKES/2026")
+    await page.fill("[name='letter.date']", str(TODAY))
+    await page.set_input_files(
+        "[name='letter_file']",
+        files=[{"name": "surat.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 surat"}],
+    )
+    await page.fill("[name='needs_analysis.background']", "Pencatatan masih di buku.")
+    await page.fill("[name='needs_analysis.objectives']", "Laporan bulanan otomatis.")
+    await page.fill("[name='needs_analysis.intended_users']", "Kader posyandu\nBidan desa")
+    await page.fill("[name='needs_analysis.features']", "Registrasi balita\nGrafik tumbuh")
+    await page.fill("[name='needs_analysis.platform']", "Web")
+    await page.fill("[name='business_process.system_flow']", "Kader mencatat, bidan memeriksa.")
+    await page.fill("[name='business_process.input_data']", "Berat badan\nTinggi badan")
+    await page.fill("[name='business_process.output_data']", "Laporan bulanan")
+    await page.fill("[name='business_process.validation_mechanism']", "Diperiksa bidan.")
+    await page.fill("[name='business_process.forms_and_reporting']", "Formulir KMS.")
+    await requester.shot("permohonan-baru")
+    assert await requester.accessibility_violations() == []
+    await page.click("form[action='/permohonan/baru'] button[type=submit]")
+    await page.wait_for_url("**/permohonan/*?berhasil=SubmitRequest")
+    request_id = page.url.split("/permohonan/")[1].split("?")[0]
+
+    # The Head of IT watches the inbox: the request arrives without a reload
+    kabid = await person("kabid.ti")
+    await kabid.go("/")
+    inbox = kabid.page.locator("#kotak-masuk")
+    await expect(inbox).not_to_contain_text(title)
+
+    kadis = await person("kadis")
+    await act(kadis, request_id, "ReceiveRequest", {"agenda_number": "AG/2026/0021"})
+    await act(
+        kadis,
+        request_id,
+        "Dispose",
+        {"check:instructions": "Tindak lanjuti", "note": "Mohon diperiksa kelengkapannya."},
+    )
+    await kadis.shot("permohonan-disposisi")
+    await expect(inbox).to_contain_text(title, timeout=2000)
+    await kabid.shot("kotak-masuk-kabid")
+    assert await kabid.accessibility_violations() == []
+
+    # Step 4: incomplete, returned; the requester revises; then complete
+    await act(kabid, request_id, "ReturnRequest", {"reasons": "Manajemen hak akses belum diisi."})
+    revise = {
+        "business_process.user_roles": "Kader\nBidan",
+        "business_process.access_rights_management": "Bidan melihat semua data desanya.",
+        "business_process.user_management": "Admin Dinkes membuat akun.",
+        "business_process.database_management": "Backup harian.",
+        "note": "Sudah dilengkapi.",
+    }
+    await act(requester, request_id, "ReviseRequest", revise)
+    await act(kabid, request_id, "VerifyDocuments", {"note": "Lengkap."})
+
+    # Steps 5 to 7: the meeting, the signed minutes, the Surat Tugas
+    await act(
+        kabid,
+        request_id,
+        "RecordMeeting",
+        {
+            "check:kabid": "Rudi Hartono",
+            "check:requester": "Siti Rahmah",
+            "check:lead": "Dewi Lestari",
+            "scope": "Registrasi balita dan laporan bulanan.",
+            "timeline.planned_start": str(STARTED),
+            "timeline.planned_end": str(STARTED + dt.timedelta(days=40)),
+            "minutes_number": f"BA/{request_id[:8]}/2026",
+        },
+    )
+    await act(
+        kabid,
+        request_id,
+        "SignMinutes",
+        {"check:kabid": "Rudi Hartono", "check:requester": "Siti Rahmah"},
+    )
+    await act(
+        kadis,
+        request_id,
+        "AssignTeam",
+        {
+            "letter_number": f"800/{request_id[:8]}/2026",
+            "check:lead": "Dewi Lestari",
+            "check:member": "Fajar Nugroho",
+            "period_start": str(STARTED),
+            "period_end": str(STARTED + dt.timedelta(days=40)),
+        },
+    )
+    lead = await person("dev.lead")
+
+    # Step 8: development, a problem and its solution
+    await act(lead, request_id, "StartDevelopment", {"started_on": str(STARTED)})
+    await act(lead, request_id, "ReportProgress", {"percent": "70", "note": "Registrasi selesai."})
+    await act(lead, request_id, "RecordProblem", {"description": "Server uji belum ada."})
+    await act(lead, request_id, "SolveProblem", {"solution": "Memakai VM pusat data."})
+
+    # Steps 9 to 12: a failed system test and its retest, unit, integration, the manual
+    for number, result, findings in (
+        ("1", "Gagal", "Grafik tidak tampil"),
+        ("2", "Lulus", ""),
+        ("3", "Lulus", ""),
+        ("4", "Lulus", ""),
+    ):
+        await act(
+            lead,
+            request_id,
+            "RecordTestResult",
+            {
+                "check:result": result,
+                "minutes_number": f"BA-UJI/{request_id[:8]}/{number}",
+                "findings": findings,
+                "tested_on": str(TODAY),
+            },
+        )
+    await act(
+        lead,
+        request_id,
+        "PublishManual",
+        {"title": "Buku Manual Posyandu", "file:document": "%PDF-1.7 manual"},
+    )
+
+    # Step 13: the UAT rejected, the integration test re-run, then accepted
+    await act(
+        requester,
+        request_id,
+        "RecordUat",
+        {
+            "check:result": "Ditolak",
+            "minutes_number": f"BA-UAT/{request_id[:8]}/1",
+            "findings": "Ekspor Excel belum ada.",
+        },
+    )
+    await act(
+        lead,
+        request_id,
+        "RecordTestResult",
+        {
+            "check:result": "Lulus",
+            "minutes_number": f"BA-UJI/{request_id[:8]}/5",
+            "tested_on": str(TODAY),
+        },
+    )
+    await act(
+        requester,
+        request_id,
+        "RecordUat",
+        {"check:result": "Diterima", "minutes_number": f"BA-UAT/{request_id[:8]}/2"},
+    )
+
+    # Step 14: done, as everyone sees it
+    auditor = await person("auditor")
+    deadline = dt.datetime.now() + dt.timedelta(seconds=30)
+    while True:
+        await auditor.go(f"/permohonan/{request_id}")
+        if "Selesai" in await auditor.page.inner_text("p.meta"):
+            break
+        assert dt.datetime.now() < deadline, "the request never showed Selesai"
+        await auditor.page.wait_for_timeout(500)
+    await expect(auditor.page.locator("#riwayat + .table-wrap")).to_contain_text("UAT ditolak")
+    await auditor.shot("permohonan-selesai")
+    assert await auditor.accessibility_violations() == []
+
+    # A requester of another OPD sees nothing of it, anywhere
+    other = await person("pemohon.disdik")
+    await other.go("/permohonan")
+    await expect(other.page.locator("main")).not_to_contain_text(title)
+    await other.go(f"/permohonan/{request_id}")
+    await expect(other.page.locator("h1")).to_have_text("Tidak berwenang")
+    await other.go("/")
+    await expect(other.page.locator("main")).not_to_contain_text(title)
