@@ -16,7 +16,7 @@ from infra.auth import TokenVerifier, development_keys
 from infra.logging import configure_logging
 from services.web import formatting, presenters, vocabulary
 from services.web.backend import Backend, Refused, SessionExpired
-from services.web.pages import auth, case, inbox, live, reports, requests
+from services.web.pages import admin, auth, case, inbox, live, reports, requests
 from services.web.session import CsrfRefused, LoginRequired, Sessions, where_the_user_is
 from services.web.settings import WebSettings
 from services.web.web import Web, go
@@ -49,7 +49,10 @@ def templates(time_zone: str) -> Jinja2Templates:
     env.filters["user_option_id"] = presenters.user_option_id
     env.filters["problem_option"] = presenters.problem_option
     env.filters["user_name"] = presenters.user_name
+    env.filters["delegation_option"] = presenters.delegation_option
+    env.filters["zip_with"] = lambda first, second: zip(first, second, strict=True)
     env.tests["contains"] = lambda values, value: value in (values or ())
+    env.tests["contains_any"] = lambda values, wanted: bool(set(values or ()) & set(wanted))
     env.globals["words"] = vocabulary
     env.globals["zip"] = zip
     env.globals["request_values"] = presenters.request_values
@@ -139,6 +142,6 @@ def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None
         return FileResponse(VENDOR_FILES[name], headers={"Cache-Control": "public, max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for page in (auth, inbox, live, requests, case, reports):
+    for page in (auth, inbox, live, requests, case, reports, admin):
         app.include_router(page.build(web))
     return app

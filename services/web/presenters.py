@@ -46,3 +46,8 @@ def request_values(intake: dict[str, Any] | None) -> dict[str, str]:
         for name in lists:
             values[f"{group}.{name}"] = "\n".join(document.get(name) or [])
     return values
+
+
+def delegation_option(delegation: dict[str, Any], names: dict[str, str]) -> tuple[str, str]:
+    who = names.get(delegation["delegate_user_id"], delegation["delegate_user_id"])
+    return delegation["delegation_id"], f"{who}: {delegation['kind']} {ROLES[delegation['role']]}"

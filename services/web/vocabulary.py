@@ -110,3 +110,14 @@ SLA_STATUSES = {
     "RUNNING_LATE": "Berjalan, terlambat",
     "PAUSED": "Dijeda (menunggu pemohon)",
 }
+
+GRANTABLE_ROLES = [
+    (r, ROLES[r]) for r in ("PEMOHON", "KADIS", "KABID_TI", "TIM_PENGEMBANG", "ADMIN", "AUDITOR")
+]
+DELEGATION_STATUSES = {
+    "active": "Berlaku",
+    "scheduled": "Terjadwal",
+    "expired": "Selesai",
+    "ended": "Diakhiri",
+}
+DELIVERY_STATES = {"PENDING": "Menunggu", "DELIVERED": "Terkirim", "PARKED": "Diparkir"}
