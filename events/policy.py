@@ -196,6 +196,11 @@ def _rule(
 _cmd = partial(_rule, "command")
 _query = partial(_rule, "query")
 
+ACTIONS_NOTE = (
+    "The caller's own commands on the request now, by this policy and the request's step; "
+    "seen by whoever may read the request."
+)
+
 _HEALTH = tuple(
     _query(
         s,
@@ -327,6 +332,14 @@ _INTAKE: tuple[Rule, ...] = (
     ),
     _query("intake", "ListRequests", "GET /requests", "Daftar permohonan", READERS),
     _query("intake", "GetRequest", "GET /requests/{request_id}", "Keadaan permohonan", READERS),
+    _query(
+        "intake",
+        "AvailableActions",
+        "GET /requests/{request_id}/actions",
+        "Tindakan yang tersedia",
+        READERS,
+        note=ACTIONS_NOTE,
+    ),
     _cmd(
         "intake",
         "ReceiveRequest",
@@ -422,6 +435,14 @@ _APPROVAL: tuple[Rule, ...] = (
         note="At any step before step 7.",
     ),
     _query("approval", "GetRequest", "GET /requests/{request_id}", "Keadaan permohonan", READERS),
+    _query(
+        "approval",
+        "AvailableActions",
+        "GET /requests/{request_id}/actions",
+        "Tindakan yang tersedia",
+        READERS,
+        note=ACTIONS_NOTE,
+    ),
     _query("approval", "ListRequests", "GET /requests", "Daftar permohonan", READERS),
     _cmd(
         "approval",
@@ -439,6 +460,14 @@ _DEV_TRACKING: tuple[Rule, ...] = (
     _query("dev_tracking", "ListRequests", "GET /requests", "Daftar permohonan", READERS),
     _query(
         "dev_tracking", "GetRequest", "GET /requests/{request_id}", "Keadaan pengembangan", READERS
+    ),
+    _query(
+        "dev_tracking",
+        "AvailableActions",
+        "GET /requests/{request_id}/actions",
+        "Tindakan yang tersedia",
+        READERS,
+        note=ACTIONS_NOTE,
     ),
     _cmd(
         "dev_tracking",

@@ -110,6 +110,16 @@ def require_scope(
     raise NotAllowed(_out_of_scope(principal, rule, grants[0], target))
 
 
+def permitted(principal: Principal, rule: Rule, target: Target) -> Grant | None:
+    """The grant under which ``principal`` may give ``rule``'s command on ``target``, or None:
+    what ``authorize`` then ``require_scope(..., grant)`` let through, as an answer instead of a
+    refusal (the first grant held, and only if it reaches ``target``)."""
+    grants = held(principal, rule)
+    if not grants or not admits(principal, grants[0], target):
+        return None
+    return grants[0]
+
+
 def opd_filter(principal: Principal, rule: Rule) -> str | None:
     """Which OPD's rows a list shows ``principal``: ``None`` for every OPD, else its own; a
     requester without an OPD, or a caller without a role the rule grants, gets ``NotAllowed``."""

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from events.envelope import Role
 from events.fields import RequestId
+from infra.actions import Actions
 from infra.principal import Principal
 from infra.webhook import Verified, parse_body, request_body_doc
 from services.approval import commands as c
@@ -90,6 +91,14 @@ def build_router(
     )
     async def get(request_id: Id, caller: Caller) -> dict[str, Any]:
         return await approval().get(caller, request_id)
+
+    @router.get(
+        "/{request_id}/actions",
+        response_model=Actions,
+        summary="Tindakan yang boleh dilakukan pemanggil sekarang pada permohonan ini",
+    )
+    async def actions(request_id: Id, caller: Caller) -> Actions:
+        return await approval().actions(caller, request_id)
 
     @router.get("", summary="Daftar permohonan (pemohon: hanya OPD-nya)")
     async def list_(

@@ -9,6 +9,7 @@ rules (InvalidInput, naming the field). Who may do what is ``events.policy``'s, 
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Final
 
 from events import policy
@@ -25,6 +26,7 @@ from events.base import DomainEvent
 from events.envelope import Role
 from events.steps import step
 from infra import access
+from infra.actions import Action, offer
 from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
 from services.approval.commands import (
@@ -48,14 +50,36 @@ LIST_REQUESTS: Final = policy.rule("approval", "ListRequests")
 DEPARTMENT_SIGNERS: Final[frozenset[Role]] = frozenset({"KADIS", "KABID_TI"})
 MINUTES_SIGNERS: Final[frozenset[Role]] = DEPARTMENT_SIGNERS | {"PEMOHON"}
 
-_BEFORE_ASSIGNMENT: Final[tuple[Status, ...]] = (
-    "AWAITING_DISPOSITION",
-    "AWAITING_VERIFICATION",
-    "RETURNED",
-    "AWAITING_MEETING",
-    "AWAITING_SIGNATURE",
-    "AWAITING_ASSIGNMENT",
+_BEFORE_ASSIGNMENT: Final[frozenset[Status]] = frozenset(
+    {
+        "AWAITING_DISPOSITION",
+        "AWAITING_VERIFICATION",
+        "RETURNED",
+        "AWAITING_MEETING",
+        "AWAITING_SIGNATURE",
+        "AWAITING_ASSIGNMENT",
+    }
 )
+
+
+@dataclass(frozen=True)
+class Admits:
+    """The statuses at which a command can happen, and what it is (for a refusal elsewhere)."""
+
+    statuses: frozenset[Status]
+    what: str
+
+
+ADMITTED: Final[Mapping[type[ApprovalCommand], Admits]] = {
+    Dispose: Admits(frozenset({"AWAITING_DISPOSITION"}), "dispose"),
+    VerifyDocuments: Admits(frozenset({"AWAITING_VERIFICATION"}), "verify the documents"),
+    ReturnRequest: Admits(frozenset({"AWAITING_VERIFICATION"}), "return the request"),
+    RecordMeeting: Admits(frozenset({"AWAITING_MEETING"}), "record the meeting"),
+    SignMinutes: Admits(frozenset({"AWAITING_SIGNATURE"}), "sign the minutes"),
+    AssignTeam: Admits(frozenset({"AWAITING_ASSIGNMENT"}), "assign the team"),
+    RejectRequest: Admits(_BEFORE_ASSIGNMENT, "reject the request"),
+}
+"""Each command's step guard, checked by ``decide`` and by ``available_actions``."""
 
 
 def rule_of(command: ApprovalCommand) -> policy.Rule:
@@ -97,12 +121,29 @@ def decide(
     if state.request_id != command.request_id:
         raise ValueError(f"command for {command.request_id} decided on {state.request_id}")
     access.require_scope(principal, rule, access.Target(opd=state.opd), grant)
+    _admit(state, ADMITTED[type(command)])
     return [_HANDLERS[type(command)](state, command, now)]
 
 
-def _expect(state: ApprovalState, action: str, *statuses: Status) -> None:
-    if state.status in statuses:
+def available_actions(state: ApprovalState, principal: Principal) -> list[Action]:
+    """The commands ``principal`` may give on the request now: those whose step guard
+    (``ADMITTED``) admits the request and whose access rule admits the caller, in the table's
+    order. Nothing for a request that does not exist."""
+    if not state.exists:
+        return []
+    target = access.Target(opd=state.opd)
+    found = (
+        offer(principal, policy.rule("approval", command.__name__), target, Action)
+        for command, admits in ADMITTED.items()
+        if state.status in admits.statuses
+    )
+    return [action for action in found if action is not None]
+
+
+def _admit(state: ApprovalState, admits: Admits) -> None:
+    if state.status in admits.statuses:
         return
+    action = admits.what
     code = current_step(state)
     assert code is not None  # the request exists
     here = step(code)
@@ -119,7 +160,6 @@ def _expect(state: ApprovalState, action: str, *statuses: Status) -> None:
 
 
 def _dispose(state: ApprovalState, cmd: Dispose, now: dt.datetime) -> Disposed:
-    _expect(state, "dispose", "AWAITING_DISPOSITION")
     return Disposed(
         request_id=cmd.request_id,
         to_role=cmd.to_role,
@@ -129,7 +169,6 @@ def _dispose(state: ApprovalState, cmd: Dispose, now: dt.datetime) -> Disposed:
 
 
 def _verify(state: ApprovalState, cmd: VerifyDocuments, now: dt.datetime) -> DocumentsVerified:
-    _expect(state, "verify the documents", "AWAITING_VERIFICATION")
     missing = state.missing_sections
     unacknowledged = [s for s in missing if s not in cmd.acknowledged_missing]
     if unacknowledged:
@@ -150,7 +189,6 @@ def _verify(state: ApprovalState, cmd: VerifyDocuments, now: dt.datetime) -> Doc
 
 
 def _return(state: ApprovalState, cmd: ReturnRequest, now: dt.datetime) -> RequestReturned:
-    _expect(state, "return the request", "AWAITING_VERIFICATION")
     return RequestReturned(
         request_id=cmd.request_id,
         reasons=cmd.reasons,
@@ -159,7 +197,6 @@ def _return(state: ApprovalState, cmd: ReturnRequest, now: dt.datetime) -> Reque
 
 
 def _meet(state: ApprovalState, cmd: RecordMeeting, now: dt.datetime) -> MeetingHeld:
-    _expect(state, "record the meeting", "AWAITING_MEETING")
     if cmd.held_at > now + CLOCK_SKEW:
         raise InvalidInput("the meeting cannot be recorded before it is held", field="held_at")
     known = [p.user_id for p in cmd.participants if p.user_id is not None]
@@ -177,7 +214,6 @@ def _meet(state: ApprovalState, cmd: RecordMeeting, now: dt.datetime) -> Meeting
 
 
 def _sign(state: ApprovalState, cmd: SignMinutes, now: dt.datetime) -> BAsigned:
-    _expect(state, "sign the minutes", "AWAITING_SIGNATURE")
     assert state.meeting is not None  # MeetingHeld led here
     roles = {s.role for s in cmd.signatories}
     ids = [s.user_id for s in cmd.signatories]
@@ -198,7 +234,6 @@ def _sign(state: ApprovalState, cmd: SignMinutes, now: dt.datetime) -> BAsigned:
 
 
 def _assign(state: ApprovalState, cmd: AssignTeam, now: dt.datetime) -> TaskAssigned:
-    _expect(state, "assign the team", "AWAITING_ASSIGNMENT")
     if len(set(cmd.team_members)) != len(cmd.team_members):
         raise InvalidInput("a team member is listed twice", field="team_members")
     if cmd.team_lead not in cmd.team_members:
@@ -219,7 +254,6 @@ def _assign(state: ApprovalState, cmd: AssignTeam, now: dt.datetime) -> TaskAssi
 
 
 def _reject(state: ApprovalState, cmd: RejectRequest, now: dt.datetime) -> RequestRejected:
-    _expect(state, "reject the request", *_BEFORE_ASSIGNMENT)
     return RequestRejected(request_id=cmd.request_id, reason=cmd.reason)
 
 

@@ -3,9 +3,11 @@
 """
 
 from services.approval.decide import (
+    ADMITTED,
     GET_REQUEST,
     LIST_REQUESTS,
     acting_role,
+    available_actions,
     decide,
     ensure_visible,
     required_role,
@@ -23,6 +25,7 @@ from services.approval.state import (
 )
 
 __all__ = [
+    "ADMITTED",
     "CONSUMED_EVENT_TYPES",
     "GET_REQUEST",
     "INITIAL",
@@ -30,6 +33,7 @@ __all__ = [
     "ApprovalState",
     "Status",
     "acting_role",
+    "available_actions",
     "current_step",
     "decide",
     "ensure_visible",

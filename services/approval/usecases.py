@@ -10,6 +10,7 @@ from typing import Any
 from events.catalog import default_registry
 from events.envelope import Envelope, Role, utc_now
 from infra import access
+from infra.actions import Actions
 from infra.db import Connection
 from infra.errors import NotFound
 from infra.principal import Principal
@@ -20,6 +21,7 @@ from services.approval.domain import (
     LIST_REQUESTS,
     ApprovalState,
     acting_role,
+    available_actions,
     current_step,
     decide,
     ensure_visible,
@@ -75,15 +77,23 @@ class Approval:
             "state": present(state),
         }
 
-    async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        """The request's state, if ``principal`` may see it."""
+    async def _visible(self, principal: Principal, request_id: str) -> ApprovalState:
         async with self.timeline.store.pool.acquire() as conn:
             state, _ = await self._state(conn, request_id)
         try:
             ensure_visible(state, principal)
         except NotFound:
             raise UnknownRequest(request_id) from None
-        return present(state)
+        return state
+
+    async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        """The request's state, if ``principal`` may see it."""
+        return present(await self._visible(principal, request_id))
+
+    async def actions(self, principal: Principal, request_id: str) -> Actions:
+        """What ``principal`` may do on the request now, if it may see it."""
+        state = await self._visible(principal, request_id)
+        return Actions(request_id=request_id, actions=tuple(available_actions(state, principal)))
 
     async def list_requests(
         self,

@@ -24,6 +24,7 @@ from services.dev_tracking.commands import (
     TestResultBody,
     UatBody,
 )
+from services.dev_tracking.domain import DevActions
 from services.dev_tracking.usecases import DevTracking
 
 RequestPath = Annotated[RequestId, Path(description="Id permohonan")]
@@ -49,6 +50,14 @@ def build_router(tracking: Callable[[], DevTracking], principal: Any) -> APIRout
     @router.get("/{request_id}", summary="Keadaan pengembangan satu permohonan")
     async def show(request_id: RequestPath, caller: Caller) -> dict[str, Any]:
         return await tracking().get(caller, request_id)
+
+    @router.get(
+        "/{request_id}/actions",
+        response_model=DevActions,
+        summary="Tindakan yang boleh dilakukan pemanggil sekarang pada permohonan ini",
+    )
+    async def actions(request_id: RequestPath, caller: Caller) -> DevActions:
+        return await tracking().actions(caller, request_id)
 
     @router.post(
         "/{request_id}/start",

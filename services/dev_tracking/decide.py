@@ -12,7 +12,8 @@ Checks run in this order, so that a refusal never tells a caller more than it ma
 
 Rules chosen where the SOP is silent:
 
-- Problems can be recorded and solved at any step from the assignment until the request is done.
+- Problems can be recorded and solved at any step from the assignment until the request is done;
+  solving while no problem is open is the wrong step (409), whatever problem id is named.
 - Progress can be reported from the start of development until done; it never goes down.
 - Tests run SYSTEM, UNIT, INTEGRATION; a failed one is re-run (same kind) until it passes. After a
   rejected UAT the team is back at DEVELOP and re-runs only the integration test, then UAT again;
@@ -25,6 +26,11 @@ Rules chosen where the SOP is silent:
 """
 
 import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from pydantic import Field
 
 from events import policy
 from events.base import DomainEvent
@@ -36,6 +42,7 @@ from events.dev_tracking import (
     ProgressReported,
     RequestCompleted,
     TestFailed,
+    TestKind,
     TestPassed,
     UATAccepted,
     UATRejected,
@@ -43,6 +50,7 @@ from events.dev_tracking import (
 from events.envelope import Role
 from events.steps import step
 from infra import access
+from infra.actions import Action, Actions, offer
 from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
 from services.dev_tracking.commands import (
@@ -55,11 +63,129 @@ from services.dev_tracking.commands import (
     ReportProgress,
     SolveProblem,
     StartDevelopment,
+    UatResult,
 )
 from services.dev_tracking.state import DevState
 
 GET_REQUEST = policy.rule("dev_tracking", "GetRequest")
 LIST_REQUESTS = policy.rule("dev_tracking", "ListRequests")
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition a command needs of the request's state, and what a refusal says."""
+
+    holds: Callable[[DevState], bool]
+    refusal: str
+
+
+NOT_DONE: Final = Guard(lambda s: s.step != "DONE", "the request is already completed")
+"""Every command's first guard."""
+
+_STARTED = Guard(lambda s: s.started_on is not None, "development has not started yet")
+
+ADMITTED: Final[Mapping[type[DevTrackingCommand], tuple[Guard, ...]]] = {
+    StartDevelopment: (
+        Guard(
+            lambda s: s.step == "DEVELOP" and s.started_on is None,
+            "development has already started",
+        ),
+    ),
+    ReportProgress: (_STARTED,),
+    RecordProblem: (),
+    SolveProblem: (Guard(lambda s: bool(s.open_problems), "no problem is open"),),
+    RecordTestResult: (
+        _STARTED,
+        Guard(lambda s: s.next_test is not None, "no test is due: integration testing has passed"),
+    ),
+    PublishManual: (
+        Guard(
+            lambda s: s.step in ("MANUAL", "UAT"),
+            "the manual book comes after integration testing has passed",
+        ),
+    ),
+    RecordUat: (
+        Guard(
+            lambda s: s.step == "UAT",
+            "UAT comes after the manual book and a passed integration test",
+        ),
+    ),
+}
+"""Each command's step guards after ``NOT_DONE``, in the order ``decide`` checks them; shared by
+``decide`` and ``available_actions``. (Which test kind is due, and whether UAT can be accepted,
+depend on the command's fields too: ``state.next_test`` and ``uat_results``.)"""
+
+
+def uat_results(state: DevState) -> tuple[UatResult, ...]:
+    """The UAT outcomes the request admits now: no acceptance while a problem is open."""
+    return ("REJECTED",) if state.open_problems else ("ACCEPTED", "REJECTED")
+
+
+def admitted(state: DevState, command: type[DevTrackingCommand]) -> bool:
+    """Whether the request's state admits ``command`` (every guard holds)."""
+    return all(g.holds(state) for g in (NOT_DONE, *ADMITTED[command]))
+
+
+def _admit(state: DevState, command: DevTrackingCommand) -> None:
+    for guard in (NOT_DONE, *ADMITTED[type(command)]):
+        if not guard.holds(state):
+            raise _wrong_step(state, guard.refusal)
+
+
+class DevAction(Action):
+    """A development command the caller may give now, with what its form needs to know."""
+
+    problem_ids: list[str] | None = Field(
+        default=None, description="SolveProblem: id masalah yang masih terbuka, mis. P-1"
+    )
+    test_kind: TestKind | None = Field(
+        default=None,
+        description="RecordTestResult: jenis uji yang harus dicatat (SYSTEM, UNIT, INTEGRATION)",
+    )
+    uat_results: list[UatResult] | None = Field(
+        default=None,
+        description="RecordUat: hasil yang dapat dicatat sekarang (ACCEPTED hanya bila tidak ada "
+        "masalah terbuka)",
+    )
+
+
+class DevActions(Actions):
+    """The answer of ``GET /requests/{request_id}/actions`` in dev_tracking."""
+
+    actions: tuple[DevAction, ...] = Field(
+        description="Perintah yang boleh diberikan pemanggil sekarang, sesuai peran dan langkah"
+    )
+
+
+def _details(state: DevState, command: type[DevTrackingCommand]) -> dict[str, object]:
+    if command is SolveProblem:
+        return {"problem_ids": [p.problem_id for p in state.open_problems]}
+    if command is RecordTestResult:
+        return {"test_kind": state.next_test}
+    if command is RecordUat:
+        return {"uat_results": list(uat_results(state))}
+    return {}
+
+
+def available_actions(state: DevState, principal: Principal) -> list[DevAction]:
+    """The commands ``principal`` may give on the request now: those the request's state admits
+    (``admitted``) and whose access rule admits the caller, in ``ADMITTED``'s order. Nothing for
+    a request unknown here."""
+    if not state.exists:
+        return []
+    target = access.Target(opd=state.opd, team=frozenset(state.team_members))
+    found = (
+        offer(
+            principal,
+            policy.rule("dev_tracking", command.__name__),
+            target,
+            DevAction,
+            **_details(state, command),
+        )
+        for command in ADMITTED
+        if admitted(state, command)
+    )
+    return [action for action in found if action is not None]
 
 
 def rule_of(command: Command) -> policy.Rule:
@@ -93,8 +219,7 @@ def decide(
         raise ValueError(f"state of {state.request_id} given for {command.request_id}")
     target = access.Target(opd=state.opd, team=frozenset(state.team_members))
     access.require_scope(principal, rule, target, grant)
-    if state.step == "DONE":
-        raise _wrong_step(state, "the request is already completed")
+    _admit(state, command)
     today = now.date()
     match command:
         case StartDevelopment():
@@ -125,15 +250,11 @@ def _not_after(value: dt.date, today: dt.date, field: str) -> None:
 
 
 def _start(state: DevState, command: StartDevelopment, today: dt.date) -> list[DomainEvent]:
-    if state.step != "DEVELOP" or state.started_on is not None:
-        raise _wrong_step(state, "development has already started")
     _not_after(command.started_on, today, "started_on")
     return [DevelopmentStarted(request_id=command.request_id, started_on=command.started_on)]
 
 
 def _progress(state: DevState, command: ReportProgress) -> list[DomainEvent]:
-    if state.started_on is None:
-        raise _wrong_step(state, "development has not started yet")
     if state.percent is not None and command.percent < state.percent:
         raise InvalidInput(
             f"progress may not go down: last reported {state.percent}%, now {command.percent}%",
@@ -177,11 +298,8 @@ def _fresh_minutes(state: DevState, number: str) -> None:
 
 
 def _test(state: DevState, command: RecordTestResult, today: dt.date) -> list[DomainEvent]:
-    if state.started_on is None:
-        raise _wrong_step(state, "development has not started yet")
     due = state.next_test
-    if due is None:
-        raise _wrong_step(state, "no test is due: integration testing has passed")
+    assert due is not None and state.started_on is not None  # ADMITTED's guards
     if command.kind != due:
         why = f"the {due} test is due, not {command.kind}"
         if state.step == "DEVELOP" and state.uat_rejections:
@@ -217,8 +335,6 @@ def _test(state: DevState, command: RecordTestResult, today: dt.date) -> list[Do
 
 
 def _manual(state: DevState, command: PublishManual) -> list[DomainEvent]:
-    if state.step not in ("MANUAL", "UAT"):
-        raise _wrong_step(state, "the manual book comes after integration testing has passed")
     if command.version == state.manual_version:
         raise InvalidInput(f"version {command.version} is already published", "version")
     return [
@@ -234,8 +350,9 @@ def _manual(state: DevState, command: PublishManual) -> list[DomainEvent]:
 def _uat(
     state: DevState, command: RecordUat, principal: Principal, today: dt.date
 ) -> list[DomainEvent]:
-    if state.step != "UAT":
-        raise _wrong_step(state, "UAT comes after the manual book and a passed integration test")
+    if command.result not in uat_results(state):
+        ids = ", ".join(p.problem_id for p in state.open_problems)
+        raise _wrong_step(state, f"UAT cannot be accepted while problems are open ({ids})")
     if command.result == "REJECTED":
         if not command.findings:
             raise InvalidInput("a rejected UAT needs at least one finding", "findings")
@@ -249,9 +366,6 @@ def _uat(
                 findings=command.findings,
             )
         ]
-    if state.open_problems:
-        ids = ", ".join(p.problem_id for p in state.open_problems)
-        raise _wrong_step(state, f"UAT cannot be accepted while problems are open ({ids})")
     if command.findings:
         raise InvalidInput("an accepted UAT has no findings; put remarks in notes", "findings")
     _fresh_minutes(state, command.minutes_number)

@@ -15,12 +15,18 @@ from services.dev_tracking.commands import (
     StartDevelopment,
 )
 from services.dev_tracking.decide import (
+    ADMITTED,
     GET_REQUEST,
     LIST_REQUESTS,
+    DevAction,
+    DevActions,
+    admitted,
+    available_actions,
     decide,
     ensure_visible,
     required_role,
     rule_of,
+    uat_results,
 )
 from services.dev_tracking.state import (
     DevState,
@@ -33,9 +39,12 @@ from services.dev_tracking.state import (
 )
 
 __all__ = [
+    "ADMITTED",
     "GET_REQUEST",
     "LIST_REQUESTS",
     "Command",
+    "DevAction",
+    "DevActions",
     "DevState",
     "DevTrackingCommand",
     "Problem",
@@ -47,6 +56,8 @@ __all__ = [
     "SolveProblem",
     "StartDevelopment",
     "TestRun",
+    "admitted",
+    "available_actions",
     "current_step",
     "decide",
     "ensure_visible",
@@ -54,5 +65,6 @@ __all__ = [
     "fold",
     "required_role",
     "rule_of",
+    "uat_results",
     "who_must_act",
 ]

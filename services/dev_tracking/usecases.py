@@ -16,8 +16,10 @@ from infra.principal import Principal
 from infra.timeline import Timeline
 from services.dev_tracking.domain import (
     LIST_REQUESTS,
+    DevActions,
     DevState,
     DevTrackingCommand,
+    available_actions,
     decide,
     ensure_visible,
     fold,
@@ -78,13 +80,21 @@ class DevTracking:
             "state": state_json(state),
         }
 
-    async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        """The request's state: 404 if unknown here, 403 for a requester of another OPD."""
+    async def _visible(self, principal: Principal, request_id: str) -> DevState:
         async with self.timeline.store.pool.acquire() as conn:
             seen, _ = await self.timeline.load(conn, request_id)
         state = fold(seen)
         ensure_visible(state, principal)
-        return state_json(state)
+        return state
+
+    async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        """The request's state: 404 if unknown here, 403 for a requester of another OPD."""
+        return state_json(await self._visible(principal, request_id))
+
+    async def actions(self, principal: Principal, request_id: str) -> DevActions:
+        """What ``principal`` may do on the request now, if it may see it (as ``get``)."""
+        state = await self._visible(principal, request_id)
+        return DevActions(request_id=request_id, actions=tuple(available_actions(state, principal)))
 
     async def list_requests(self, principal: Principal) -> list[dict[str, Any]]:
         """The requests known here, latest change first; a requester sees its own OPD's."""

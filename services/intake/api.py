@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from events.fields import VISIBLE_ASCII, RequestId, Sha256Hex
+from infra.actions import Actions
 from infra.limits import MAX_OFFSET
 from infra.principal import Principal
 from infra.webhook import Verified, parse_body, request_body_doc
@@ -139,6 +140,14 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
     @router.get("/requests/{request_id}", summary="Keadaan satu permohonan")
     async def get(request_id: Id, caller: Caller, use: Use) -> dict[str, Any]:
         return await use.get(caller, request_id)
+
+    @router.get(
+        "/requests/{request_id}/actions",
+        response_model=Actions,
+        summary="Tindakan yang boleh dilakukan pemanggil sekarang pada permohonan ini",
+    )
+    async def actions(request_id: Id, caller: Caller, use: Use) -> Actions:
+        return await use.actions(caller, request_id)
 
     @router.post(
         "/requests/{request_id}/receive",

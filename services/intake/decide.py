@@ -13,7 +13,9 @@ Who may do what is ``events.policy``'s (the rule named after the command), enfor
 """
 
 import datetime as dt
-from typing import assert_never
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, assert_never
 
 from events import policy
 from events.base import DomainEvent
@@ -26,8 +28,9 @@ from events.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
-from events.steps import step
+from events.steps import StepCode, step
 from infra import access
+from infra.actions import Action, offer
 from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
 from services.intake.commands import (
@@ -37,7 +40,7 @@ from services.intake.commands import (
     SubmitRequest,
     WithdrawRequest,
 )
-from services.intake.state import RequestState
+from services.intake.state import RequestState, Status
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 """Intake's limit for one attachment (25 MiB), below the contract's ceiling of 1 GiB."""
@@ -62,6 +65,45 @@ def _where(state: RequestState) -> str:
         case "REJECTED":
             return f"sudah ditolak oleh Kepala Dinas pada {at}"
     assert_never(state.status)
+
+
+GET_REQUEST: Final = policy.rule("intake", "GetRequest")
+
+
+@dataclass(frozen=True)
+class Admits:
+    """Where a command on an existing request can happen: the statuses (and, if named, the
+    steps) that admit it, and what a refusal elsewhere says."""
+
+    statuses: frozenset[Status]
+    steps: frozenset[StepCode] | None
+    refusal: str
+
+    def __call__(self, state: RequestState) -> bool:
+        return state.status in self.statuses and (self.steps is None or state.step in self.steps)
+
+
+StepCommand = ReceiveRequest | ReviseRequest | WithdrawRequest
+"""The commands on an existing request (``SubmitRequest`` makes one)."""
+
+ADMITTED: Final[Mapping[type[StepCommand], Admits]] = {
+    ReceiveRequest: Admits(
+        frozenset({"OPEN"}),
+        frozenset({"RECEIVE"}),
+        "hanya permohonan yang baru diajukan yang dapat diterima",
+    ),
+    ReviseRequest: Admits(
+        frozenset({"RETURNED"}),
+        None,
+        "hanya permohonan yang dikembalikan yang dapat diperbaiki",
+    ),
+    WithdrawRequest: Admits(
+        frozenset({"OPEN", "RETURNED"}),
+        None,
+        "permohonan hanya dapat ditarik sebelum diserahkan kepada tim pengembang",
+    ),
+}
+"""Each command's step guard, checked by its decider and by ``available_actions``."""
 
 
 def _wrong_step(state: RequestState, what: str) -> WrongStep:
@@ -90,6 +132,12 @@ def _existing(state: RequestState | None, command: IntakeCommand) -> RequestStat
     if state.request_id != command.request_id:
         raise ValueError(f"state of {state.request_id} given for {command.request_id}")
     return state
+
+
+def _admit(request: RequestState, command: StepCommand) -> None:
+    admits = ADMITTED[type(command)]
+    if not admits(request):
+        raise _wrong_step(request, admits.refusal)
 
 
 def _require_scope(
@@ -152,8 +200,7 @@ def receive_request(
     grant = _require_role(command, principal)
     request = _existing(state, command)
     _require_scope(command, principal, grant, request.opd)
-    if request.status != "OPEN" or request.step != "RECEIVE":
-        raise _wrong_step(request, "hanya permohonan yang baru diajukan yang dapat diterima")
+    _admit(request, command)
     return [
         RequestReceived(
             request_id=request.request_id,
@@ -170,8 +217,7 @@ def revise_request(
     grant = _require_role(command, principal)
     request = _existing(state, command)
     _require_scope(command, principal, grant, request.opd)
-    if request.status != "RETURNED":
-        raise _wrong_step(request, "hanya permohonan yang dikembalikan yang dapat diperbaiki")
+    _admit(request, command)
     _check_letter(command.letter, now)
     _check_attachments(command.attachments)
     return [
@@ -195,10 +241,7 @@ def withdraw_request(
     grant = _require_role(command, principal)
     request = _existing(state, command)
     _require_scope(command, principal, grant, request.opd)
-    if request.status not in ("OPEN", "RETURNED"):
-        raise _wrong_step(
-            request, "permohonan hanya dapat ditarik sebelum diserahkan kepada tim pengembang"
-        )
+    _admit(request, command)
     return [RequestWithdrawn(request_id=request.request_id, reason=command.reason)]
 
 
@@ -216,3 +259,29 @@ def decide(
         case WithdrawRequest():
             return withdraw_request(state, command, principal, now)
     assert_never(command)
+
+
+def ensure_visible(
+    state: RequestState | None, request_id: str, principal: Principal
+) -> RequestState:
+    """The request ``principal`` may read: refuses a caller without a reading role (403), a
+    request that does not exist (404), another OPD's request to a requester (403), in that
+    order."""
+    access.authorize(principal, GET_REQUEST)
+    if state is None:
+        raise NotFound(f"Permohonan {request_id} tidak ditemukan.")
+    access.require_scope(principal, GET_REQUEST, access.Target(opd=state.opd))
+    return state
+
+
+def available_actions(state: RequestState, principal: Principal) -> list[Action]:
+    """The commands ``principal`` may give on the request now: those whose step guard
+    (``ADMITTED``) admits the request and whose access rule admits the caller, in the table's
+    order."""
+    target = access.Target(opd=state.opd)
+    found = (
+        offer(principal, policy.rule("intake", command.__name__), target, Action)
+        for command, admits in ADMITTED.items()
+        if admits(state)
+    )
+    return [action for action in found if action is not None]

@@ -11,9 +11,13 @@ from services.intake.commands import (
     WithdrawRequest,
 )
 from services.intake.decide import (
+    ADMITTED,
+    GET_REQUEST,
     LATEST_UTC_OFFSET,
     MAX_ATTACHMENT_BYTES,
+    available_actions,
     decide,
+    ensure_visible,
     receive_request,
     required_role,
     revise_request,
@@ -35,8 +39,10 @@ from services.intake.state import (
 )
 
 __all__ = [
+    "ADMITTED",
     "CLOSED",
     "FOLLOWED_EVENT_TYPES",
+    "GET_REQUEST",
     "LATEST_UTC_OFFSET",
     "MAX_ATTACHMENT_BYTES",
     "Command",
@@ -49,8 +55,10 @@ __all__ = [
     "Status",
     "SubmitRequest",
     "WithdrawRequest",
+    "available_actions",
     "current_step",
     "decide",
+    "ensure_visible",
     "evolve",
     "fold",
     "receive_request",

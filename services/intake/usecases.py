@@ -12,8 +12,8 @@ import asyncpg
 from events import policy
 from events.envelope import Envelope, new_event_id, utc_now
 from infra import access
+from infra.actions import Actions
 from infra.db import Connection
-from infra.errors import NotFound
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.intake import readmodel
@@ -25,7 +25,9 @@ from services.intake.domain import (
     RequestState,
     ReviseRequest,
     SubmitRequest,
+    available_actions,
     decide,
+    ensure_visible,
     evolve,
     fold,
     rule_of,
@@ -33,7 +35,6 @@ from services.intake.domain import (
 from services.intake.idempotency import Answer, IdempotencyKeys, fingerprint
 from services.intake.views import state_view
 
-GET_REQUEST = policy.rule("intake", "GetRequest")
 LIST_REQUESTS = policy.rule("intake", "ListRequests")
 UPLOAD = policy.rule("intake", "UploadAttachment")
 DOWNLOAD = policy.rule("intake", "DownloadAttachment")
@@ -117,15 +118,18 @@ class Intake:
         if state is not None:
             await self._project(conn, state)
 
-    async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        access.authorize(principal, GET_REQUEST)
+    async def _visible(self, principal: Principal, request_id: str) -> RequestState:
         async with self.pool.acquire() as conn:
             history, _ = await self.timeline.load(conn, request_id)
-        state = fold(history)
-        if state is None:
-            raise NotFound(f"Permohonan {request_id} tidak ditemukan.")
-        access.require_scope(principal, GET_REQUEST, access.Target(opd=state.opd))
-        return state_view(state)
+        return ensure_visible(fold(history), request_id, principal)
+
+    async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        return state_view(await self._visible(principal, request_id))
+
+    async def actions(self, principal: Principal, request_id: str) -> Actions:
+        """What ``principal`` may do on the request now, if it may see it."""
+        state = await self._visible(principal, request_id)
+        return Actions(request_id=request_id, actions=tuple(available_actions(state, principal)))
 
     async def find(
         self, principal: Principal, status: str | None, limit: int, offset: int

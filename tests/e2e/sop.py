@@ -81,23 +81,23 @@ class Jejak:
 
     async def login_all(self) -> None:
         for username in USERNAMES:
-            login = await self.client.post(
-                "/api/identity/login", json={"username": username, "password": DEMO_PASSWORD}
-            )
-            assert login.status_code == 200, login.text
-            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-            me = await self.client.get("/api/identity/me", headers=headers)
-            assert me.status_code == 200, me.text
-            found = me.json()
-            assert found["username"] == username
-            self.users[username] = User(
-                username,
-                found["user_id"],
-                found["full_name"],
-                found["opd"],
-                found["roles"],
-                headers,
-            )
+            await self.login(username)
+
+    async def login(self, username: str, password: str = DEMO_PASSWORD) -> User:
+        login = await self.client.post(
+            "/api/identity/login", json={"username": username, "password": password}
+        )
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        me = await self.client.get("/api/identity/me", headers=headers)
+        assert me.status_code == 200, me.text
+        found = me.json()
+        assert found["username"] == username
+        user = User(
+            username, found["user_id"], found["full_name"], found["opd"], found["roles"], headers
+        )
+        self.users[username] = user
+        return user
 
     def __getitem__(self, username: str) -> User:
         return self.users[username]
@@ -332,10 +332,10 @@ class Walk:
         assert state["verification"]["missing_sections"] == []
         return state
 
-    async def meeting(self) -> dict[str, Any]:
-        """Step 5: the meeting, recorded as draft minutes."""
+    def meeting_body(self) -> dict[str, Any]:
+        """Step 5's draft minutes: KABID_TI, the requester and the team lead met."""
         requester, kabid = self.j["pemohon.dinkes"], self.j["kabid.ti"]
-        body = {
+        return {
             "held_at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).isoformat(),
             "participants": [
                 {
@@ -364,22 +364,29 @@ class Walk:
             },
             "minutes_number": "BA/117/DISKOMINFOSTANDI/2025",
         }
+
+    async def meeting(self) -> dict[str, Any]:
+        """Step 5: the meeting, recorded as draft minutes."""
+        body = self.meeting_body()
         state = await self.command(
             "kabid.ti", "approval", "meeting", body, "SIGN_MINUTES", "KABID_TI"
         )
         assert state["meeting"]["minutes_number"] == body["minutes_number"]
         return state
 
-    async def sign_minutes(self) -> dict[str, Any]:
-        """Step 6: the minutes signed by KABID_TI and the requester (their real user ids)."""
+    def signatories(self) -> list[dict[str, str]]:
+        """Who signs the minutes: KABID_TI and the requester."""
         requester, kabid = self.j["pemohon.dinkes"], self.j["kabid.ti"]
-        signatories = [
+        return [
             {"user_id": kabid.user_id, "name": kabid.full_name, "role": "KABID_TI"},
             {"user_id": requester.user_id, "name": requester.full_name, "role": "PEMOHON"},
         ]
-        state = await self.command(
-            "kabid.ti", "approval", "sign-minutes", {"signatories": signatories}, "ASSIGN", "KADIS"
-        )
+
+    async def sign_minutes(self) -> dict[str, Any]:
+        """Step 6: the minutes signed by KABID_TI and the requester (their real user ids)."""
+        requester, kabid = self.j["pemohon.dinkes"], self.j["kabid.ti"]
+        body = {"signatories": self.signatories()}
+        state = await self.command("kabid.ti", "approval", "sign-minutes", body, "ASSIGN", "KADIS")
         signed = state["minutes"]["signatories"]
         assert [(s["user_id"], s["role"]) for s in signed] == [
             (kabid.user_id, "KABID_TI"),
@@ -387,16 +394,21 @@ class Walk:
         ]
         return state
 
-    async def assign(self) -> dict[str, Any]:
-        """Step 7: KADIS issues the assignment letter to dev.lead (lead) and dev.anggota."""
+    def assignment_body(self) -> dict[str, Any]:
+        """Step 7's Surat Tugas: dev.lead (lead) and dev.anggota."""
         lead, member = self.j["dev.lead"], self.j["dev.anggota"]
-        body = {
+        return {
             "letter_number": "800/117/DISKOMINFOSTANDI/2025",
             "team_members": [lead.user_id, member.user_id],
             "team_lead": lead.user_id,
             "period_start": str(STARTED),
             "period_end": str(STARTED + dt.timedelta(days=45)),
         }
+
+    async def assign(self) -> dict[str, Any]:
+        """Step 7: KADIS issues the assignment letter to dev.lead (lead) and dev.anggota."""
+        lead = self.j["dev.lead"]
+        body = self.assignment_body()
         state = await self.command("kadis", "approval", "assign", body, "DEVELOP", "TIM_PENGEMBANG")
         assert state["status"] == "ASSIGNED"
         assert (state["assignment"]["team_lead"], state["assignment"]["opd"]) == (

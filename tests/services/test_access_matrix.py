@@ -465,6 +465,7 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
         ),
         ("intake", "ListRequests"): Probe("/requests"),
         ("intake", "GetRequest"): Probe(on, request),
+        ("intake", "AvailableActions"): Probe(f"{on}/actions", request),
         ("intake", "ReceiveRequest"): Probe(f"{on}/receive", request, json={}),
         ("intake", "ReviseRequest"): Probe(f"{on}/revise", request, json={"note": "Ubah."}),
         ("intake", "WithdrawRequest"): Probe(f"{on}/withdraw", request, json={"reason": "Batal."}),
@@ -498,6 +499,7 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
         ),
         ("approval", "RejectRequest"): Probe(f"{on}/reject", request, json={"reason": "Tolak."}),
         ("approval", "GetRequest"): Probe(on, request),
+        ("approval", "AvailableActions"): Probe(f"{on}/actions", request),
         ("approval", "ListRequests"): Probe("/requests"),
         ("approval", "AcceptDisposition"): Probe(
             "/eoffice/dispositions",
@@ -511,6 +513,7 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
         ),
         ("dev_tracking", "ListRequests"): Probe("/requests"),
         ("dev_tracking", "GetRequest"): Probe(on, request),
+        ("dev_tracking", "AvailableActions"): Probe(f"{on}/actions", request),
         ("dev_tracking", "StartDevelopment"): Probe(
             f"{on}/start", request, json={"started_on": started}
         ),

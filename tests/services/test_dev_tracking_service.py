@@ -487,8 +487,8 @@ async def test_bad_input_gets_a_4xx_naming_the_field(
     assert (down.status_code, down.json()["field"]) == (422, "percent")
     no_findings = await post(client, LEAD, rid, "tests", run_body("SYSTEM", "FAILED", "BA/1"))
     assert (no_findings.status_code, no_findings.json()["field"]) == (422, "findings")
-    unknown_problem = await post(client, LEAD, rid, "problems/P-7/solve", {"solution": "x"})
-    assert unknown_problem.status_code == 404
+    nothing_open = await post(client, LEAD, rid, "problems/P-7/solve", {"solution": "x"})
+    assert nothing_open.status_code == 409  # no problem is open: nothing to solve at this step
     assert await own_events(owner_conn, rid) == 2
 
     assert (await client.get(f"/requests/{rid}")).status_code == 401

@@ -467,10 +467,19 @@ def test_progress_may_not_go_down_but_may_stay() -> None:
 def test_solving_an_unknown_or_solved_problem() -> None:
     with pytest.raises(NotFound):
         decide(with_problem(), SOLVE.model_copy(update={"problem_id": "P-9"}), DEV, NOW)
-    state = run(with_problem(), SOLVE, DEV)
+    state = run(with_problem(), PROBLEM, DEV)  # P-1 and P-2 open
+    state = run(state, SOLVE, DEV)
     with pytest.raises(InvalidInput) as refused:
         decide(state, SOLVE, DEV, NOW)
     assert refused.value.field == "problem_id"
+
+
+def test_solving_when_no_problem_is_open_is_the_wrong_step() -> None:
+    """Nothing to solve is a matter of the request's state (409), whatever the id."""
+    solved = run(with_problem(), SOLVE, DEV)
+    for state, problem_id in ((started(), "P-1"), (solved, "P-1"), (solved, "P-9")):
+        with pytest.raises(WrongStep):
+            decide(state, SOLVE.model_copy(update={"problem_id": problem_id}), DEV, NOW)
 
 
 FUTURE = TODAY + dt.timedelta(days=1)
