@@ -308,8 +308,9 @@ _INTAKE: tuple[Rule, ...] = (
         "UploadAttachment",
         "POST /attachments",
         "Unggah lampiran",
-        REQUESTER,
-        note="Stored for the uploader's own submit or revision.",
+        REQUESTER + _grants("ANY", "TIM_PENGEMBANG"),
+        note="Stored for the uploader's own submit or revision, or by the team for the manual "
+        "book it publishes (step 12).",
     ),
     _query(
         "intake",

@@ -6,6 +6,7 @@ of it; every page is scanned by axe-core and photographed."""
 import datetime as dt
 import uuid
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import expect
 
 from tests.web.conftest import Opener, Person
@@ -26,25 +27,34 @@ async def open_case(someone: Person, request_id: str, command: str, timeout: flo
         await someone.page.wait_for_timeout(500)
 
 
-async def act(someone: Person, request_id: str, command: str, fill: dict[str, str]) -> None:
-    """Open the step form, fill it (``name: value``; ``name=value`` ticks a checkbox or
-    radio by its label), send it and expect the page to say it was saved."""
+async def act(
+    someone: Person, request_id: str, command: str, fill: dict[str, str | list[str]]
+) -> None:
+    """Open the step form, fill it (``name: value``; ``check:name: [labels]`` ticks the
+    checkboxes or the radio of field ``name`` by their labels; ``file:name: content`` uploads),
+    send it and expect the page to say it was saved."""
     await open_case(someone, request_id, command)
     form = someone.page.locator(f"#aksi-{command}")
     await form.locator("summary").click()
     for name, value in fill.items():
         if name.startswith("check:"):
-            await form.locator("label.check", has_text=value).locator("input").check()
+            for label in [value] if isinstance(value, str) else value:
+                choice = form.locator("label.check", has_text=label)
+                await choice.locator(f"input[name='{name[6:]}']").check()
         elif name.startswith("file:"):
+            content = str(value).encode()
             await form.locator(f"input[name='{name[5:]}']").set_input_files(
-                files=[
-                    {"name": "manual.pdf", "mimeType": "application/pdf", "buffer": value.encode()}
-                ]
+                files=[{"name": "manual.pdf", "mimeType": "application/pdf", "buffer": content}]
             )
         else:
-            await form.locator(f"[name='{name}']").fill(value)
+            await form.locator(f"[name='{name}']").fill(str(value))
     await form.locator("button[type=submit]").click()
-    await someone.page.wait_for_url(f"**/permohonan/{request_id}?berhasil={command}")
+    try:
+        await someone.page.wait_for_url(f"**/permohonan/{request_id}?berhasil={command}")
+    except PlaywrightError:
+        await someone.shot(f"refused-{command}")
+        alerts = await someone.page.locator("[role=alert], .error").all_inner_texts()
+        raise AssertionError(f"{someone.username}: {command} refused: {alerts}") from None
     await expect(someone.page.locator(".notice-ok")).to_contain_text("Tersimpan")
 
 
@@ -91,7 +101,7 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
         kadis,
         request_id,
         "Dispose",
-        {"check:instructions": "Tindak lanjuti", "note": "Mohon diperiksa kelengkapannya."},
+        {"check:instructions": ["Tindak lanjuti"], "note": "Mohon diperiksa kelengkapannya."},
     )
     await kadis.shot("permohonan-disposisi")
     await expect(inbox).to_contain_text(title, timeout=2000)
@@ -116,9 +126,7 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
         request_id,
         "RecordMeeting",
         {
-            "check:kabid": "Rudi Hartono",
-            "check:requester": "Siti Rahmah",
-            "check:lead": "Dewi Lestari",
+            "check:participants": ["Rudi Hartono", "Siti Rahmah", "Dewi Lestari"],
             "scope": "Registrasi balita dan laporan bulanan.",
             "timeline.planned_start": str(STARTED),
             "timeline.planned_end": str(STARTED + dt.timedelta(days=40)),
@@ -129,7 +137,7 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
         kabid,
         request_id,
         "SignMinutes",
-        {"check:kabid": "Rudi Hartono", "check:requester": "Siti Rahmah"},
+        {"check:signatories": ["Rudi Hartono", "Siti Rahmah"]},
     )
     await act(
         kadis,
@@ -137,8 +145,8 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
         "AssignTeam",
         {
             "letter_number": f"800/{request_id[:8]}/2026",
-            "check:lead": "Dewi Lestari",
-            "check:member": "Fajar Nugroho",
+            "check:team_members": ["Dewi Lestari", "Fajar Nugroho"],
+            "check:team_lead": ["Dewi Lestari"],
             "period_start": str(STARTED),
             "period_end": str(STARTED + dt.timedelta(days=40)),
         },
