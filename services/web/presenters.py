@@ -4,7 +4,7 @@ form filled from a stored request. No rule is decided here."""
 from typing import Any
 
 from services.web.commands import NEEDS_LISTS, NEEDS_TEXTS, PROCESS_LISTS, PROCESS_TEXTS
-from services.web.vocabulary import ROLES, SECTIONS
+from services.web.vocabulary import DELEGATION_KINDS, ROLES, SECTIONS
 
 
 def user_option(user: dict[str, Any]) -> tuple[str, str]:
@@ -50,4 +50,6 @@ def request_values(intake: dict[str, Any] | None) -> dict[str, str]:
 
 def delegation_option(delegation: dict[str, Any], names: dict[str, str]) -> tuple[str, str]:
     who = names.get(delegation["delegate_user_id"], delegation["delegate_user_id"])
-    return delegation["delegation_id"], f"{who}: {delegation['kind']} {ROLES[delegation['role']]}"
+    return delegation[
+        "delegation_id"
+    ], f"{who}: {DELEGATION_KINDS[delegation['kind']]} {ROLES[delegation['role']]}"

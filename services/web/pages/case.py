@@ -194,10 +194,31 @@ async def give(
     context = FormContext(data["users"], action, uploaded, web.settings.time_zone)
     route = step.route.format(problem_id=form.get("problem_id") or "-")
     key = form.get("idempotency_key")
-    await web.backend.post(
+    answer = await web.backend.post(
         session.token,
         step.service,
         f"/requests/{request_id}/{route}",
         step.body(form, context),
         idempotency_key=key if isinstance(key, str) and key else None,
     )
+    await projected(web, session, request_id, set(answer.get("event_ids") or []))
+
+
+async def projected(
+    web: Web, session: Session, request_id: str, event_ids: set[str], timeout: float = 3.0
+) -> bool:
+    """Wait (a little) until reporting's history of the request holds ``event_ids``, so that the
+    page the user returns to shows what they just did. False if it has not caught up in time:
+    the page then shows the state before, and the next notice brings it up to date."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while event_ids:
+        timeline = await optional(
+            web.backend.get(session.token, "reporting", f"/cases/{request_id}/timeline")
+        )
+        seen = {e["event_id"] for e in timeline["entries"]} if timeline else set()
+        if event_ids <= seen:
+            return True
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
