@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from events.envelope import Role
-from events.fields import Day, Instant, OpdCode, RequestId
+from events.fields import Day, Instant, Line, OpdCode, RequestId
 from events.steps import StepCode
 from infra.limits import MAX_OFFSET
 from infra.principal import Principal
 from services.reporting.calendar_admin import CalendarAdmin
 from services.reporting.calendar_store import DayEdit
 from services.reporting.casefile import CaseStatus
-from services.reporting.queries import CaseFilter, Queries
+from services.reporting.queries import CaseFilter, CaseOrder, Queries
 
 ANSWERS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Tanpa token atau token tidak sah"},
@@ -57,11 +57,34 @@ def build_router(
         overdue: Annotated[
             bool | None, Query(description="true: hanya yang terlambat; false: yang tidak")
         ] = None,
+        text: Annotated[
+            Line | None,
+            Query(description="Hanya yang judulnya memuat teks ini (huruf besar/kecil sama)"),
+        ] = None,
+        submitted_from: Annotated[
+            Instant | None, Query(description="Diajukan sejak (ISO 8601 dengan zona waktu)")
+        ] = None,
+        submitted_to: Annotated[
+            Instant | None, Query(description="Diajukan sebelum (ISO 8601 dengan zona waktu)")
+        ] = None,
+        order: Annotated[
+            CaseOrder,
+            Query(description="updated: terbaru diubah dulu; due: batas waktu terdekat dulu"),
+        ] = "updated",
         limit: Annotated[int, Query(ge=1, le=500, description="Paling banyak")] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Lewati sebanyak ini")] = 0,
     ) -> dict[str, Any]:
-        where = CaseFilter(status, opd, current_step, responsible_role, overdue)
-        return await queries().list_cases(caller, where, limit, offset)
+        where = CaseFilter(
+            status,
+            opd,
+            current_step,
+            responsible_role,
+            overdue,
+            text,
+            submitted_from,
+            submitted_to,
+        )
+        return await queries().list_cases(caller, where, limit, offset, order)
 
     @router.get(
         "/cases/{request_id}",

@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -53,14 +53,28 @@ class CaseFilter:
     current_step: StepCode | None = None
     responsible_role: Role | None = None
     overdue: bool | None = None
+    text: str | None = None
+    """Only those whose title contains it, whatever the case."""
+    submitted_from: dt.datetime | None = None
+    submitted_to: dt.datetime | None = None
 
+
+CaseOrder = Literal["updated", "due"]
+"""Most recently changed first, or the earliest due first (those without a due time last)."""
 
 _LIST_WHERE = (
     "($1::text IS NULL OR opd = $1) AND ($2::text IS NULL OR opd = $2) "
     "AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR current_step = $4) "
     "AND ($5::text IS NULL OR responsible_role = $5) "
-    "AND ($6::boolean IS NULL OR (due_at IS NOT NULL AND due_at < $7) = $6)"
+    "AND ($6::boolean IS NULL OR (due_at IS NOT NULL AND due_at < $7) = $6) "
+    "AND ($8::text IS NULL OR strpos(lower(title), lower($8)) > 0) "
+    "AND ($9::timestamptz IS NULL OR submitted_at >= $9) "
+    "AND ($10::timestamptz IS NULL OR submitted_at < $10)"
 )
+_LIST_ORDER: dict[CaseOrder, str] = {
+    "updated": "updated_at DESC NULLS LAST, request_id",
+    "due": "due_at ASC NULLS LAST, request_id",
+}
 
 
 @dataclass
@@ -74,9 +88,14 @@ class Queries:
     # --- the case list and detail ------------------------------------------------------------
 
     async def list_cases(
-        self, principal: Principal, where: CaseFilter, limit: int, offset: int
+        self,
+        principal: Principal,
+        where: CaseFilter,
+        limit: int,
+        offset: int,
+        order: CaseOrder = "updated",
     ) -> dict[str, Any]:
-        """The cases ``principal`` may see, most recently changed first, a page at a time."""
+        """The cases ``principal`` may see, in ``order``, a page at a time."""
         scope = access.opd_filter(principal, LIST_CASES)
         if scope is not None and where.opd is not None:
             access.require_scope(principal, LIST_CASES, access.Target(opd=where.opd))
@@ -89,6 +108,9 @@ class Queries:
             where.responsible_role,
             where.overdue,
             now,
+            where.text,
+            where.submitted_from,
+            where.submitted_to,
         )
         pool = self.pool()
         total = await pool.fetchval(
@@ -99,7 +121,7 @@ class Queries:
             "progress_percent, submitted_at, updated_at, due_at, "
             "(due_at IS NOT NULL AND due_at < $7) AS overdue "
             f"FROM {self.schema}.cases WHERE {_LIST_WHERE} "
-            "ORDER BY updated_at DESC NULLS LAST, request_id LIMIT $8 OFFSET $9",
+            f"ORDER BY {_LIST_ORDER[order]} LIMIT $11 OFFSET $12",
             *args,
             limit,
             offset,

@@ -13,14 +13,17 @@ LOCALE = "id"
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
-def instant(value: dt.datetime | str | None, zone: str = "Asia/Jakarta") -> str:
-    """``Senin, 7 Desember 2026 09.30 WIB``; empty for nothing."""
+def instant(
+    value: dt.datetime | str | None, zone: str = "Asia/Jakarta", seconds: bool = False
+) -> str:
+    """``Senin, 7 Desember 2026 09.30 WIB`` (``09.30.15`` with seconds); empty for nothing."""
     if value in (None, ""):
         return ""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    text = format_datetime(moment, "EEEE, d MMMM y HH.mm", tzinfo=ZoneInfo(zone), locale=LOCALE)
+    pattern = "EEEE, d MMMM y HH.mm.ss" if seconds else "EEEE, d MMMM y HH.mm"
+    text = format_datetime(moment, pattern, tzinfo=ZoneInfo(zone), locale=LOCALE)
     return f"{text} {ZONE_NAMES.get(zone, zone)}"
 
 

@@ -15,6 +15,7 @@ ROLES = {
 }
 
 STATUSES = {
+    "ABSENT": "Belum diajukan",
     "OPEN": "Berjalan",
     "RETURNED": "Dikembalikan untuk Perbaikan",
     "REJECTED": "Ditolak",
@@ -104,6 +105,7 @@ LIST_SECTIONS = frozenset(
 )
 
 SLA_STATUSES = {
+    "ABSENT": "Belum diajukan",
     "ON_TIME": "Tepat waktu",
     "LATE": "Terlambat",
     "RUNNING": "Berjalan",
@@ -115,6 +117,7 @@ GRANTABLE_ROLES = [
     (r, ROLES[r]) for r in ("PEMOHON", "KADIS", "KABID_TI", "TIM_PENGEMBANG", "ADMIN", "AUDITOR")
 ]
 DELEGATION_STATUSES = {
+    "ABSENT": "Belum diajukan",
     "active": "Berlaku",
     "scheduled": "Terjadwal",
     "expired": "Selesai",

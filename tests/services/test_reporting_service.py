@@ -849,3 +849,22 @@ async def test_a_redelivered_envelope_changes_nothing(reporting: Reporting) -> N
         == notices
     )
     assert await r.case(rid) == after
+
+
+async def test_the_list_filters_by_title_and_period_and_sorts_by_due_time(
+    reporting: Reporting,
+) -> None:
+    r = reporting
+    opd = f"DISPAR-{RUN}"
+    early = await open_request(r, opd, DAY1, "08:00", "08:01", title="Aplikasi Pariwisata Desa")
+    late = await open_request(r, opd, DAY2, "09:00", "09:01", title="Sistem Retribusi Parkir")
+    await r.settle(early)
+    await r.settle(late)
+    assert await r.listed(opd=opd, text="pariwisata") == [early]
+    assert await r.listed(opd=opd, text="PARKIR") == [late]
+    assert await r.listed(opd=opd, text="50%") == []  # searched as text, not a pattern
+    day2 = wib(DAY2, "00:00").isoformat()
+    assert await r.listed(opd=opd, submitted_from=day2) == [late]
+    assert await r.listed(opd=opd, submitted_to=day2) == [early]
+    assert await r.listed(opd=opd, order="due") == [early, late]
+    assert await r.listed(opd=opd) == [late, early]  # most recently changed first

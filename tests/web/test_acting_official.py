@@ -106,7 +106,7 @@ async def test_a_plh_disposes_for_the_head_of_department(person: Opener, site: S
         "Dispose",
         {"check:instructions": ["Koordinasikan"], "note": "Atas nama Kepala Dinas."},
     )
-    history = plh.page.locator("#riwayat + .table-wrap")
+    history = plh.page.locator("section[aria-labelledby=riwayat] table")
     await expect(history).to_contain_text("Plh. Kepala Dinas a.n. Drs. Yohanes Ngabut")
     await plh.shot("permohonan-plh")
 

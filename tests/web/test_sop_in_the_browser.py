@@ -65,8 +65,14 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
     await kabid.shot("kotak-masuk-kabid")
     assert await kabid.accessibility_violations() == []
 
-    # Step 4: incomplete, returned; the requester revises; then complete
+    # Step 4: incomplete, returned (the requester's open page says so, without a reload); the
+    # requester revises; then complete
+    await requester.go(f"/permohonan/{request_id}")
     await act(kabid, request_id, "ReturnRequest", {"reasons": "Manajemen hak akses belum diisi."})
+    await expect(requester.page.locator("#tindakan-basi")).to_contain_text(
+        "baru berubah", timeout=7000
+    )
+    await expect(requester.page.locator("#keadaan")).to_contain_text("menunggu Pemohon (OPD)")
     revise = {
         "business_process.user_roles": "Kader\nBidan",
         "business_process.access_rights_management": "Bidan melihat semua data desanya.",
@@ -178,7 +184,9 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
             break
         assert dt.datetime.now() < deadline, "the request never showed Selesai"
         await auditor.page.wait_for_timeout(500)
-    await expect(auditor.page.locator("#riwayat + .table-wrap")).to_contain_text("UAT ditolak")
+    await expect(auditor.page.locator("section[aria-labelledby=riwayat] table")).to_contain_text(
+        "UAT ditolak"
+    )
     await auditor.shot("permohonan-selesai")
     assert await auditor.accessibility_violations() == []
 
@@ -190,3 +198,40 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
     await expect(other.page.locator("h1")).to_have_text("Tidak berwenang")
     await other.go("/")
     await expect(other.page.locator("main")).not_to_contain_text(title)
+
+
+async def test_every_reader_page_is_accessible_and_fits_a_phone(person: Opener) -> None:
+    """The list, the SLA report, the audit page and the inbox: axe-core finds nothing serious,
+    and on a 360 px wide phone nothing runs off the side of the page."""
+    auditor = await person("auditor")
+    await auditor.go("/permohonan")
+    first = auditor.page.locator("main table tbody a").first
+    await expect(first).to_be_visible()
+    await auditor.shot("daftar-permohonan")
+    assert await auditor.accessibility_violations() == []
+    await first.click()
+    await auditor.page.click("text=Jejak Audit lengkap")
+    chains = auditor.page.locator("section[aria-labelledby=rantai] table")
+    await expect(chains).to_contain_text("Utuh")
+    await expect(chains).not_to_contain_text("Rusak")
+    await auditor.page.click("section[aria-labelledby=keadaan] button[type=submit]")
+    await expect(auditor.page.locator("section[aria-labelledby=keadaan] dl")).to_contain_text(
+        "Keadaan pada"
+    )
+    async with auditor.page.expect_download() as download:
+        await auditor.page.click("a[href$='ekspor.csv']")
+    exported = await (await download.value).path()
+    assert "RequestSubmitted" in exported.read_text()
+    await auditor.shot("jejak-audit")
+    assert await auditor.accessibility_violations() == []
+    await auditor.go("/laporan/sla")
+    await expect(auditor.page.locator("h1")).to_have_text("Laporan SLA")
+    await auditor.shot("laporan-sla")
+    assert await auditor.accessibility_violations() == []
+
+    phone = await person("pemohon.dinkes", width=360)
+    for path, name in (("/", "ponsel-kotak-masuk"), ("/permohonan/baru", "ponsel-baru")):
+        await phone.go(path)
+        await phone.shot(name)
+        width = await phone.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width} px wide on a 360 px phone"

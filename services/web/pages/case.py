@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from events.steps import STEPS
@@ -124,6 +124,25 @@ def build(web: Web) -> APIRouter:
             # submitted a moment ago: reporting has yet to hear of it
             return web.page(request, "case_pending.html", session, nav="cases", **data)
         return case_page(request, session, data)
+
+    @router.get("/permohonan/{request_id}/keadaan", response_model=None)
+    async def moved(
+        request: Request,
+        request_id: RequestPath,
+        session: SessionDep,
+        sejak: Annotated[str, Query(max_length=40)] = "",
+    ) -> Response:
+        """The request's place and details, if it changed since ``sejak`` (its ``updated_at``
+        when the page was drawn); 204 if not."""
+        case = await optional(web.backend.get(session.token, "reporting", f"/cases/{request_id}"))
+        if case is None or case["updated_at"] == sejak:
+            return Response(status_code=204)
+        data = await gather(web, session, request_id)
+        if data["case"] is None:
+            return Response(status_code=204)
+        return web.page(
+            request, "parts/case_refresh.html", session, oob=True, **data, **form_defaults(web)
+        )
 
     @router.post("/permohonan/{request_id}/aksi/{command}", response_model=None)
     async def act(

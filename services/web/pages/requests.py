@@ -1,22 +1,28 @@
 """Daftar Permohonan (filters, paging, CSV) and Permohonan Baru (the guided request form)."""
 
 import csv
+import datetime as dt
 import io
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from events.steps import STEPS, StepCode
+from events.steps import STEPS
 from services.web.backend import Refused
 from services.web.commands import business_process, needs_analysis
 from services.web.forms import errors_by_field, kept, text, upload
+from services.web.pages.case import projected
 from services.web.session import Session
 from services.web.vocabulary import STATUSES, STEP_NAMES
 from services.web.web import Web, go
 
 PAGE_SIZE = 20
+FILTERS = ("status", "langkah", "opd", "terlambat", "cari", "dari", "sampai", "urut")
+"""The list's filters, as its address names them."""
 CSV_COLUMNS = (
     ("request_id", "Id"),
     ("title", "Judul"),
@@ -28,6 +34,18 @@ CSV_COLUMNS = (
     ("overdue", "Terlambat"),
     ("submitted_at", "Diajukan"),
 )
+
+
+def day_start(text: str, zone: str, next_day: bool = False) -> str | None:
+    """The instant a day (``YYYY-MM-DD``) starts in the office's zone (or the next one starts);
+    None for no day or a malformed one."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    if next_day:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(zone)).isoformat()
 
 
 def as_csv(cases: list[dict[str, Any]]) -> str:
@@ -55,25 +73,32 @@ def build(web: Web) -> APIRouter:
         found: dict[str, Any] = await web.backend.get(session.token, "reporting", "/cases", params)
         return found
 
+    def filters_of(request: Request) -> tuple[dict[str, Any], dict[str, str]]:
+        """The reporting query of the list's filters, and the filters as the page keeps them."""
+        q = request.query_params
+        kept_query = {k: q.get(k, "") for k in FILTERS}
+        zone = web.settings.time_zone
+        filters = {
+            "status": kept_query["status"],
+            "current_step": kept_query["langkah"],
+            "opd": kept_query["opd"],
+            "overdue": {"ya": "true", "tidak": "false"}.get(kept_query["terlambat"]),
+            "text": kept_query["cari"].strip(),
+            "submitted_from": day_start(kept_query["dari"], zone),
+            "submitted_to": day_start(kept_query["sampai"], zone, next_day=True),
+            "order": "due" if kept_query["urut"] == "batas" else "updated",
+        }
+        return filters, kept_query
+
     @router.get("/permohonan", response_class=HTMLResponse)
     async def list_cases(
         request: Request,
         session: SessionDep,
-        status: Annotated[str, Query(max_length=20)] = "",
-        langkah: Annotated[StepCode | None, Query()] = None,
-        opd: Annotated[str, Query(max_length=32)] = "",
-        terlambat: Annotated[str, Query(max_length=5)] = "",
         halaman: Annotated[int, Query(ge=1, le=10_000)] = 1,
     ) -> HTMLResponse:
-        filters = {
-            "status": status,
-            "current_step": langkah,
-            "opd": opd,
-            "overdue": {"ya": "true", "tidak": "false"}.get(terlambat),
-        }
+        filters, query = filters_of(request)
         found = await cases(session, filters, PAGE_SIZE, (halaman - 1) * PAGE_SIZE)
         opds = await web.backend.get(session.token, "identity", "/opds")
-        query = {"status": status, "langkah": langkah or "", "opd": opd, "terlambat": terlambat}
         return web.page(
             request,
             "cases.html",
@@ -83,25 +108,14 @@ def build(web: Web) -> APIRouter:
             page=halaman,
             pages=max(1, -(-found["total"] // PAGE_SIZE)),
             query=query,
-            query_string="&".join(f"{k}={v}" for k, v in query.items() if v),
+            query_string=urlencode({k: v for k, v in query.items() if v}),
             opds=opds,
             steps=STEPS,
         )
 
     @router.get("/permohonan.csv")
-    async def export(
-        session: SessionDep,
-        status: Annotated[str, Query(max_length=20)] = "",
-        langkah: Annotated[StepCode | None, Query()] = None,
-        opd: Annotated[str, Query(max_length=32)] = "",
-        terlambat: Annotated[str, Query(max_length=5)] = "",
-    ) -> Response:
-        filters = {
-            "status": status,
-            "current_step": langkah,
-            "opd": opd,
-            "overdue": {"ya": "true", "tidak": "false"}.get(terlambat),
-        }
+    async def export(request: Request, session: SessionDep) -> Response:
+        filters, _ = filters_of(request)
         found = await cases(session, filters, 500, 0)
         return Response(
             as_csv(found["items"]),
@@ -167,6 +181,7 @@ def build(web: Web) -> APIRouter:
             )
         except Refused as refused:
             return new_page(request, session, refused.status, kept(form), refused)
+        await projected(web, session, answer["request_id"], set(answer.get("event_ids") or []))
         return go(request, f"/permohonan/{answer['request_id']}?berhasil=SubmitRequest")
 
     return router
