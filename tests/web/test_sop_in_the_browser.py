@@ -40,6 +40,9 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
     await page.fill("[name='business_process.output_data']", "Laporan bulanan")
     await page.fill("[name='business_process.validation_mechanism']", "Diperiksa bidan.")
     await page.fill("[name='business_process.forms_and_reporting']", "Formulir KMS.")
+    missing = page.locator("#kelengkapan")  # the same rule as step 4, live while typing
+    await expect(missing).to_contain_text("Belum diisi (4 bagian)")
+    await expect(missing).to_contain_text("Manajemen hak akses")
     await requester.shot("permohonan-baru")
     assert await requester.accessibility_violations() == []
     await page.click("form[action='/permohonan/baru'] button[type=submit]")

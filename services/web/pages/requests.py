@@ -10,14 +10,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
+from events.completeness import missing_sections
+from events.intake import BusinessProcess, NeedsAnalysis
 from events.steps import STEPS
 from services.web.backend import Refused
 from services.web.commands import business_process, needs_analysis
 from services.web.forms import errors_by_field, kept, text, upload
 from services.web.pages.case import projected
 from services.web.session import Session
-from services.web.vocabulary import STATUSES, STEP_NAMES
+from services.web.vocabulary import SECTIONS, STATUSES, STEP_NAMES
 from services.web.web import Web, go
 
 PAGE_SIZE = 20
@@ -34,6 +37,17 @@ CSV_COLUMNS = (
     ("overdue", "Terlambat"),
     ("submitted_at", "Diajukan"),
 )
+
+
+def sections_missing(needs: dict[str, Any], process: dict[str, Any]) -> list[str]:
+    """``events.completeness``'s verdict on what the form holds (text too long for a section
+    counts as present: the submit names it)."""
+    try:
+        return missing_sections(NeedsAnalysis(**needs), BusinessProcess(**process))
+    except ValidationError:
+        filled = {f"needs_analysis.{k}" for k, v in needs.items() if v}
+        filled |= {f"business_process.{k}" for k, v in process.items() if v}
+        return [path for path in SECTIONS if path not in filled]
 
 
 def day_start(text: str, zone: str, next_day: bool = False) -> str | None:
@@ -141,6 +155,13 @@ def build(web: Web) -> APIRouter:
             errors=errors_by_field(refused.fields) if refused else {},
             message=refused.message if refused else "",
         )
+
+    @router.post("/permohonan/baru/kelengkapan", response_class=HTMLResponse)
+    async def completeness(request: Request, session: SessionDep) -> HTMLResponse:
+        """The sections still empty, by the same rule step 4 applies, as the requester types."""
+        form = await request.form()
+        missing = sections_missing(needs_analysis(form), business_process(form))
+        return web.page(request, "parts/missing_sections.html", session, missing=missing)
 
     @router.get("/permohonan/baru", response_class=HTMLResponse)
     async def new(request: Request, session: SessionDep) -> HTMLResponse:
