@@ -16,8 +16,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
 
 // Uploads: the form's progress bar follows the bytes sent.
 document.addEventListener("htmx:xhr:progress", (event) => {
-  const form = event.target instanceof HTMLElement ? event.target.closest("form") : null;
-  const bar = form ? form.querySelector("progress.upload") : null;
+  const form = event.target; // the form's own request, not a part of it refreshing
+  const bar = form instanceof HTMLFormElement ? form.querySelector("progress.upload") : null;
   if (!bar || !event.detail.lengthComputable || !event.detail.total) return;
   bar.hidden = false;
   bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
