@@ -308,6 +308,11 @@ async def test_a_parked_delivery_is_shown_resent_and_the_later_changes_follow(
     [first] = await parked()
     assert (first["sequence"], first["attempts"], first["last_http_status"]) == (1, 2, None)
     assert "ConnectError" in first["last_error"]
+
+    async def both_recorded() -> bool:  # the second change may reach eoffice after the parking
+        return len(await system.deliveries(rid)) == 2
+
+    assert await eventually(both_recorded, timeout=60)
     both = await system.deliveries(rid)
     assert [(d["sequence"], d["state"], d["waiting_for_sequence"]) for d in both] == [
         (1, "PARKED", None),
