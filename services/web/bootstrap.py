@@ -16,7 +16,17 @@ from infra.auth import TokenVerifier, development_keys
 from infra.logging import configure_logging
 from services.web import formatting, presenters, vocabulary
 from services.web.backend import Backend, Refused, SessionExpired
-from services.web.pages import admin, audit, auth, case, inbox, live, reports, requests
+from services.web.pages import (
+    admin,
+    audit,
+    auth,
+    case,
+    documents,
+    inbox,
+    live,
+    reports,
+    requests,
+)
 from services.web.session import CsrfRefused, LoginRequired, Sessions, where_the_user_is
 from services.web.settings import WebSettings
 from services.web.web import Web, go
@@ -142,6 +152,6 @@ def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None
         return FileResponse(VENDOR_FILES[name], headers={"Cache-Control": "public, max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for page in (auth, inbox, live, requests, audit, case, reports, admin):
+    for page in (auth, inbox, live, requests, audit, case, reports, admin, documents):
         app.include_router(page.build(web))
     return app

@@ -49,6 +49,22 @@ async def actions_of(web: Web, session: Session, request_id: str) -> list[dict[s
     return [a for answer in found if answer for a in answer["actions"] if a["command"] in BY_NAME]
 
 
+async def mark_read(web: Web, session: Session, request_id: str) -> None:
+    """Opening a request reads its notices: they leave the unread count."""
+    unread = await web.backend.get(
+        session.token, "reporting", "/notifications", {"unread": "true", "limit": 200}
+    )
+    await asyncio.gather(
+        *(
+            web.backend.post(
+                session.token, "reporting", f"/notifications/{notice['notice_id']}/read", None
+            )
+            for notice in unread["items"]
+            if notice["request_id"] == request_id
+        )
+    )
+
+
 async def colleagues(web: Web, session: Session) -> dict[str, dict[str, Any]]:
     users = await web.backend.get(session.token, "identity", "/colleagues")
     return {u["user_id"]: u for u in users}
@@ -123,6 +139,7 @@ def build(web: Web) -> APIRouter:
                 raise Refused(404, f"Permohonan {request_id} tidak dikenal.")
             # submitted a moment ago: reporting has yet to hear of it
             return web.page(request, "case_pending.html", session, nav="cases", **data)
+        await mark_read(web, session, request_id)
         return case_page(request, session, data)
 
     @router.get("/permohonan/{request_id}/keadaan", response_model=None)
