@@ -52,7 +52,9 @@ class Attachment(ValueObject):
     @classmethod
     def _not_dots(cls, value: str) -> str:
         if value.strip(".") == "" or value != value.strip():
-            raise ValueError("filename must not be dots only or have surrounding whitespace")
+            raise ValueError(
+                "tidak boleh hanya titik atau diawali/diakhiri spasi; ganti nama berkas"
+            )
         return value
 
 
@@ -129,7 +131,9 @@ def _unique_attachments(attachments: tuple[Attachment, ...] | None) -> None:
         return
     digests = [a.sha256 for a in attachments]
     if len(set(digests)) != len(digests):
-        raise ValueError("the same attachment (sha256) is listed twice")
+        raise ValueError(
+            "memuat lampiran yang sama (sha256) dua kali; sebut setiap lampiran sekali"
+        )
 
 
 class RequestSubmitted(DomainEvent):
@@ -160,7 +164,9 @@ class RequestSubmitted(DomainEvent):
     @model_validator(mode="after")
     def _check(self) -> Self:
         if (self.submitted_via == "EOFFICE") != (self.eoffice_letter_id is not None):
-            raise ValueError("eoffice_letter_id is required for EOFFICE and forbidden for WEB")
+            raise ValueError(
+                "Isi eoffice_letter_id bila submitted_via EOFFICE, dan kosongkan bila WEB."
+            )
         _unique_attachments(self.attachments)
         return self
 

@@ -18,7 +18,14 @@ ISSUER = "jejak-identity"
 
 
 class InvalidToken(Exception):
-    """The token is missing, malformed, expired or not signed by identity."""
+    """The token is missing, malformed, expired or not signed by identity; its message says so
+    in Indonesian (the 401's message)."""
+
+
+NO_TOKEN = "Anda belum masuk: masuk lagi, lalu kirim token di header Authorization: Bearer."
+EXPIRED = "Sesi Anda sudah berakhir: masuk lagi."
+FORGED = "Token tidak sah (rusak atau bukan dari layanan identitas): masuk lagi."
+NOT_YET_VALID = "Token belum berlaku: periksa jam perangkat Anda, lalu masuk lagi."
 
 
 def generate_key_pair() -> tuple[str, str]:
@@ -116,18 +123,20 @@ class TokenVerifier:
                     "verify_iat": instant is None,
                 },
             )
-        except jwt.PyJWTError as error:
-            raise InvalidToken(str(error)) from None
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken(EXPIRED) from None
+        except jwt.PyJWTError:
+            raise InvalidToken(FORGED) from None
         if instant is not None:
             at, leeway = instant.timestamp(), self._leeway.total_seconds()
             try:
                 exp, iat = int(claims["exp"]), int(claims["iat"])
             except (TypeError, ValueError):
-                raise InvalidToken("exp and iat must be integers") from None
+                raise InvalidToken(FORGED) from None
             if exp <= at - leeway:
-                raise InvalidToken("Signature has expired")
+                raise InvalidToken(EXPIRED)
             if iat > at + leeway:
-                raise InvalidToken("The token is not yet valid (iat)")
+                raise InvalidToken(NOT_YET_VALID)
         return claims
 
     def verify(self, token: str, now: datetime | None = None) -> Principal:

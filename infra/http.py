@@ -9,37 +9,47 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from infra.auth import InvalidToken, TokenVerifier
+from infra.auth import NO_TOKEN, InvalidToken, TokenVerifier
 from infra.db import DATABASE_UNAVAILABLE
 from infra.errors import DomainError
 from infra.eventstore.errors import ConcurrencyConflict
 from infra.principal import Principal
+from infra.wording import field_path, validation_message
 
 RETRY_AFTER_SECONDS = 2
 """What a 503 for an unreachable database tells the caller to wait before trying again."""
 
 
-def _field(location: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in location)
+SHOWN_FIELDS = 5
+"""How many fields a 422's message names; ``errors`` lists every one."""
 
 
 def invalid_input(problems: list[dict[str, Any]]) -> JSONResponse:
-    """The 422 for input that breaks the API's rules: each problem names its ``field``."""
-    fields = ", ".join(str(p["field"]) for p in problems)
-    return JSONResponse(
-        status_code=422, content={"message": f"Input tidak valid: {fields}", "errors": problems}
-    )
+    """The 422 for input that breaks the API's rules: each problem names its ``field`` and says
+    in Indonesian what to do; the message is the one problem's, or names the fields."""
+    if len(problems) == 1:
+        message = str(problems[0]["message"])
+    else:
+        fields = ", ".join(str(p["field"]) for p in problems[:SHOWN_FIELDS])
+        more = (
+            f" dan {len(problems) - SHOWN_FIELDS} lainnya" if len(problems) > SHOWN_FIELDS else ""
+        )
+        message = f"Perbaiki {len(problems)} isian berikut: {fields}{more}."
+    return JSONResponse(status_code=422, content={"message": message, "errors": problems})
+
+
+def problems_of(error: RequestValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors as the 422 lists them: field, Indonesian message, error type."""
+    return [
+        {"field": field_path(e["loc"]), "message": validation_message(e), "type": e["type"]}
+        for e in error.errors()
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        return invalid_input(
-            [
-                {"field": _field(e["loc"]), "message": e["msg"], "type": e["type"]}
-                for e in error.errors()
-            ]
-        )
+        return invalid_input(problems_of(error))
 
     @app.exception_handler(DomainError)
     async def refused(_: Request, error: DomainError) -> JSONResponse:
@@ -72,7 +82,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unauthenticated(_: Request, error: InvalidToken) -> JSONResponse:
         return JSONResponse(
             status_code=401,
-            content={"message": f"Token tidak valid: {error}"},
+            content={"message": str(error)},
             headers={"WWW-Authenticate": "Bearer"},
         )
 
@@ -89,7 +99,7 @@ def principal_dependency(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None:
-            raise InvalidToken("no bearer token")
+            raise InvalidToken(NO_TOKEN)
         return verifier().verify(credentials.credentials)
 
     return current_principal

@@ -130,7 +130,8 @@ class InputLimits:
                 [
                     {
                         "field": f"query.{name[:64]}",
-                        "message": "Parameter ini tidak dikenal.",
+                        "message": f"Parameter {name[:64]} tidak dikenal; hapus atau perbaiki "
+                        "ejaannya.",
                         "type": "unknown_parameter",
                     }
                     for name in unknown[:10]
@@ -179,11 +180,12 @@ class InputLimits:
             json.loads(body)
         except json.JSONDecodeError:
             return None
-        except ValueError as error:  # e.g. an integer of more than 4300 digits, bad UTF-8
+        except ValueError:  # e.g. an integer of more than 4300 digits, bad UTF-8
             return {
                 "field": "body",
                 "type": "json_unreadable",
-                "message": f"JSON tidak dapat dibaca: {str(error)[:120]}",
+                "message": "JSON tidak dapat dibaca: ada angka yang terlalu panjang atau byte "
+                "yang bukan teks UTF-8; periksa isinya.",
             }
         return None
 

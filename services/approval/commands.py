@@ -63,9 +63,9 @@ class VerifyDocumentsData(CommandData):
     def _known_sections(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [path for path in value if path not in SECTION_LABELS]
         if unknown:
-            raise ValueError(f"unknown section(s): {', '.join(unknown[:5])}")
+            raise ValueError(f"memuat bagian yang tidak dikenal: {', '.join(unknown[:5])}")
         if len(set(value)) != len(value):
-            raise ValueError("a section is listed twice")
+            raise ValueError("menyebut satu bagian dua kali; sebut setiap bagian sekali")
         return value
 
 

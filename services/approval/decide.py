@@ -9,7 +9,6 @@ rules (InvalidInput, naming the field). Who may do what is ``events.policy``'s, 
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Final
 
 from events import policy
@@ -23,12 +22,13 @@ from events.approval import (
     TaskAssigned,
 )
 from events.base import DomainEvent
+from events.completeness import SECTION_LABELS
 from events.envelope import Role
-from events.steps import step
 from infra import access
 from infra.actions import Action, offer
 from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
+from infra.wording import ROLE_LABELS, at_step
 from services.approval.commands import (
     ApprovalCommand,
     AssignTeam,
@@ -62,24 +62,17 @@ _BEFORE_ASSIGNMENT: Final[frozenset[Status]] = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Admits:
-    """The statuses at which a command can happen, and what it is (for a refusal elsewhere)."""
-
-    statuses: frozenset[Status]
-    what: str
-
-
-ADMITTED: Final[Mapping[type[ApprovalCommand], Admits]] = {
-    Dispose: Admits(frozenset({"AWAITING_DISPOSITION"}), "dispose"),
-    VerifyDocuments: Admits(frozenset({"AWAITING_VERIFICATION"}), "verify the documents"),
-    ReturnRequest: Admits(frozenset({"AWAITING_VERIFICATION"}), "return the request"),
-    RecordMeeting: Admits(frozenset({"AWAITING_MEETING"}), "record the meeting"),
-    SignMinutes: Admits(frozenset({"AWAITING_SIGNATURE"}), "sign the minutes"),
-    AssignTeam: Admits(frozenset({"AWAITING_ASSIGNMENT"}), "assign the team"),
-    RejectRequest: Admits(_BEFORE_ASSIGNMENT, "reject the request"),
+ADMITTED: Final[Mapping[type[ApprovalCommand], frozenset[Status]]] = {
+    Dispose: frozenset({"AWAITING_DISPOSITION"}),
+    VerifyDocuments: frozenset({"AWAITING_VERIFICATION"}),
+    ReturnRequest: frozenset({"AWAITING_VERIFICATION"}),
+    RecordMeeting: frozenset({"AWAITING_MEETING"}),
+    SignMinutes: frozenset({"AWAITING_SIGNATURE"}),
+    AssignTeam: frozenset({"AWAITING_ASSIGNMENT"}),
+    RejectRequest: _BEFORE_ASSIGNMENT,
 }
-"""Each command's step guard, checked by ``decide`` and by ``available_actions``."""
+"""Each command's step guard (the statuses that admit it), checked by ``decide`` and by
+``available_actions``."""
 
 
 def rule_of(command: ApprovalCommand) -> policy.Rule:
@@ -106,7 +99,7 @@ def ensure_visible(state: ApprovalState, principal: Principal) -> None:
     another OPD's request to a requester (403), in that order."""
     access.authorize(principal, GET_REQUEST)
     if not state.exists:
-        raise NotFound("no such request")
+        raise NotFound("Permohonan tidak dikenal oleh layanan persetujuan.")
     access.require_scope(principal, GET_REQUEST, access.Target(opd=state.opd))
 
 
@@ -117,11 +110,11 @@ def decide(
     rule = rule_of(command)
     grant = access.authorize(principal, rule)
     if not state.exists:
-        raise NotFound(f"no request {command.request_id}")
+        raise NotFound(f"Permohonan {command.request_id} tidak dikenal oleh layanan persetujuan.")
     if state.request_id != command.request_id:
         raise ValueError(f"command for {command.request_id} decided on {state.request_id}")
     access.require_scope(principal, rule, access.Target(opd=state.opd), grant)
-    _admit(state, ADMITTED[type(command)])
+    _admit(state, command)
     return [_HANDLERS[type(command)](state, command, now)]
 
 
@@ -134,29 +127,33 @@ def available_actions(state: ApprovalState, principal: Principal) -> list[Action
     target = access.Target(opd=state.opd)
     found = (
         offer(principal, policy.rule("approval", command.__name__), target, Action)
-        for command, admits in ADMITTED.items()
-        if state.status in admits.statuses
+        for command, admitted in ADMITTED.items()
+        if state.status in admitted
     )
     return [action for action in found if action is not None]
 
 
-def _admit(state: ApprovalState, admits: Admits) -> None:
-    if state.status in admits.statuses:
+def _admit(state: ApprovalState, command: ApprovalCommand) -> None:
+    if state.status in ADMITTED[type(command)]:
         return
-    action = admits.what
     code = current_step(state)
     assert code is not None  # the request exists
-    here = step(code)
-    where = f"step {here.number} {code} ({here.label_en})"
+    where = at_step(code)
     if state.status == "REJECTED":
-        why = f"the request was rejected at {where}"
+        why = f"permohonan sudah ditolak pada {where}"
     elif state.status == "WITHDRAWN":
-        why = f"the request was withdrawn at {where}"
+        why = f"permohonan sudah ditarik oleh pemohon pada {where}"
     elif state.status == "RETURNED":
-        why = f"the request was returned at {where} and waits on the requester's revision"
+        why = f"permohonan dikembalikan pada {where} dan menunggu perbaikan dari pemohon"
     else:
-        why = f"the request is at {where}, waiting on {who_must_act(state)}"
-    raise WrongStep(f"cannot {action}: {why}", current_step=code)
+        waiting = who_must_act(state)
+        who = ROLE_LABELS[waiting] if waiting else "siapa pun"
+        why = f"permohonan sedang pada {where}, menunggu {who}"
+    raise WrongStep(f"{rule_of(command).label} tidak dapat dilakukan sekarang: {why}.", code)
+
+
+def _sections(paths: list[str]) -> str:
+    return ", ".join(f"{SECTION_LABELS[p]} ({p})" for p in paths)
 
 
 def _dispose(state: ApprovalState, cmd: Dispose, now: dt.datetime) -> Disposed:
@@ -173,14 +170,16 @@ def _verify(state: ApprovalState, cmd: VerifyDocuments, now: dt.datetime) -> Doc
     unacknowledged = [s for s in missing if s not in cmd.acknowledged_missing]
     if unacknowledged:
         raise InvalidInput(
-            f"sections missing and not acknowledged: {', '.join(unacknowledged)}; "
-            "acknowledge them or return the request",
+            f"Bagian yang masih kosong belum dinyatakan diterima: {_sections(unacknowledged)}. "
+            "Sebutkan bagian itu di acknowledged_missing, atau kembalikan permohonan kepada "
+            "pemohon untuk diperbaiki.",
             field="acknowledged_missing",
         )
     present = [s for s in cmd.acknowledged_missing if s not in missing]
     if present:
         raise InvalidInput(
-            f"sections acknowledged as missing are present: {', '.join(present)}",
+            f"Bagian ini sudah terisi, jadi tidak dapat diterima sebagai kosong: "
+            f"{_sections(present)}. Hapus dari acknowledged_missing.",
             field="acknowledged_missing",
         )
     return DocumentsVerified(
@@ -198,10 +197,14 @@ def _return(state: ApprovalState, cmd: ReturnRequest, now: dt.datetime) -> Reque
 
 def _meet(state: ApprovalState, cmd: RecordMeeting, now: dt.datetime) -> MeetingHeld:
     if cmd.held_at > now + CLOCK_SKEW:
-        raise InvalidInput("the meeting cannot be recorded before it is held", field="held_at")
+        raise InvalidInput(
+            "Rapat belum berlangsung: waktu rapat tidak boleh di masa depan.", field="held_at"
+        )
     known = [p.user_id for p in cmd.participants if p.user_id is not None]
     if len(set(known)) != len(known):
-        raise InvalidInput("a participant is listed twice", field="participants")
+        raise InvalidInput(
+            "Seorang peserta tercantum dua kali; sebut setiap peserta sekali.", "participants"
+        )
     return MeetingHeld(
         request_id=cmd.request_id,
         held_at=cmd.held_at,
@@ -218,14 +221,27 @@ def _sign(state: ApprovalState, cmd: SignMinutes, now: dt.datetime) -> BAsigned:
     roles = {s.role for s in cmd.signatories}
     ids = [s.user_id for s in cmd.signatories]
     if len(set(ids)) != len(ids):
-        raise InvalidInput("a signatory is listed twice", field="signatories")
+        raise InvalidInput(
+            "Seorang penandatangan tercantum dua kali; sebut setiap penandatangan sekali.",
+            field="signatories",
+        )
     if not roles <= MINUTES_SIGNERS:
         strangers = ", ".join(sorted(roles - MINUTES_SIGNERS))
-        raise InvalidInput(f"the minutes are not signed as {strangers}", field="signatories")
+        raise InvalidInput(
+            "Berita Acara hanya ditandatangani sebagai KADIS, KABID_TI atau PEMOHON, bukan "
+            f"{strangers}.",
+            field="signatories",
+        )
     if not roles & DEPARTMENT_SIGNERS:
-        raise InvalidInput("KADIS or KABID_TI must sign the minutes", field="signatories")
+        raise InvalidInput(
+            "Berita Acara harus ditandatangani oleh Kepala Dinas (KADIS) atau Kepala Bidang TI "
+            "(KABID_TI).",
+            field="signatories",
+        )
     if "PEMOHON" not in roles:
-        raise InvalidInput("the requester (PEMOHON) must sign the minutes", field="signatories")
+        raise InvalidInput(
+            "Berita Acara harus ditandatangani juga oleh pemohon (PEMOHON).", field="signatories"
+        )
     return BAsigned(
         request_id=cmd.request_id,
         minutes_number=cmd.minutes_number or state.meeting.minutes_number,
@@ -235,13 +251,18 @@ def _sign(state: ApprovalState, cmd: SignMinutes, now: dt.datetime) -> BAsigned:
 
 def _assign(state: ApprovalState, cmd: AssignTeam, now: dt.datetime) -> TaskAssigned:
     if len(set(cmd.team_members)) != len(cmd.team_members):
-        raise InvalidInput("a team member is listed twice", field="team_members")
+        raise InvalidInput(
+            "Seorang anggota tim tercantum dua kali; sebut setiap anggota sekali.", "team_members"
+        )
     if cmd.team_lead not in cmd.team_members:
-        raise InvalidInput("the team lead must be one of the team members", field="team_lead")
+        raise InvalidInput("Ketua tim harus salah satu anggota tim.", field="team_lead")
     if cmd.period_end < cmd.period_start:
-        raise InvalidInput("the period cannot end before it starts", field="period_end")
+        raise InvalidInput("Akhir masa tugas tidak boleh sebelum awalnya.", field="period_end")
     if state.opd is None:
-        raise InvalidInput("the request's OPD is not known yet", field="request_id")
+        raise InvalidInput(
+            "OPD pemohon permohonan ini belum diketahui; tunggu sampai permohonan diterima.",
+            field="request_id",
+        )
     return TaskAssigned(
         request_id=cmd.request_id,
         letter_number=cmd.letter_number,

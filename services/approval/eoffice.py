@@ -89,7 +89,7 @@ class InboundDisposition(BaseModel):
     @model_validator(mode="after")
     def _names_the_request(self) -> Self:
         if self.letter_id is None and self.request_id is None:
-            raise ValueError("give letter_id or request_id")
+            raise ValueError("Isi letter_id atau request_id.")
         return self
 
 

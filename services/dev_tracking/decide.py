@@ -48,11 +48,11 @@ from events.dev_tracking import (
     UATRejected,
 )
 from events.envelope import Role
-from events.steps import step
 from infra import access
 from infra.actions import Action, Actions, offer
 from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
+from infra.wording import TEST_LABELS, at_step
 from services.dev_tracking.commands import (
     Command,
     DevTrackingCommand,
@@ -67,6 +67,8 @@ from services.dev_tracking.commands import (
 )
 from services.dev_tracking.state import DevState
 
+DAY_LABELS: Final = {"started_on": "Tanggal mulai", "tested_on": "Tanggal uji"}
+
 GET_REQUEST = policy.rule("dev_tracking", "GetRequest")
 LIST_REQUESTS = policy.rule("dev_tracking", "ListRequests")
 
@@ -79,35 +81,43 @@ class Guard:
     refusal: str
 
 
-NOT_DONE: Final = Guard(lambda s: s.step != "DONE", "the request is already completed")
+NOT_DONE: Final = Guard(
+    lambda s: s.step != "DONE", "Permohonan sudah selesai; tidak ada lagi yang dapat dicatat"
+)
 """Every command's first guard."""
 
-_STARTED = Guard(lambda s: s.started_on is not None, "development has not started yet")
+_STARTED = Guard(
+    lambda s: s.started_on is not None,
+    "Pembangunan aplikasi belum dimulai; catat mulainya lebih dahulu",
+)
 
 ADMITTED: Final[Mapping[type[DevTrackingCommand], tuple[Guard, ...]]] = {
     StartDevelopment: (
         Guard(
             lambda s: s.step == "DEVELOP" and s.started_on is None,
-            "development has already started",
+            "Pembangunan aplikasi sudah dimulai",
         ),
     ),
     ReportProgress: (_STARTED,),
     RecordProblem: (),
-    SolveProblem: (Guard(lambda s: bool(s.open_problems), "no problem is open"),),
+    SolveProblem: (Guard(lambda s: bool(s.open_problems), "Tidak ada masalah yang masih terbuka"),),
     RecordTestResult: (
         _STARTED,
-        Guard(lambda s: s.next_test is not None, "no test is due: integration testing has passed"),
+        Guard(
+            lambda s: s.next_test is not None,
+            "Tidak ada uji yang perlu dicatat lagi: Uji Integrasi sudah lulus",
+        ),
     ),
     PublishManual: (
         Guard(
             lambda s: s.step in ("MANUAL", "UAT"),
-            "the manual book comes after integration testing has passed",
+            "Buku Manual diterbitkan setelah Uji Integrasi lulus",
         ),
     ),
     RecordUat: (
         Guard(
             lambda s: s.step == "UAT",
-            "UAT comes after the manual book and a passed integration test",
+            "UAT dilakukan setelah Buku Manual terbit dan Uji Integrasi lulus",
         ),
     ),
 }
@@ -203,7 +213,7 @@ def ensure_visible(state: DevState, principal: Principal) -> None:
     OPD's request to a requester (403), in that order."""
     access.authorize(principal, GET_REQUEST)
     if not state.exists:
-        raise NotFound("request has no development assignment")
+        raise NotFound("Permohonan ini belum mempunyai Surat Tugas pengembangan.")
     access.require_scope(principal, GET_REQUEST, access.Target(opd=state.opd))
 
 
@@ -214,7 +224,7 @@ def decide(
     rule = rule_of(command)
     grant = access.authorize(principal, rule)
     if not state.exists:
-        raise NotFound(f"request {command.request_id} has no development assignment")
+        raise NotFound(f"Permohonan {command.request_id} belum mempunyai Surat Tugas pengembangan.")
     if state.request_id != command.request_id:
         raise ValueError(f"state of {state.request_id} given for {command.request_id}")
     target = access.Target(opd=state.opd, team=frozenset(state.team_members))
@@ -240,13 +250,14 @@ def decide(
 
 def _wrong_step(state: DevState, why: str) -> WrongStep:
     code = state.step or "ASSIGN"
-    at = step(code)
-    return WrongStep(f"{why}; the request is at step {at.number} {code} ({at.label_id})", code)
+    return WrongStep(f"{why}; permohonan sedang pada {at_step(code)}.", code)
 
 
 def _not_after(value: dt.date, today: dt.date, field: str) -> None:
     if value > today:
-        raise InvalidInput(f"{field} {value} is in the future", field)
+        raise InvalidInput(
+            f"{DAY_LABELS[field]} {value} belum tiba; isi hari ini atau sebelumnya.", field
+        )
 
 
 def _start(state: DevState, command: StartDevelopment, today: dt.date) -> list[DomainEvent]:
@@ -257,7 +268,8 @@ def _start(state: DevState, command: StartDevelopment, today: dt.date) -> list[D
 def _progress(state: DevState, command: ReportProgress) -> list[DomainEvent]:
     if state.percent is not None and command.percent < state.percent:
         raise InvalidInput(
-            f"progress may not go down: last reported {state.percent}%, now {command.percent}%",
+            f"Kemajuan tidak boleh turun: terakhir dilaporkan {state.percent}%, sekarang "
+            f"{command.percent}%. Isi {state.percent}% atau lebih.",
             "percent",
         )
     return [
@@ -280,9 +292,9 @@ def _problem(state: DevState, command: RecordProblem) -> list[DomainEvent]:
 def _solve(state: DevState, command: SolveProblem) -> list[DomainEvent]:
     problem = state.problem(command.problem_id)
     if problem is None:
-        raise NotFound(f"no problem {command.problem_id} in request {command.request_id}")
+        raise NotFound(f"Masalah {command.problem_id} tidak ada pada permohonan ini.")
     if not problem.is_open:
-        raise InvalidInput(f"problem {command.problem_id} is already solved", "problem_id")
+        raise InvalidInput(f"Masalah {command.problem_id} sudah diselesaikan.", "problem_id")
     return [
         ProblemSolved(
             request_id=command.request_id,
@@ -294,24 +306,31 @@ def _solve(state: DevState, command: SolveProblem) -> list[DomainEvent]:
 
 def _fresh_minutes(state: DevState, number: str) -> None:
     if number in state.minutes_numbers:
-        raise InvalidInput(f"minutes number {number} is already used", "minutes_number")
+        raise InvalidInput(
+            f"Nomor Berita Acara {number} sudah dipakai pada permohonan ini; isi nomor lain.",
+            "minutes_number",
+        )
 
 
 def _test(state: DevState, command: RecordTestResult, today: dt.date) -> list[DomainEvent]:
     due = state.next_test
     assert due is not None and state.started_on is not None  # ADMITTED's guards
     if command.kind != due:
-        why = f"the {due} test is due, not {command.kind}"
+        why = f"Yang harus dicatat sekarang {TEST_LABELS[due]}, bukan {TEST_LABELS[command.kind]}"
         if state.step == "DEVELOP" and state.uat_rejections:
-            why += " (after a rejected UAT the integration test is re-run)"
+            why += " (setelah UAT ditolak, Uji Integrasi diulang)"
         raise _wrong_step(state, why)
     if command.result == "FAILED" and not command.findings:
-        raise InvalidInput("a failed test needs at least one finding", "findings")
+        raise InvalidInput(
+            "Uji yang gagal perlu paling sedikit satu temuan; isi temuannya.", "findings"
+        )
     _fresh_minutes(state, command.minutes_number)
     _not_after(command.tested_on, today, "tested_on")
     if command.tested_on < state.started_on:
         raise InvalidInput(
-            f"tested_on {command.tested_on} is before development started", "tested_on"
+            f"Tanggal uji {command.tested_on} sebelum pembangunan dimulai "
+            f"({state.started_on}); periksa tanggalnya.",
+            "tested_on",
         )
     if command.result == "PASSED":
         return [
@@ -336,7 +355,10 @@ def _test(state: DevState, command: RecordTestResult, today: dt.date) -> list[Do
 
 def _manual(state: DevState, command: PublishManual) -> list[DomainEvent]:
     if command.version == state.manual_version:
-        raise InvalidInput(f"version {command.version} is already published", "version")
+        raise InvalidInput(
+            f"Buku Manual versi {command.version} sudah diterbitkan; isi versi yang baru.",
+            "version",
+        )
     return [
         ManualPublished(
             request_id=command.request_id,
@@ -352,12 +374,21 @@ def _uat(
 ) -> list[DomainEvent]:
     if command.result not in uat_results(state):
         ids = ", ".join(p.problem_id for p in state.open_problems)
-        raise _wrong_step(state, f"UAT cannot be accepted while problems are open ({ids})")
+        raise _wrong_step(
+            state,
+            f"UAT belum dapat diterima selama masih ada masalah terbuka ({ids}); catat solusinya "
+            "lebih dahulu, atau tolak UAT dengan temuan",
+        )
     if command.result == "REJECTED":
         if not command.findings:
-            raise InvalidInput("a rejected UAT needs at least one finding", "findings")
+            raise InvalidInput(
+                "UAT yang ditolak perlu paling sedikit satu temuan; isi temuannya.", "findings"
+            )
         if command.notes is not None:
-            raise InvalidInput("a rejected UAT takes findings, not notes", "notes")
+            raise InvalidInput(
+                "UAT yang ditolak dicatat dengan temuan, bukan catatan; pindahkan ke temuan.",
+                "notes",
+            )
         _fresh_minutes(state, command.minutes_number)
         return [
             UATRejected(
@@ -367,7 +398,10 @@ def _uat(
             )
         ]
     if command.findings:
-        raise InvalidInput("an accepted UAT has no findings; put remarks in notes", "findings")
+        raise InvalidInput(
+            "UAT yang diterima tidak memuat temuan; tulis keterangan di catatan (notes).",
+            "findings",
+        )
     _fresh_minutes(state, command.minutes_number)
     return [
         UATAccepted(

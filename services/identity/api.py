@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from events import policy
 from events.fields import ONE_LINE, EntityId, UserId
 from infra import access
-from infra.auth import InvalidToken, TokenVerifier
+from infra.auth import EXPIRED, NO_TOKEN, InvalidToken, TokenVerifier
 from infra.principal import Principal
 from services.identity import domain
 from services.identity.usecases import Identity, LoginFailed, SessionExpired
@@ -83,15 +83,15 @@ def build_router(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Token:
         if credentials is None:
-            raise InvalidToken("no bearer token")
+            raise InvalidToken(NO_TOKEN)
         claims = verifier.claims(credentials.credentials)
         auth_time = datetime.fromtimestamp(int(claims.get("auth_time", claims["iat"])), UTC)
         try:
             return Token(access_token=await identity.refresh(claims["sub"], auth_time))
         except SessionExpired:
-            raise InvalidToken("session expired: log in again") from None
+            raise InvalidToken(EXPIRED) from None
         except LoginFailed:
-            raise InvalidToken("the token's user is unknown") from None
+            raise InvalidToken("Pengguna token ini tidak dikenal lagi: masuk lagi.") from None
 
     @router.get("/public-key", summary="Kunci publik untuk memverifikasi token")
     async def key() -> dict[str, str]:

@@ -23,7 +23,9 @@ def _unique(attachments: tuple[Attachment, ...] | None) -> tuple[Attachment, ...
     if attachments is not None:
         digests = [a.sha256 for a in attachments]
         if len(set(digests)) != len(digests):
-            raise ValueError("the same attachment (sha256) is listed twice")
+            raise ValueError(
+                "memuat lampiran yang sama (sha256) dua kali; sebut setiap lampiran sekali"
+            )
     return attachments
 
 
@@ -90,7 +92,7 @@ class SubmitRequest(SubmitDetails, Command):
     def _eoffice_consistent(cls, value: str | None, info: ValidationInfo) -> str | None:
         via = info.data.get("submitted_via")
         if via is not None and (via == "EOFFICE") != (value is not None):
-            raise ValueError("required when submitted_via is EOFFICE and forbidden for WEB")
+            raise ValueError("wajib diisi bila submitted_via EOFFICE, dan harus kosong bila WEB")
         return value
 
 

@@ -28,11 +28,12 @@ from events.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
-from events.steps import StepCode, step
+from events.steps import StepCode
 from infra import access
 from infra.actions import Action, offer
 from infra.errors import InvalidInput, NotFound, WrongStep
 from infra.principal import Principal
+from infra.wording import at_step
 from services.intake.commands import (
     IntakeCommand,
     ReceiveRequest,
@@ -51,8 +52,7 @@ LATEST_UTC_OFFSET = dt.timedelta(hours=14)
 
 def _where(state: RequestState) -> str:
     """Where the request stands, in Indonesian, naming the step."""
-    here = step(state.step)
-    at = f"langkah {here.number} ({here.code}: {here.label_id})"
+    at = at_step(state.step)
     match state.status:
         case "OPEN":
             return f"sedang pada {at}"

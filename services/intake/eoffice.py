@@ -105,7 +105,9 @@ class InboundLetter(BaseModel):
     def _unique(cls, value: tuple[LetterAttachment, ...]) -> tuple[LetterAttachment, ...]:
         digests = [a.sha256 for a in value]
         if len(set(digests)) != len(digests):
-            raise ValueError("the same attachment (sha256) is listed twice")
+            raise ValueError(
+                "memuat lampiran yang sama (sha256) dua kali; sebut setiap lampiran sekali"
+            )
         return value
 
 

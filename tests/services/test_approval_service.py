@@ -407,7 +407,7 @@ async def test_a_rejected_or_withdrawn_request_takes_no_more_commands(service: S
     late = await service.post(rejected, "meeting", "KABID_TI")
     assert late.status_code == 409
     assert late.json()["current_step"] == "MEETING"
-    assert "rejected" in late.json()["message"]
+    assert "sudah ditolak" in late.json()["message"]
     assert await service.own_events(rejected) == 3
 
     withdrawn = await service.request_at(1)
@@ -485,7 +485,7 @@ async def test_out_of_order_commands_get_409_naming_the_current_step(service: Se
     again = await service.post(request_id, "dispose", "KADIS")
     assert again.status_code == 409
     assert again.json()["current_step"] == "VERIFY"
-    assert "KABID_TI" in again.json()["message"]
+    assert "menunggu Kepala Bidang TI" in again.json()["message"]
     assert await service.own_events(request_id) == 1
 
     not_received = await service.open_request(received=False)

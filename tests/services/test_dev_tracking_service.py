@@ -366,7 +366,7 @@ async def test_out_of_order_commands_get_409_naming_the_step(
         answer = await post(client, who, rid, path, body)
         assert answer.status_code == 409, (path, answer.text)
         assert answer.json()["current_step"] == "DEVELOP"
-        assert "DEVELOP" in answer.json()["message"]
+        assert "langkah 8 (" in answer.json()["message"]
     await ok(client, LEAD, rid, "start", {"started_on": str(STARTED)})
     twice = await post(client, LEAD, rid, "start", {"started_on": str(STARTED)})
     assert (twice.status_code, twice.json()["current_step"]) == (409, "DEVELOP")

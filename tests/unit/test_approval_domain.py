@@ -34,6 +34,7 @@ from events.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
+from events.steps import step
 from infra.errors import DomainError, InvalidInput, NotAllowed, NotFound, WrongStep
 from infra.principal import Principal
 from services.approval.commands import (
@@ -394,7 +395,8 @@ def test_out_of_order_commands_name_the_current_step(
     code = current_step(state)
     assert code is not None
     assert refused.value.current_step == code
-    assert code in refused.value.message
+    assert f"langkah {step(code).number} ({step(code).label_id})" in refused.value.message
+    assert rule_of(command).label in refused.value.message
 
 
 @pytest.mark.parametrize(
@@ -470,7 +472,7 @@ def test_return_and_revise_loop() -> None:
         "PEMOHON",
     )
     for command in (VERIFY, RETURN):
-        with pytest.raises(WrongStep, match="revision") as refused:
+        with pytest.raises(WrongStep, match="menunggu perbaikan dari pemohon") as refused:
             decide(state, command, kabid, NOW)
         assert refused.value.current_step == "VERIFY"
 
@@ -519,14 +521,14 @@ def test_no_rejection_after_the_assignment() -> None:
 def test_a_withdrawn_request_is_closed(command: ApprovalCommand) -> None:
     state = STATES["WITHDRAWN"]
     assert state.withdrawal == WITHDRAWN and state.closed
-    with pytest.raises(WrongStep, match="withdrawn") as refused:
+    with pytest.raises(WrongStep, match="sudah ditarik") as refused:
         decide(state, command, principal(required_role(command)), NOW)
     assert refused.value.current_step == "MEETING"
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: type(c).__name__)
 def test_a_rejected_request_is_closed(command: ApprovalCommand) -> None:
-    with pytest.raises(WrongStep, match="rejected"):
+    with pytest.raises(WrongStep, match="sudah ditolak"):
         decide(STATES["REJECTED"], command, principal(required_role(command)), NOW)
 
 
@@ -573,9 +575,9 @@ AUDITOR_SIG = Signatory(user_id="u-auditor", name="Inspektur", role="AUDITOR")
     ("signatories", "message"),
     [
         ((KABID,), "PEMOHON"),
-        ((REQUESTER,), "KADIS or KABID_TI"),
+        ((REQUESTER,), r"\(KADIS\) atau Kepala Bidang TI \(KABID_TI\)"),
         ((KABID, REQUESTER, AUDITOR_SIG), "AUDITOR"),
-        ((KABID, REQUESTER, KABID.model_copy(update={"role": "KADIS"})), "twice"),
+        ((KABID, REQUESTER, KABID.model_copy(update={"role": "KADIS"})), "dua kali"),
     ],
 )
 def test_the_minutes_need_the_department_and_the_requester(

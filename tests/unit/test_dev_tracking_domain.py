@@ -369,7 +369,7 @@ def test_out_of_order_commands_name_the_current_step(
     with pytest.raises(WrongStep) as refused:
         decide(state, command, who, NOW)
     assert refused.value.current_step == code == current_step(state)
-    assert code in refused.value.message
+    assert f"langkah {step(code).number} ({step(code).label_id})" in refused.value.message
     assert refused.value.detail()["current_step"] == code
 
 
@@ -417,7 +417,7 @@ def test_a_rejected_uat_sends_the_team_back_to_re_run_integration_then_uat_again
     with pytest.raises(WrongStep) as refused:
         decide(state, ACCEPT.model_copy(update={"minutes_number": "BA-UAT/2"}), REQUESTER, NOW)
     assert refused.value.current_step == "DEVELOP"
-    with pytest.raises(WrongStep, match="integration test is re-run"):
+    with pytest.raises(WrongStep, match="setelah UAT ditolak, Uji Integrasi diulang"):
         decide(state, result_cmd("SYSTEM", minutes="BA-SYS/2"), DEV, NOW)
     with pytest.raises(WrongStep):
         decide(state, MANUAL.model_copy(update={"version": "1.1"}), DEV, NOW)

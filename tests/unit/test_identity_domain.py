@@ -135,9 +135,9 @@ def test_the_issuer_caps_exp_and_the_verifier_judges_at_the_instant_given() -> N
     assert verifier.verify(token, now=until - dt.timedelta(seconds=1)).delegations == (delegation,)
     assert verifier.claims(token, now=NOW)["exp"] == int(until.timestamp())
     assert verifier.claims(token, now=NOW)["auth_time"] == int(NOW.timestamp())
-    with pytest.raises(InvalidToken, match="expired"):
+    with pytest.raises(InvalidToken, match="Sesi Anda sudah berakhir"):
         verifier.verify(token, now=until)
-    with pytest.raises(InvalidToken, match="not yet valid"):
+    with pytest.raises(InvalidToken, match="Token belum berlaku"):
         verifier.verify(token, now=NOW - HOUR)
     with pytest.raises(InvalidToken):  # by the system clock, years later
         verifier.verify(token)

@@ -107,7 +107,7 @@ async def test_json_nested_too_deep_is_422_naming_the_body(client: httpx.AsyncCl
     answer = await client.post("/items", content=deep, headers={"Content-Type": "application/json"})
     assert answer.status_code == 422
     assert answer.json() == {
-        "message": "Input tidak valid: body",
+        "message": f"JSON bersarang lebih dari {MAX_JSON_DEPTH} tingkat.",
         "errors": [
             {
                 "field": "body",
@@ -129,11 +129,11 @@ async def test_an_unknown_query_parameter_is_refused_naming_it(
     answer = await client.post("/items", params={"nmae": "x", "name": "y"}, json={"name": "z"})
     assert answer.status_code == 422
     assert answer.json() == {
-        "message": "Input tidak valid: query.name, query.nmae",
+        "message": "Perbaiki 2 isian berikut: query.name, query.nmae.",
         "errors": [
             {
                 "field": f"query.{n}",
-                "message": "Parameter ini tidak dikenal.",
+                "message": f"Parameter {n} tidak dikenal; hapus atau perbaiki ejaannya.",
                 "type": "unknown_parameter",
             }
             for n in ("name", "nmae")

@@ -36,6 +36,7 @@ from events.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
+from events.steps import step
 from infra.errors import DomainError, InvalidInput, NotAllowed, NotFound, WrongStep
 from infra.principal import Principal
 from services.intake.domain import (
@@ -391,7 +392,7 @@ def test_nothing_happens_to_a_closed_or_handed_over_request(
     with pytest.raises(WrongStep) as refused:
         decide(fold(history()), command, who(required_role(command)), NOW)
     assert refused.value.current_step == step_code
-    assert step_code in refused.value.message and words in refused.value.message
+    assert step(step_code).label_id in refused.value.message and words in refused.value.message
     assert refused.value.detail()["current_step"] == step_code
 
 
@@ -516,7 +517,7 @@ def test_out_of_order_commands_name_the_current_step(
         decide(fold(history()), command(), principal, NOW)
     assert refused.value.status == 409
     assert refused.value.current_step == step_code
-    assert f"langkah {number} ({step_code}" in refused.value.message
+    assert f"langkah {number} ({step(step_code).label_id})" in refused.value.message
 
 
 @pytest.mark.parametrize(
