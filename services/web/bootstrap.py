@@ -32,12 +32,12 @@ from services.web.settings import WebSettings
 from services.web.web import Web, go
 
 HERE = Path(__file__).parent
-VENDOR = HERE / "node_modules"
 VENDOR_FILES = {
-    "htmx.min.js": VENDOR / "htmx.org" / "dist" / "htmx.min.js",
-    "sse.min.js": VENDOR / "htmx-ext-sse" / "dist" / "sse.min.js",
+    "htmx.min.js": Path("htmx.org", "dist", "htmx.min.js"),
+    "sse.min.js": Path("htmx-ext-sse", "dist", "sse.min.js"),
 }
-"""The third-party browser files the app serves itself, installed by npm (``package.json``)."""
+"""The third-party browser files the app serves itself, as npm installed them
+(``package.json``) under ``WebSettings.assets_dir``."""
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "

@@ -1,5 +1,7 @@
 """The web app's settings: the common ones, where the services answer, and its session secret."""
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 
 from infra.settings import ProductionConfigError, Settings
@@ -19,6 +21,10 @@ class WebSettings(Settings):
         description="Key of the CSRF tokens (environment only); required in production",
     )
     time_zone: str = Field(default="Asia/Jakarta", description="Where the office's clock is")
+    assets_dir: Path = Field(
+        default=Path(__file__).parent / "node_modules",
+        description="Where npm installed the browser packages (services/web/package.json)",
+    )
 
     @property
     def secure_cookies(self) -> bool:
