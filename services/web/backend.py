@@ -53,6 +53,8 @@ class Backend:
     upstreams: Mapping[str, str]
 
     def url(self, service: str, path: str) -> str:
+        if service not in self.upstreams:
+            raise Refused(503, UNAVAILABLE.format(service=service))
         return f"{self.upstreams[service].rstrip('/')}/{path.lstrip('/')}"
 
     async def call(
