@@ -10,7 +10,15 @@ from devstack.process import free_port, is_alive, kill_now, spawn, terminate, wa
 from devstack.stack import Endpoints
 from infra.auth import development_keys
 
-SERVICES = ("identity", "intake", "approval", "dev_tracking", "reporting", "eoffice")
+SERVICES = (
+    "identity",
+    "intake",
+    "approval",
+    "dev_tracking",
+    "reporting",
+    "eoffice",
+    "documents",
+)
 
 
 @dataclass
