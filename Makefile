@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run stack-up stack-down test lint bench clean
+SYSTEM_PACKAGES := fonts-liberation poppler-utils
+
+.PHONY: system-packages install run stack-up stack-down test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,7 +13,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+system-packages: ## Debian's: the documents' font (Liberation Sans) and pdftoppm for their tests
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
+		{ apt-get update -q && apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); }
+
+install: $(BIN)/.installed system-packages
 
 run: install ## Kafka + PostgreSQL (data kept in .jejak/) in the foreground; Ctrl-C stops
 	$(BIN)/python -m devstack run

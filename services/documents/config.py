@@ -55,6 +55,12 @@ class DocumentsConfig(BaseSettings):
         max_length=300,
         description="The letterhead's telephone, e-mail and web-site line (tenant data)",
     )
+    venue: str = Field(
+        default="Kantor Dinas Komunikasi, Informatika, Statistik dan Persandian Kabupaten "
+        "Katingan",
+        max_length=300,
+        description="Where meetings and tests are held, as a Berita Acara says it",
+    )
     place: str = Field(default="Kasongan", max_length=100, description="Where documents are made")
     unit_code: str = Field(
         default="Diskominfostandi", max_length=50, description="The unit's code in numbers"

@@ -41,7 +41,7 @@ class Tenant:
             paper={"width": width, "height": height},
             positions=Positions(dict(config.positions)),
             zone=ZoneInfo(config.time_zone),
-            venue=f"Kantor {config.agency.title()}",
+            venue=config.venue,
         )
 
     def local_day(self, instant: dt.datetime) -> dt.date:

@@ -17,6 +17,7 @@ CLOSING = (
 )
 TEST_NAMES: dict[TestKind, str] = {"SYSTEM": "SISTEM", "UNIT": "UNIT", "INTEGRATION": "INTEGRASI"}
 DEPARTMENT_SIDE = ("KABID_TI", "KADIS")
+SIDES = ("PIHAK PERTAMA", "PIHAK KEDUA")
 
 
 def _minutes(
@@ -104,7 +105,12 @@ def berita_acara_rapat(tenant: Tenant, source: Source, event: BAsigned) -> Built
 def _parties(blocks: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
     """The signers as the opening lists them: name, NIP, position, side."""
     return [
-        {"name": b["name"], "nip": b["nip"] or "-", "position": b["position"], "side": b["label"]}
+        {
+            "name": b["name"],
+            "nip": b["nip"] or "-",
+            "position": b["position"],
+            "side": b["label"] if b["label"] in SIDES else None,
+        }
         for b in blocks
     ]
 
