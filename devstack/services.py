@@ -79,6 +79,7 @@ def service_processes(
             "JWT_KEY_DIR": str(keys),
             "LOG_FORMAT": "json",
             "ROOT_PATH": f"/api/{name}" if with_prefix else "",
+            "DOCUMENTS_SIGNING_DIR": str(data_dir / "signing"),
         }
         processes.append(ServiceProcess(name, port, logs / f"{name}.log", env))
     return processes

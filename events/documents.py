@@ -7,10 +7,10 @@ chain covers the papers as well as the steps that produced them.
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from events.base import DomainEvent
-from events.fields import DocumentNumber, Line, RequestId, Sha256Hex, Text
+from events.fields import Day, DocumentNumber, Line, RequestId, Sha256Hex, Text
 
 DocumentKind = Literal[
     "TANDA_TERIMA",
@@ -36,7 +36,7 @@ class DocumentIssued(DomainEvent):
     kind: DocumentKind = Field(description="Which of the SOP's documents it is")
     number: DocumentNumber = Field(description="The number printed under its title")
     number_source: NumberSource = Field(description="REGISTER (taken now) or TYPED (given)")
-    document_date: AwareDatetime = Field(description="The date printed on it (the place-date)")
+    document_date: Day = Field(description="The date printed on it, in the tenant's time zone")
     final: bool = Field(description="False for a draft (unsigned, not in the register)")
     sha256: Sha256Hex = Field(description="SHA-256 of the PDF as issued (signed if final)")
     unsigned_sha256: Sha256Hex = Field(

@@ -56,8 +56,7 @@ class DocumentsConfig(BaseSettings):
         description="The letterhead's telephone, e-mail and web-site line (tenant data)",
     )
     venue: str = Field(
-        default="Kantor Dinas Komunikasi, Informatika, Statistik dan Persandian Kabupaten "
-        "Katingan",
+        default="Kantor Dinas Komunikasi, Informatika, Statistik dan Persandian Kabupaten Katingan",
         max_length=300,
         description="Where meetings and tests are held, as a Berita Acara says it",
     )

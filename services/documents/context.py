@@ -10,9 +10,9 @@ from events.base import DomainEvent
 from events.documents import DocumentKind
 from events.envelope import Envelope
 from services.documents.config import PAPER_MM, DocumentsConfig
-from services.documents.facts import CaseFacts
+from services.documents.facts import CaseFacts, MissingFact
 from services.documents.people import People, Person
-from services.documents.signature import MissingSignerData, Positions
+from services.documents.signature import Positions
 from services.documents.words import place_and_date
 
 
@@ -60,7 +60,7 @@ class Source:
     def person(self, user_id: str) -> Person:
         found = self.people.users.get(user_id)
         if found is None:
-            raise MissingSignerData(f"pengguna {user_id} belum dikenal (data identitas)")
+            raise MissingFact(f"pengguna {user_id} belum dikenal (data identitas)")
         return found
 
     def opd_name(self, code: str) -> str:

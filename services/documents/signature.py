@@ -5,12 +5,13 @@
 from dataclasses import dataclass
 
 from events.envelope import OnBehalfOf
+from services.documents.facts import MissingFact
 from services.documents.people import Person
 
 
 class MissingSignerData(ValueError):
-    """A signer the document needs is unknown, or lacks what its block must show (the NIP of an
-    official). The document waits or fails; no number is taken."""
+    """A signer lacks what its block must show (the NIP of an official): the document fails,
+    no number is taken, until the data is fixed and an admin retries it."""
 
 
 ACTING = {"PLT": "Plt.", "PLH": "Plh."}
@@ -48,7 +49,7 @@ def block(
     official's position, which is printed with the prefix. ``for_superior``: the role the
     person signs for (``a.n.`` and that role's position above the person's own)."""
     if person is None:
-        raise MissingSignerData(f"penandatangan {user_id} belum dikenal (data identitas)")
+        raise MissingFact(f"penandatangan {user_id} belum dikenal (data identitas)")
     acting_role = on_behalf_of.role if on_behalf_of is not None else role
     official = acting_role in OFFICIALS or on_behalf_of is not None
     if official and not person.nip:
