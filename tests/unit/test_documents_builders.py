@@ -35,7 +35,7 @@ def built_all(
     numbers: dict[str, str] | None = None,
 ) -> list[Built]:
     """Every document of ``steps``, each from the events before it."""
-    numbers = dict(numbers or {"TANDA_TERIMA": "0001/Agenda/Diskominfostandi/2026"})
+    numbers = {"TANDA_TERIMA": "0001/Agenda/Diskominfostandi/2026"} if numbers is None else numbers
     seen: list[tuple[Envelope, Any]] = []
     out = []
     for step in steps:
