@@ -323,7 +323,15 @@ def test_step_lookups() -> None:
 
 
 def test_topics_and_dead_letters() -> None:
-    assert SERVICES == ("identity", "intake", "approval", "dev_tracking", "reporting", "eoffice")
+    assert SERVICES == (
+        "identity",
+        "intake",
+        "approval",
+        "dev_tracking",
+        "reporting",
+        "eoffice",
+        "documents",
+    )
     assert [topic_for(s) for s in SERVICES] == [
         "jejak.identity.events",
         "jejak.intake.events",
@@ -331,6 +339,7 @@ def test_topics_and_dead_letters() -> None:
         "jejak.dev_tracking.events",
         "jejak.reporting.events",
         "jejak.eoffice.events",
+        "jejak.documents.events",
     ]
     assert topics_consumed_by("eoffice") == ("jejak.reporting.events",)
     assert "jejak.eoffice.events" not in topics_consumed_by("reporting")
