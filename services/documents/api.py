@@ -15,7 +15,14 @@ from infra.errors import InvalidInput
 from infra.limits import BodyTooLarge
 from infra.principal import Principal
 from services.documents.queries import Documents
-from services.documents.views import CheckResult, DocumentList, Register, Retried, Verification
+from services.documents.views import (
+    CheckResult,
+    DocumentList,
+    Register,
+    Retried,
+    RetryData,
+    Verification,
+)
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
 """The largest PDF the public check accepts (20 MiB)."""
@@ -106,8 +113,9 @@ def build_router(
             409: {"description": "Dokumen tidak berstatus FAILED (state disebut)"},
         },
     )
-    async def retry(document_id: Id, caller: Caller) -> Retried:
-        return await documents().retry(caller, document_id)
+    async def retry(document_id: Id, caller: Caller, body: RetryData | None = None) -> Retried:
+        note = body.note if body is not None else None
+        return await documents().retry(caller, document_id, note)
 
     @router.get(
         "/verify/{document_id}",

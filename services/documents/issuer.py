@@ -9,6 +9,7 @@ until an admin retries it."""
 import asyncio
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,8 @@ from services.documents.store import DocumentStore, Pending
 log = structlog.get_logger()
 
 SYSTEM = Actor(user_id="documents", role="SYSTEM")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""What a failure's reason may not carry into an event (``events.fields.Text``)."""
 
 
 @dataclass(frozen=True)
@@ -207,15 +210,16 @@ class Issuer:
         async with self.pool().acquire() as conn:
             await self.store.postpone(conn, pending.document_id, reason)
 
-    async def _fail(self, pending: Pending, reason: str) -> None:
+    async def _fail(self, pending: Pending, said: str) -> None:
+        reason = CONTROL.sub(" ", said).strip()[:10_000] or "tanpa keterangan"
         log.warning("document failed", document_id=str(pending.document_id), reason=reason)
         async with self.pool().acquire() as conn, conn.transaction():
-            await self.store.failed(conn, pending.document_id, reason[:10_000])
+            await self.store.failed(conn, pending.document_id, reason)
             failed = DocumentFailed(
                 request_id=pending.request_id,
                 document_id=pending.document_id,
                 kind=pending.kind,  # type: ignore[arg-type]
-                reason=reason[:10_000],
+                reason=reason,
                 source_event_id=pending.source.event_id,
             )
             await self._append(conn, pending, failed)

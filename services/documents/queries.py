@@ -98,10 +98,10 @@ class Documents:
         rows = await self.store.by_state(self.pool(), "FAILED", limit, offset)
         return DocumentList(documents=[DocumentSummary.of(r) for r in rows])
 
-    async def retry(self, caller: Principal, document_id: UUID) -> Retried:
+    async def retry(self, caller: Principal, document_id: UUID, note: str | None) -> Retried:
         access.authorize(caller, _rule("RetryDocument"))
         async with self.pool().acquire() as conn, conn.transaction():
-            state = await self.store.retry(conn, document_id, caller.user_id)
+            state = await self.store.retry(conn, document_id, caller.user_id, note)
         if state is None:
             raise NotFound(f"Dokumen {document_id} tidak dikenal.")
         if state != "FAILED":

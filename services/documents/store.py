@@ -136,7 +136,9 @@ class DocumentStore:
             reason,
         )
 
-    async def retry(self, conn: Connection, document_id: UUID, by: str) -> str | None:
+    async def retry(
+        self, conn: Connection, document_id: UUID, by: str, note: str | None
+    ) -> str | None:
         """Back to PENDING if FAILED; returns the state it was in (None: unknown)."""
         state: str | None = await conn.fetchval(
             f"SELECT state FROM {self.s}.documents WHERE document_id = $1 FOR UPDATE",
@@ -145,10 +147,11 @@ class DocumentStore:
         if state == "FAILED":
             await conn.execute(
                 f"UPDATE {self.s}.documents SET state = 'PENDING', next_attempt_at = now(), "
-                "recorded_at = now(), retried_by = $2, retried_at = now() "
+                "recorded_at = now(), retried_by = $2, retried_at = now(), retry_note = $3 "
                 "WHERE document_id = $1",
                 document_id,
                 by,
+                note,
             )
         return state
 

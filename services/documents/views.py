@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.documents import DocumentKind, NumberSource
+from events.fields import Text
 
 DocumentState = Literal["PENDING", "ISSUED", "FAILED"]
 
@@ -112,6 +113,14 @@ class CheckResult(View):
     sha256: str = Field(description="SHA-256 berkas yang diunggah")
     expected_sha256: str = Field(description="SHA-256 dokumen yang diterbitkan")
     message: str = Field(description="Kesimpulan untuk dibaca orang")
+
+
+class RetryData(View):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    note: Text | None = Field(
+        default=None, description="Apa yang diperbaiki sebelum mengulang (dicatat)"
+    )
 
 
 class Retried(View):

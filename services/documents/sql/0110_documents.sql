@@ -38,6 +38,7 @@ CREATE TABLE {schema}.documents (
     failed_at        timestamptz,
     retried_by       text,
     retried_at       timestamptz,
+    retry_note       text,
     number           text,
     number_source    text CHECK (number_source IN ('REGISTER', 'TYPED')),
     register_code    text,
