@@ -89,7 +89,7 @@ USERS = (
 )
 
 
-def identity_events() -> list[Envelope]:
+def identity_events(tenant: str = "katingan") -> list[Envelope]:
     """The OPD and the users, each in its own stream, a week before the request."""
     at = MONDAY - dt.timedelta(days=7)
     envelopes: list[Envelope] = []
@@ -97,7 +97,8 @@ def identity_events() -> list[Envelope]:
 
     def add(stream: str, *events: DomainEvent) -> None:
         news = [
-            NewEvent.of(e, occurred_at=at, actor=admin, correlation_id=uuid.uuid4()) for e in events
+            NewEvent.of(e, occurred_at=at, actor=admin, tenant=tenant, correlation_id=uuid.uuid4())
+            for e in events
         ]
         envelopes.extend(seal_all(stream, 0, GENESIS_HASH, news))
 
@@ -141,7 +142,11 @@ class Step:
 
 
 def request_history(
-    rid: str, *, agenda_number: str | None = None, dispose_actor: Actor = PLT_KADIS
+    rid: str,
+    *,
+    agenda_number: str | None = None,
+    dispose_actor: Actor = PLT_KADIS,
+    tenant: str = "katingan",
 ) -> list[Step]:
     """A request from submission to UAT, a day per step from Monday 7 December 2026, with a
     failed and then a passed system test."""
@@ -285,7 +290,9 @@ def request_history(
     lanes: dict[Service, list[NewEvent]] = {}
     order: list[Service] = []
     for service, actor, at, event in flow:
-        news = NewEvent.of(event, occurred_at=at, actor=actor, correlation_id=uuid.uuid4())
+        news = NewEvent.of(
+            event, occurred_at=at, actor=actor, tenant=tenant, correlation_id=uuid.uuid4()
+        )
         lanes.setdefault(service, []).append(news)
         order.append(service)
     sealed = {s: iter(seal_all(rid, 0, GENESIS_HASH, news)) for s, news in lanes.items()}

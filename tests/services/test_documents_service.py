@@ -52,6 +52,9 @@ from tests import documents_samples as samples
 from tests.kafka_helpers import eventually
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "documents"
+TENANT = f"docs-{uuid.uuid4().hex[:8]}"
+"""The tenant of this module's events: other tests' services (reporting, eoffice) keep to
+theirs, and leave these alone."""
 
 
 class FlakySigner:
@@ -143,7 +146,7 @@ async def system(
         state = System(
             api, producer, TokenIssuer(private), signer, (folder / "signing" / CA_FILE).read_bytes()
         )
-        await state.publish("identity", samples.identity_events())
+        await state.publish("identity", samples.identity_events(TENANT))
         yield state
 
 
@@ -224,7 +227,7 @@ def flat(text: str) -> str:
 
 async def test_a_requests_documents_are_issued_signed_and_verifiable(system: System) -> None:
     rid = f"req-{uuid.uuid4().hex[:10]}"
-    await publish_history(system, samples.request_history(rid))
+    await publish_history(system, samples.request_history(rid, tenant=TENANT))
     documents = await system.settled(rid, 8)
     assert {d["state"] for d in documents} == {"ISSUED"}, documents
     trust = asn1_x509.Certificate.load(
@@ -261,7 +264,7 @@ async def test_a_requests_documents_are_issued_signed_and_verifiable(system: Sys
 
 async def test_the_public_check_tells_the_original_from_a_changed_copy(system: System) -> None:
     rid = f"req-{uuid.uuid4().hex[:10]}"
-    await publish_history(system, samples.request_history(rid)[:5])
+    await publish_history(system, samples.request_history(rid, tenant=TENANT)[:5])
     documents = await system.settled(rid, 4)
     final = next(d for d in documents if d["kind"] == "BERITA_ACARA_RAPAT")
     path = f"/documents/{final['document_id']}.pdf"
@@ -322,7 +325,7 @@ async def test_fifty_receipts_at_once_take_fifty_consecutive_numbers(system: Sys
     before = await agenda_sequences(system)
     rids = [f"req-{uuid.uuid4().hex[:10]}" for _ in range(50)]
     for rid in rids:
-        await publish_history(system, samples.request_history(rid)[:2])
+        await publish_history(system, samples.request_history(rid, tenant=TENANT)[:2])
     for rid in rids:
         [receipt] = await system.settled(rid, 1)
         assert receipt["state"] == "ISSUED" and receipt["number_source"] == "REGISTER"
@@ -335,7 +338,7 @@ async def test_a_failed_signing_takes_no_number_and_an_admin_retries(system: Sys
     system.signer.broken = True
     rid = f"req-{uuid.uuid4().hex[:10]}"
     try:
-        await publish_history(system, samples.request_history(rid)[:2])
+        await publish_history(system, samples.request_history(rid, tenant=TENANT)[:2])
         [receipt] = await system.settled(rid, 1)
     finally:
         system.signer.broken = False
@@ -366,7 +369,7 @@ async def test_the_same_events_render_the_same_unsigned_pdf(
 ) -> None:
     """What the audit does: re-render from the events and compare with ``DocumentIssued``."""
     rid = f"req-{uuid.uuid4().hex[:10]}"
-    steps = samples.request_history(rid)[:6]
+    steps = samples.request_history(rid, tenant=TENANT)[:6]
     await publish_history(system, steps)
     issued = {d["kind"]: d for d in await system.settled(rid, 5)}
     conf = DocumentsConfig()
