@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 WEB_ASSETS := services/web/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run stack-up stack-down test lint bench clean
+SYSTEM_PACKAGES := fonts-liberation poppler-utils
+
+.PHONY: system-packages install run stack-up stack-down test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +23,11 @@ $(CHROMIUM): ## the browser of the web app's tests: Debian's package (Playwright
 	apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null \
 	  || (apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null)
 
-install: $(BIN)/.installed $(WEB_ASSETS)
+system-packages: ## Debian's: the documents' font (Liberation Sans) and pdftoppm for their tests
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
+		{ apt-get update -q && apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); }
+
+install: $(BIN)/.installed system-packages $(WEB_ASSETS)
 
 run: install ## Kafka + PostgreSQL (data kept in .jejak/) in the foreground; Ctrl-C stops
 	$(BIN)/python -m devstack run

@@ -12,7 +12,15 @@ from devstack.process import free_port, is_alive, kill_now, spawn, terminate, wa
 from devstack.stack import Endpoints
 from infra.auth import development_keys
 
-SERVICES = ("identity", "intake", "approval", "dev_tracking", "reporting", "eoffice")
+SERVICES = (
+    "identity",
+    "intake",
+    "approval",
+    "dev_tracking",
+    "reporting",
+    "eoffice",
+    "documents",
+)
 
 
 @dataclass
@@ -73,6 +81,7 @@ def service_processes(
             "JWT_KEY_DIR": str(keys),
             "LOG_FORMAT": "json",
             "ROOT_PATH": f"/api/{name}" if with_prefix else "",
+            "DOCUMENTS_SIGNING_DIR": str(data_dir / "signing"),
         }
         processes.append(ServiceProcess(name, port, logs / f"{name}.log", env))
     return processes

@@ -61,7 +61,7 @@ STREAM_KEYS: dict[Service, str] = {
     **{
         service: "The stream id: the request id (a UUIDv7). All of one request's events from "
         "this service are in one partition, in stream order."
-        for service in ("intake", "approval", "dev_tracking", "reporting", "eoffice")
+        for service in ("intake", "approval", "dev_tracking", "reporting", "eoffice", "documents")
     },
 }
 

@@ -23,6 +23,7 @@ from events.dev_tracking import (
     UATAccepted,
     UATRejected,
 )
+from events.documents import DocumentFailed, DocumentIssued
 from events.eoffice import StatusDelivered, StatusDeliveryParked, StatusDeliveryResent
 from events.identity import (
     DelegationEnded,
@@ -70,6 +71,7 @@ EVENTS_BY_SERVICE: dict[Service, tuple[type[DomainEvent], ...]] = {
     ),
     "reporting": (SlaBreached, CaseStatusChanged),
     "eoffice": (StatusDelivered, StatusDeliveryParked, StatusDeliveryResent),
+    "documents": (DocumentIssued, DocumentFailed),
 }
 """The events each service emits, on its own topic only."""
 

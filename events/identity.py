@@ -50,6 +50,16 @@ class UserRegistered(DomainEvent):
     opd: OpdCode | None = Field(
         default=None, description="The user's agency code; None for none (e.g. ADMIN, AUDITOR)"
     )
+    rank: Name | None = Field(
+        default=None,
+        description="Pangkat and golongan as printed under a signature, e.g. Pembina Tk. I "
+        "(IV/b); None if not recorded (documents then leave the line out)",
+    )
+    position: Name | None = Field(
+        default=None,
+        description="Jabatan as printed above a signature, e.g. Kepala Bidang Aplikasi "
+        "Informatika; None: documents print the position of the role the user signs in",
+    )
 
 
 class RoleGranted(DomainEvent):

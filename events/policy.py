@@ -631,6 +631,70 @@ _EOFFICE: tuple[Rule, ...] = (
     ),
 )
 
+_DOCUMENTS: tuple[Rule, ...] = (
+    _query(
+        "documents",
+        "ListRequestDocuments",
+        "GET /requests/{request_id}/documents",
+        "Daftar dokumen permohonan",
+        READERS,
+        note="The same readers as the case.",
+    ),
+    _query(
+        "documents",
+        "DownloadDocument",
+        "GET /documents/{document_id}.pdf",
+        "Unduh dokumen",
+        READERS,
+        note="Only an issued document; the readers of its request.",
+    ),
+    _query(
+        "documents",
+        "ListRegister",
+        "GET /register",
+        "Buku Agenda dokumen",
+        _grants("ANY", "KADIS", "ADMIN", "AUDITOR"),
+        note="Number, date, kind, request and signers of every final document: the register "
+        "the Head of Department keeps, which the admin runs and the auditor checks; no "
+        "document's content.",
+    ),
+    _query(
+        "documents",
+        "ListFailedDocuments",
+        "GET /failures",
+        "Dokumen yang gagal dibuat",
+        _grants("ANY", "ADMIN", "AUDITOR"),
+        note="Operations: which document failed and why (a template, a signer's data).",
+    ),
+    _cmd(
+        "documents",
+        "RetryDocument",
+        "POST /documents/{document_id}/retry",
+        "Pembuatan ulang dokumen yang gagal",
+        ADMIN,
+        note="Only a FAILED document (409 otherwise); no number was taken by the failure.",
+    ),
+    _query(
+        "documents",
+        "VerifyDocument",
+        "GET /verify/{document_id}",
+        "Verifikasi dokumen",
+        (),
+        authentication="PUBLIC",
+        note="For whoever holds the paper (its QR code): kind, number, date, signers' names "
+        "and the sha256, nothing of the request's content.",
+    ),
+    _query(
+        "documents",
+        "CheckDocument",
+        "POST /verify/{document_id}",
+        "Pencocokan berkas dokumen",
+        (),
+        authentication="PUBLIC",
+        note="A PDF uploaded is compared with the issued one by its sha256; nothing is kept.",
+    ),
+)
+
 POLICY: tuple[Rule, ...] = (
     *_IDENTITY,
     *_INTAKE,
@@ -638,6 +702,7 @@ POLICY: tuple[Rule, ...] = (
     *_DEV_TRACKING,
     *_REPORTING,
     *_EOFFICE,
+    *_DOCUMENTS,
     *_HEALTH,
 )
 """Every route of every service, exactly once."""

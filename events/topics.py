@@ -17,7 +17,9 @@
 import re
 from typing import Literal, get_args
 
-Service = Literal["identity", "intake", "approval", "dev_tracking", "reporting", "eoffice"]
+Service = Literal[
+    "identity", "intake", "approval", "dev_tracking", "reporting", "eoffice", "documents"
+]
 """The services, by the name of their package under ``services/``."""
 
 SERVICES: tuple[Service, ...] = get_args(Service)
@@ -32,9 +34,11 @@ SUBSCRIPTIONS: dict[Service, tuple[Service, ...]] = {
     "dev_tracking": ("approval",),
     "reporting": ("identity", "intake", "approval", "dev_tracking", "reporting"),
     "eoffice": ("reporting",),
+    "documents": ("identity", "intake", "approval", "dev_tracking"),
 }
 """Whose topics each service consumes (DESIGN.md's "consumes" column). reporting follows every
-topic that makes up a case; eoffice's own (the audit of its deliveries) is not one of them."""
+topic that makes up a case; eoffice's own (the audit of its deliveries) is not one of them.
+documents renders the papers of the steps, with the names and NIPs identity holds."""
 
 # The headers of a dead letter.
 DLQ_HEADER_ERROR = "error"

@@ -37,6 +37,9 @@ CHECKS = [
     content_type_conformance,
     negative_data_rejection,
 ]
+schemathesis.serializer.alias("application/pdf", "application/octet-stream")
+"""The documents' public check takes a PDF as its body: generated as any bytes."""
+
 NOT_FUZZED = ["/notifications/stream"]
 """A Server-Sent Events stream never ends, so a call never answers: its parameters are checked
 by the limits tests (tests/services/test_input_limits.py)."""

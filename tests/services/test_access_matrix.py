@@ -1,6 +1,6 @@
 """The whole role-by-command matrix of ``events.policy``, against the real services.
 
-The six services run in-process over HTTP on the real PostgreSQL and Kafka, under a tenant of
+The seven services run in-process over HTTP on the real PostgreSQL and Kafka, under a tenant of
 their own. Users are registered in identity and log in there, so every token is identity's own;
 one request is walked through intake and approval to development (its events crossing Kafka to
 approval, dev_tracking and reporting). Then every rule of the policy is tried by each principal
@@ -21,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -38,6 +39,8 @@ from infra.settings import Settings
 from services.approval.bootstrap import create_app as create_approval
 from services.dev_tracking.bootstrap import create_app as create_dev_tracking
 from services.dev_tracking.usecases import WIB
+from services.documents.bootstrap import create_app as create_documents
+from services.documents.config import DocumentsConfig
 from services.eoffice.bootstrap import create_app as create_eoffice
 from services.identity.bootstrap import create_app as create_identity
 from services.intake.bootstrap import create_app as create_intake
@@ -214,7 +217,7 @@ def expected(rule: policy.Rule, who: Who, user_id: str, target: Target | None) -
 # --- the world ---------------------------------------------------------------------------------
 
 
-def _apps(settings: Settings) -> dict[Service, FastAPI]:
+def _apps(settings: Settings, signing: Path) -> dict[Service, FastAPI]:
     return {
         "identity": create_identity(settings),  # seeds the demo users if there are none yet
         "intake": create_intake(settings),
@@ -222,6 +225,7 @@ def _apps(settings: Settings) -> dict[Service, FastAPI]:
         "dev_tracking": create_dev_tracking(settings),
         "reporting": create_reporting(settings),
         "eoffice": create_eoffice(settings),  # no callback URL: deliveries wait, none is sent
+        "documents": create_documents(settings, DocumentsConfig(signing_dir=str(signing))),
     }
 
 
@@ -232,7 +236,7 @@ async def _people(w: World, admin: dict[str, str]) -> None:
             "/opds", headers=admin, json={"code": code, "name": f"Dinas {code}"}
         )
         assert answer.status_code == 201, answer.text
-    for who in (*EVERYONE, Who("cadangan", ("AUDITOR",), DEPT)):
+    for n, who in enumerate((*EVERYONE, Who("cadangan", ("AUDITOR",), DEPT))):
         answer = await identity.post(
             "/users",
             headers=admin,
@@ -240,6 +244,7 @@ async def _people(w: World, admin: dict[str, str]) -> None:
                 "username": who.username,
                 "password": PASSWORD,
                 "full_name": f"Pegawai {who.name}",
+                "nip": f"19800101200501{n:04d}",  # the documents' signature blocks need it
                 "opd": who.opd,
                 "roles": list(who.roles),
             },
@@ -366,6 +371,15 @@ async def _request(w: World) -> None:
         return bool(listed["items"])
 
     assert await eventually(scheduled, timeout=60), "no status change reached eoffice"
+
+    async def receipt_issued() -> bool:
+        listed = await w.ok("documents", AUDITOR, "GET", f"/requests/{rid}/documents")
+        issued = [d for d in listed["documents"] if d["kind"] == "TANDA_TERIMA"]
+        if issued and issued[0]["state"] == "ISSUED":
+            w.ids["document"] = issued[0]["document_id"]
+        return "document" in w.ids
+
+    assert await eventually(receipt_issued, timeout=60), "no Tanda Terima was issued"
 
 
 MEETING = {
@@ -577,6 +591,20 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
             f"/deliveries/{w.ids['delivery']}/resend", Target(), json={"note": "Coba lagi"}
         ),
     }
+    document = w.ids["document"]
+    pdf = b"%PDF-1.7 bukan dokumen asli"
+    probes |= {
+        ("documents", "ListRequestDocuments"): Probe(f"/requests/{rid}/documents", request),
+        ("documents", "DownloadDocument"): Probe(f"/documents/{document}.pdf", request),
+        ("documents", "ListRegister"): Probe("/register"),
+        ("documents", "ListFailedDocuments"): Probe("/failures"),
+        # issued, not failed: an authorized retry is 409, never a change
+        ("documents", "RetryDocument"): Probe(f"/documents/{document}/retry", Target()),
+        ("documents", "VerifyDocument"): Probe(f"/verify/{document}"),
+        ("documents", "CheckDocument"): Probe(
+            f"/verify/{document}", content=pdf, headers={"Content-Type": "application/pdf"}
+        ),
+    }
     for service in SERVICES:
         probes[service, "Health"] = Probe("/health")
     return probes
@@ -591,7 +619,8 @@ async def world(
     configured = settings.model_copy(update={"jwt_key_dir": str(keys), "tenant": TENANT})
     async with AsyncExitStack() as running:
         clients: dict[Service, httpx.AsyncClient] = {}
-        for service, app in _apps(configured).items():
+        signing = tmp_path_factory.mktemp("signing") / "dev"
+        for service, app in _apps(configured, signing).items():
             await running.enter_async_context(app.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=app, client=(f"10.9.{len(clients)}.1", 4000))
             clients[service] = await running.enter_async_context(

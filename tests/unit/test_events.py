@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from events import approval, dev_tracking, eoffice, identity, intake, reporting
+from events import approval, dev_tracking, documents, eoffice, identity, intake, reporting
 from events.base import DomainEvent
 from events.canonical import canonical_json, chain_hash
 from events.catalog import ALL_EVENTS, EVENTS_BY_SERVICE, default_registry, service_of, topic_of
@@ -196,6 +196,26 @@ SAMPLES: dict[type[DomainEvent], DomainEvent] = {
         eoffice.StatusDeliveryResent(
             request_id=REQ, delivery_id=uuid.UUID(int=8), sequence=2, resent_by="u-admin"
         ),
+        documents.DocumentIssued(
+            request_id=REQ,
+            document_id=uuid.UUID(int=9),
+            kind="SURAT_TUGAS",
+            number="800.1.11.1/0042/Diskominfostandi/2026",
+            number_source="REGISTER",
+            document_date=dt.date(2026, 12, 7),
+            final=True,
+            sha256="a" * 64,
+            unsigned_sha256="b" * 64,
+            signers=("Dr. Ir. Bambang Sutrisno, M.T.",),
+            source_event_id=uuid.UUID(int=10),
+        ),
+        documents.DocumentFailed(
+            request_id=REQ,
+            document_id=uuid.UUID(int=9),
+            kind="SURAT_TUGAS",
+            reason="MissingSignerData: NIP Hendra Wijaya (u-plt) belum tercatat",
+            source_event_id=uuid.UUID(int=10),
+        ),
     ]
 }
 
@@ -323,7 +343,15 @@ def test_step_lookups() -> None:
 
 
 def test_topics_and_dead_letters() -> None:
-    assert SERVICES == ("identity", "intake", "approval", "dev_tracking", "reporting", "eoffice")
+    assert SERVICES == (
+        "identity",
+        "intake",
+        "approval",
+        "dev_tracking",
+        "reporting",
+        "eoffice",
+        "documents",
+    )
     assert [topic_for(s) for s in SERVICES] == [
         "jejak.identity.events",
         "jejak.intake.events",
@@ -331,6 +359,7 @@ def test_topics_and_dead_letters() -> None:
         "jejak.dev_tracking.events",
         "jejak.reporting.events",
         "jejak.eoffice.events",
+        "jejak.documents.events",
     ]
     assert topics_consumed_by("eoffice") == ("jejak.reporting.events",)
     assert "jejak.eoffice.events" not in topics_consumed_by("reporting")

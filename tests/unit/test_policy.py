@@ -137,7 +137,7 @@ def test_the_decisions_hold() -> None:
         for r in policy.POLICY
         if r.path.startswith(REQUEST_PATHS) and r.kind == "query"
     }
-    assert len(readers) == 17
+    assert len(readers) == 18
     assert all(grants == set(map(astuple, policy.READERS)) for grants in readers.values())
 
 

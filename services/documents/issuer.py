@@ -1,0 +1,225 @@
+"""The issuer: takes the due PENDING documents one at a time per worker and issues each in one
+transaction: build (pure), take the number from the register, render, sign, append
+``DocumentIssued`` and keep the PDF. Any failure rolls all of it back, so no number is taken
+for a document that was not issued; the failure is then recorded in a transaction of its own:
+a document still waiting for an event from a topic that is behind is tried again shortly (up
+to ``wait_for_facts_seconds``), anything else is FAILED with its reason (and ``DocumentFailed``)
+until an admin retries it."""
+
+import asyncio
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from events.documents import DocumentFailed, DocumentIssued
+from events.envelope import Actor, NewEvent, utc_now
+from infra.db import DATABASE_FAILURES, Connection
+from infra.eventstore import PostgresEventStore
+from infra.eventstore.errors import ConcurrencyConflict
+from services.documents.builders import build
+from services.documents.config import DocumentsConfig
+from services.documents.context import Built, Source, Tenant
+from services.documents.facts import CaseFacts, MissingFact
+from services.documents.numbering import NumberFormat, take_next
+from services.documents.people import People
+from services.documents.render import Renderer
+from services.documents.signing import Signer
+from services.documents.store import DocumentStore, Pending
+
+log = structlog.get_logger()
+
+SYSTEM = Actor(user_id="documents", role="SYSTEM")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""What a failure's reason may not carry into an event (``events.fields.Text``)."""
+
+
+@dataclass(frozen=True)
+class Number:
+    text: str
+    source: str
+    code: str | None = None
+    year: int | None = None
+    sequence: int | None = None
+
+
+class Issuer:
+    def __init__(
+        self,
+        pool: Callable[[], asyncpg.Pool],
+        events: Callable[[], PostgresEventStore],
+        store: DocumentStore,
+        config: DocumentsConfig,
+        renderer: Renderer,
+        signer: Signer,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.pool = pool
+        self.events = events
+        self.store = store
+        self.config = config
+        self.tenant = Tenant.of(config)
+        self.renderer = renderer
+        self.signer = signer
+        self.clock = clock
+        self._formats = {
+            "number": NumberFormat(config.number_format),
+            "agenda": NumberFormat(config.agenda_format),
+        }
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def verify_url(self, document_id: UUID) -> str:
+        return f"{self.config.public_base_url.rstrip('/')}/verifikasi/{document_id}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """``config.workers`` loops, each issuing one document at a time, until ``stop``."""
+        await asyncio.gather(*(self._loop(stop) for _ in range(self.config.workers)))
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = await self.issue_next()
+            except DATABASE_FAILURES as error:
+                log.warning("documents: database unavailable", error=type(error).__name__)
+                busy = False
+            if busy:
+                continue
+            self._wake.clear()
+            waits = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+            timeout = self.config.poll_seconds
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            for task in waits:
+                task.cancel()
+
+    async def issue_next(self) -> bool:
+        """Issue (or record the failure of) the next due document; False if none is due."""
+        claimed: list[Pending] = []
+        try:
+            async with self.pool().acquire() as conn, conn.transaction():
+                pending = await self.store.claim_due(conn)
+                if pending is None:
+                    return False
+                claimed.append(pending)
+                await self._issue(conn, pending)
+            return True
+        except DATABASE_FAILURES:
+            raise
+        except ConcurrencyConflict:
+            return True  # the stream moved under us: the document is still PENDING
+        except MissingFact as waiting:
+            await self._wait_or_fail(claimed[0], str(waiting))
+        except Exception as error:  # a template, a signer's data, the signing
+            await self._fail(claimed[0], f"{type(error).__name__}: {error}")
+        return True
+
+    async def _issue(self, conn: Connection, pending: Pending) -> None:
+        source = pending.source
+        until = source.occurred_at
+        facts = CaseFacts.of(
+            pending.request_id,
+            [
+                h
+                for h in await self.store.history(conn, pending.request_id, until)
+                if h[0].event_id != source.event_id
+            ],
+            await self.store.issued_numbers(conn, pending.request_id),
+        )
+        people = People.of(await self.store.people(conn, until))
+        built = build(self.tenant, Source(source, pending.event, facts, people))
+        number = await self._number(conn, built)
+        data = built.numbered(number.text)
+        url = self.verify_url(pending.document_id) if built.final else None
+        unsigned = await asyncio.to_thread(self.renderer.render, built.kind, data, built.day, url)
+        pdf = unsigned
+        if built.final:
+            reason = f"{data['title']} Nomor {number.text}"
+            pdf = await asyncio.to_thread(
+                self.signer.sign, unsigned, location=self.tenant.place, reason=reason
+            )
+        issued = DocumentIssued(
+            request_id=pending.request_id,
+            document_id=pending.document_id,
+            kind=built.kind,
+            number=number.text,
+            number_source="TYPED" if number.source == "TYPED" else "REGISTER",
+            document_date=built.day,
+            final=built.final,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            unsigned_sha256=hashlib.sha256(unsigned).hexdigest(),
+            signers=built.signers,
+            source_event_id=source.event_id,
+        )
+        await self._append(conn, pending, issued)
+        await self.store.issued(conn, pending.document_id, self._record(built, number, issued, pdf))
+        log.info("document issued", kind=built.kind, number=number.text)
+
+    async def _number(self, conn: Connection, built: Built) -> Number:
+        if built.typed_number is not None:
+            return Number(built.typed_number, "TYPED")
+        code = self.config.codes[built.kind]
+        year = built.day.year
+        seq = await take_next(conn, self.store.s, code, year)
+        pattern = self._formats["agenda" if code == "AGENDA" else "number"]
+        text = pattern.format(code, seq, self.config.unit_code, year, built.day.month)
+        return Number(text, "REGISTER", code, year, seq)
+
+    def _record(
+        self, built: Built, number: Number, issued: DocumentIssued, pdf: bytes
+    ) -> dict[str, Any]:
+        return {
+            "number": number.text,
+            "number_source": issued.number_source,
+            "register_code": number.code,
+            "register_year": number.year,
+            "sequence": number.sequence,
+            "document_date": built.day,
+            "final": built.final,
+            "signers": list(built.signers),
+            "sha256": issued.sha256,
+            "unsigned_sha256": issued.unsigned_sha256,
+            "pdf": pdf,
+        }
+
+    async def _append(
+        self, conn: Connection, pending: Pending, event: DocumentIssued | DocumentFailed
+    ) -> None:
+        new = NewEvent.of(
+            event,
+            occurred_at=self.clock(),
+            actor=SYSTEM,
+            tenant=pending.tenant,
+            correlation_id=pending.source.correlation_id,
+            causation_id=pending.source.event_id,
+        )
+        await self.events().append_at_head(pending.request_id, [new], conn=conn)
+
+    async def _wait_or_fail(self, pending: Pending, reason: str) -> None:
+        waited = (self.clock() - pending.recorded_at).total_seconds()
+        if waited >= self.config.wait_for_facts_seconds:
+            await self._fail(pending, f"menunggu terlalu lama: {reason}")
+            return
+        async with self.pool().acquire() as conn:
+            await self.store.postpone(conn, pending.document_id, reason)
+
+    async def _fail(self, pending: Pending, said: str) -> None:
+        reason = CONTROL.sub(" ", said).strip()[:10_000] or "tanpa keterangan"
+        log.warning("document failed", document_id=str(pending.document_id), reason=reason)
+        async with self.pool().acquire() as conn, conn.transaction():
+            await self.store.failed(conn, pending.document_id, reason)
+            failed = DocumentFailed(
+                request_id=pending.request_id,
+                document_id=pending.document_id,
+                kind=pending.kind,  # type: ignore[arg-type]
+                reason=reason,
+                source_event_id=pending.source.event_id,
+            )
+            await self._append(conn, pending, failed)

@@ -1,0 +1,140 @@
+"""The builders of the letters: Tanda Terima (RequestReceived), Lembar Disposisi (Disposed) and
+Surat Tugas (TaskAssigned). Each turns its source into the template's plain data."""
+
+from events.approval import Disposed, TaskAssigned
+from events.intake import RequestReceived
+from services.documents.context import Built, Source, Tenant, common
+from services.documents.signature import block
+from services.documents.words import long_date
+
+INSTRUCTIONS = (
+    "Tanggapan dan saran",
+    "Proses lebih lanjut",
+    "Koordinasikan",
+    "Untuk ditindaklanjuti",
+    "Pelajari dan beri saran",
+    "Siapkan bahan",
+    "Untuk diketahui",
+    "Arsip",
+)
+DISPOSITION_TICKS = frozenset({"Proses lebih lanjut", "Untuk ditindaklanjuti"})
+"""What the SOP's step 3 asks of the Head of the IT Division: process and follow up."""
+
+
+def tanda_terima(tenant: Tenant, source: Source, event: RequestReceived) -> Built:
+    submitted = source.facts.need_submitted()
+    actor = source.envelope.actor
+    day = tenant.local_day(source.envelope.occurred_at)
+    receiver = source.person(event.received_by)
+    if event.received_by == actor.user_id:
+        signature = block(
+            receiver,
+            receiver.user_id,
+            actor.role,
+            tenant.positions,
+            on_behalf_of=actor.on_behalf_of,
+            label="Yang menerima,",
+        )
+    else:  # received by staff for the Head of Department
+        role = min(receiver.roles) if receiver.roles else "ADMIN"
+        signature = block(
+            receiver,
+            receiver.user_id,
+            role,
+            tenant.positions,
+            for_superior="KADIS",
+            label="Yang menerima,",
+        )
+    letter = source.facts.letter or submitted.event.letter
+    data = common(tenant, "TANDA_TERIMA", "TANDA TERIMA SURAT", day) | {
+        "rows": [
+            ["Dari", source.opd_name(submitted.event.opd)],
+            ["Nomor surat", letter.number],
+            ["Tanggal surat", long_date(letter.date)],
+            ["Perihal", f"Permohonan Pembangunan Aplikasi {source.facts.title}"],
+            ["Diterima tanggal", long_date(day)],
+        ],
+        "signatures": [signature],
+    }
+    return Built("TANDA_TERIMA", data, day, True, event.agenda_number, (receiver.full_name,))
+
+
+def lembar_disposisi(tenant: Tenant, source: Source, event: Disposed) -> Built:
+    submitted = source.facts.need_submitted()
+    agenda = source.facts.need_number("TANDA_TERIMA")
+    actor = source.envelope.actor
+    day = tenant.local_day(source.envelope.occurred_at)
+    received = source.facts.received
+    received_on = tenant.local_day(received.envelope.occurred_at) if received else day
+    letter = source.facts.letter or submitted.event.letter
+    disposer = source.person(actor.user_id)
+    signature = block(
+        disposer, actor.user_id, actor.role, tenant.positions, on_behalf_of=actor.on_behalf_of
+    )
+    data = common(tenant, "LEMBAR_DISPOSISI", "LEMBAR DISPOSISI", day) | {
+        "rows": [
+            ["Surat dari", source.opd_name(submitted.event.opd)],
+            ["Nomor surat", letter.number],
+            ["Tanggal surat", long_date(letter.date)],
+            ["Diterima tanggal", long_date(received_on)],
+            ["Nomor agenda", agenda],
+            ["Sifat", "Biasa"],
+            ["Klasifikasi", "Biasa"],
+            ["Perihal", f"Permohonan Pembangunan Aplikasi {source.facts.title}"],
+        ],
+        "to": tenant.positions.of(event.to_role),
+        "instructions": [[text, text in DISPOSITION_TICKS] for text in INSTRUCTIONS],
+        "note": event.note,
+        "signatures": [signature],
+    }
+    number = event.disposition_number or agenda
+    return Built("LEMBAR_DISPOSISI", data, day, True, number, (disposer.full_name,))
+
+
+def surat_tugas(tenant: Tenant, source: Source, event: TaskAssigned) -> Built:
+    submitted = source.facts.need_submitted()
+    actor = source.envelope.actor
+    day = tenant.local_day(source.envelope.occurred_at)
+    letter = source.facts.letter or submitted.event.letter
+    basis = [
+        "Standar Operasional Prosedur Pembangunan Aplikasi Pemerintah Kabupaten Katingan;",
+        f"Surat {source.opd_name(event.opd)} Nomor {letter.number} tanggal "
+        f"{long_date(letter.date)} perihal Permohonan Pembangunan Aplikasi;",
+    ]
+    if (minutes := source.facts.minutes) is not None:
+        signed_on = tenant.local_day(minutes.envelope.occurred_at)
+        basis.append(
+            f"Berita Acara Rapat Nomor {minutes.event.minutes_number} tanggal "
+            f"{long_date(signed_on)}."
+        )
+    team = []
+    for n, user_id in enumerate(event.team_members, start=1):
+        member = source.person(user_id)
+        lead = " (Ketua Tim)" if user_id == event.team_lead else ""
+        team.append(
+            {
+                "no": str(n),
+                "name": member.full_name + lead,
+                "nip": member.nip or "-",
+                "rank": member.rank or "-",
+                "position": tenant.positions.of("TIM_PENGEMBANG", member).title(),
+            }
+        )
+    signer = source.person(actor.user_id)
+    signature = block(
+        signer, actor.user_id, actor.role, tenant.positions, on_behalf_of=actor.on_behalf_of
+    )
+    data = common(tenant, "SURAT_TUGAS", "SURAT TUGAS", day) | {
+        "basis": basis,
+        "team": team,
+        "tasks": [
+            f"Membangun aplikasi {source.facts.title} sesuai Berita Acara Rapat dan Standar "
+            "Operasional Prosedur Pembangunan Aplikasi;",
+            f"Melaksanakan tugas terhitung mulai tanggal {long_date(event.period_start)} sampai "
+            f"dengan tanggal {long_date(event.period_end)};",
+            "Melaporkan hasil pelaksanaan tugas kepada Kepala Dinas.",
+        ],
+        "signatures": [signature],
+        "tembusan": [f"Kepala {source.opd_name(event.opd)}", "Yang bersangkutan", "Arsip"],
+    }
+    return Built("SURAT_TUGAS", data, day, True, event.letter_number, (signer.full_name,))

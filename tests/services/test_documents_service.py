@@ -1,0 +1,411 @@
+"""The documents service on the real stack: its events come from Kafka (produced as the relays
+of identity, intake, approval and dev_tracking would), its numbers from PostgreSQL.
+
+A request's whole history gives every kind of document: each PDF says what its kind must say
+(pypdf's text), is rendered to PNG pages for a person to look at (``test-artifacts/documents``),
+carries a signature pyHanko validates, re-renders to the same bytes, and is told apart from a copy
+with one byte changed by the public check. Fifty receipts at once take fifty consecutive agenda
+numbers; a document whose signing fails takes no number, is listed with its reason, and is issued
+with the next number on the admin's retry."""
+
+import asyncio
+import hashlib
+import io
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pypdf
+import pytest
+from aiokafka import AIOKafkaProducer
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from events.catalog import default_registry
+from events.envelope import Envelope, Role
+from events.topics import Service, topic_for
+from infra.auth import TokenIssuer, development_keys
+from infra.kafka import ensure_topics
+from infra.principal import Principal
+from infra.relay import message_of
+from infra.settings import Settings
+from services.documents.bootstrap import create_app
+from services.documents.builders import KIND_OF_EVENT, build
+from services.documents.config import DocumentsConfig
+from services.documents.context import Source, Tenant
+from services.documents.dev_ca import CA_FILE, development_material
+from services.documents.facts import CaseFacts
+from services.documents.people import People
+from services.documents.render import Renderer
+from services.documents.signing import PadesSigner
+from tests import documents_samples as samples
+from tests.kafka_helpers import eventually
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "documents"
+TENANT = f"docs-{uuid.uuid4().hex[:8]}"
+"""The tenant of this module's events: other tests' services (reporting, eoffice) keep to
+theirs, and leave these alone."""
+
+
+class FlakySigner:
+    """The department's signer, failing while ``broken`` is set (as a signing server that is
+    down would)."""
+
+    def __init__(self, real: PadesSigner) -> None:
+        self.real = real
+        self.broken = False
+
+    def sign(self, pdf: bytes, *, location: str, reason: str) -> bytes:
+        if self.broken:
+            raise RuntimeError("server tanda tangan tidak menjawab")
+        return self.real.sign(pdf, location=location, reason=reason)
+
+
+@dataclass
+class System:
+    api: httpx.AsyncClient
+    producer: AIOKafkaProducer
+    issuer: TokenIssuer
+    signer: FlakySigner
+    ca: bytes
+    published: set[uuid.UUID] = field(default_factory=set)
+
+    def headers(self, role: Role, opd: str | None = None) -> dict[str, str]:
+        who = Principal(user_id=f"t-{role.lower()}", name=role, roles=frozenset({role}), opd=opd)
+        return {"Authorization": f"Bearer {self.issuer.issue(who)}"}
+
+    async def publish(self, service: Service, envelopes: list[Envelope]) -> None:
+        sends = []
+        for envelope in envelopes:
+            if envelope.event_id in self.published:
+                continue
+            self.published.add(envelope.event_id)
+            key, value, headers = message_of(envelope)
+            sends.append(
+                await self.producer.send(topic_for(service), value, key=key, headers=headers)
+            )
+        await asyncio.gather(*sends)
+
+    async def documents(self, request_id: str) -> list[dict[str, Any]]:
+        answer = await self.api.get(
+            f"/requests/{request_id}/documents", headers=self.headers("AUDITOR")
+        )
+        if answer.status_code == 404:
+            return []
+        assert answer.status_code == 200, answer.text
+        found: list[dict[str, Any]] = answer.json()["documents"]
+        return found
+
+    async def settled(
+        self, request_id: str, count: int, timeout: float = 60
+    ) -> list[dict[str, Any]]:
+        async def done() -> list[dict[str, Any]] | None:
+            found = await self.documents(request_id)
+            states = [d["state"] for d in found]
+            return found if len(found) == count and "PENDING" not in states else None
+
+        found = await eventually(done, timeout=timeout, interval=0.2)
+        assert found, await self.documents(request_id)
+        return found
+
+
+@pytest.fixture(scope="module")
+async def system(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[System]:
+    folder = tmp_path_factory.mktemp("documents")
+    private, _ = development_keys(folder / "keys")
+    configured = settings.model_copy(update={"jwt_key_dir": str(folder / "keys")})
+    conf = DocumentsConfig(
+        signing_dir=str(folder / "signing"), poll_seconds=0.05, workers=8, wait_for_facts_seconds=60
+    )
+    signer = FlakySigner(PadesSigner(development_material(folder / "signing", conf.agency)))
+    app = create_app(configured, conf, signer=signer)
+    await ensure_topics(
+        settings.kafka_bootstrap_servers,
+        [topic_for(s) for s in ("identity", "intake", "approval", "dev_tracking")],
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    await producer.start()
+    async with AsyncExitStack() as running:
+        running.push_async_callback(producer.stop)
+        await running.enter_async_context(app.router.lifespan_context(app))
+        api = await running.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://documents")
+        )
+        state = System(
+            api, producer, TokenIssuer(private), signer, (folder / "signing" / CA_FILE).read_bytes()
+        )
+        await state.publish("identity", samples.identity_events(TENANT))
+        yield state
+
+
+async def publish_history(system: System, steps: list[samples.Step]) -> None:
+    for step in steps:
+        await system.publish(step.service, [step.envelope])
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def to_png(pdf: bytes, name: str) -> list[Path]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    source = ARTIFACTS / f"{name}.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "70", str(source), str(ARTIFACTS / name)], check=True)
+    return sorted(ARTIFACTS.glob(f"{name}*.png"))
+
+
+EXPECTED: dict[str, list[str]] = {
+    "TANDA_TERIMA": [
+        "TANDA TERIMA SURAT",
+        "Dinas Kependudukan dan Pencatatan Sipil",
+        "Kasongan, 7 Desember 2026",
+        samples.NIP_KADIS,
+        "/Agenda/Diskominfostandi/2026",
+    ],
+    "LEMBAR_DISPOSISI": [
+        "LEMBAR DISPOSISI",
+        "Plt. KEPALA DINAS",
+        "Hendra Wijaya",
+        samples.NIP_PLT,
+        "Mohon dipelajari",
+    ],
+    "BERITA_ACARA_RAPAT_DRAFT": [
+        "BERITA ACARA RAPAT",
+        "DRAF",
+        "000.1.5/0007/Diskominfostandi/2026",
+        "Pada hari ini Rabu tanggal sembilan bulan Desember tahun dua ribu dua puluh enam",
+    ],
+    "BERITA_ACARA_RAPAT": [
+        "PIHAK PERTAMA",
+        "PIHAK KEDUA",
+        "Mengetahui",
+        "Plh. KEPALA DINAS",
+        samples.NIP_REQUESTER,
+        samples.NIP_KABID,
+        "Demikian Berita Acara ini",
+    ],
+    "SURAT_TUGAS": [
+        "SURAT TUGAS",
+        "800.1.11.1/0012/Diskominfostandi/2026",
+        "MENUGASKAN",
+        "Andi Pratama, S.Kom. (Ketua Tim)",
+        samples.NIP_DEV,
+        "Dr. Ir. Bambang Sutrisno",
+        "Tembusan",
+    ],
+    "BERITA_ACARA_PENGUJIAN": [
+        "BERITA ACARA PENGUJIAN SISTEM",
+        "TIDAK LULUS",
+        "Nomor antrean ganda saat dua loket memanggil bersamaan",
+        "Pada hari ini Senin tanggal delapan bulan Maret tahun dua ribu dua puluh tujuh",
+    ],
+    "BERITA_ACARA_UAT": [
+        "BERITA ACARA USER ACCEPTANCE TEST",
+        "DITERIMA",
+        "Yohanes Dambung",
+        "500.12/0040/Diskominfostandi/2027",
+    ],
+}
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def test_a_requests_documents_are_issued_signed_and_verifiable(system: System) -> None:
+    rid = f"req-{uuid.uuid4().hex[:10]}"
+    await publish_history(system, samples.request_history(rid, tenant=TENANT))
+    documents = await system.settled(rid, 8)
+    assert {d["state"] for d in documents} == {"ISSUED"}, documents
+    trust = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(system.ca).public_bytes(serialization.Encoding.DER)
+    )
+    seen: set[str] = set()
+    for document in documents:
+        kind = document["kind"]
+        answer = await system.api.get(
+            f"/documents/{document['document_id']}.pdf",
+            headers=system.headers("PEMOHON", opd="DISDUKCAPIL"),
+        )
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+        pdf = answer.content
+        assert hashlib.sha256(pdf).hexdigest() == document["sha256"]
+        text = flat(text_of(pdf))
+        assert document["number"] in text, (kind, text)
+        if kind not in seen:  # the first of each kind (the failed test's minutes)
+            for part in EXPECTED[kind]:
+                assert part in text, (kind, part, text)
+            assert to_png(pdf, kind.lower())
+        seen.add(kind)
+        if not document["final"]:
+            assert not PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+            continue
+        assert "ditandatangani secara elektronik" in text
+        [signature] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+        status = await async_validate_pdf_signature(
+            signature, ValidationContext(trust_roots=[trust])
+        )
+        assert status.bottom_line and status.intact and status.valid, (kind, status)
+    assert seen == set(EXPECTED)
+
+
+async def test_the_public_check_tells_the_original_from_a_changed_copy(system: System) -> None:
+    rid = f"req-{uuid.uuid4().hex[:10]}"
+    await publish_history(system, samples.request_history(rid, tenant=TENANT)[:5])
+    documents = await system.settled(rid, 4)
+    final = next(d for d in documents if d["kind"] == "BERITA_ACARA_RAPAT")
+    path = f"/documents/{final['document_id']}.pdf"
+    pdf = (await system.api.get(path, headers=system.headers("KADIS"))).content
+    shown = (await system.api.get(f"/verify/{final['document_id']}")).json()
+    assert shown["number"] == "000.1.5/0007/Diskominfostandi/2026" and shown["signed"]
+    assert (
+        shown["signers"][-1] == "Hendra Wijaya, S.Kom., M.Si."
+        and shown["sha256"] == final["sha256"]
+    )
+    assert set(shown) == {
+        "document_id",
+        "kind",
+        "label",
+        "number",
+        "document_date",
+        "signers",
+        "signed",
+        "sha256",
+    }
+    check = f"/verify/{final['document_id']}"
+    same = await system.api.post(check, content=pdf, headers={"Content-Type": "application/pdf"})
+    assert same.status_code == 200 and same.json()["matches"] is True
+    changed = bytearray(pdf)
+    at = pdf.index(b"/Contents") - 40  # a byte inside the signed range
+    changed[at] ^= 0x01
+    other = await system.api.post(check, content=bytes(changed))
+    assert other.status_code == 200 and other.json()["matches"] is False
+    [signature] = PdfFileReader(io.BytesIO(bytes(changed)), strict=False).embedded_signatures
+    trust = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(system.ca).public_bytes(serialization.Encoding.DER)
+    )
+    status = await async_validate_pdf_signature(signature, ValidationContext(trust_roots=[trust]))
+    assert not status.intact
+    not_pdf = await system.api.post(check, content=b"hello")
+    assert not_pdf.status_code == 422 and not_pdf.json()["field"] == "body"
+    unknown = await system.api.get(f"/verify/{uuid.uuid4()}")
+    assert unknown.status_code == 404
+    other_opd = await system.api.get(path, headers=system.headers("PEMOHON", opd="DINKES"))
+    assert other_opd.status_code == 403
+
+
+async def agenda_sequences(system: System) -> list[int]:
+    answer = await system.api.get(
+        "/register",
+        params={"kind": "TANDA_TERIMA", "year": 2026, "limit": 500},
+        headers=system.headers("KADIS"),
+    )
+    assert answer.status_code == 200, answer.text
+    return sorted(
+        int(e["number"].split("/")[0])
+        for e in answer.json()["entries"]
+        if e["number_source"] == "REGISTER"
+    )
+
+
+async def test_fifty_receipts_at_once_take_fifty_consecutive_numbers(system: System) -> None:
+    before = await agenda_sequences(system)
+    rids = [f"req-{uuid.uuid4().hex[:10]}" for _ in range(50)]
+    for rid in rids:
+        await publish_history(system, samples.request_history(rid, tenant=TENANT)[:2])
+    for rid in rids:
+        [receipt] = await system.settled(rid, 1)
+        assert receipt["state"] == "ISSUED" and receipt["number_source"] == "REGISTER"
+    after = await agenda_sequences(system)
+    assert len(after) == len(before) + 50
+    assert after == list(range(1, len(after) + 1)), after  # never doubled, never skipped
+
+
+async def test_a_failed_signing_takes_no_number_and_an_admin_retries(system: System) -> None:
+    system.signer.broken = True
+    rid = f"req-{uuid.uuid4().hex[:10]}"
+    try:
+        await publish_history(system, samples.request_history(rid, tenant=TENANT)[:2])
+        [receipt] = await system.settled(rid, 1)
+    finally:
+        system.signer.broken = False
+    assert receipt["state"] == "FAILED" and receipt["number"] is None
+    assert "server tanda tangan tidak menjawab" in receipt["error"]
+    failures = await system.api.get("/failures", headers=system.headers("ADMIN"))
+    assert receipt["document_id"] in {d["document_id"] for d in failures.json()["documents"]}
+    before = await agenda_sequences(system)
+    refused = await system.api.post(
+        f"/documents/{receipt['document_id']}/retry", headers=system.headers("AUDITOR")
+    )
+    assert refused.status_code == 403
+    retried = await system.api.post(
+        f"/documents/{receipt['document_id']}/retry", headers=system.headers("ADMIN")
+    )
+    assert retried.status_code == 202, retried.text
+    [issued] = await system.settled(rid, 1)
+    assert issued["state"] == "ISSUED"
+    assert await agenda_sequences(system) == [*before, len(before) + 1]
+    again = await system.api.post(
+        f"/documents/{receipt['document_id']}/retry", headers=system.headers("ADMIN")
+    )
+    assert again.status_code == 409 and again.json()["state"] == "ISSUED"
+
+
+async def test_the_same_events_render_the_same_unsigned_pdf(
+    system: System, owner_conn: asyncpg.Connection
+) -> None:
+    """What the audit does: re-render from the events and compare with ``DocumentIssued``."""
+    rid = f"req-{uuid.uuid4().hex[:10]}"
+    steps = samples.request_history(rid, tenant=TENANT)[:6]
+    await publish_history(system, steps)
+    issued = {d["kind"]: d for d in await system.settled(rid, 5)}
+    conf = DocumentsConfig()
+    tenant = Tenant.of(conf)
+    renderer = Renderer(Path(conf.font_dir))
+    registry = default_registry()
+    people = People.of(
+        registry.load(e.event_type, e.schema_version, e.payload) for e in samples.identity_events()
+    )
+    recorded = {
+        row["kind"]: row["unsigned"]
+        for row in await owner_conn.fetch(
+            "SELECT payload->>'kind' AS kind, payload->>'unsigned_sha256' AS unsigned "
+            "FROM documents.events WHERE stream_id = $1 AND event_type = 'DocumentIssued'",
+            rid,
+        )
+    }
+    assert set(recorded) == set(issued)
+    seen: list[Any] = []
+    numbers = {k: d["number"] for k, d in issued.items()}
+    compared = 0
+    for step in steps:
+        envelope = step.envelope
+        event = registry.load(envelope.event_type, envelope.schema_version, envelope.payload)
+        if envelope.event_type in KIND_OF_EVENT:
+            facts = CaseFacts.of(rid, seen, numbers)
+            built = build(tenant, Source(envelope, event, facts, people))
+            document = issued[built.kind]
+            url = (
+                f"{conf.public_base_url}/verifikasi/{document['document_id']}"
+                if built.final
+                else None
+            )
+            pdf = renderer.render(built.kind, built.numbered(document["number"]), built.day, url)
+            assert hashlib.sha256(pdf).hexdigest() == recorded[built.kind], built.kind
+            compared += 1
+        seen.append((envelope, event))
+    assert compared == 5
+    assert issued["SURAT_TUGAS"]["document_date"] == "2026-12-11"
