@@ -25,6 +25,17 @@ USERS: list[tuple[str, str, str | None, tuple[GrantableRole, ...]]] = [
     ("auditor", "Inspektorat Kabupaten Katingan", None, ("AUDITOR",)),
 ]
 
+NIPS = {
+    "pemohon.dinkes": "198604122010012015",
+    "pemohon.disdik": "198009242005011006",
+    "kadis": "196805121994031004",
+    "kabid.ti": "197703152002121003",
+    "dev.lead": "199001102015032002",
+    "dev.anggota": "199207182019031005",
+}
+"""The demo civil servants' NIP (made up, in the 18-digit form), which the signed documents
+print under each signature."""
+
 
 async def seed(identity: Identity) -> list[str]:
     """Create the demo data once; returns the usernames created now."""
@@ -36,7 +47,12 @@ async def seed(identity: Identity) -> list[str]:
         await identity.register_user(
             SEED_ADMIN,
             domain.RegisterUser(
-                username=username, password=DEMO_PASSWORD, full_name=full_name, opd=opd, roles=roles
+                username=username,
+                password=DEMO_PASSWORD,
+                full_name=full_name,
+                nip=NIPS.get(username),
+                opd=opd,
+                roles=roles,
             ),
         )
     return [u[0] for u in USERS]

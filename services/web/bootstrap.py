@@ -149,7 +149,10 @@ def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None
     async def vendor(name: str) -> FileResponse:
         if name not in VENDOR_FILES:
             raise HTTPException(404)
-        return FileResponse(VENDOR_FILES[name], headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            settings.assets_dir / VENDOR_FILES[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for page in (auth, inbox, live, requests, audit, case, reports, admin, documents):

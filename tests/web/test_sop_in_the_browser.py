@@ -196,6 +196,29 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
     await auditor.shot("permohonan-selesai")
     assert await auditor.accessibility_violations() == []
 
+    # The official documents: the Surat Tugas issued, signed, and checkable by anyone
+    official = auditor.page.locator("section[aria-labelledby=dokumen-resmi] table")
+    letter = official.locator("tr", has_text="Surat Tugas")
+    await expect(letter).to_contain_text(f"800/{request_id[:8]}/2026", timeout=30_000)
+    pdf_link = await letter.locator("a", has_text="Unduh PDF").get_attribute("href")
+    assert pdf_link
+    pdf = await (await auditor.context.request.get(auditor.site.url + pdf_link)).body()
+    assert pdf.startswith(b"%PDF-")
+    visitor = await person("tamu", signed_in=False)
+    verify_link = await letter.locator("a", has_text="Verifikasi").get_attribute("href")
+    await visitor.go(str(verify_link))
+    await expect(visitor.page.locator("main")).to_contain_text("diterbitkan oleh Jejak")
+    await expect(visitor.page.locator("main dl")).to_contain_text("Surat Tugas")
+    for content, verdict in ((pdf, ".notice-ok"), (pdf[:-10] + b"0" * 10, ".alert")):
+        await visitor.page.set_input_files(
+            "#berkas",
+            files=[{"name": "surat-tugas.pdf", "mimeType": "application/pdf", "buffer": content}],
+        )
+        await visitor.page.click("main form button[type=submit]")
+        await expect(visitor.page.locator(f"main {verdict}[role=status]")).to_be_visible()
+    await visitor.shot("verifikasi-dokumen")
+    assert await visitor.accessibility_violations() == []
+
     # A requester of another OPD sees nothing of it, anywhere
     other = await person("pemohon.disdik")
     await other.go("/permohonan")

@@ -65,6 +65,16 @@ async def mark_read(web: Web, session: Session, request_id: str) -> None:
     )
 
 
+async def official_documents(web: Web, session: Session, request_id: str) -> list[dict[str, Any]]:
+    """The PDFs the documents service made of the request (none where it does not run)."""
+    if "documents" not in web.backend.upstreams:
+        return []
+    found = await optional(
+        web.backend.get(session.token, "documents", f"/requests/{request_id}/documents")
+    )
+    return list(found["documents"]) if found else []
+
+
 async def colleagues(web: Web, session: Session) -> dict[str, dict[str, Any]]:
     users = await web.backend.get(session.token, "identity", "/colleagues")
     return {u["user_id"]: u for u in users}
@@ -73,7 +83,7 @@ async def colleagues(web: Web, session: Session) -> dict[str, dict[str, Any]]:
 async def gather(web: Web, session: Session, request_id: str) -> dict[str, Any]:
     """Everything the request page shows, read at once."""
     token, path = session.token, f"/requests/{request_id}"
-    case, timeline, intake, approval, dev, actions, users = await asyncio.gather(
+    case, timeline, intake, approval, dev, actions, users, documents = await asyncio.gather(
         optional(web.backend.get(token, "reporting", f"/cases/{request_id}")),
         optional(web.backend.get(token, "reporting", f"/cases/{request_id}/timeline")),
         optional(web.backend.get(token, "intake", path)),
@@ -81,6 +91,7 @@ async def gather(web: Web, session: Session, request_id: str) -> dict[str, Any]:
         optional(web.backend.get(token, "dev_tracking", path)),
         actions_of(web, session, request_id),
         colleagues(web, session),
+        official_documents(web, session, request_id),
     )
     return {
         "case": case,
@@ -90,6 +101,7 @@ async def gather(web: Web, session: Session, request_id: str) -> dict[str, Any]:
         "dev": dev,
         "actions": actions,
         "users": users,
+        "official": documents,
     }
 
 
