@@ -50,6 +50,7 @@ bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, 
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.replay
+	$(BIN)/python -m bench.web
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
