@@ -308,7 +308,7 @@ _INTAKE: tuple[Rule, ...] = (
         "UploadAttachment",
         "POST /attachments",
         "Unggah lampiran",
-        REQUESTER + _grants("ANY", "TIM_PENGEMBANG"),
+        REQUESTER + TEAM,
         note="Stored for the uploader's own submit or revision, or by the team for the manual "
         "book it publishes (step 12).",
     ),

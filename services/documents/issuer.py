@@ -91,6 +91,8 @@ class Issuer:
             except DATABASE_FAILURES as error:
                 log.warning("documents: database unavailable", error=type(error).__name__)
                 busy = False
+            except ConcurrencyConflict:  # recording a failure raced an append: try again
+                busy = True
             if busy:
                 continue
             self._wake.clear()
@@ -214,7 +216,8 @@ class Issuer:
         reason = CONTROL.sub(" ", said).strip()[:10_000] or "tanpa keterangan"
         log.warning("document failed", document_id=str(pending.document_id), reason=reason)
         async with self.pool().acquire() as conn, conn.transaction():
-            await self.store.failed(conn, pending.document_id, reason)
+            if not await self.store.failed(conn, pending.document_id, reason):
+                return
             failed = DocumentFailed(
                 request_id=pending.request_id,
                 document_id=pending.document_id,

@@ -128,13 +128,17 @@ class DocumentStore:
             reason,
         )
 
-    async def failed(self, conn: Connection, document_id: UUID, reason: str) -> None:
-        await conn.execute(
+    async def failed(self, conn: Connection, document_id: UUID, reason: str) -> bool:
+        """Mark a PENDING document FAILED; False if it is no longer pending (another worker
+        settled it first: its row lock orders the two)."""
+        marked = await conn.fetchval(
             f"UPDATE {self.s}.documents SET state = 'FAILED', attempts = attempts + 1, "
-            "last_error = $2, failed_at = now() WHERE document_id = $1",
+            "last_error = $2, failed_at = now() WHERE document_id = $1 AND state = 'PENDING' "
+            "RETURNING true",
             document_id,
             reason,
         )
+        return bool(marked)
 
     async def retry(
         self, conn: Connection, document_id: UUID, by: str, note: str | None
@@ -207,7 +211,7 @@ class DocumentStore:
         return list(
             await pool.fetch(
                 f"SELECT {DOCUMENT_COLUMNS} FROM {self.s}.documents WHERE state = $1 "
-                "ORDER BY recorded_at, document_id LIMIT $2 OFFSET $3",
+                "ORDER BY recorded_at DESC, document_id LIMIT $2 OFFSET $3",
                 state,
                 limit,
                 offset,

@@ -855,7 +855,7 @@ async def test_the_list_filters_by_title_and_period_and_sorts_by_due_time(
     reporting: Reporting,
 ) -> None:
     r = reporting
-    opd = f"DISPAR-{RUN}"
+    opd = f"CARI-{RUN}"  # an OPD of this test's alone
     early = await open_request(r, opd, DAY1, "08:00", "08:01", title="Aplikasi Pariwisata Desa")
     late = await open_request(r, opd, DAY2, "09:00", "09:01", title="Sistem Retribusi Parkir")
     await r.settle(early)
