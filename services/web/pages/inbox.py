@@ -1,5 +1,6 @@
 """Kotak Masuk: what waits on me now, and what is late; it changes live when a notice arrives."""
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -56,30 +57,27 @@ def build(web: Web) -> APIRouter:
     router = APIRouter()
     SessionDep = Annotated[Session, Depends(web.session)]
 
-    @router.get("/", response_class=HTMLResponse)
-    async def inbox(request: Request, session: SessionDep) -> HTMLResponse:
-        cases = await waiting_on(web, session)
+    async def inbox_page(request: Request, session: Session, template: str) -> HTMLResponse:
+        cases, found = await asyncio.gather(waiting_on(web, session), notices(web, session))
         return web.page(
             request,
-            "inbox.html",
+            template,
             session,
+            nav="inbox",
             cases=cases,
             overdue=sum(1 for c in cases if c["overdue"]),
-            notices=(await notices(web, session))["items"],
+            notices=found["items"],
             acting=roles_of(session),
         )
 
+    @router.get("/", response_class=HTMLResponse)
+    async def inbox(request: Request, session: SessionDep) -> HTMLResponse:
+        return await inbox_page(request, session, "inbox.html")
+
     @router.get("/kotak-masuk/daftar", response_class=HTMLResponse)
     async def inbox_list(request: Request, session: SessionDep) -> HTMLResponse:
-        cases = await waiting_on(web, session)
-        return web.page(
-            request,
-            "parts/inbox_list.html",
-            session,
-            cases=cases,
-            overdue=sum(1 for c in cases if c["overdue"]),
-            notices=(await notices(web, session))["items"],
-        )
+        """The inbox's list alone, for its live refresh."""
+        return await inbox_page(request, session, "parts/inbox_list.html")
 
     @router.get("/notifikasi/jumlah", response_class=HTMLResponse)
     async def unread(request: Request, session: SessionDep) -> HTMLResponse:
