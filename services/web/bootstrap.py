@@ -54,6 +54,7 @@ def templates(time_zone: str) -> Jinja2Templates:
     env.filters["day"] = formatting.day
     env.filters["number"] = formatting.number
     env.filters["working_time"] = formatting.working_time
+    env.filters["month_name"] = formatting.month_name
     env.filters["section_label"] = presenters.section_label
     env.filters["user_option"] = presenters.user_option
     env.filters["user_option_id"] = presenters.user_option_id

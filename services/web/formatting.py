@@ -60,3 +60,8 @@ def to_local_input(value: dt.datetime, zone: str = "Asia/Jakarta") -> str:
 def from_local_input(text: str, zone: str = "Asia/Jakarta") -> dt.datetime:
     """What a ``datetime-local`` input sent, as an instant in the office's zone."""
     return dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+
+
+def month_name(value: str) -> str:
+    """``Desember 2026`` for any day of that month (``YYYY-MM-DD``)."""
+    return format_date(dt.date.fromisoformat(value), "MMMM y", locale=LOCALE)

@@ -8,8 +8,16 @@ from starlette.datastructures import FormData
 from infra.auth import TokenVerifier, generate_key_pair
 from services.web.backend import refusal_of
 from services.web.commands import BY_NAME, FormContext
-from services.web.formatting import day, from_local_input, instant, number, working_time
+from services.web.formatting import (
+    day,
+    from_local_input,
+    instant,
+    month_name,
+    number,
+    working_time,
+)
 from services.web.forms import errors_by_field, field_of, lines
+from services.web.pages.reports import month_of
 from services.web.session import Sessions, safe_next
 
 
@@ -24,6 +32,15 @@ def test_dates_and_numbers_as_the_office_writes_them() -> None:
     assert number(1234.5) == "1.234,5"
     local = from_local_input("2026-12-07T09:30")
     assert local.astimezone(dt.UTC) == at
+
+
+def test_a_month_of_the_sla_report() -> None:
+    assert month_of("2026-12", "Asia/Jakarta") == (
+        "2026-12-01T00:00:00+07:00",
+        "2027-01-01T00:00:00+07:00",
+    )
+    assert month_of("2026-13", "Asia/Jakarta") == (None, None)
+    assert month_name("2026-02-01") == "Februari 2026"
 
 
 def test_working_time_in_days_and_hours() -> None:

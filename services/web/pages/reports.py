@@ -1,7 +1,9 @@
 """Laporan SLA: working time per step against the SOP's standard, and lateness per OPD, as a
 table with a server-rendered chart beside it."""
 
+import datetime as dt
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -11,6 +13,18 @@ from services.web.session import Session
 from services.web.web import Web
 
 STANDARD_MINUTES = {s.code: s.standard_minutes for s in STEPS}
+
+
+def month_of(text: str, zone: str) -> tuple[str | None, str | None]:
+    """The instants a month (``YYYY-MM``) starts and ends in the office's zone; (None, None)
+    for no month or a malformed one (the whole history)."""
+    try:
+        first = dt.date.fromisoformat(f"{text}-01")
+    except ValueError:
+        return None, None
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    start, end = (dt.datetime.combine(d, dt.time(), ZoneInfo(zone)) for d in (first, after))
+    return start.isoformat(), end.isoformat()
 
 
 def chart_rows(by_step: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -33,8 +47,11 @@ def build(web: Web) -> APIRouter:
         request: Request,
         session: Annotated[Session, Depends(web.session)],
         opd: Annotated[str, Query(max_length=32)] = "",
+        bulan: Annotated[str, Query(max_length=7, description="YYYY-MM")] = "",
     ) -> HTMLResponse:
-        report = await web.backend.get(session.token, "reporting", "/reports/sla", {"opd": opd})
+        period = month_of(bulan, web.settings.time_zone)
+        params = {"opd": opd, "submitted_from": period[0], "submitted_to": period[1]}
+        report = await web.backend.get(session.token, "reporting", "/reports/sla", params)
         opds = await web.backend.get(session.token, "identity", "/opds")
         return web.page(
             request,
@@ -45,6 +62,7 @@ def build(web: Web) -> APIRouter:
             rows=chart_rows(report["by_step"]),
             opds=opds,
             opd=opd,
+            month=bulan if period[0] else "",
         )
 
     return router
