@@ -1,11 +1,13 @@
 """A Plh. of the Head of Department, appointed on the Admin page, disposes a request in the
 browser; the history says on whose behalf; the admin ends the appointment."""
 
+import asyncio
 import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
 import httpx
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import expect
 
 from services.identity.demo import DEMO_PASSWORD
@@ -55,7 +57,24 @@ async def admin_submits(admin: Person, form: str, fields: dict[str, str]) -> Non
         else:
             await field.fill(value)
     await where.locator("button[type=submit]").click()
-    await admin.page.wait_for_url(f"**berhasil={form}")
+    try:
+        await admin.page.wait_for_url(f"**berhasil={form}")
+    except PlaywrightError:
+        alerts = await admin.page.locator("[role=alert]").all_inner_texts()
+        raise AssertionError(f"{form} refused: {alerts}") from None
+
+
+async def end_acting_heads(admin: Person) -> None:
+    """End, on the Admin page, every Plt/Plh of the Head of Department still in force."""
+    while True:
+        await admin.go("/admin/plt")
+        choices = admin.page.locator("select[name='delegation_id'] option", has_text="Kepala Dinas")
+        if not await choices.count():
+            return
+        label = await choices.first.inner_text()
+        await admin_submits(
+            admin, "EndDelegation", {"delegation_id": label, "reason": "Digantikan penugasan baru."}
+        )
 
 
 async def test_a_plh_disposes_for_the_head_of_department(person: Opener, site: Site) -> None:
@@ -77,7 +96,8 @@ async def test_a_plh_disposes_for_the_head_of_department(person: Opener, site: S
         },
     )
     await expect(admin.page.locator("main")).to_contain_text(f"sekdis.{suffix}")
-    now = dt.datetime.now(WIB).replace(second=0, microsecond=0)
+    await end_acting_heads(admin)  # one Plt/Plh at a time: the refusal says to end the old first
+    now = dt.datetime.now(WIB).replace(microsecond=0) + dt.timedelta(seconds=1)
     await admin.go("/admin/plt")
     await admin_submits(
         admin,
@@ -87,8 +107,8 @@ async def test_a_plh_disposes_for_the_head_of_department(person: Opener, site: S
             "official_user_id": "Drs. Yohanes Ngabut",
             "role": "Kepala Dinas",
             "kind": "Plh.",
-            "valid_from": (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
-            "valid_until": (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "valid_from": now.strftime("%Y-%m-%dT%H:%M:%S"),
+            "valid_until": (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S"),
             "reason": "Kepala Dinas dinas luar; Surat Perintah 800/12/2026.",
         },
     )
@@ -96,6 +116,7 @@ async def test_a_plh_disposes_for_the_head_of_department(person: Opener, site: S
     await admin.shot("admin-plt")
     assert await admin.accessibility_violations() == []
 
+    await asyncio.sleep(max(0.0, (now - dt.datetime.now(WIB)).total_seconds()))  # in force
     plh = await person(f"sekdis.{suffix}", signed_in=False)
     await sign_in(plh, password="rahasia-sekdis")
     await expect(plh.page.locator("header")).to_contain_text("Plh. Kepala Dinas")
