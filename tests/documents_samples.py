@@ -18,7 +18,7 @@ from events.approval import (
 from events.base import DomainEvent
 from events.dev_tracking import TestFailed, TestPassed, UATAccepted
 from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent, OnBehalfOf
-from events.identity import OpdRegistered, RoleGranted, UserRegistered
+from events.identity import GrantableRole, OpdRegistered, RoleGranted, UserRegistered
 from events.intake import (
     BusinessProcess,
     NeedsAnalysis,
@@ -39,7 +39,7 @@ NIP_KABID = "198003032005011003"
 NIP_DEV = "199004042015031004"
 NIP_REQUESTER = "198505052010012005"
 
-USERS = (
+USERS: tuple[tuple[str, str, str, str | None, str | None, str | None, GrantableRole], ...] = (
     (
         "u-kadis",
         "kadis",
