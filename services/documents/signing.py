@@ -14,7 +14,6 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-
 SIGNATURE_BYTES_RESERVED = 16_384
 """Room kept for the CMS signature. Without it pyHanko signs twice (a dummy signature first, to
 measure the room): this halves the signing time (``docs/benchmarks.md``, documents). An ECDSA
