@@ -39,6 +39,9 @@ log = structlog.get_logger()
 SYSTEM = Actor(user_id="documents", role="SYSTEM")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """What a failure's reason may not carry into an event (``events.fields.Text``)."""
+FAIL_ATTEMPTS = 5
+"""How often recording a failure is tried when another document of the same request was
+appended to its stream meanwhile (two of its documents failing at once)."""
 
 
 @dataclass(frozen=True)
@@ -245,13 +248,19 @@ class Issuer:
     async def _fail(self, pending: Pending, said: str) -> None:
         reason = CONTROL.sub(" ", said).strip()[:10_000] or "tanpa keterangan"
         log.warning("document failed", document_id=str(pending.document_id), reason=reason)
-        async with self.pool().acquire() as conn, conn.transaction():
-            await self.store.failed(conn, pending.document_id, reason)
-            failed = DocumentFailed(
-                request_id=pending.request_id,
-                document_id=pending.document_id,
-                kind=pending.kind,  # type: ignore[arg-type]
-                reason=reason,
-                source_event_id=pending.source.event_id,
-            )
-            await self._append(conn, pending, failed)
+        failed = DocumentFailed(
+            request_id=pending.request_id,
+            document_id=pending.document_id,
+            kind=pending.kind,  # type: ignore[arg-type]
+            reason=reason,
+            source_event_id=pending.source.event_id,
+        )
+        for attempt in range(FAIL_ATTEMPTS):
+            try:
+                async with self.pool().acquire() as conn, conn.transaction():
+                    await self.store.failed(conn, pending.document_id, reason)
+                    await self._append(conn, pending, failed)
+                return
+            except ConcurrencyConflict:  # another worker appended to the request's stream
+                if attempt == FAIL_ATTEMPTS - 1:
+                    return  # still PENDING: it is claimed and fails again later
