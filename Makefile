@@ -46,11 +46,12 @@ lint: install
 test: install lint $(CHROMIUM) ## every test, against a throwaway real Kafka, PostgreSQL and Chromium
 	$(BIN)/pytest
 
-bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, replay (~10 min)
+bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, replay, documents (~12 min)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.replay
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.documents
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ DocumentKind = Literal[
     "SURAT_TUGAS",
     "BERITA_ACARA_PENGUJIAN",
     "BERITA_ACARA_UAT",
+    "BERKAS_PERMOHONAN",
 ]
 """The SOP's documents Jejak renders, one per source event (``DOCUMENTS.md``)."""
 

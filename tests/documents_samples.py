@@ -16,9 +16,9 @@ from events.approval import (
     Timeline,
 )
 from events.base import DomainEvent
-from events.dev_tracking import TestFailed, TestPassed, UATAccepted
+from events.dev_tracking import RequestCompleted, TestFailed, TestPassed, UATAccepted
 from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent, OnBehalfOf
-from events.identity import OpdRegistered, RoleGranted, UserRegistered
+from events.identity import GrantableRole, OpdRegistered, RoleGranted, UserRegistered
 from events.intake import (
     BusinessProcess,
     NeedsAnalysis,
@@ -39,7 +39,7 @@ NIP_KABID = "198003032005011003"
 NIP_DEV = "199004042015031004"
 NIP_REQUESTER = "198505052010012005"
 
-USERS = (
+USERS: tuple[tuple[str, str, str, str | None, str | None, str | None, GrantableRole], ...] = (
     (
         "u-kadis",
         "kadis",
@@ -297,3 +297,18 @@ def request_history(
         order.append(service)
     sealed = {s: iter(seal_all(rid, 0, GENESIS_HASH, news)) for s, news in lanes.items()}
     return [Step(service, next(sealed[service])) for service in order]
+
+
+def completion(history: list[Step]) -> Step:
+    """The RequestCompleted that dev_tracking records with the accepted UAT of ``history``
+    (``request_history``), next in its stream."""
+    last = [s for s in history if s.service == "dev_tracking"][-1].envelope
+    news = NewEvent.of(
+        RequestCompleted(request_id=last.stream_id, completed_on=dt.date(2027, 3, 17)),
+        occurred_at=last.occurred_at + dt.timedelta(seconds=1),
+        actor=REQUESTER,
+        tenant=last.tenant,
+        correlation_id=last.correlation_id,
+    )
+    [sealed] = seal_all(last.stream_id, last.stream_version, last.hash, [news])
+    return Step("dev_tracking", sealed)

@@ -3,10 +3,16 @@ plain dict out; ``DOCUMENTS.md`` describes each document's parts)."""
 
 from events.approval import BAsigned, Disposed, MeetingHeld, TaskAssigned
 from events.base import DomainEvent
-from events.dev_tracking import TestFailed, TestPassed, UATAccepted, UATRejected
+from events.dev_tracking import (
+    RequestCompleted,
+    TestFailed,
+    TestPassed,
+    UATAccepted,
+    UATRejected,
+)
 from events.documents import DocumentKind
 from events.intake import RequestReceived
-from services.documents import letters, minutes
+from services.documents import casefile, letters, minutes
 from services.documents.context import Built, Source, Tenant
 
 KIND_OF_EVENT: dict[str, DocumentKind] = {
@@ -19,6 +25,7 @@ KIND_OF_EVENT: dict[str, DocumentKind] = {
     TestFailed.event_type(): "BERITA_ACARA_PENGUJIAN",
     UATAccepted.event_type(): "BERITA_ACARA_UAT",
     UATRejected.event_type(): "BERITA_ACARA_UAT",
+    RequestCompleted.event_type(): "BERKAS_PERMOHONAN",
 }
 """The events that produce a document, and which."""
 
@@ -43,5 +50,7 @@ def build(tenant: Tenant, source: Source) -> Built:
             return minutes.berita_acara_pengujian(tenant, source, event)
         case UATAccepted() | UATRejected():
             return minutes.berita_acara_uat(tenant, source, event)
+        case RequestCompleted():
+            return casefile.berkas_permohonan(tenant, source, event)
         case _:
             raise LookupError(f"{type(event).__name__} produces no document")

@@ -23,6 +23,7 @@ DEFAULT_CODES: dict[DocumentKind, str] = {
     "SURAT_TUGAS": "800.1.11.1",
     "BERITA_ACARA_PENGUJIAN": "500.12",
     "BERITA_ACARA_UAT": "500.12",
+    "BERKAS_PERMOHONAN": "500.12",
 }
 """The archive classification code (Permendagri 83/2022) that numbers each kind; one register
 runs per code and calendar year. A draft and the Lembar Disposisi (which carries the letter's

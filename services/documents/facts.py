@@ -2,6 +2,7 @@
 dev_tracking) up to the document's source event. Pure; the same events give the same facts
 whatever order their topics arrived in, as long as each is there."""
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -28,6 +29,18 @@ class Fact(Generic[E]):
     event: E
 
 
+@dataclass(frozen=True)
+class IssuedDocument:
+    """A document already issued for the request, as the case file lists and includes it."""
+
+    document_id: str
+    kind: str
+    number: str
+    document_date: dt.date
+    sha256: str
+    pages: int
+
+
 @dataclass
 class CaseFacts:
     request_id: str
@@ -41,8 +54,15 @@ class CaseFacts:
     task: Fact[TaskAssigned] | None = None
     numbers: dict[str, str] = field(default_factory=dict)
     """The numbers of the documents already issued for the request, by kind (latest)."""
+    history: list[Fact[DomainEvent]] = field(default_factory=list)
+    """Every event of the request up to the source event, in time order."""
+    documents: list[IssuedDocument] = field(default_factory=list)
+    """The request's issued documents (for the case file only; else empty)."""
+    unissued: int = 0
+    """How many of the request's earlier documents are not issued yet (for the case file)."""
 
     def apply(self, envelope: Envelope, event: DomainEvent) -> None:
+        self.history.append(Fact(envelope, event))
         match event:
             case RequestSubmitted():
                 self.submitted = Fact(envelope, event)

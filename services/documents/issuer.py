@@ -23,10 +23,11 @@ from events.envelope import Actor, NewEvent, utc_now
 from infra.db import DATABASE_FAILURES, Connection
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.errors import ConcurrencyConflict
+from services.documents import casefile
 from services.documents.builders import build
 from services.documents.config import DocumentsConfig
 from services.documents.context import Built, Source, Tenant
-from services.documents.facts import CaseFacts, MissingFact
+from services.documents.facts import CaseFacts, IssuedDocument, MissingFact
 from services.documents.numbering import NumberFormat, take_next
 from services.documents.people import People
 from services.documents.render import Renderer
@@ -38,6 +39,9 @@ log = structlog.get_logger()
 SYSTEM = Actor(user_id="documents", role="SYSTEM")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """What a failure's reason may not carry into an event (``events.fields.Text``)."""
+FAIL_ATTEMPTS = 5
+"""How often recording a failure is tried when another document of the same request was
+appended to its stream meanwhile (two of its documents failing at once)."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +140,16 @@ class Issuer:
             await self.store.issued_numbers(conn, pending.request_id),
         )
         people = People.of(await self.store.people(conn, until))
+        files = None
+        if pending.kind == "BERKAS_PERMOHONAN":
+            files = await self._case_file(conn, pending, facts)
         built = build(self.tenant, Source(source, pending.event, facts, people))
         number = await self._number(conn, built)
         data = built.numbered(number.text)
         url = self.verify_url(pending.document_id) if built.final else None
-        unsigned = await asyncio.to_thread(self.renderer.render, built.kind, data, built.day, url)
+        unsigned = await asyncio.to_thread(
+            self.renderer.render, built.kind, data, built.day, url, files
+        )
         pdf = unsigned
         if built.final:
             reason = f"{data['title']} Nomor {number.text}"
@@ -163,6 +172,32 @@ class Issuer:
         await self._append(conn, pending, issued)
         await self.store.issued(conn, pending.document_id, self._record(built, number, issued, pdf))
         log.info("document issued", kind=built.kind, number=number.text)
+
+    async def _case_file(
+        self, conn: Connection, pending: Pending, facts: CaseFacts
+    ) -> dict[str, bytes]:
+        """The case file's documents into ``facts``, and each as rendered (by file name)."""
+        files: dict[str, bytes] = {}
+        for row in await self.store.case_documents(
+            conn, pending.request_id, pending.source.occurred_at
+        ):
+            if row["state"] != "ISSUED":
+                facts.unissued += 1
+                continue
+            rendered = casefile.as_rendered(row["pdf"], row["unsigned_sha256"])
+            document_id = str(row["document_id"])
+            files[casefile.file_name(document_id)] = rendered
+            facts.documents.append(
+                IssuedDocument(
+                    document_id,
+                    row["kind"],
+                    row["number"],
+                    row["document_date"],
+                    row["sha256"],
+                    casefile.page_count(rendered),
+                )
+            )
+        return files
 
     async def _number(self, conn: Connection, built: Built) -> Number:
         if built.typed_number is not None:
@@ -215,14 +250,20 @@ class Issuer:
     async def _fail(self, pending: Pending, said: str) -> None:
         reason = CONTROL.sub(" ", said).strip()[:10_000] or "tanpa keterangan"
         log.warning("document failed", document_id=str(pending.document_id), reason=reason)
-        async with self.pool().acquire() as conn, conn.transaction():
-            if not await self.store.failed(conn, pending.document_id, reason):
+        failed = DocumentFailed(
+            request_id=pending.request_id,
+            document_id=pending.document_id,
+            kind=pending.kind,  # type: ignore[arg-type]
+            reason=reason,
+            source_event_id=pending.source.event_id,
+        )
+        for attempt in range(FAIL_ATTEMPTS):
+            try:
+                async with self.pool().acquire() as conn, conn.transaction():
+                    if not await self.store.failed(conn, pending.document_id, reason):
+                        return  # another worker settled it first
+                    await self._append(conn, pending, failed)
                 return
-            failed = DocumentFailed(
-                request_id=pending.request_id,
-                document_id=pending.document_id,
-                kind=pending.kind,  # type: ignore[arg-type]
-                reason=reason,
-                source_event_id=pending.source.event_id,
-            )
-            await self._append(conn, pending, failed)
+            except ConcurrencyConflict:  # another worker appended to the request's stream
+                if attempt == FAIL_ATTEMPTS - 1:
+                    return  # still PENDING: it is claimed and fails again later

@@ -6,6 +6,8 @@ data renders the same bytes."""
 import datetime as dt
 import io
 import json
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Literal
@@ -55,23 +57,57 @@ class Renderer:
         return compilers[kind]
 
     def render(
-        self, kind: DocumentKind, data: dict[str, Any], day: dt.date, verify_url: str | None
+        self,
+        kind: DocumentKind,
+        data: dict[str, Any],
+        day: dt.date,
+        verify_url: str | None,
+        files: dict[str, bytes] | None = None,
     ) -> bytes:
         """The unsigned PDF of ``data``; with ``verify_url``, its QR code and the electronic
-        signature footer."""
+        signature footer. ``files`` (the case file's documents) are given to the template by
+        name, in a folder of their own with a copy of the templates."""
         full = dict(data)
         full["verification"] = (
             {"url": verify_url, "qr": qr_svg(verify_url)} if verify_url is not None else None
         )
         stamp = dt.datetime.combine(day, dt.time(), dt.UTC)
+        inputs = {"data": json.dumps(full, ensure_ascii=False, sort_keys=True)}
         try:
-            pdf = self._compiler(kind).compile(
-                sys_inputs={"data": json.dumps(full, ensure_ascii=False, sort_keys=True)},
-                timestamp=stamp,
-                pdf_standards=[PDF_STANDARD],
-            )
+            if files is None:
+                pdf = self._compiler(kind).compile(
+                    sys_inputs=inputs, timestamp=stamp, pdf_standards=[PDF_STANDARD]
+                )
+            else:
+                pdf = self._with_files(kind, files, inputs, stamp)
         except typst.TypstError as error:
             raise RenderFailed(f"typst: {error.message} {error.diagnostic}".strip()) from None
+        if not isinstance(pdf, bytes):
+            raise RenderFailed("typst returned no single PDF")
+        return pdf
+
+    def _with_files(
+        self,
+        kind: DocumentKind,
+        files: dict[str, bytes],
+        inputs: dict[str, str],
+        stamp: dt.datetime,
+    ) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="jejak-typst-") as folder:
+            root = Path(folder)
+            for template in self.templates.glob("*.typ"):
+                shutil.copy(template, root / template.name)
+            for name, content in files.items():
+                (root / Path(name).name).write_bytes(content)
+            compiler = typst.Compiler(
+                root / f"{kind.lower()}.typ",
+                root=root,
+                font_paths=[self.font_dir],
+                ignore_system_fonts=True,
+            )
+            # not PDF/A: typst embeds no PDF in that mode (the included documents are, and
+            # each stays verifiable on its own)
+            pdf = compiler.compile(sys_inputs=inputs, timestamp=stamp)
         if not isinstance(pdf, bytes):
             raise RenderFailed("typst returned no single PDF")
         return pdf

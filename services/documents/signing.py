@@ -14,6 +14,11 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+SIGNATURE_BYTES_RESERVED = 16_384
+"""Room kept for the CMS signature. Without it pyHanko signs twice (a dummy signature first, to
+measure the room): this halves the signing time (``docs/benchmarks.md``, documents). An ECDSA
+signature with a two-certificate chain takes about 2 KB; a national signer's longer chain fits."""
+
 
 class Signer(Protocol):
     """Signs a PDF; returns the signed PDF (the input followed by an incremental update)."""
@@ -68,6 +73,8 @@ class PadesSigner:
             reason=reason,
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        out = signers.sign_pdf(writer, meta, signer=self._signer)
+        out = signers.sign_pdf(
+            writer, meta, signer=self._signer, bytes_reserved=SIGNATURE_BYTES_RESERVED
+        )
         signed: bytes = out.getvalue()
         return signed

@@ -95,6 +95,23 @@ class DocumentStore:
         )
         return {r["kind"]: r["number"] for r in rows}
 
+    async def case_documents(
+        self, conn: Connection, request_id: str, until: dt.datetime
+    ) -> list[asyncpg.Record]:
+        """The request's documents from source events up to ``until`` (the case file's), with
+        the PDF of each one issued, in the order of their source events."""
+        return list(
+            await conn.fetch(
+                f"SELECT d.document_id, d.kind, d.state, d.number, d.document_date, d.sha256, "
+                f"d.unsigned_sha256, f.pdf FROM {self.s}.documents d "
+                f"LEFT JOIN {self.s}.document_files f USING (document_id) "
+                "WHERE d.request_id = $1 AND d.source_at <= $2 AND d.kind <> 'BERKAS_PERMOHONAN' "
+                "ORDER BY d.source_at, d.kind",
+                request_id,
+                until,
+            )
+        )
+
     async def issued(self, conn: Connection, document_id: UUID, record: dict[str, Any]) -> None:
         await conn.execute(
             f"UPDATE {self.s}.documents SET state = 'ISSUED', attempts = attempts + 1, "

@@ -22,6 +22,7 @@ KIND_LABELS: dict[str, str] = {
     "SURAT_TUGAS": "Surat Tugas",
     "BERITA_ACARA_PENGUJIAN": "Berita Acara Pengujian",
     "BERITA_ACARA_UAT": "Berita Acara User Acceptance Test",
+    "BERKAS_PERMOHONAN": "Berkas Permohonan",
 }
 
 

@@ -2,6 +2,7 @@
 Indonesian, as the office says them (``../shared/UI.md``)."""
 
 from events.completeness import SECTION_LABELS
+from events.labels import EVENT_LABELS
 from events.steps import STEPS
 
 ROLES = {
@@ -50,31 +51,7 @@ SEVERITIES = {"LOW": "Rendah", "MEDIUM": "Sedang", "HIGH": "Tinggi", "CRITICAL":
 DELEGATION_KINDS = {"PLT": "Plt.", "PLH": "Plh."}
 SECTIONS = SECTION_LABELS
 
-EVENTS = {
-    "RequestSubmitted": "Permohonan diajukan",
-    "RequestReceived": "Permohonan diterima",
-    "RequestRevised": "Permohonan diperbaiki",
-    "RequestWithdrawn": "Permohonan ditarik",
-    "Disposed": "Disposisi kepada Kabid TI",
-    "DocumentsVerified": "Kelengkapan dokumen diperiksa: lengkap",
-    "RequestReturned": "Dikembalikan untuk perbaikan",
-    "MeetingHeld": "Rapat dicatat (draft Berita Acara)",
-    "BAsigned": "Berita Acara Rapat ditandatangani",
-    "TaskAssigned": "Surat Tugas diterbitkan",
-    "RequestRejected": "Permohonan ditolak",
-    "DevelopmentStarted": "Pengembangan dimulai",
-    "ProgressReported": "Kemajuan dilaporkan",
-    "ProblemRecorded": "Masalah dicatat",
-    "ProblemSolved": "Solusi dicatat",
-    "TestPassed": "Pengujian lulus",
-    "TestFailed": "Pengujian gagal",
-    "ManualPublished": "Buku Manual diterbitkan",
-    "UATAccepted": "UAT diterima",
-    "UATRejected": "UAT ditolak",
-    "RequestCompleted": "Permohonan selesai",
-    "SlaBreached": "Melewati batas waktu",
-}
-"""What an event of a request's history means, as the timeline says it."""
+EVENTS = EVENT_LABELS
 
 SECTION_HINTS = {
     "needs_analysis.background": "Mengapa aplikasi ini dibutuhkan: masalah layanan saat ini.",
