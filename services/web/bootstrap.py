@@ -111,10 +111,10 @@ def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired) -> Response:
-        response = go(request, error.login_url)
-        if error.expired:
-            web.sessions.close(response)
-        return response
+        # the stale cookie stays until the next sign-in replaces it: deleting it here would
+        # let a background request (the live stream reconnecting) take the "expired" message
+        # away from the page the user opens next
+        return go(request, error.login_url)
 
     @app.exception_handler(SessionExpired)
     async def session_expired(request: Request, _: SessionExpired) -> Response:
