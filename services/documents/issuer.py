@@ -139,7 +139,7 @@ class Issuer:
             ],
             await self.store.issued_numbers(conn, pending.request_id),
         )
-        people = People.of(await self.store.people(conn, until))
+        people = People.of(await self.store.people(conn, pending.tenant, until))
         files = None
         if pending.kind == "BERKAS_PERMOHONAN":
             files = await self._case_file(conn, pending, facts)

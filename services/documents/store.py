@@ -79,13 +79,16 @@ class DocumentStore:
         )
         return [self.load(r["envelope"]) for r in rows]
 
-    async def people(self, conn: Connection, until: dt.datetime) -> list[DomainEvent]:
+    async def people(self, conn: Connection, tenant: str, until: dt.datetime) -> list[DomainEvent]:
+        """The tenant's identity events up to ``until``: its users and OPDs (another tenant's
+        OPD of the same code is another OPD)."""
         rows = await conn.fetch(
             f"SELECT envelope FROM {self.s}.source_events WHERE service = 'identity' "
             "AND occurred_at <= $1 ORDER BY occurred_at, event_id",
             until,
         )
-        return [self.load(r["envelope"])[1] for r in rows]
+        loaded = (self.load(r["envelope"]) for r in rows)
+        return [event for envelope, event in loaded if envelope.tenant == tenant]
 
     async def issued_numbers(self, conn: Connection, request_id: str) -> dict[str, str]:
         rows = await conn.fetch(
