@@ -141,7 +141,11 @@ class TokenVerifier:
 
     def verify(self, token: str, now: datetime | None = None) -> Principal:
         """The principal ``token`` names, judged valid at ``now`` (default: the clock)."""
-        claims = self.claims(token, now)
+        return self.principal(self.claims(token, now))
+
+    @staticmethod
+    def principal(claims: dict[str, Any]) -> Principal:
+        """The principal verified ``claims`` name."""
         return Principal(
             user_id=claims["sub"],
             name=claims.get("name", ""),

@@ -34,7 +34,7 @@ def as_rendered(pdf: bytes, unsigned_sha256: str) -> bytes:
             if hashlib.sha256(pdf[:end]).hexdigest() == unsigned_sha256:
                 return pdf[:end]
         at = pdf.find(b"%%EOF", at + 5)
-    raise ValueError("the stored PDF does not hold the rendered document its event records")
+    raise ValueError("PDF yang tersimpan tidak memuat dokumen yang dicatat peristiwanya.")
 
 
 def page_count(pdf: bytes) -> int:

@@ -27,9 +27,11 @@ class NumberFormat:
     def check(self) -> None:
         names = {name for _, name, _, _ in string.Formatter().parse(self.pattern) if name}
         if unknown := names - FIELDS:
-            raise BadNumberFormat(f"unknown fields {sorted(unknown)} in {self.pattern!r}")
+            raise BadNumberFormat(
+                f"Format nomor {self.pattern!r} memuat kolom tak dikenal: {sorted(unknown)}."
+            )
         if "seq" not in names:
-            raise BadNumberFormat(f"{self.pattern!r} has no {{seq}}")
+            raise BadNumberFormat(f"Format nomor {self.pattern!r} tidak memuat {{seq}}.")
         self.format("000", 1, "UNIT", 2026, 1)
 
     def format(self, code: str, seq: int, unit: str, year: int, month: int) -> str:
@@ -38,7 +40,9 @@ class NumberFormat:
                 code=code, seq=seq, unit=unit, year=year, month=ROMAN[month - 1]
             )
         except (ValueError, IndexError, KeyError) as error:
-            raise BadNumberFormat(f"{self.pattern!r}: {error}") from None
+            raise BadNumberFormat(
+                f"Format nomor {self.pattern!r} tidak dapat dipakai: {error}"
+            ) from None
 
 
 async def take_next(conn: Connection, schema: str, code: str, year: int) -> int:

@@ -13,7 +13,7 @@ class NoSigner:
     """The signer before the service starts: signs nothing."""
 
     def sign(self, pdf: bytes, *, location: str, reason: str) -> bytes:
-        raise RuntimeError("the documents service has not started: no signer yet")
+        raise RuntimeError("Layanan dokumen belum berjalan: belum ada penanda tangan elektronik.")
 
 
 def unsigned() -> Signer:

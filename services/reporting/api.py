@@ -23,6 +23,14 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Peran (atau OPD pemohon) tidak berwenang"},
     422: {"description": "Input tidak valid (field disebut)"},
 }
+SubmittedFrom = Annotated[
+    Instant | None, Query(description="Diajukan sejak (ISO 8601 dengan zona waktu)")
+]
+SubmittedTo = Annotated[
+    Instant | None, Query(description="Diajukan sebelum (ISO 8601 dengan zona waktu)")
+]
+"""The submission period of the case list and of the SLA report."""
+
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "Permohonan tidak dikenal (field request_id)"}
 }
@@ -61,12 +69,8 @@ def build_router(
             Line | None,
             Query(description="Hanya yang judulnya memuat teks ini (huruf besar/kecil sama)"),
         ] = None,
-        submitted_from: Annotated[
-            Instant | None, Query(description="Diajukan sejak (ISO 8601 dengan zona waktu)")
-        ] = None,
-        submitted_to: Annotated[
-            Instant | None, Query(description="Diajukan sebelum (ISO 8601 dengan zona waktu)")
-        ] = None,
+        submitted_from: SubmittedFrom = None,
+        submitted_to: SubmittedTo = None,
         order: Annotated[
             CaseOrder,
             Query(description="updated: terbaru diubah dulu; due: batas waktu terdekat dulu"),
@@ -174,12 +178,8 @@ def build_router(
     async def sla_report(
         caller: Caller,
         opd: Annotated[OpdCode | None, Query(description="Hanya OPD ini")] = None,
-        submitted_from: Annotated[
-            Instant | None, Query(description="Diajukan sejak (ISO 8601 dengan zona waktu)")
-        ] = None,
-        submitted_to: Annotated[
-            Instant | None, Query(description="Diajukan sebelum (ISO 8601 dengan zona waktu)")
-        ] = None,
+        submitted_from: SubmittedFrom = None,
+        submitted_to: SubmittedTo = None,
     ) -> dict[str, Any]:
         return await queries().sla_report(caller, opd, submitted_from, submitted_to)
 

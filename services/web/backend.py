@@ -1,7 +1,6 @@
 """The services' HTTP APIs, called with the signed-in user's token: the only way the web app
 learns or changes anything."""
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +109,3 @@ class Backend:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         answer = await self.call(token, service, "POST", path, json=body, headers=headers)
         return answer.json() if answer.content else None
-
-    async def gather(self, *calls: Any) -> list[Any]:
-        """Several reads at once (a page's parts), failing as the first failure."""
-        return list(await asyncio.gather(*calls))

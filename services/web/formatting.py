@@ -52,6 +52,11 @@ def working_time(minutes: int | None) -> str:
     return " ".join(parts) or "kurang dari 1 menit"
 
 
+def start_of(day: dt.date, zone: str = "Asia/Jakarta") -> str:
+    """The instant ``day`` begins in the office's zone, as ISO 8601: a filter's bound."""
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(zone)).isoformat()
+
+
 def to_local_input(value: dt.datetime, zone: str = "Asia/Jakarta") -> str:
     """The value of an ``<input type="datetime-local">`` in the office's zone."""
     return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")

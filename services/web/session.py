@@ -90,7 +90,7 @@ class Sessions:
             claims = self.verifier.claims(token)
         except InvalidToken:
             raise LoginRequired(path, expired=True) from None
-        user = self.verifier.verify(token)
+        user = self.verifier.principal(claims)
         expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
         return Session(token, user, expires, self.csrf_for(token))
 

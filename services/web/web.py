@@ -43,8 +43,7 @@ class Web:
         status: int = 200,
         **context: Any,
     ) -> HTMLResponse:
-        """``template`` with the session's user and CSRF token; a partial when htmx asks for
-        one (templates extend ``base.html`` only when ``partial`` is false)."""
+        """``template`` with the session's user, its CSRF token and the office's time zone."""
         return self.templates.TemplateResponse(
             request,
             template,
@@ -52,8 +51,6 @@ class Web:
                 "session": session,
                 "user": session.user if session else None,
                 "csrf": session.csrf if session else "",
-                "partial": bool(request.headers.get("HX-Request"))
-                and not request.headers.get("HX-Boosted"),
                 "zone": self.settings.time_zone,
                 **context,
             },

@@ -100,5 +100,5 @@ def test_the_rendered_document_is_recovered_from_the_signed_file_by_its_hash() -
     signed = rendered + b"2 0 obj\n<</Sig>>\nendobj\n%%EOF\n"
     assert as_rendered(signed, hashlib.sha256(rendered).hexdigest()) == rendered
     assert as_rendered(rendered, hashlib.sha256(rendered).hexdigest()) == rendered
-    with pytest.raises(ValueError, match="does not hold"):
+    with pytest.raises(ValueError, match="tidak memuat dokumen yang dicatat"):
         as_rendered(signed, "0" * 64)

@@ -181,11 +181,14 @@ def build(web: Web) -> APIRouter:
         if step is None:
             raise Refused(404, "Tindakan tidak dikenal.")
         form = await request.form()
-        data = await gather(web, session, request_id)
-        action: dict[str, Any] = next((a for a in data["actions"] if a["command"] == command), {})
+        actions, users = await asyncio.gather(
+            actions_of(web, session, request_id), colleagues(web, session)
+        )
+        action: dict[str, Any] = next((a for a in actions if a["command"] == command), {})
         try:
-            await give(web, session, request_id, step, form, data, action)
-        except Refused as refused:
+            await give(web, session, request_id, step, form, users, action)
+        except Refused as refused:  # the page again, with the form as the user left it
+            data = await gather(web, session, request_id)
             forms = {
                 "refused": {
                     command: {
@@ -218,11 +221,11 @@ async def give(
     request_id: str,
     step: StepCommand,
     form: Any,
-    data: dict[str, Any],
+    users: dict[str, dict[str, Any]],
     action: dict[str, Any],
 ) -> None:
     """Upload the form's file if it has one, then give the command with the form's
-    Idempotency-Key (a double click or a retry acts once)."""
+    Idempotency-Key (a service that keeps such keys answers a retry without acting again)."""
     uploaded = None
     if step.upload:
         file = upload(form, step.upload)
@@ -239,7 +242,7 @@ async def give(
             headers={"Content-Type": media_type},
         )
         uploaded = {**stored.json(), "filename": file.filename}
-    context = FormContext(data["users"], action, uploaded, web.settings.time_zone)
+    context = FormContext(users, action, uploaded, web.settings.time_zone)
     route = step.route.format(problem_id=form.get("problem_id") or "-")
     key = form.get("idempotency_key")
     answer = await web.backend.post(

@@ -22,17 +22,21 @@ def roles_of(session: Session) -> list[StepRole]:
 async def waiting_on(web: Web, session: Session) -> list[dict[str, Any]]:
     """The open requests whose current step waits on one of the user's roles (for a developer,
     only those whose Surat Tugas names it), the earliest due first."""
-    token, found = session.token, {}
-    for role in roles_of(session):
-        for status in OPEN_STATUSES:
-            page = await web.backend.get(
+    token, roles = session.token, roles_of(session)
+    pages = await asyncio.gather(
+        *(
+            web.backend.get(
                 token,
                 "reporting",
                 "/cases",
                 {"responsible_role": role, "status": status, "limit": 500},
             )
-            found.update({case["request_id"]: case for case in page["items"]})
-    if "TIM_PENGEMBANG" in roles_of(session):
+            for role in roles
+            for status in OPEN_STATUSES
+        )
+    )
+    found = {case["request_id"]: case for page in pages for case in page["items"]}
+    if "TIM_PENGEMBANG" in roles:
         mine = {
             r["request_id"]
             for r in await web.backend.get(token, "dev_tracking", "/requests")

@@ -3,12 +3,12 @@ table with a server-rendered chart beside it."""
 
 import datetime as dt
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from events.steps import STEPS
+from services.web.formatting import start_of
 from services.web.session import Session
 from services.web.web import Web
 
@@ -23,8 +23,7 @@ def month_of(text: str, zone: str) -> tuple[str | None, str | None]:
     except ValueError:
         return None, None
     after = (first + dt.timedelta(days=32)).replace(day=1)
-    start, end = (dt.datetime.combine(d, dt.time(), ZoneInfo(zone)) for d in (first, after))
-    return start.isoformat(), end.isoformat()
+    return start_of(first, zone), start_of(after, zone)
 
 
 def chart_rows(by_step: list[dict[str, Any]]) -> list[dict[str, Any]]:

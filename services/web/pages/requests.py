@@ -6,21 +6,20 @@ import io
 import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from events.completeness import missing_sections
 from events.intake import BusinessProcess, NeedsAnalysis
 from events.steps import STEPS
 from services.web.backend import Refused
 from services.web.commands import business_process, needs_analysis
+from services.web.formatting import start_of
 from services.web.forms import errors_by_field, kept, text, upload
 from services.web.pages.case import projected
 from services.web.session import Session
-from services.web.vocabulary import SECTIONS, STATUSES, STEP_NAMES
+from services.web.vocabulary import STATUSES, STEP_NAMES
 from services.web.web import Web, go
 
 PAGE_SIZE = 20
@@ -40,14 +39,11 @@ CSV_COLUMNS = (
 
 
 def sections_missing(needs: dict[str, Any], process: dict[str, Any]) -> list[str]:
-    """``events.completeness``'s verdict on what the form holds (text too long for a section
-    counts as present: the submit names it)."""
-    try:
-        return missing_sections(NeedsAnalysis(**needs), BusinessProcess(**process))
-    except ValidationError:
-        filled = {f"needs_analysis.{k}" for k, v in needs.items() if v}
-        filled |= {f"business_process.{k}" for k, v in process.items() if v}
-        return [path for path in SECTIONS if path not in filled]
+    """``events.completeness``'s verdict on what the form holds, unvalidated: a section too long
+    or malformed counts as present here (the submit names it)."""
+    return missing_sections(
+        NeedsAnalysis.model_construct(**needs), BusinessProcess.model_construct(**process)
+    )
 
 
 def day_start(text: str, zone: str, next_day: bool = False) -> str | None:
@@ -57,9 +53,7 @@ def day_start(text: str, zone: str, next_day: bool = False) -> str | None:
         day = dt.date.fromisoformat(text)
     except ValueError:
         return None
-    if next_day:
-        day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, dt.time(), ZoneInfo(zone)).isoformat()
+    return start_of(day + dt.timedelta(days=1) if next_day else day, zone)
 
 
 def as_csv(cases: list[dict[str, Any]]) -> str:
