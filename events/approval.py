@@ -22,15 +22,48 @@ from events.fields import (
     UserId,
 )
 
+DispositionInstruction = Literal[
+    "Tanggapan dan saran",
+    "Proses lebih lanjut",
+    "Koordinasikan",
+    "Untuk ditindaklanjuti",
+    "Pelajari dan beri saran",
+    "Siapkan bahan",
+    "Untuk diketahui",
+    "Arsip",
+]
+"""The instructions a Lembar Disposisi offers to tick ("Dengan hormat harap: ...")."""
+DispositionUrgency = Literal["Biasa", "Segera", "Sangat Segera"]
+"""How fast the letter must be handled (sifat)."""
+DispositionClassification = Literal["Biasa", "Terbatas", "Rahasia"]
+"""Who may read the letter (klasifikasi), kept apart from its urgency."""
+
 
 class Disposed(DomainEvent):
     """Step 3: KADIS dispositioned the request letter to the Head of the IT Division."""
 
     request_id: RequestId = Field(description="The request dispositioned")
     to_role: Literal["KABID_TI"] = Field(description="The role the disposition is addressed to")
-    note: Text = Field(description="The instruction written on the disposition sheet")
+    note: Text | None = Field(
+        default=None,
+        description="What KADIS wrote on the sheet besides the ticked instructions; every "
+        "disposition has a note or an instruction",
+    )
     disposition_number: DocumentNumber | None = Field(
         default=None, description="The disposition sheet's number, if the office numbers them"
+    )
+    instructions: tuple[DispositionInstruction, ...] = Field(
+        default=(),
+        max_length=8,
+        description="The instructions ticked on the sheet; empty when only the note says it "
+        "(as in every disposition recorded before they were kept apart)",
+    )
+    urgency: DispositionUrgency = Field(default="Biasa", description="The sheet's sifat")
+    classification: DispositionClassification = Field(
+        default="Biasa", description="The sheet's klasifikasi"
+    )
+    respond_by: Day | None = Field(
+        default=None, description="The deadline (batas waktu) written on the sheet, if any"
     )
 
 

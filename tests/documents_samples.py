@@ -187,6 +187,10 @@ def request_history(
                 request_id=rid,
                 to_role="KABID_TI",
                 note="Mohon dipelajari dan dijadwalkan rapat.",
+                instructions=("Untuk ditindaklanjuti", "Pelajari dan beri saran"),
+                urgency="Segera",
+                classification="Terbatas",
+                respond_by=dt.date(2026, 12, 9),
             ),
         ),
         (

@@ -6,9 +6,23 @@ state (the step it is at, the sections it lacks) are checked by ``decide``, not 
 
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from events.approval import Participant, Signatory, Timeline
+from events.approval import (
+    DispositionClassification,
+    DispositionInstruction,
+    DispositionUrgency,
+    Participant,
+    Signatory,
+    Timeline,
+)
 from events.completeness import SECTION_LABELS
 from events.fields import MAX_LIST, Day, DocumentNumber, Instant, Line, RequestId, Text, UserId
 
@@ -35,10 +49,29 @@ class DisposeData(CommandData):
     to_role: Literal["KABID_TI"] = Field(
         default="KABID_TI", description="The role the disposition is addressed to"
     )
-    note: Text = Field(description="The instruction written on the disposition sheet")
+    instructions: tuple[DispositionInstruction, ...] = Field(
+        default=(), max_length=8, description="The instructions ticked on the sheet"
+    )
+    note: Text | None = Field(
+        default=None,
+        validate_default=True,
+        description="What else KADIS writes on the sheet; required when no instruction is ticked",
+    )
+    urgency: DispositionUrgency = Field(default="Biasa", description="Sifat: how fast")
+    classification: DispositionClassification = Field(
+        default="Biasa", description="Klasifikasi: who may read the letter"
+    )
+    respond_by: Day | None = Field(default=None, description="Batas waktu (YYYY-MM-DD), if any")
     disposition_number: DocumentNumber | None = Field(
         default=None, description="The disposition sheet's number, if the office numbers them"
     )
+
+    @field_validator("note")
+    @classmethod
+    def _says_something(cls, note: str | None, info: ValidationInfo) -> str | None:
+        if note is None and info.data.get("instructions") == ():  # absent, not invalid
+            raise ValueError("Pilih setidaknya satu instruksi atau tulis catatan disposisi.")
+        return note
 
 
 class VerifyDocumentsData(CommandData):

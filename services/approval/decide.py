@@ -162,6 +162,10 @@ def _dispose(state: ApprovalState, cmd: Dispose, now: dt.datetime) -> Disposed:
         to_role=cmd.to_role,
         note=cmd.note,
         disposition_number=cmd.disposition_number,
+        instructions=cmd.instructions,
+        urgency=cmd.urgency,
+        classification=cmd.classification,
+        respond_by=cmd.respond_by,
     )
 
 

@@ -1,24 +1,18 @@
 """The builders of the letters: Tanda Terima (RequestReceived), Lembar Disposisi (Disposed) and
 Surat Tugas (TaskAssigned). Each turns its source into the template's plain data."""
 
-from events.approval import Disposed, TaskAssigned
+from typing import get_args
+
+from events.approval import Disposed, DispositionInstruction, TaskAssigned
 from events.intake import RequestReceived
 from services.documents.context import Built, Source, Tenant, common
 from services.documents.signature import block
 from services.documents.words import long_date
 
-INSTRUCTIONS = (
-    "Tanggapan dan saran",
-    "Proses lebih lanjut",
-    "Koordinasikan",
-    "Untuk ditindaklanjuti",
-    "Pelajari dan beri saran",
-    "Siapkan bahan",
-    "Untuk diketahui",
-    "Arsip",
-)
-DISPOSITION_TICKS = frozenset({"Proses lebih lanjut", "Untuk ditindaklanjuti"})
-"""What the SOP's step 3 asks of the Head of the IT Division: process and follow up."""
+INSTRUCTIONS: tuple[DispositionInstruction, ...] = get_args(DispositionInstruction)
+SOP_TICKS: tuple[DispositionInstruction, ...] = ("Proses lebih lanjut", "Untuk ditindaklanjuti")
+"""What the SOP's step 3 asks of the Head of the IT Division (process and follow up): the ticks
+of a disposition recorded before its instructions were kept apart from its note."""
 
 
 def tanda_terima(tenant: Tenant, source: Source, event: RequestReceived) -> Built:
@@ -71,6 +65,7 @@ def lembar_disposisi(tenant: Tenant, source: Source, event: Disposed) -> Built:
     signature = block(
         disposer, actor.user_id, actor.role, tenant.positions, on_behalf_of=actor.on_behalf_of
     )
+    ticked = event.instructions or SOP_TICKS
     data = common(tenant, "LEMBAR_DISPOSISI", "LEMBAR DISPOSISI", day) | {
         "rows": [
             ["Surat dari", source.opd_name(submitted.event.opd)],
@@ -78,13 +73,14 @@ def lembar_disposisi(tenant: Tenant, source: Source, event: Disposed) -> Built:
             ["Tanggal surat", long_date(letter.date)],
             ["Diterima tanggal", long_date(received_on)],
             ["Nomor agenda", agenda],
-            ["Sifat", "Biasa"],
-            ["Klasifikasi", "Biasa"],
+            ["Sifat", event.urgency],
+            ["Klasifikasi", event.classification],
             ["Perihal", f"Permohonan Pembangunan Aplikasi {source.facts.title}"],
         ],
         "to": tenant.positions.of(event.to_role),
-        "instructions": [[text, text in DISPOSITION_TICKS] for text in INSTRUCTIONS],
-        "note": event.note,
+        "instructions": [[text, text in ticked] for text in INSTRUCTIONS],
+        "respond_by": long_date(event.respond_by) if event.respond_by else "",
+        "note": event.note or "",
         "signatures": [signature],
     }
     number = event.disposition_number or agenda

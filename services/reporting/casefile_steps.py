@@ -119,7 +119,8 @@ def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | No
         case Disposed():
             number = event.disposition_number
             record = add_document(case, env, "DISPOSITION", "DISPOSE", number)
-            what = f"Dispositioned to {event.to_role}: {one_line(event.note)}"
+            said = "; ".join((*event.instructions, *([one_line(event.note)] if event.note else [])))
+            what = f"Dispositioned to {event.to_role}: {said}"
             move = changes(step=advance(case, "VERIFY"))
             return Effect("DISPOSE", what, numbers(number), record, move)
         case DocumentsVerified():

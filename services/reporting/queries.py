@@ -19,6 +19,7 @@ from events.steps import StepCode, step
 from infra import access
 from infra.errors import NotFound
 from infra.principal import Principal
+from services.reporting.calendar import minutes
 from services.reporting.calendar_store import load_calendar
 from services.reporting.casefile import CaseFile, CaseStatus, case_as_of, fold
 from services.reporting.export import export_csv, export_json
@@ -126,14 +127,46 @@ class Queries:
             limit,
             offset,
         )
+        clocks = await self._step_clocks(pool, [r["request_id"] for r in rows], now)
         items = []
         for r in rows:
             item = dict(r)
             item["step_label"] = step(r["current_step"]).label_id
             for key in ("submitted_at", "updated_at", "due_at"):
                 item[key] = item[key].isoformat() if item[key] else None
+            item["step_used_minutes"], item["step_standard_minutes"] = clocks.get(
+                r["request_id"], (None, None)
+            )
             items.append(item)
         return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+    async def _step_clocks(
+        self, pool: asyncpg.Pool, request_ids: list[str], now: dt.datetime
+    ) -> dict[str, tuple[int, int]]:
+        """For each request with a step open: the working minutes its visit has used up to
+        ``now``, and the step's standard. A paused clock stands where it stopped; a running one
+        is ``standard + working time from due to now`` (negative before due), exact because the
+        running time reaches the standard at ``due_at``."""
+        open_rows = await pool.fetch(
+            "SELECT DISTINCT ON (r.request_id) r.request_id, c.tenant, r.standard_minutes, "
+            f"r.used_minutes, r.due_at, r.status FROM {self.schema}.sla_rows r "
+            f"JOIN {self.schema}.cases c USING (request_id) "
+            "WHERE r.request_id = ANY($1) AND r.finished_at IS NULL "
+            "ORDER BY r.request_id, r.started_at DESC",
+            request_ids,
+        )
+        calendars = {
+            tenant: await load_calendar(pool, self.schema, tenant, self.time_zone)
+            for tenant in {r["tenant"] for r in open_rows}
+        }
+        clocks = {}
+        for r in open_rows:
+            used = r["used_minutes"]
+            if r["status"] != "PAUSED" and r["due_at"] is not None:
+                since_due = calendars[r["tenant"]].working_time_between(r["due_at"], now)
+                used = max(0, minutes(dt.timedelta(minutes=r["standard_minutes"]) + since_due))
+            clocks[r["request_id"]] = (used, r["standard_minutes"])
+        return clocks
 
     async def _tenant_of(self, principal: Principal, rule: policy.Rule, request_id: str) -> str:
         """The request's tenant, once ``principal`` may ask ``rule`` about it: its role first

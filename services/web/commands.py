@@ -3,10 +3,11 @@ body built from what the form sent. Pure: the page gathers the context, the serv
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from starlette.datastructures import FormData
 
+from events.approval import DispositionClassification, DispositionInstruction, DispositionUrgency
 from services.web.formatting import from_local_input
 from services.web.forms import chosen, lines, text
 from services.web.vocabulary import ROLES
@@ -14,13 +15,9 @@ from services.web.vocabulary import ROLES
 SIGNING_ROLES = ("KABID_TI", "KADIS", "PEMOHON")
 """The roles in which the minutes are signed, in the order a user's roles are tried."""
 
-DISPOSITION_INSTRUCTIONS = (
-    "Tindak lanjuti",
-    "Pelajari dan beri saran",
-    "Koordinasikan",
-    "Siapkan bahan",
-)
-DISPOSITION_URGENCY = ("Biasa", "Segera", "Sangat Segera")
+DISPOSITION_INSTRUCTIONS = get_args(DispositionInstruction)
+DISPOSITION_URGENCY = get_args(DispositionUrgency)
+DISPOSITION_CLASSIFICATION = get_args(DispositionClassification)
 
 
 @dataclass(frozen=True)
@@ -69,18 +66,6 @@ def _guest(line: str) -> dict[str, Any]:
     parts = [p.strip() for p in line.split(";")]
     name, position, organisation = [*parts, "", "", ""][:3]
     return {"name": name, "position": position or "Peserta", "organisation": organisation or "-"}
-
-
-def _disposition_note(form: FormData) -> str:
-    instructions = chosen(form, "instructions")
-    parts = [f"{'; '.join(instructions)}." if instructions else ""]
-    if urgency := text(form, "urgency"):
-        parts.append(f"Sifat: {urgency}.")
-    if due := text(form, "due_on"):
-        parts.append(f"Batas waktu: {due}.")
-    if note := text(form, "note"):
-        parts.append(note)
-    return " ".join(p for p in parts if p)
 
 
 def _held_at(form: FormData, ctx: FormContext) -> str | None:
@@ -138,7 +123,11 @@ COMMANDS: tuple[StepCommand, ...] = (
         "Disposisi kepada Kabid TI",
         lambda f, c: {
             "to_role": "KABID_TI",
-            "note": _disposition_note(f),
+            "instructions": chosen(f, "instructions"),
+            "urgency": text(f, "urgency"),
+            "classification": text(f, "classification"),
+            "respond_by": text(f, "respond_by"),
+            "note": text(f, "note"),
             "disposition_number": text(f, "disposition_number"),
         },
     ),

@@ -495,6 +495,36 @@ async def test_out_of_order_commands_get_409_naming_the_current_step(service: Se
     assert await service.own_events(not_received) == 0
 
 
+async def test_a_disposition_keeps_its_ticked_instructions_sifat_and_deadline(
+    service: Service,
+) -> None:
+    request_id = await service.open_request()
+    empty = await service.post(request_id, "dispose", "KADIS", {"urgency": "Segera"})
+    assert empty.status_code == 422, empty.text
+    [problem] = empty.json()["errors"]
+    assert problem["field"] == "body.note"
+    assert "instruksi atau tulis catatan" in problem["message"]
+    unknown = {"instructions": ["Segera kerjakan"], "classification": "Umum"}
+    wrong = await service.post(request_id, "dispose", "KADIS", unknown)
+    assert {e["field"] for e in wrong.json()["errors"]} == {
+        "body.instructions.0",
+        "body.classification",
+    }
+    assert await service.own_events(request_id) == 0
+
+    sheet = {
+        "instructions": ["Untuk ditindaklanjuti", "Koordinasikan"],
+        "urgency": "Sangat Segera",
+        "classification": "Terbatas",
+        "respond_by": "2024-03-08",
+    }
+    assert (await service.post(request_id, "dispose", "KADIS", sheet)).status_code == 200
+    [disposed] = await service.topic_events(request_id, 1)
+    payload = disposed["payload"]
+    assert {k: payload[k] for k in sheet} == {**sheet, "instructions": sheet["instructions"]}
+    assert payload["note"] is None
+
+
 # Consumption ----------------------------------------------------------------------------------
 
 

@@ -183,6 +183,12 @@ class Reporting:
         result: dict[str, Any] = await self.ok(f"/cases/{request_id}", role)
         return result
 
+    async def step_clock(self, request_id: str, opd: str) -> tuple[int, int]:
+        """The list's working minutes used on the request's current step, and its standard."""
+        page = await self.ok("/cases", opd=opd, limit=500)
+        [item] = [i for i in page["items"] if i["request_id"] == request_id]
+        return item["step_used_minutes"], item["step_standard_minutes"]
+
     async def listed(self, role: Role = "AUDITOR", **filters: Any) -> list[str]:
         page = await self.ok("/cases", role, limit=500, **filters)
         return [item["request_id"] for item in page["items"]]
@@ -270,6 +276,7 @@ async def full_request(reporting: Reporting) -> str:
     assert [d["kind"] for d in case["documents"]] == ["REQUEST_LETTER"]
     assert (row(case, "RECEIVE")["status"], row(case, "RECEIVE")["used_minutes"]) == ("ON_TIME", 3)
     assert (row(case, "DISPOSE")["status"], row(case, "DISPOSE")["used_minutes"]) == ("RUNNING", 1)
+    assert await r.step_clock(rid, OPD) == (1, row(case, "DISPOSE")["standard_minutes"])
     assert rid in await r.listed(opd=OPD, current_step="DISPOSE", responsible_role="KADIS")
     assert rid in await r.listed(opd=OPD, overdue="false")
 
@@ -303,6 +310,10 @@ async def full_request(reporting: Reporting) -> str:
         30,
     )
     assert verify["due_at"] is None
+    assert await r.step_clock(rid, OPD) == (10, verify["standard_minutes"])
+    r.clock.now = wib(DAY2, "09:00")  # the requester's wait does not count on the KABID_TI's clock
+    assert await r.step_clock(rid, OPD) == (10, verify["standard_minutes"])
+    r.clock.now = wib(DAY1, "09:00")
     assert [(instant(p["started_at"]), p["ended_at"]) for p in verify["pauses"]] == [
         (wib(DAY1, "08:30"), None)
     ]
@@ -744,6 +755,9 @@ async def test_an_admin_day_off_moves_the_due_date(reporting: Reporting) -> None
     assert await due() == wib("2024-05-07", "10:00")
     [listed] = (await r.ok("/cases", opd=opd))["items"]
     assert instant(listed["due_at"]) == wib("2024-05-07", "10:00")
+    r.clock.now = wib("2024-05-07", "08:30")  # Friday 15:00-15:30, the day off, Tuesday from 07:30
+    assert await r.step_clock(rid, opd) == (90, 180)
+    r.clock.now = wib(day, "15:10")
     shown = await r.ok("/calendar/days", "KADIS", year=2024)
     assert "2024-05-06" in shown["days_off"]
     assert [(e["day"], e["off"], e["by_user"]) for e in shown["edits"]] == [

@@ -117,8 +117,30 @@ def test_disposisi_carries_the_agenda_number_and_the_acting_head(
     assert signature["name"] == "Hendra Wijaya, S.Kom., M.Si."
     assert signature["rank"] == "Pembina Tk. I (IV/b)"
     ticked = [text for text, tick in sheet.data["instructions"] if tick]
-    assert ticked == ["Proses lebih lanjut", "Untuk ditindaklanjuti"]
+    assert ticked == ["Untuk ditindaklanjuti", "Pelajari dan beri saran"]
+    assert len(sheet.data["instructions"]) == 8  # every option printed, the chosen ones ticked
+    assert ["Sifat", "Segera"] in sheet.data["rows"]
+    assert ["Klasifikasi", "Terbatas"] in sheet.data["rows"]
+    assert sheet.data["respond_by"] == "9 Desember 2026"
     assert sheet.data["note"] == "Mohon dipelajari dan dijadwalkan rapat."
+
+
+def test_a_disposisi_recorded_before_its_instructions_were_kept_ticks_the_sops_own() -> None:
+    """A Disposed event of before (a note alone) still makes its sheet: the SOP's step 3 asks
+    to process and follow up, sifat and klasifikasi Biasa, no deadline."""
+    history = samples.request_history("req-old")
+    for i, step in enumerate(history):
+        if step.envelope.event_type == "Disposed":
+            kept = ("request_id", "to_role", "note")
+            payload = {k: v for k, v in step.envelope.payload.items() if k in kept}
+            envelope = step.envelope.model_copy(update={"payload": payload})
+            history[i] = samples.Step(step.service, envelope)
+    sheet = next(b for b in built_all(history) if b.kind == "LEMBAR_DISPOSISI")
+    ticked = [text for text, tick in sheet.data["instructions"] if tick]
+    assert ticked == ["Proses lebih lanjut", "Untuk ditindaklanjuti"]
+    assert ["Sifat", "Biasa"] in sheet.data["rows"]
+    assert ["Klasifikasi", "Biasa"] in sheet.data["rows"]
+    assert sheet.data["respond_by"] == ""
 
 
 def test_the_disposisi_waits_for_the_receipts_number() -> None:

@@ -70,9 +70,11 @@ def test_a_refusal_is_placed_beside_its_field() -> None:
 def test_command_bodies_from_forms() -> None:
     form = FormData(
         [
-            ("instructions", "Tindak lanjuti"),
+            ("instructions", "Untuk ditindaklanjuti"),
             ("instructions", "Koordinasikan"),
             ("urgency", "Segera"),
+            ("classification", "Biasa"),
+            ("respond_by", "2026-12-09"),
             ("note", "  Mohon diperiksa.  "),
             ("disposition_number", ""),
         ]
@@ -80,7 +82,11 @@ def test_command_bodies_from_forms() -> None:
     body = BY_NAME["Dispose"].body(form, FormContext())
     assert body == {
         "to_role": "KABID_TI",
-        "note": "Tindak lanjuti; Koordinasikan. Sifat: Segera. Mohon diperiksa.",
+        "instructions": ["Untuk ditindaklanjuti", "Koordinasikan"],
+        "urgency": "Segera",
+        "classification": "Biasa",
+        "respond_by": "2026-12-09",
+        "note": "Mohon diperiksa.",
         "disposition_number": None,
     }
     users = {

@@ -40,7 +40,11 @@ async def act(
                 files=[{"name": "manual.pdf", "mimeType": "application/pdf", "buffer": content}]
             )
         else:
-            await form.locator(f"[name='{name}']").fill(str(value))
+            field = form.locator(f"[name='{name}']")
+            if await field.evaluate("element => element.tagName") == "SELECT":
+                await field.select_option(str(value))
+            else:
+                await field.fill(str(value))
     await form.locator("button[type=submit]").click()
     try:
         await someone.page.wait_for_url(f"**/permohonan/{request_id}?berhasil={command}")

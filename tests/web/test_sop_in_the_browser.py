@@ -61,10 +61,17 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
         kadis,
         request_id,
         "Dispose",
-        {"check:instructions": ["Tindak lanjuti"], "note": "Mohon diperiksa kelengkapannya."},
+        {
+            "check:instructions": ["Untuk ditindaklanjuti"],
+            "urgency": "Segera",
+            "note": "Mohon diperiksa kelengkapannya.",
+        },
     )
     await kadis.shot("permohonan-disposisi")
     await expect(inbox).to_contain_text(title, timeout=2000)
+    arrived = inbox.locator("li.case", has_text=title)
+    await expect(arrived).to_contain_text("Waktu kerja langkah ini:")  # the step's clock
+    await expect(arrived).to_contain_text("dari standar 15 menit")  # VERIFY's standard
     await kabid.shot("kotak-masuk-kabid")
     assert await kabid.accessibility_violations() == []
 

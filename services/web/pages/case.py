@@ -14,6 +14,7 @@ from events.steps import STEPS
 from services.web.backend import Refused
 from services.web.commands import (
     BY_NAME,
+    DISPOSITION_CLASSIFICATION,
     DISPOSITION_INSTRUCTIONS,
     DISPOSITION_URGENCY,
     FormContext,
@@ -112,6 +113,7 @@ def form_defaults(web: Web) -> dict[str, Any]:
         "now_local": to_local_input(now, web.settings.time_zone),
         "instructions": DISPOSITION_INSTRUCTIONS,
         "urgencies": DISPOSITION_URGENCY,
+        "classifications": DISPOSITION_CLASSIFICATION,
         "commands": BY_NAME,
         "steps": STEPS,
         "new_key": lambda: str(uuid.uuid4()),
