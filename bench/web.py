@@ -7,15 +7,23 @@ demo requester and walks some of them to later steps (received, disposed), so th
 lists and request pages have something to show. Then ``--users`` signed-in users (the demo
 users in turn, each with its own session cookie) each ask for one page after another, straight
 to the web app's process, for ``--seconds``; every page is the web app's whole work for it,
-the services' calls included. Printed per page: count, p50, p95 and p99 in milliseconds (the
-target: p95 under 100 ms), and the first-load transfer size: the page and every script and
-style sheet it names, gzip-compressed as a browser asks for them (target: under 150 KB).
+the services' calls included. Between two pages a user reads for a while: ``--think`` seconds
+on average (exponentially distributed, seeded), run once per value given: 0 is a closed loop
+(each user asks again the moment a page arrives: the machine's capacity), 1 is twenty people
+who each click about once a second, several times faster than anyone reads a page.
+
+Printed per run and page: count, p50, p95 and p99 in milliseconds (the target: p95 under
+100 ms), the pages per second, and the CPU each page cost all the system's processes together
+(the services, the web app, PostgreSQL and Kafka, from ``/proc``; the load generator apart).
+And once, the first-load transfer size: the page and every script and style sheet it names,
+gzip-compressed as a browser asks for them (target: under 150 KB).
 """
 
 import asyncio
 import datetime as dt
 import itertools
 import math
+import random
 import re
 import tempfile
 import time
@@ -23,11 +31,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import httpx
 import typer
 from rich.table import Table
 
 from bench import report
+from bench.cpu import Watched, cpu_seconds
+from bench.latency import watch
 from bench.stack import servers
 from devstack.services import service_processes, start_all, stop_all, web_process
 from devstack.stack import Endpoints
@@ -120,16 +131,19 @@ async def first_load(client: httpx.AsyncClient, path: str) -> int:
 
 
 async def load(
-    clients: list[httpx.AsyncClient], pages: list[tuple[str, str]], seconds: float
+    clients: list[httpx.AsyncClient], pages: list[tuple[str, str]], seconds: float, think: float
 ) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     stop_at = time.perf_counter() + seconds
     cycle = itertools.cycle(pages)
+    reading = random.Random(15)
 
     async def user(client: httpx.AsyncClient, offset: int) -> None:
         for _ in range(offset):
             next(cycle)
+        if think:
+            await asyncio.sleep(reading.uniform(0, think))  # not all at once
         while time.perf_counter() < stop_at:
             name, path = next(cycle)
             started = time.perf_counter()
@@ -137,6 +151,8 @@ async def load(
             timings[name].append((time.perf_counter() - started) * 1000)
             if answer.status_code not in (200, 403):
                 errors.append(f"{name}: {answer.status_code}")
+            if think:
+                await asyncio.sleep(reading.expovariate(1 / think))
 
     await asyncio.gather(*(user(c, i) for i, c in enumerate(clients)))
     if errors:
@@ -144,26 +160,30 @@ async def load(
     return timings
 
 
-async def run(endpoints: Endpoints, folder: str, users: int, seconds: float, requests: int) -> None:
-    services = service_processes(endpoints, Path(folder), with_prefix=False)
-    web = web_process(services, Path(folder))
-    processes = [*services, web]
-    try:
-        await asyncio.to_thread(start_all, processes)
-        ids = await seed({p.name: p.url for p in services}, requests)
-        await asyncio.sleep(2)  # reporting catches up
-        clients = [await sign_in(web.url, READERS[i % len(READERS)]) for i in range(users)]
-        pages = pages_for(ids)
-        requester = await sign_in(web.url, "pemohon.dinkes")  # sees every page
-        sizes = {name: await first_load(requester, path) for name, path in pages}
-        await requester.aclose()
-        await load(clients, pages, min(5.0, seconds))  # warm-up
-        timings = await load(clients, pages, seconds)
-        for client in clients:
-            await client.aclose()
-    finally:
-        await asyncio.to_thread(stop_all, processes)
-    table = Table(title=f"Web pages, {users} concurrent users, {seconds:g} s")
+async def measured(
+    clients: list[httpx.AsyncClient],
+    pages: list[tuple[str, str]],
+    seconds: float,
+    think: float,
+    watched: dict[str, Watched],
+) -> tuple[dict[str, list[float]], float]:
+    """The timings of a run, and the CPU milliseconds per page of every watched process but the
+    load generator."""
+    before = cpu_seconds(watched)
+    timings = await load(clients, pages, seconds, think)
+    after = cpu_seconds(watched)
+    system = sum(after[k] - before[k] for k in watched if k != "benchmark")
+    count = sum(len(v) for v in timings.values())
+    return timings, system * 1000 / max(1, count)
+
+
+def printed(
+    timings: dict[str, list[float]],
+    pages: list[tuple[str, str]],
+    sizes: dict[str, int],
+    title: str,
+) -> None:
+    table = Table(title=title)
     for column in ("page", "count", "p50 ms", "p95 ms", "p99 ms", "first load KB"):
         table.add_column(column, justify="left" if column == "page" else "right")
     for name, _ in pages:
@@ -179,18 +199,64 @@ async def run(endpoints: Endpoints, folder: str, users: int, seconds: float, req
     report.console.print(table)
 
 
+async def run(
+    endpoints: Endpoints,
+    folder: str,
+    users: int,
+    seconds: float,
+    requests: int,
+    thinks: list[float],
+) -> None:
+    services = service_processes(endpoints, Path(folder), with_prefix=False)
+    web = web_process(services, Path(folder))
+    processes = [*services, web]
+    admin = await asyncpg.connect(endpoints.database_url)
+    try:
+        await asyncio.to_thread(start_all, processes)
+        watched = await watch(admin, processes)
+        ids = await seed({p.name: p.url for p in services}, requests)
+        await asyncio.sleep(2)  # reporting catches up
+        clients = [await sign_in(web.url, READERS[i % len(READERS)]) for i in range(users)]
+        pages = pages_for(ids)
+        requester = await sign_in(web.url, "pemohon.dinkes")  # sees every page
+        sizes = {name: await first_load(requester, path) for name, path in pages}
+        await requester.aclose()
+        await load(clients, pages, min(5.0, seconds), 0)  # warm-up
+        for think in thinks:
+            timings, cpu_ms = await measured(clients, pages, seconds, think, watched)
+            count = sum(len(v) for v in timings.values())
+            every = [t for v in timings.values() for t in v]
+            printed(
+                timings,
+                pages,
+                sizes,
+                f"Web pages, {users} users, think {think:g} s, {seconds:g} s: "
+                f"{count / seconds:.1f} pages/s, all pages p95 {percentile(every, 95):.1f} ms, "
+                f"{cpu_ms:.1f} ms CPU per page (system; load generator apart)",
+            )
+        for client in clients:
+            await client.aclose()
+    finally:
+        await admin.close()
+        await asyncio.to_thread(stop_all, processes)
+
+
 @app.command()
 def main(
     users: Annotated[int, typer.Option(help="Signed-in users asking at once")] = 20,
     seconds: Annotated[float, typer.Option(help="How long they ask")] = 30.0,
     requests: Annotated[int, typer.Option(help="Requests seeded before")] = 60,
+    think: Annotated[
+        list[float] | None,
+        typer.Option(help="Mean seconds a user reads a page before the next (0: closed loop)"),
+    ] = None,
 ) -> None:
     """The web app's server time per page (p95 target 100 ms) and first-load size."""
     with (  # the stack is started outside the event loop (it runs loops of its own)
         servers(None) as endpoints,
         tempfile.TemporaryDirectory(prefix="jejak-bench-web-") as folder,
     ):
-        asyncio.run(run(endpoints, folder, users, seconds, requests))
+        asyncio.run(run(endpoints, folder, users, seconds, requests, think or [1.0, 0.0]))
 
 
 if __name__ == "__main__":

@@ -54,13 +54,20 @@ def build_router(
     )
     async def list_cases(
         caller: Caller,
-        status: Annotated[CaseStatus | None, Query(description="Hanya status ini")] = None,
+        status: Annotated[
+            list[CaseStatus] | None,
+            Query(max_length=4, description="Hanya status ini (boleh diulang: salah satunya)"),
+        ] = None,
         opd: Annotated[OpdCode | None, Query(description="Hanya OPD ini")] = None,
         current_step: Annotated[
             StepCode | None, Query(description="Hanya yang berada di langkah ini")
         ] = None,
         responsible_role: Annotated[
-            Role | None, Query(description="Hanya yang menunggu peran ini")
+            list[Role] | None,
+            Query(
+                max_length=8,
+                description="Hanya yang menunggu peran ini (boleh diulang: salah satunya)",
+            ),
         ] = None,
         overdue: Annotated[
             bool | None, Query(description="true: hanya yang terlambat; false: yang tidak")
@@ -79,10 +86,10 @@ def build_router(
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Lewati sebanyak ini")] = 0,
     ) -> dict[str, Any]:
         where = CaseFilter(
-            status,
+            tuple(status) if status else None,
             opd,
             current_step,
-            responsible_role,
+            tuple(responsible_role) if responsible_role else None,
             overdue,
             text,
             submitted_from,
@@ -97,8 +104,15 @@ def build_router(
         "kemajuan, SLA",
         responses=NOT_FOUND,
     )
-    async def case_detail(request_id: Id, caller: Caller) -> dict[str, Any]:
-        return await queries().case_detail(caller, request_id)
+    async def case_detail(
+        request_id: Id,
+        caller: Caller,
+        timeline: Annotated[
+            bool,
+            Query(description="true: sertakan juga riwayatnya (seperti /timeline), sekali baca"),
+        ] = False,
+    ) -> dict[str, Any]:
+        return await queries().case_detail(caller, request_id, with_timeline=timeline)
 
     @router.get(
         "/cases/{request_id}/timeline",

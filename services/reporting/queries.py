@@ -49,10 +49,12 @@ class UnknownRequest(NotFound):
 
 @dataclass(frozen=True)
 class CaseFilter:
-    status: CaseStatus | None = None
+    status: tuple[CaseStatus, ...] | None = None
+    """Only those in one of these statuses."""
     opd: str | None = None
     current_step: StepCode | None = None
-    responsible_role: Role | None = None
+    responsible_role: tuple[Role, ...] | None = None
+    """Only those waiting on one of these roles."""
     overdue: bool | None = None
     text: str | None = None
     """Only those whose title contains it, whatever the case."""
@@ -65,8 +67,8 @@ CaseOrder = Literal["updated", "due"]
 
 _LIST_WHERE = (
     "($1::text IS NULL OR opd = $1) AND ($2::text IS NULL OR opd = $2) "
-    "AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR current_step = $4) "
-    "AND ($5::text IS NULL OR responsible_role = $5) "
+    "AND ($3::text[] IS NULL OR status = ANY($3)) AND ($4::text IS NULL OR current_step = $4) "
+    "AND ($5::text[] IS NULL OR responsible_role = ANY($5)) "
     "AND ($6::boolean IS NULL OR (due_at IS NOT NULL AND due_at < $7) = $6) "
     "AND ($8::text IS NULL OR strpos(lower(title), lower($8)) > 0) "
     "AND ($9::timestamptz IS NULL OR submitted_at >= $9) "
@@ -104,9 +106,9 @@ class Queries:
         args = (
             scope,
             where.opd,
-            where.status,
+            list(where.status) if where.status else None,
             where.current_step,
-            where.responsible_role,
+            list(where.responsible_role) if where.responsible_role else None,
             where.overdue,
             now,
             where.text,
@@ -189,10 +191,19 @@ class Queries:
         calendar = await load_calendar(self.pool(), self.schema, tenant, self.time_zone)
         return sla_of(case, calendar, now)
 
-    async def case_detail(self, principal: Principal, request_id: str) -> dict[str, Any]:
+    async def case_detail(
+        self, principal: Principal, request_id: str, with_timeline: bool = False
+    ) -> dict[str, Any]:
+        """The case now; ``with_timeline``: its ``timeline`` entries too, from the same fold."""
+        if with_timeline:
+            access.authorize(principal, TIMELINE)
         case, tenant = await self._full_case(principal, GET_CASE, request_id)
         now = self.clock()
-        return {"as_of": now.isoformat(), **case_view(case, await self._sla(case, tenant, now))}
+        detail = {"as_of": now.isoformat(), **case_view(case, await self._sla(case, tenant, now))}
+        if with_timeline:
+            access.require_scope(principal, TIMELINE, access.Target(opd=case.opd))
+            detail["timeline"] = [timeline_view(entry) for entry in case.timeline]
+        return detail
 
     # --- the audit views ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from infra.auth import TokenVerifier, development_keys
 from infra.logging import configure_logging
 from services.web import formatting, presenters, vocabulary
 from services.web.backend import Backend, Refused, SessionExpired
+from services.web.directory import Directory
 from services.web.pages import (
     admin,
     audit,
@@ -75,15 +76,17 @@ def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None
     settings.check_web_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     client = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(30.0, read=None))
+    backend = Backend(client, settings.upstreams)
     web = Web(
         templates(settings.time_zone),
-        Backend(client, settings.upstreams),
+        backend,
         Sessions(
             TokenVerifier(public),
             settings.session_secret.get_secret_value().encode(),
             settings.secure_cookies,
         ),
         settings,
+        Directory(backend),
     )
 
     @asynccontextmanager

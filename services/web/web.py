@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from services.web.backend import Backend
+from services.web.directory import Directory
 from services.web.session import CSRF_FIELD, CSRF_HEADER, Session, Sessions
 from services.web.settings import WebSettings
 
@@ -18,6 +19,7 @@ class Web:
     backend: Backend
     sessions: Sessions
     settings: WebSettings
+    directory: Directory
 
     async def session(self, request: Request) -> Session:
         """The FastAPI dependency of every page: the session, or back to the login page."""

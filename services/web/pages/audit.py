@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.web.backend import Refused
 from services.web.formatting import from_local_input, to_local_input
-from services.web.pages.case import RequestPath, colleagues
+from services.web.pages.case import RequestPath
 from services.web.session import Session
 from services.web.web import Web
 
@@ -52,7 +52,7 @@ def build(web: Web) -> APIRouter:
             as_of=as_of,
             at=pada or to_local_input(dt.datetime.now(dt.UTC), zone),
             at_error=error,
-            users=await colleagues(web, session),
+            users=await web.directory.colleagues(session.token),
         )
 
     @router.get("/permohonan/{request_id}/ekspor.{kind}")

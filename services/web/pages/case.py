@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from events.steps import STEPS
+from events.steps import step as sop_step
 from services.web.backend import Refused
 from services.web.commands import (
     BY_NAME,
@@ -39,12 +40,25 @@ async def optional(call: Awaitable[Any]) -> Any:
         raise
 
 
-async def actions_of(web: Web, session: Session, request_id: str) -> list[dict[str, Any]]:
+DEVELOPMENT_STEP = sop_step("DEVELOP").number
+
+
+def services_holding(case: dict[str, Any] | None) -> tuple[str, ...]:
+    """The command services that hold the request: dev_tracking only once the Surat Tugas has
+    made it (from step 8 on), intake and approval from its submission."""
+    if case is not None and case["current_step"]["number"] >= DEVELOPMENT_STEP:
+        return COMMAND_SERVICES
+    return COMMAND_SERVICES[:2]
+
+
+async def actions_of(
+    web: Web, session: Session, request_id: str, services: tuple[str, ...] = COMMAND_SERVICES
+) -> list[dict[str, Any]]:
     """The commands the user may give on the request now, as each owning service lists them."""
     found = await asyncio.gather(
         *(
             optional(web.backend.get(session.token, s, f"/requests/{request_id}/actions"))
-            for s in COMMAND_SERVICES
+            for s in services
         )
     )
     return [a for answer in found if answer for a in answer["actions"] if a["command"] in BY_NAME]
@@ -76,27 +90,34 @@ async def official_documents(web: Web, session: Session, request_id: str) -> lis
     return list(found["documents"]) if found else []
 
 
-async def colleagues(web: Web, session: Session) -> dict[str, dict[str, Any]]:
-    users = await web.backend.get(session.token, "identity", "/colleagues")
-    return {u["user_id"]: u for u in users}
+async def case_of(web: Web, session: Session, request_id: str) -> dict[str, Any] | None:
+    """reporting's case with its history, in one read; None if reporting has not heard of it."""
+    path = f"/cases/{request_id}"
+    found: dict[str, Any] | None = await optional(
+        web.backend.get(session.token, "reporting", path, {"timeline": "true"})
+    )
+    return found
 
 
-async def gather(web: Web, session: Session, request_id: str) -> dict[str, Any]:
-    """Everything the request page shows, read at once."""
+async def gather(
+    web: Web, session: Session, request_id: str, case: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything the request page shows: the case (unless given), then the rest at once, from
+    the services that hold the request."""
     token, path = session.token, f"/requests/{request_id}"
-    case, timeline, intake, approval, dev, actions, users, documents = await asyncio.gather(
-        optional(web.backend.get(token, "reporting", f"/cases/{request_id}")),
-        optional(web.backend.get(token, "reporting", f"/cases/{request_id}/timeline")),
-        optional(web.backend.get(token, "intake", path)),
-        optional(web.backend.get(token, "approval", path)),
-        optional(web.backend.get(token, "dev_tracking", path)),
-        actions_of(web, session, request_id),
-        colleagues(web, session),
+    if case is None:
+        case = await case_of(web, session, request_id)
+    services = services_holding(case)
+    *states, actions, users, documents = await asyncio.gather(
+        *(optional(web.backend.get(token, s, path)) for s in services),
+        actions_of(web, session, request_id, services),
+        web.directory.colleagues(token),
         official_documents(web, session, request_id),
     )
+    intake, approval, dev = [*states, None][:3]
     return {
         "case": case,
-        "timeline": timeline["entries"] if timeline else [],
+        "timeline": case["timeline"] if case else [],
         "intake": intake,
         "approval": approval,
         "dev": dev,
@@ -165,12 +186,10 @@ def build(web: Web) -> APIRouter:
     ) -> Response:
         """The request's place and details, if it changed since ``sejak`` (its ``updated_at``
         when the page was drawn); 204 if not."""
-        case = await optional(web.backend.get(session.token, "reporting", f"/cases/{request_id}"))
+        case = await case_of(web, session, request_id)
         if case is None or case["updated_at"] == sejak:
             return Response(status_code=204)
-        data = await gather(web, session, request_id)
-        if data["case"] is None:
-            return Response(status_code=204)
+        data = await gather(web, session, request_id, case)
         return web.page(
             request, "parts/case_refresh.html", session, oob=True, **data, **form_defaults(web)
         )
@@ -184,7 +203,8 @@ def build(web: Web) -> APIRouter:
             raise Refused(404, "Tindakan tidak dikenal.")
         form = await request.form()
         actions, users = await asyncio.gather(
-            actions_of(web, session, request_id), colleagues(web, session)
+            actions_of(web, session, request_id, (step.service,)),
+            web.directory.colleagues(session.token),
         )
         action: dict[str, Any] = next((a for a in actions if a["command"] == command), {})
         try:

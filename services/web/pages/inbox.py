@@ -23,31 +23,25 @@ async def waiting_on(web: Web, session: Session) -> list[dict[str, Any]]:
     """The open requests whose current step waits on one of the user's roles (for a developer,
     only those whose Surat Tugas names it), the earliest due first."""
     token, roles = session.token, roles_of(session)
-    pages = await asyncio.gather(
-        *(
-            web.backend.get(
-                token,
-                "reporting",
-                "/cases",
-                {"responsible_role": role, "status": status, "limit": 500},
-            )
-            for role in roles
-            for status in OPEN_STATUSES
-        )
+    if not roles:
+        return []
+    page = await web.backend.get(
+        token,
+        "reporting",
+        "/cases",
+        {"responsible_role": roles, "status": list(OPEN_STATUSES), "order": "due", "limit": 500},
     )
-    found = {case["request_id"]: case for page in pages for case in page["items"]}
-    if "TIM_PENGEMBANG" in roles:
-        mine = {
-            r["request_id"]
-            for r in await web.backend.get(token, "dev_tracking", "/requests")
-            if session.user.user_id in r.get("team_members", [])
-        }
-        found = {
-            rid: case
-            for rid, case in found.items()
-            if case["responsible_role"] != "TIM_PENGEMBANG" or rid in mine
-        }
-    return sorted(found.values(), key=lambda c: (c["due_at"] is None, c["due_at"] or ""))
+    cases: list[dict[str, Any]] = page["items"]
+    if "TIM_PENGEMBANG" not in roles:
+        return cases
+    mine = {
+        r["request_id"]
+        for r in await web.backend.get(token, "dev_tracking", "/requests")
+        if session.user.user_id in r.get("team_members", [])
+    }
+    return [
+        c for c in cases if c["responsible_role"] != "TIM_PENGEMBANG" or c["request_id"] in mine
+    ]
 
 
 async def notices(web: Web, session: Session, limit: int = 10) -> dict[str, Any]:
