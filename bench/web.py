@@ -166,15 +166,14 @@ async def measured(
     seconds: float,
     think: float,
     watched: dict[str, Watched],
-) -> tuple[dict[str, list[float]], float]:
-    """The timings of a run, and the CPU milliseconds per page of every watched process but the
-    load generator."""
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """The timings of a run, and the CPU milliseconds per page of each watched process (the
+    load generator's apart)."""
     before = cpu_seconds(watched)
     timings = await load(clients, pages, seconds, think)
     after = cpu_seconds(watched)
-    system = sum(after[k] - before[k] for k in watched if k != "benchmark")
-    count = sum(len(v) for v in timings.values())
-    return timings, system * 1000 / max(1, count)
+    count = max(1, sum(len(v) for v in timings.values()))
+    return timings, {k: (after[k] - before[k]) * 1000 / count for k in watched}
 
 
 def printed(
@@ -226,13 +225,18 @@ async def run(
             timings, cpu_ms = await measured(clients, pages, seconds, think, watched)
             count = sum(len(v) for v in timings.values())
             every = [t for v in timings.values() for t in v]
+            system = {k: v for k, v in cpu_ms.items() if k != "benchmark"}
             printed(
                 timings,
                 pages,
                 sizes,
                 f"Web pages, {users} users, think {think:g} s, {seconds:g} s: "
-                f"{count / seconds:.1f} pages/s, all pages p95 {percentile(every, 95):.1f} ms, "
-                f"{cpu_ms:.1f} ms CPU per page (system; load generator apart)",
+                f"{count / seconds:.1f} pages/s, all pages p95 {percentile(every, 95):.1f} ms",
+            )
+            report.console.print(
+                f"CPU per page: {sum(system.values()):.1f} ms for the system ("
+                + ", ".join(f"{k} {v:.1f}" for k, v in sorted(system.items(), key=lambda i: -i[1]))
+                + f"); the load generator {cpu_ms['benchmark']:.1f} ms"
             )
         for client in clients:
             await client.aclose()
