@@ -1,6 +1,7 @@
 """The services' HTTP APIs, called with the signed-in user's token: the only way the web app
 learns or changes anything."""
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,3 +110,16 @@ class Backend:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         answer = await self.call(token, service, "POST", path, json=body, headers=headers)
         return answer.json() if answer.content else None
+
+    async def upload(
+        self, token: str, content: bytes, media_type: str, form_key: str | None
+    ) -> dict[str, Any]:
+        """Store an attachment at intake. With the form's key, the upload's key is the form's
+        and the file's: the same file sent again is answered again, another file is stored."""
+        headers = {"Content-Type": media_type}
+        if form_key:
+            headers["Idempotency-Key"] = f"{form_key}-{hashlib.sha256(content).hexdigest()[:16]}"
+        answer = await self.call(
+            token, "intake", "POST", "/attachments", content=content, headers=headers
+        )
+        return dict(answer.json())
