@@ -198,10 +198,11 @@ class IdempotencyKeys:
         self, conn: Connection, user_id: str, key: str, fingerprint: str, answer: Answer
     ) -> None:
         """Keep ``answer`` (call after ``recall`` found none, in its transaction), and forget a
-        few answers older than the retention."""
+        few answers older than the retention, the oldest first."""
         await conn.execute(
             f"DELETE FROM {self._table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {self._table} "
-            "WHERE created_at < now() - $1::interval LIMIT $2 FOR UPDATE SKIP LOCKED))",
+            "WHERE created_at < now() - $1::interval ORDER BY created_at LIMIT $2 "
+            "FOR UPDATE SKIP LOCKED))",
             self.retention,
             PRUNED_PER_ANSWER,
         )
