@@ -27,6 +27,7 @@ import random
 import re
 import tempfile
 import time
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Annotated
@@ -68,6 +69,11 @@ async def sign_in(web: str, username: str) -> httpx.AsyncClient:
     return client
 
 
+def keyed(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` with a new Idempotency-Key, as every client of the commands sends."""
+    return {**headers, "Idempotency-Key": str(uuid.uuid4())}
+
+
 async def seed(apis: dict[str, str], requests: int) -> list[str]:
     """``requests`` submitted; a third received, a third received and disposed."""
     async with httpx.AsyncClient(timeout=30) as http:
@@ -88,20 +94,23 @@ async def seed(apis: dict[str, str], requests: int) -> list[str]:
                 "letter": {"number": f"440/{i + 1}/DINKES/2026", "date": str(dt.date.today())},
                 "needs_analysis": {"background": "Uji beban.", "features": ["A", "B"]},
             }
-            answer = await http.post(f"{apis['intake']}/requests", json=body, headers=requester)
+            answer = await http.post(
+                f"{apis['intake']}/requests", json=body, headers=keyed(requester)
+            )
             answer.raise_for_status()
             request_id = answer.json()["request_id"]
             ids.append(request_id)
             if i % 3:
                 path = f"{apis['intake']}/requests/{request_id}/receive"
                 (
-                    await http.post(path, json={"agenda_number": f"AG/{i}"}, headers=kadis)
+                    await http.post(path, json={"agenda_number": f"AG/{i}"}, headers=keyed(kadis))
                 ).raise_for_status()
         for i, request_id in enumerate(ids):
             if i % 3 == 2:
                 path = f"{apis['approval']}/requests/{request_id}/dispose"
+                once = keyed(kadis)  # one command, however often it is tried
                 for _ in range(100):  # approval learns of the receipt over Kafka
-                    answer = await http.post(path, json={"note": "Tindak lanjuti."}, headers=kadis)
+                    answer = await http.post(path, json={"note": "Tindak lanjuti."}, headers=once)
                     if answer.status_code != 404 and answer.status_code != 409:
                         break
                     await asyncio.sleep(0.1)

@@ -1,5 +1,6 @@
 """Settings from the environment (pydantic-settings); nothing is read at import time."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -63,6 +64,12 @@ class Settings(BaseSettings):
         le=3600,
         description="How far X-Jejak-Timestamp may be from the server's clock, either way",
     )
+    idempotency_retention_hours: int = Field(
+        default=7 * 24,
+        ge=24,
+        le=366 * 24,
+        description="How long a command's answer is kept for retries with its Idempotency-Key",
+    )
 
     def production_problems(self, *, signs_tokens: bool = False) -> list[str]:
         """What keeps this configuration from running in production (empty in development).
@@ -93,6 +100,10 @@ class Settings(BaseSettings):
             raise ProductionConfigError(
                 f"{self.service_name}: refusing to start in production: " + "; ".join(problems)
             )
+
+    @property
+    def idempotency_retention(self) -> timedelta:
+        return timedelta(hours=self.idempotency_retention_hours)
 
     def app_role(self, service: str) -> str:
         return f"jejak_app_{service}"
