@@ -38,14 +38,14 @@ class Backoff:
 
 
 def why_it_ended(status: int | None, error: BaseException | None = None) -> str:
-    """What ended a process, as the console says it: its signal, its exit code, or what went
-    wrong starting it."""
+    """What ended a process, as the console says it: its signal, its exit code, or the kind of
+    error its start raised (the details are in its log)."""
     if status is not None and status < 0:
         return f" (sinyal {-status})"
     if status is not None:
         return f" (kode {status})"
     if error is not None:
-        return f" ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+        return f" (gagal dimulai: {type(error).__name__})"
     return ""
 
 

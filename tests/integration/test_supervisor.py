@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from devstack.process import is_alive, spawn, terminate
-from devstack.supervisor import Backoff, Supervisor
+from devstack.supervisor import Backoff, Supervisor, why_it_ended
 
 SLEEP = [sys.executable, "-c", "import time; time.sleep(600)"]
 EXIT_3 = [sys.executable, "-c", "raise SystemExit(3)"]
@@ -125,3 +125,12 @@ def test_stop_stops_every_process_and_restarts_none(
     assert said == ["crashing berhenti (kode 3), dijalankan ulang dalam 1,0 detik"]
     assert len(supervisor_starts(supervisor, "crashing")) == 1
     assert [supervisor.restarts(n) for n in ("intake", "reporting", "crashing")] == [0, 0, 0]
+
+
+def test_the_console_names_what_ended_a_process() -> None:
+    assert why_it_ended(-9) == " (sinyal 9)"
+    assert why_it_ended(1) == " (kode 1)"
+    assert why_it_ended(None, TimeoutError("Kafka did not come up")) == (
+        " (gagal dimulai: TimeoutError)"
+    )
+    assert why_it_ended(None) == ""
