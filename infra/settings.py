@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_APP_DB_PASSWORD = "jejak-dev"
 """The app roles' password in development; production refuses to start with it."""
+DEFAULT_TOPIC_PARTITIONS = 3
+DEFAULT_REPLICATION_FACTOR = 1
+"""One replica: the single-node development stack; a cluster sets KAFKA_REPLICATION_FACTOR."""
 
 
 class ProductionConfigError(RuntimeError):
@@ -38,6 +41,21 @@ class Settings(BaseSettings):
         default=DEFAULT_APP_DB_PASSWORD, description="Password of the app roles"
     )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092")
+    kafka_topic_partitions: int = Field(
+        default=DEFAULT_TOPIC_PARTITIONS,
+        ge=1,
+        description="Partitions of a topic a service creates",
+    )
+    kafka_replication_factor: int = Field(
+        default=DEFAULT_REPLICATION_FACTOR,
+        ge=1,
+        description="Replicas of a topic a service creates (at most the number of brokers)",
+    )
+    startup_max_backoff_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait between two tries to reach PostgreSQL or Kafka at start-up",
+    )
     tenant: str = Field(default="katingan", description="The regency this deployment serves")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
