@@ -31,6 +31,7 @@ from events.identity import (
     OpdRegistered,
     RoleGranted,
     RoleRevoked,
+    UserProfileChanged,
     UserRegistered,
 )
 from events.intake import RequestReceived, RequestRevised, RequestSubmitted, RequestWithdrawn
@@ -42,6 +43,7 @@ EVENTS_BY_SERVICE: dict[Service, tuple[type[DomainEvent], ...]] = {
     "identity": (
         OpdRegistered,
         UserRegistered,
+        UserProfileChanged,
         RoleGranted,
         RoleRevoked,
         DelegationGranted,

@@ -62,6 +62,17 @@ class UserRegistered(DomainEvent):
     )
 
 
+class UserProfileChanged(DomainEvent):
+    """An ADMIN corrected or updated what documents print of a user (a promotion, a new
+    position, a name's titles): the whole profile as it now stands."""
+
+    user_id: UserId = Field(description="The user whose profile changed")
+    full_name: Name = Field(description="Full name with titles as it appears on letters")
+    nip: Nip | None = Field(default=None, description="18-digit NIP; None for none")
+    rank: Name | None = Field(default=None, description="Pangkat and golongan; None if none")
+    position: Name | None = Field(default=None, description="Jabatan; None: the role's")
+
+
 class RoleGranted(DomainEvent):
     """A role was granted to a user."""
 

@@ -265,6 +265,13 @@ _IDENTITY: tuple[Rule, ...] = (
         DIRECTORY + SIGNED_IN_SELF,
         note="Anyone may read its own record.",
     ),
+    _cmd(
+        "identity",
+        "UpdateProfile",
+        "POST /users/{user_id}/profile",
+        "Perubahan data kepegawaian (nama, NIP, pangkat, jabatan)",
+        ADMIN,
+    ),
     _cmd("identity", "GrantRole", "POST /users/{user_id}/roles", "Pemberian peran", ADMIN),
     _cmd(
         "identity",

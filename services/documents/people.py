@@ -3,10 +3,16 @@ identity's events. Pure: the caller passes the events (those up to the document'
 that the same events give the same papers)."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from events.base import DomainEvent
-from events.identity import OpdRegistered, RoleGranted, RoleRevoked, UserRegistered
+from events.identity import (
+    OpdRegistered,
+    RoleGranted,
+    RoleRevoked,
+    UserProfileChanged,
+    UserRegistered,
+)
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,22 @@ class People:
                     event.position,
                     event.opd,
                 )
+            case UserProfileChanged():
+                person = self.users.get(event.user_id)
+                if person is not None:
+                    self.users[event.user_id] = replace(
+                        person,
+                        full_name=event.full_name,
+                        nip=event.nip,
+                        rank=event.rank,
+                        position=event.position,
+                    )
             case RoleGranted() | RoleRevoked():
                 person = self.users.get(event.user_id)
                 if person is not None:
                     roles = set(person.roles)
                     (roles.add if isinstance(event, RoleGranted) else roles.discard)(event.role)
-                    self.users[event.user_id] = _with_roles(person, frozenset(roles))
+                    self.users[event.user_id] = replace(person, roles=frozenset(roles))
             case OpdRegistered():
                 self.opds[event.code] = event.name
             case _:
@@ -59,15 +75,3 @@ class People:
     def holders_of(self, role: str) -> list[Person]:
         """The users holding ``role``, by user id (a stable order)."""
         return sorted((p for p in self.users.values() if role in p.roles), key=lambda p: p.user_id)
-
-
-def _with_roles(person: Person, roles: frozenset[str]) -> Person:
-    return Person(
-        person.user_id,
-        person.full_name,
-        person.nip,
-        person.rank,
-        person.position,
-        person.opd,
-        roles,
-    )

@@ -143,6 +143,17 @@ def build_router(
         access.require_scope(caller, GET_USER, access.Target(owners=frozenset({user_id})))
         return await identity.user(user_id)
 
+    @router.post(
+        "/users/{user_id}/profile",
+        summary="Ubah data kepegawaian: nama, NIP, pangkat, jabatan (ADMIN)",
+        description="Seluruh data sebagaimana berlaku sekarang (yang tidak dikirim dikosongkan); "
+        "dokumen yang terbit sesudahnya memakainya, yang sudah terbit tidak berubah.",
+    )
+    async def update_profile(
+        user_id: UserId, body: domain.UpdateProfile, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return (await identity.update_profile(caller, user_id, body, key)).response()
+
     @router.post("/users/{user_id}/roles", summary="Berikan peran (ADMIN)")
     async def grant(
         user_id: UserId, body: domain.GrantRole, caller: Caller, key: IdempotencyKey

@@ -36,6 +36,17 @@ NIPS = {
 """The demo civil servants' NIP (made up, in the 18-digit form), which the signed documents
 print under each signature."""
 
+RANKS = {
+    "pemohon.dinkes": "Penata Tk. I (III/d)",
+    "pemohon.disdik": "Penata (III/c)",
+    "kadis": "Pembina Utama Muda (IV/c)",
+    "kabid.ti": "Pembina (IV/a)",
+    "dev.lead": "Penata (III/c)",
+    "dev.anggota": "Penata Muda Tk. I (III/b)",
+}
+"""Their pangkat and golongan, printed under the name (an ADMIN corrects them on the Admin
+page, as a promotion comes)."""
+
 
 async def seed(identity: Identity) -> list[str]:
     """Create the demo data once; returns the usernames created now."""
@@ -51,6 +62,7 @@ async def seed(identity: Identity) -> list[str]:
                 password=DEMO_PASSWORD,
                 full_name=full_name,
                 nip=NIPS.get(username),
+                rank=RANKS.get(username),
                 opd=opd,
                 roles=roles,
             ),

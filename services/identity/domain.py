@@ -22,6 +22,7 @@ from events.identity import (
     OpdRegistered,
     RoleGranted,
     RoleRevoked,
+    UserProfileChanged,
     UserRegistered,
 )
 from infra import access
@@ -40,17 +41,33 @@ class RegisterOpd(Command):
     name: Name = Field(description="The OPD's official name")
 
 
-class RegisterUser(Command):
+class Profile(Command):
+    """What the official documents print of a user, besides its roles."""
+
+    full_name: Name = Field(description="Full name with titles, as on letters")
+    nip: Nip | None = Field(default=None, description="18-digit NIP, if any")
+    rank: Name | None = Field(
+        default=None, description="Pangkat and golongan, e.g. Pembina Tk. I (IV/b), if any"
+    )
+    position: Name | None = Field(
+        default=None,
+        description="Jabatan printed above the signature, if it differs from the role's",
+    )
+
+
+class RegisterUser(Profile):
     username: str = Field(
         min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Login name"
     )
     password: str = Field(min_length=8, max_length=128, description="Initial password")
-    full_name: Name = Field(description="Full name with titles")
-    nip: Nip | None = Field(default=None, description="18-digit NIP, if any")
     opd: OpdCode | None = Field(default=None, description="The user's OPD code, if any")
     roles: tuple[GrantableRole, ...] = Field(
         default=(), max_length=6, description="Roles to grant at once"
     )
+
+
+class UpdateProfile(Profile):
+    """The whole profile as it should now stand (a field left out is cleared)."""
 
 
 class GrantRole(Command):
@@ -68,6 +85,7 @@ class UserState(BaseModel):
     user_id: UserId
     opd: str | None = None
     roles: frozenset[str] = frozenset()
+    profile: UpdateProfile | None = None
 
 
 def fold_user(user_id: str, events: list[DomainEvent]) -> UserState | None:
@@ -75,12 +93,20 @@ def fold_user(user_id: str, events: list[DomainEvent]) -> UserState | None:
     for event in events:
         match event:
             case UserRegistered():
-                state = UserState(user_id=event.user_id, opd=event.opd)
+                state = UserState(user_id=event.user_id, opd=event.opd, profile=profile_of(event))
+            case UserProfileChanged() if state:
+                state = state.model_copy(update={"profile": profile_of(event)})
             case RoleGranted() if state:
                 state = state.model_copy(update={"roles": state.roles | {event.role}})
             case RoleRevoked() if state:
                 state = state.model_copy(update={"roles": state.roles - {event.role}})
     return state
+
+
+def profile_of(event: UserRegistered | UserProfileChanged) -> UpdateProfile:
+    return UpdateProfile(
+        full_name=event.full_name, nip=event.nip, rank=event.rank, position=event.position
+    )
 
 
 def require(principal: Principal, command: str) -> None:
@@ -111,10 +137,24 @@ def register_user(
             full_name=cmd.full_name,
             nip=cmd.nip,
             opd=cmd.opd,
+            rank=cmd.rank,
+            position=cmd.position,
         )
     ]
     events += [RoleGranted(user_id=user_id, role=role) for role in dict.fromkeys(cmd.roles)]
     return events
+
+
+def update_profile(
+    principal: Principal, user: UserState | None, cmd: UpdateProfile
+) -> list[DomainEvent]:
+    """The profile as ``cmd`` has it; nothing when it already stands so."""
+    require(principal, "UpdateProfile")
+    if user is None:
+        raise NotFound("Pengguna tidak ditemukan.")
+    if user.profile == cmd:
+        return []
+    return [UserProfileChanged(user_id=user.user_id, **cmd.model_dump())]
 
 
 def grant_role(principal: Principal, user: UserState | None, cmd: GrantRole) -> list[DomainEvent]:

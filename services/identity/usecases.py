@@ -25,6 +25,7 @@ from events.identity import (
     OpdRegistered,
     RoleGranted,
     RoleRevoked,
+    UserProfileChanged,
     UserRegistered,
 )
 from infra.auth import TokenIssuer
@@ -43,6 +44,9 @@ DELEGATION_COLUMNS = (
     "delegation_id, delegate_user_id, official_user_id, role, kind, valid_from, valid_until, "
     "reason, granted_by, granted_at, ended_at, ended_by, end_reason"
 )
+
+USER_COLUMNS = "user_id, username, full_name, nip, rank, position, opd, roles"
+"""A user as the directory answers it."""
 
 
 class LoginFailed(Exception):
@@ -133,13 +137,25 @@ class Identity:
                 )
             case UserRegistered():
                 await conn.execute(
-                    f"INSERT INTO {self._s}.users (user_id, username, full_name, nip, opd) "
-                    "VALUES ($1, $2, $3, $4, $5)",
+                    f"INSERT INTO {self._s}.users (user_id, username, full_name, nip, opd, rank, "
+                    "position) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     event.user_id,
                     event.username,
                     event.full_name,
                     event.nip,
                     event.opd,
+                    event.rank,
+                    event.position,
+                )
+            case UserProfileChanged():
+                await conn.execute(
+                    f"UPDATE {self._s}.users SET full_name = $2, nip = $3, rank = $4, "
+                    "position = $5 WHERE user_id = $1",
+                    event.user_id,
+                    event.full_name,
+                    event.nip,
+                    event.rank,
+                    event.position,
                 )
             case RoleGranted():
                 await conn.execute(
@@ -250,10 +266,22 @@ class Identity:
 
         return await self._once(admin, key, cmd, change)
 
+    async def update_profile(
+        self, admin: Principal, user_id: str, cmd: domain.UpdateProfile, key: Key = NO_KEY
+    ) -> Answer:
+        async def update(conn: Connection) -> dict[str, Any]:
+            user, version = await self._user(conn, user_id)
+            events = domain.update_profile(admin, user, cmd)
+            ids = await self._append(
+                conn, f"user-{user_id}", version, events, admin.acting_as("ADMIN")
+            )
+            return {"event_ids": ids, "user": await self.user(user_id, conn)}
+
+        return await self._once(admin, key, cmd, update)
+
     async def user(self, user_id: str, db: Connection | None = None) -> dict[str, Any]:
         row = await (db or self.store.pool).fetchrow(
-            f"SELECT user_id, username, full_name, nip, opd, roles FROM {self._s}.users "
-            "WHERE user_id = $1",
+            f"SELECT {USER_COLUMNS} FROM {self._s}.users WHERE user_id = $1",
             user_id,
         )
         if row is None:
@@ -262,8 +290,7 @@ class Identity:
 
     async def users(self) -> list[dict[str, Any]]:
         rows = await self.store.pool.fetch(
-            f"SELECT user_id, username, full_name, nip, opd, roles FROM {self._s}.users "
-            "ORDER BY username"
+            f"SELECT {USER_COLUMNS} FROM {self._s}.users ORDER BY username"
         )
         return [{**dict(r), "roles": sorted(r["roles"])} for r in rows]
 

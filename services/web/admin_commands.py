@@ -33,7 +33,7 @@ def _instant(form: FormData, name: str, zone: str) -> str | None:
         return value
 
 
-def _id(form: FormData, name: str) -> str:
+def path_id(form: FormData, name: str) -> str:
     """A path segment from the form: only the characters ids are made of."""
     value = text(form, name) or "-"
     return "".join(c for c in value if c.isalnum() or c in "-_") or "-"
@@ -51,17 +51,33 @@ ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
             "password": text(f, "password"),
             "full_name": text(f, "full_name"),
             "nip": text(f, "nip"),
+            "rank": text(f, "rank"),
+            "position": text(f, "position"),
             "opd": text(f, "opd"),
             "roles": chosen(f, "roles"),
         },
         "Pengguna dibuat.",
     ),
     AdminCommand(
+        "UpdateProfile",
+        "pengguna",
+        "identity",
+        "POST",
+        lambda f: f"/users/{path_id(f, 'user_id')}/profile",
+        lambda f, z: {
+            "full_name": text(f, "full_name"),
+            "nip": text(f, "nip"),
+            "rank": text(f, "rank"),
+            "position": text(f, "position"),
+        },
+        "Data kepegawaian disimpan; dokumen yang terbit sesudahnya memakainya.",
+    ),
+    AdminCommand(
         "GrantRole",
         "pengguna",
         "identity",
         "POST",
-        lambda f: f"/users/{_id(f, 'user_id')}/roles",
+        lambda f: f"/users/{path_id(f, 'user_id')}/roles",
         lambda f, z: {"role": text(f, "role")},
         "Peran diberikan.",
     ),
@@ -70,7 +86,7 @@ ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
         "pengguna",
         "identity",
         "POST",
-        lambda f: f"/users/{_id(f, 'user_id')}/roles/revoke",
+        lambda f: f"/users/{path_id(f, 'user_id')}/roles/revoke",
         lambda f, z: {"role": text(f, "role"), "reason": text(f, "reason")},
         "Peran dicabut.",
     ),
@@ -105,7 +121,7 @@ ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
         "plt",
         "identity",
         "POST",
-        lambda f: f"/delegations/{_id(f, 'delegation_id')}/end",
+        lambda f: f"/delegations/{path_id(f, 'delegation_id')}/end",
         lambda f, z: {"reason": text(f, "reason")},
         "Penugasan Plt/Plh diakhiri.",
     ),
@@ -127,7 +143,7 @@ ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
         "kalender",
         "reporting",
         "DELETE",
-        lambda f: f"/calendar/days/{_id(f, 'day')}",
+        lambda f: f"/calendar/days/{path_id(f, 'day')}",
         lambda f, z: None,
         "Perubahan kalender dibatalkan.",
     ),
@@ -136,7 +152,7 @@ ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
         "eoffice",
         "eoffice",
         "POST",
-        lambda f: f"/deliveries/{_id(f, 'delivery_id')}/resend",
+        lambda f: f"/deliveries/{path_id(f, 'delivery_id')}/resend",
         lambda f, z: {"note": text(f, "note")} if text(f, "note") else None,
         "Pengiriman dimasukkan lagi ke antrean.",
     ),

@@ -99,6 +99,55 @@ async def test_admin_manages_users_and_roles_each_an_event(
     assert mine[0]["actor"]["role"] == "ADMIN"
 
 
+async def test_an_admin_keeps_what_documents_print_of_a_user(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    admin = await token(client, "admin")
+    created = await client.post(
+        "/users",
+        headers=admin,
+        json={
+            "username": "yanti.kabid",
+            "password": "kata-sandi-yanti",
+            "full_name": "Yanti, S.Kom.",
+            "nip": "198001012005012001",
+            "rank": "Penata Tk. I (III/d)",
+            "opd": "DISKOMINFOSTANDI",
+        },
+    )
+    assert created.status_code == 201, created.text
+    user = created.json()["user"]
+    assert (user["rank"], user["position"]) == ("Penata Tk. I (III/d)", None)
+    path = f"/users/{user['user_id']}/profile"
+    promoted = {
+        "full_name": "Yanti, S.Kom., M.T.",
+        "nip": "198001012005012001",
+        "rank": "Pembina (IV/a)",
+        "position": "Kepala Seksi Aplikasi Informatika",
+    }
+    changed = await client.post(path, headers=admin, json=promoted)
+    assert changed.status_code == 200, changed.text
+    assert len(changed.json()["event_ids"]) == 1
+    assert {k: changed.json()["user"][k] for k in promoted} == promoted
+    again = await client.post(path, headers=admin, json=promoted)  # as it stands: no event
+    assert (again.status_code, again.json()["event_ids"]) == (200, [])
+
+    kabid = await token(client, "kabid.ti")
+    assert (await client.post(path, headers=kabid, json=promoted)).status_code == 403
+    unknown = await client.post("/users/u-nobody/profile", headers=admin, json=promoted)
+    assert unknown.status_code == 404
+    bad = await client.post(path, headers=admin, json={**promoted, "nip": "12", "extra": 1})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"body.nip", "body.extra"}
+
+    records = await read_topic(
+        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+    )
+    mine = [json.loads(r.value) for r in records if r.key == f"user-{user['user_id']}".encode()]
+    assert [e["event_type"] for e in mine] == ["UserRegistered", "UserProfileChanged"]
+    assert mine[1]["payload"] == {"user_id": user["user_id"], **promoted}
+
+
 async def test_bad_input_gets_a_4xx_naming_the_field(client: httpx.AsyncClient) -> None:
     admin = await token(client, "admin")
     answer = await client.post(

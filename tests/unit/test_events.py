@@ -65,6 +65,12 @@ SAMPLES: dict[type[DomainEvent], DomainEvent] = {
             nip="198501012010011001",
             opd="DINKES",
         ),
+        identity.UserProfileChanged(
+            user_id="u-1",
+            full_name="Budi Santoso, S.Kom., M.T.",
+            nip="198501012010011001",
+            rank="Penata (III/c)",
+        ),
         identity.RoleGranted(user_id="u-1", role="PEMOHON"),
         identity.RoleRevoked(user_id="u-1", role="PEMOHON", reason="Mutasi ke OPD lain"),
         identity.DelegationGranted(

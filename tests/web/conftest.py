@@ -39,11 +39,13 @@ class Site:
     processes: dict[str, ServiceProcess]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def site(
     endpoints: Endpoints, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Site]:
-    """Jejak as ``make run`` serves it, on a free port."""
+    """Jejak as ``make run`` serves it, on a free port. Its services share the session's Kafka
+    and PostgreSQL (their schemas and consumer groups), so they must not outlive these tests:
+    a documents service left running would issue another test's documents with its own key."""
     data_dir = tmp_path_factory.mktemp("web")
     services = service_processes(endpoints, data_dir)
     web = web_process(services, data_dir)

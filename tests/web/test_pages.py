@@ -49,3 +49,25 @@ async def test_an_admin_sees_no_request(person: Opener) -> None:
     await expect(admin.page.locator("h1")).to_have_text("Tidak berwenang")
     await admin.shot("ditolak")
     assert await admin.accessibility_violations() == []
+
+
+async def test_an_admin_corrects_a_users_rank_for_the_documents(person: Opener) -> None:
+    admin = await person("admin")
+    await admin.go("/admin/pengguna")
+    await admin.page.click("main table a:text('Fajar Nugroho, S.T.')")
+    form = admin.page.locator("form[action='/admin/aksi/UpdateProfile']")
+    await expect(form.locator("[name='rank']")).to_have_value("Penata Muda Tk. I (III/b)")
+    await form.locator("[name='nip']").fill("1992")  # not 18 digits: refused, kept
+    await form.locator("[name='rank']").fill("Penata (III/c)")
+    await form.locator("button[type=submit]").click()
+    await expect(form.locator("[role=alert]")).to_be_visible()
+    await expect(form.locator("[name='nip']")).to_have_attribute("aria-invalid", "true")
+    await expect(form.locator("[name='rank']")).to_have_value("Penata (III/c)")
+    await admin.shot("admin-data-kepegawaian")
+    assert await admin.accessibility_violations() == []
+    await form.locator("[name='nip']").fill("199207182019031005")
+    await form.locator("button[type=submit]").click()
+    await admin.page.wait_for_url("**/admin/pengguna?berhasil=UpdateProfile")
+    await expect(admin.page.locator(".notice-ok")).to_contain_text("Data kepegawaian disimpan")
+    row = admin.page.locator("main table tr", has_text="Fajar Nugroho")
+    await expect(row).to_contain_text("Penata (III/c)")

@@ -5,10 +5,10 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.admin_commands import ADMIN_BY_NAME
+from services.web.admin_commands import ADMIN_BY_NAME, path_id
 from services.web.backend import Refused
 from services.web.forms import errors_by_field, kept
 from services.web.session import Session
@@ -93,6 +93,34 @@ def build(web: Web) -> APIRouter:
     ) -> HTMLResponse:
         return await admin_page(request, session, section)
 
+    async def profile_page(
+        request: Request,
+        session: Session,
+        user_id: str,
+        status: int = 200,
+        refused: dict[str, Any] | None = None,
+    ) -> HTMLResponse:
+        person = await web.backend.get(session.token, "identity", f"/users/{user_id}")
+        return web.page(
+            request,
+            "admin_user.html",
+            session,
+            status,
+            nav="admin",
+            person=person,
+            refused=refused or {},
+            new_key=lambda: str(uuid.uuid4()),
+        )
+
+    @router.get("/admin/pengguna/{user_id}", response_class=HTMLResponse)
+    async def profile(
+        request: Request,
+        user_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+        session: SessionDep,
+    ) -> HTMLResponse:
+        """One user's profile (name, NIP, rank, position), to correct."""
+        return await profile_page(request, session, user_id)
+
     @router.post("/admin/aksi/{name}", response_model=None)
     async def act(request: Request, name: str, session: Acting) -> Response:
         command = ADMIN_BY_NAME.get(name)
@@ -115,6 +143,9 @@ def build(web: Web) -> APIRouter:
                 "errors": errors_by_field(refused.fields),
                 "values": kept(form),
             }
+            if name == "UpdateProfile":  # the form is on the user's own page
+                user_id = path_id(form, "user_id")
+                return await profile_page(request, session, user_id, refused.status, {name: state})
             return await admin_page(
                 request, session, command.section, refused.status, {name: state}
             )
