@@ -51,10 +51,11 @@ class ServiceRuntime:
     async def start(self) -> None:
         s = self.settings
         configure_logging(self.service, s.log_format, s.log_level)
-        extra = (self.sql_dir,) if self.sql_dir else ()
-        await migrate(
-            s.database_url, self.service, s.app_role(self.service), s.app_db_password, *extra
-        )
+        if s.migrate_on_start:
+            extra = (self.sql_dir,) if self.sql_dir else ()
+            await migrate(
+                s.database_url, self.service, s.app_role(self.service), s.app_db_password, *extra
+            )
         self.pool = await create_pool(s.app_url(self.service), max_size=s.pool_max_size)
         self.store = PostgresEventStore(self.pool, self.service)
         dlq = dead_letter_topic(self.service)
