@@ -38,8 +38,12 @@ def helm() -> str:
 
 @cache
 def render(value_set: str) -> tuple[Manifest, ...]:
-    args = [helm(), "template", "jejak", str(CHART), "--namespace", NAMESPACE]
-    out = subprocess.run([*args, *VALUE_SETS[value_set]], check=True, capture_output=True)
+    return render_with(*VALUE_SETS[value_set])
+
+
+def render_with(*options: str) -> tuple[Manifest, ...]:
+    args = [helm(), "template", "jejak", str(CHART), "--namespace", NAMESPACE, *options]
+    out = subprocess.run(args, check=True, capture_output=True)
     return tuple(d for d in yaml.safe_load_all(out.stdout) if d)
 
 

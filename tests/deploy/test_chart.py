@@ -8,7 +8,7 @@ import kubernetes_validate
 import pytest
 
 from events.topics import SERVICES
-from tests.deploy.chart import VALUE_SETS, Manifest, of_kind, render
+from tests.deploy.chart import VALUE_SETS, Manifest, of_kind, render, render_with
 
 KUBERNETES_VERSIONS = ("1.30.0", "1.34.0")
 """The oldest the chart supports (Chart.yaml's kubeVersion) and a current one."""
@@ -141,3 +141,10 @@ def test_scaling_out_keeps_a_budget(manifests: tuple[Manifest, ...]) -> None:
     for hpa in of_kind(manifests, "HorizontalPodAutoscaler"):
         assert hpa["spec"]["minReplicas"] >= 2
         assert hpa["spec"]["scaleTargetRef"]["name"] in budgets
+
+
+def test_a_digest_pins_the_image() -> None:
+    digest = "sha256:" + "ab" * 32
+    manifests = render_with("--set", f"image.digest={digest}")
+    images = {c["image"] for _, pod in pods(manifests) for c in pod["containers"]}
+    assert images == {f"jejak@{digest}"}
