@@ -519,11 +519,8 @@ class Run:
         Returns the task that awaits the command's events in reporting (None on an error)."""
         step = STEPS[walk.index]
         walk.index += 1
-        if step.command:
-            path = f"/requests/{walk.request_id}/{step.command}"
-            headers = None
-        else:
-            path, headers = "/requests", {"Idempotency-Key": f"bench-{uuid.uuid4()}"}
+        path = f"/requests/{walk.request_id}/{step.command}" if step.command else "/requests"
+        headers = {"Idempotency-Key": f"bench-{uuid.uuid4()}"}  # what every client sends
         who = walk.requester if step.who == "requester" else step.who
         body = step.body(walk)
         sent = time.perf_counter()

@@ -8,8 +8,9 @@ import uvicorn
 
 from devstack.gateway import create_gateway
 from devstack.process import free_port, port_is_free
-from devstack.services import service_processes, start_all, stop_all, web_process
+from devstack.services import service_processes, web_process
 from devstack.stack import DEFAULT_DATA_DIR, Stack
+from devstack.supervisor import Supervisor
 from services.identity.demo import DEMO_PASSWORD
 from services.identity.demo import USERS as DEMO_USERS
 
@@ -49,14 +50,16 @@ def run(
     data_dir: Path = DataDir,
     port: int = typer.Option(8000, help="The gateway's port on 127.0.0.1 (0: any free one)"),
 ) -> None:
-    """Start Kafka, PostgreSQL, every service and the gateway in the foreground; Ctrl-C stops."""
+    """Start Kafka, PostgreSQL, every service and the gateway in the foreground, restarting
+    whichever process ends (``devstack.supervisor``); Ctrl-C stops them all."""
     stack = Stack(data_dir)
     _describe(stack)
     services = service_processes(stack.up(), data_dir)
     web = web_process(services, data_dir)
-    processes = [*services, web]
+    processes = {p.name: p for p in (*services, web)}
+    supervisor = Supervisor({**stack.supervised(), **processes}, say=typer.echo)
     try:
-        start_all(processes)
+        supervisor.start()
         gateway_port = port if port and port_is_free(port) else free_port()
         for process in services:
             typer.echo(
@@ -77,9 +80,9 @@ def run(
             log_level="warning",
         )
     finally:
-        stop_all(processes)
+        supervisor.stop()
         stack.down()
-        typer.echo("stopped")
+        typer.echo("Jejak dihentikan.")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ def spawn(args: Sequence[str], log: Path, env: dict[str, str] | None = None) -> 
 
 
 def is_alive(pid: int | None) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not yet waited for by its parent, does not)."""
     if not pid:
         return False
     if pid in _children:
@@ -59,7 +60,21 @@ def is_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def exit_status(pid: int | None) -> int | None:
+    """How a process this one started ended: its exit code, or minus the signal that ended it;
+    None if it runs, or was not started here (``spawn``)."""
+    process = _children.get(pid or 0)
+    return None if process is None else process.poll()
 
 
 def terminate(pid: int | None, timeout: float = 30.0) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from devstack.kafka import KafkaBroker
 from devstack.postgres import PostgresServer
 from devstack.process import free_port, is_alive, port_is_free
+from devstack.supervisor import Supervised
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / ".jejak"
 
@@ -29,6 +30,26 @@ class Endpoints:
 
 def _port(remembered: int | None) -> int:
     return remembered if remembered and port_is_free(remembered) else free_port()
+
+
+@dataclass
+class _Remembered:
+    """Kafka or PostgreSQL as a supervisor sees it: each start is written to the stack's state,
+    where ``python -m devstack env`` finds the new pid."""
+
+    server: KafkaBroker | PostgresServer
+    stack: "Stack"
+
+    @property
+    def pid(self) -> int | None:
+        return self.server.pid
+
+    def start(self) -> None:
+        self.server.start()
+        self.stack._save()
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
 @dataclass
@@ -73,6 +94,12 @@ class Stack:
             database_url = self.postgres.url
         self._save()
         return Endpoints(kafka_url, database_url)
+
+    def supervised(self) -> dict[str, Supervised]:
+        """The servers of ``up`` that this stack runs (not those the environment names), by
+        name, for a ``devstack.supervisor.Supervisor``."""
+        servers = {"kafka": self.kafka, "postgres": self.postgres}
+        return {name: _Remembered(s, self) for name, s in servers.items() if s is not None}
 
     def _kafka(self, remembered: dict[str, int | None]) -> KafkaBroker:
         pid = remembered.get("pid")

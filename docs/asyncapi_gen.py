@@ -46,7 +46,6 @@ from events.topics import (
     dead_letter_topic,
     topic_for,
 )
-from infra.kafka import ensure_topics
 from infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,7 +202,7 @@ DEAD_LETTER: dict[str, Any] = {
 
 
 def _channel_bindings(topic: str) -> dict[str, Any]:
-    partitions = inspect.signature(ensure_topics).parameters["partitions"].default
+    partitions = Settings.model_fields["kafka_topic_partitions"].default
     return {
         "kafka": {
             "topic": topic,

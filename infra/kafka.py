@@ -1,11 +1,35 @@
 """Kafka clients configured the way every service needs them."""
 
-from collections.abc import Iterable
-from contextlib import suppress
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+
+from infra.settings import DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC_PARTITIONS
+
+
+def kafka_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says Kafka cannot be reached now (down, starting, electing a leader):
+    the same call may succeed later."""
+    return isinstance(error, KafkaError) and (
+        error.retriable or isinstance(error, KafkaTimeoutError)
+    )
+
+
+@contextmanager
+def connection_errors_unlogged() -> Iterator[None]:
+    """aiokafka's own log line for each refused connection left out (a caller that retries
+    logs its tries itself)."""
+    logger = logging.getLogger("aiokafka")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def reliable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
@@ -21,17 +45,23 @@ def reliable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProduce
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int = 3) -> None:
-    """Create ``topics`` with infinite retention (they are the replayable history) if missing."""
+async def ensure_topics(
+    bootstrap_servers: str,
+    topics: Iterable[str],
+    partitions: int = DEFAULT_TOPIC_PARTITIONS,
+    replication_factor: int = DEFAULT_REPLICATION_FACTOR,
+) -> None:
+    """Create ``topics`` with infinite retention (they are the replayable history) if missing;
+    a service passes its settings' ``kafka_topic_partitions`` and ``kafka_replication_factor``."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(
                 name=t,
                 num_partitions=partitions,
-                replication_factor=1,
+                replication_factor=replication_factor,
                 topic_configs={"retention.ms": "-1", "retention.bytes": "-1"},
             )
             for t in dict.fromkeys(topics)

@@ -3,10 +3,11 @@ consumes) an idempotent Kafka consumer. Services build one in their ``bootstrap`
 their web app's lifespan."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import structlog
@@ -18,11 +19,19 @@ from infra.batch_consumer import BatchConsumer, BatchHandler, subscribe_batch
 from infra.consumer import Handler, IdempotentConsumer, dead_letter_to, subscribe
 from infra.db import DATABASE_UNAVAILABLE, create_pool
 from infra.eventstore import PostgresEventStore
-from infra.kafka import ensure_topics, reliable_producer
+from infra.kafka import (
+    connection_errors_unlogged,
+    ensure_topics,
+    kafka_unavailable,
+    reliable_producer,
+)
 from infra.logging import configure_logging
 from infra.migrations import migrate
 from infra.relay import OutboxRelay
 from infra.settings import Settings
+from infra.startup import database_unavailable, until_available
+
+T = TypeVar("T")
 
 log = structlog.get_logger()
 
@@ -49,19 +58,34 @@ class ServiceRuntime:
         return topic_for(self.service)
 
     async def start(self) -> None:
+        """Each step that needs PostgreSQL or Kafka waits for it (``infra.startup``)."""
         s = self.settings
         configure_logging(self.service, s.log_format, s.log_level)
         if s.migrate_on_start:
             extra = (self.sql_dir,) if self.sql_dir else ()
-            await migrate(
-                s.database_url, self.service, s.app_role(self.service), s.app_db_password, *extra
+            await self._wait_for_database(
+                lambda: migrate(
+                    s.database_url,
+                    self.service,
+                    s.app_role(self.service),
+                    s.app_db_password,
+                    *extra,
+                )
             )
-        self.pool = await create_pool(s.app_url(self.service), max_size=s.pool_max_size)
+        self.pool = await self._wait_for_database(
+            lambda: create_pool(s.app_url(self.service), max_size=s.pool_max_size)
+        )
         self.store = PostgresEventStore(self.pool, self.service)
         dlq = dead_letter_topic(self.service)
-        await ensure_topics(s.kafka_bootstrap_servers, [self.topic, dlq, *self.consumes])
-        self._producer = reliable_producer(s.kafka_bootstrap_servers, f"{self.service}-relay")
-        await self._producer.start()
+        await self._wait_for_kafka(
+            lambda: ensure_topics(
+                s.kafka_bootstrap_servers,
+                [self.topic, dlq, *self.consumes],
+                s.kafka_topic_partitions,
+                s.kafka_replication_factor,
+            )
+        )
+        self._producer = await self._wait_for_kafka(self._started_producer)
         relay = OutboxRelay(
             self.store, self._producer, self.topic, s.relay_batch_size, s.relay_idle_seconds
         )
@@ -77,8 +101,26 @@ class ServiceRuntime:
             else:
                 batches = BatchConsumer(consumer, self.batch_handler)
                 subscribe_batch(self._broker, batches, topics, group, s.consumer_batch_max)
-            await self._broker.start()
+            await self._wait_for_kafka(self._broker.start)
         log.info("service started", topic=self.topic, consumes=list(self.consumes))
+
+    async def _wait_for_database(self, step: Callable[[], Awaitable[T]]) -> T:
+        wait = self.settings.startup_max_backoff_seconds
+        return await until_available("PostgreSQL", step, database_unavailable, wait)
+
+    async def _wait_for_kafka(self, step: Callable[[], Awaitable[T]]) -> T:
+        wait = self.settings.startup_max_backoff_seconds
+        with connection_errors_unlogged():
+            return await until_available("Kafka", step, kafka_unavailable, wait)
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        producer = reliable_producer(self.settings.kafka_bootstrap_servers, f"{self.service}-relay")
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        return producer
 
     async def stop(self) -> None:
         self._stop.set()

@@ -1,5 +1,6 @@
 """Settings from the environment (pydantic-settings); nothing is read at import time."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -9,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_APP_DB_PASSWORD = "jejak-dev"
 """The app roles' password in development; production refuses to start with it."""
+DEFAULT_TOPIC_PARTITIONS = 3
+DEFAULT_REPLICATION_FACTOR = 1
+"""One replica: the single-node development stack; a cluster sets KAFKA_REPLICATION_FACTOR."""
 
 
 class ProductionConfigError(RuntimeError):
@@ -42,6 +46,21 @@ class Settings(BaseSettings):
         "they run apart (``python -m infra.migrate_all``) and DATABASE_URL holds no owner",
     )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092")
+    kafka_topic_partitions: int = Field(
+        default=DEFAULT_TOPIC_PARTITIONS,
+        ge=1,
+        description="Partitions of a topic a service creates",
+    )
+    kafka_replication_factor: int = Field(
+        default=DEFAULT_REPLICATION_FACTOR,
+        ge=1,
+        description="Replicas of a topic a service creates (at most the number of brokers)",
+    )
+    startup_max_backoff_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait between two tries to reach PostgreSQL or Kafka at start-up",
+    )
     tenant: str = Field(default="katingan", description="The regency this deployment serves")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
@@ -67,6 +86,12 @@ class Settings(BaseSettings):
         ge=30,
         le=3600,
         description="How far X-Jejak-Timestamp may be from the server's clock, either way",
+    )
+    idempotency_retention_hours: int = Field(
+        default=7 * 24,
+        ge=24,
+        le=366 * 24,
+        description="How long a command's answer is kept for retries with its Idempotency-Key",
     )
 
     def production_problems(
@@ -103,6 +128,10 @@ class Settings(BaseSettings):
             raise ProductionConfigError(
                 f"{self.service_name}: refusing to start in production: " + "; ".join(problems)
             )
+
+    @property
+    def idempotency_retention(self) -> timedelta:
+        return timedelta(hours=self.idempotency_retention_hours)
 
     def app_role(self, service: str) -> str:
         return f"jejak_app_{service}"

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from events.envelope import Role
 from events.fields import RequestId
 from infra.actions import Actions
+from infra.idempotency import IdempotencyKey, Key
 from infra.principal import Principal
 from infra.webhook import Verified, parse_body, request_body_doc
 from services.approval import commands as c
@@ -39,12 +40,14 @@ def build_router(
     Caller = Annotated[Principal, Depends(principal)]
     Id = Annotated[RequestId, Path(description="Id permohonan (dari layanan intake)")]
 
-    async def run(caller: Principal, command: c.ApprovalCommand) -> dict[str, Any]:
-        return await approval().execute(caller, command)
+    async def run(caller: Principal, command: c.ApprovalCommand, key: Key) -> JSONResponse:
+        return (await approval().execute(caller, command, key)).response()
 
     @router.post("/{request_id}/dispose", summary="Langkah 3: disposisi ke Kabid TI (KADIS)")
-    async def dispose(request_id: Id, body: c.DisposeData, caller: Caller) -> dict[str, Any]:
-        return await run(caller, c.aimed_at(c.Dispose, request_id, body))
+    async def dispose(
+        request_id: Id, body: c.DisposeData, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return await run(caller, c.aimed_at(c.Dispose, request_id, body), key)
 
     @router.post(
         "/{request_id}/verify",
@@ -52,20 +55,26 @@ def build_router(
         description="Bagian yang masih kosong (lihat GET missing_sections) harus disebut persis "
         "dalam acknowledged_missing.",
     )
-    async def verify(request_id: Id, body: c.VerifyDocumentsData, caller: Caller) -> dict[str, Any]:
-        return await run(caller, c.aimed_at(c.VerifyDocuments, request_id, body))
+    async def verify(
+        request_id: Id, body: c.VerifyDocumentsData, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return await run(caller, c.aimed_at(c.VerifyDocuments, request_id, body), key)
 
     @router.post(
         "/{request_id}/return", summary="Langkah 4: kembalikan ke pemohon untuk revisi (KABID_TI)"
     )
-    async def return_(request_id: Id, body: c.ReturnRequestData, caller: Caller) -> dict[str, Any]:
-        return await run(caller, c.aimed_at(c.ReturnRequest, request_id, body))
+    async def return_(
+        request_id: Id, body: c.ReturnRequestData, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return await run(caller, c.aimed_at(c.ReturnRequest, request_id, body), key)
 
     @router.post(
         "/{request_id}/meeting", summary="Langkah 5: catat rapat dan draf berita acara (KABID_TI)"
     )
-    async def meeting(request_id: Id, body: c.RecordMeetingData, caller: Caller) -> dict[str, Any]:
-        return await run(caller, c.aimed_at(c.RecordMeeting, request_id, body))
+    async def meeting(
+        request_id: Id, body: c.RecordMeetingData, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return await run(caller, c.aimed_at(c.RecordMeeting, request_id, body), key)
 
     @router.post(
         "/{request_id}/sign-minutes",
@@ -73,17 +82,21 @@ def build_router(
         description="Penandatangan: KADIS dan/atau KABID_TI, serta pemohon (PEMOHON).",
     )
     async def sign_minutes(
-        request_id: Id, body: c.SignMinutesData, caller: Caller
-    ) -> dict[str, Any]:
-        return await run(caller, c.aimed_at(c.SignMinutes, request_id, body))
+        request_id: Id, body: c.SignMinutesData, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return await run(caller, c.aimed_at(c.SignMinutes, request_id, body), key)
 
     @router.post("/{request_id}/assign", summary="Langkah 7: terbitkan surat tugas tim (KADIS)")
-    async def assign(request_id: Id, body: c.AssignTeamData, caller: Caller) -> dict[str, Any]:
-        return await run(caller, c.aimed_at(c.AssignTeam, request_id, body))
+    async def assign(
+        request_id: Id, body: c.AssignTeamData, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return await run(caller, c.aimed_at(c.AssignTeam, request_id, body), key)
 
     @router.post("/{request_id}/reject", summary="Tolak permohonan dengan alasan (KADIS)")
-    async def reject(request_id: Id, body: c.RejectRequestData, caller: Caller) -> dict[str, Any]:
-        return await run(caller, c.aimed_at(c.RejectRequest, request_id, body))
+    async def reject(
+        request_id: Id, body: c.RejectRequestData, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return await run(caller, c.aimed_at(c.RejectRequest, request_id, body), key)
 
     @router.get(
         "/{request_id}",

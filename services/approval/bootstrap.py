@@ -12,6 +12,7 @@ from infra.auth import TokenVerifier, development_keys
 from infra.consumer import Delivered
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
@@ -35,7 +36,13 @@ def create_app(settings: Settings) -> FastAPI:
         # Built on first use: the store exists once the runtime has started, which happens
         # before its consumer can call ``handle`` and before the app serves a request.
         if not holder:
-            holder.append(Approval(Timeline(runtime.store, default_registry(), settings.tenant)))
+            store = runtime.store
+            holder.append(
+                Approval(
+                    Timeline(store, default_registry(), settings.tenant),
+                    IdempotencyKeys(store.schema, settings.idempotency_retention),
+                )
+            )
         return holder[0]
 
     def dispositions() -> EofficeDispositions:

@@ -13,6 +13,7 @@ from infra import access
 from infra.actions import Actions
 from infra.db import Connection
 from infra.errors import NotFound
+from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.approval.commands import ApprovalCommand
@@ -46,6 +47,7 @@ class UnknownRequest(NotFound):
 @dataclass
 class Approval:
     timeline: Timeline
+    keys: IdempotencyKeys
     clock: Callable[[], dt.datetime] = field(default=utc_now)
 
     @property
@@ -56,21 +58,29 @@ class Approval:
         events, own_version = await self.timeline.load(conn, request_id)
         return fold(events), own_version
 
-    async def execute(self, principal: Principal, command: ApprovalCommand) -> dict[str, Any]:
+    async def execute(
+        self, principal: Principal, command: ApprovalCommand, key: Key = NO_KEY
+    ) -> Answer:
         """Decide ``command`` and append its events; the new event ids and state, or a
         DomainError (nothing appended)."""
+        return await self.keys.execute(
+            self.timeline.store.pool, principal, key, command, self._execute
+        )
+
+    async def _execute(
+        self, conn: Connection, principal: Principal, command: ApprovalCommand
+    ) -> dict[str, Any]:
         request_id = command.request_id
-        async with self.timeline.store.pool.acquire() as conn, conn.transaction():
-            await self.timeline.lock(conn, request_id)
-            state, version = await self._state(conn, request_id)
-            try:
-                events = decide(state, command, principal, self.clock())
-            except NotFound:
-                raise UnknownRequest(request_id) from None
-            actor = principal.acting_as(acting_role(command, principal))
-            sealed = await self.timeline.append(conn, request_id, version, events, actor)
-            state = fold(events, state)
-            await self._project(conn, state)
+        await self.timeline.lock(conn, request_id)
+        state, version = await self._state(conn, request_id)
+        try:
+            events = decide(state, command, principal, self.clock())
+        except NotFound:
+            raise UnknownRequest(request_id) from None
+        actor = principal.acting_as(acting_role(command, principal))
+        sealed = await self.timeline.append(conn, request_id, version, events, actor)
+        state = fold(events, state)
+        await self._project(conn, state)
         return {
             "request_id": request_id,
             "event_ids": [str(e.event_id) for e in sealed],

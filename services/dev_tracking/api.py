@@ -4,9 +4,11 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from events.fields import EntityId, RequestId
+from infra.idempotency import IdempotencyKey
 from infra.principal import Principal
 from services.dev_tracking.commands import (
     ManualBody,
@@ -64,9 +66,11 @@ def build_router(tracking: Callable[[], DevTracking], principal: Any) -> APIRout
         summary="Mulai pembangunan aplikasi (TIM_PENGEMBANG)",
         response_model=Outcome,
     )
-    async def start(request_id: RequestPath, body: StartBody, caller: Caller) -> dict[str, Any]:
+    async def start(
+        request_id: RequestPath, body: StartBody, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
         cmd = StartDevelopment(request_id=request_id, **dict(body))
-        return await tracking().execute(caller, cmd)
+        return (await tracking().execute(caller, cmd, key)).response()
 
     @router.post(
         "/{request_id}/progress",
@@ -74,17 +78,19 @@ def build_router(tracking: Callable[[], DevTracking], principal: Any) -> APIRout
         response_model=Outcome,
     )
     async def progress(
-        request_id: RequestPath, body: ProgressBody, caller: Caller
-    ) -> dict[str, Any]:
+        request_id: RequestPath, body: ProgressBody, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
         cmd = ReportProgress(request_id=request_id, **dict(body))
-        return await tracking().execute(caller, cmd)
+        return (await tracking().execute(caller, cmd, key)).response()
 
     @router.post(
         "/{request_id}/problems", summary="Rekam masalah (TIM_PENGEMBANG)", response_model=Outcome
     )
-    async def problem(request_id: RequestPath, body: ProblemBody, caller: Caller) -> dict[str, Any]:
+    async def problem(
+        request_id: RequestPath, body: ProblemBody, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
         cmd = RecordProblem(request_id=request_id, **dict(body))
-        return await tracking().execute(caller, cmd)
+        return (await tracking().execute(caller, cmd, key)).response()
 
     @router.post(
         "/{request_id}/problems/{problem_id}/solve",
@@ -92,36 +98,46 @@ def build_router(tracking: Callable[[], DevTracking], principal: Any) -> APIRout
         response_model=Outcome,
     )
     async def solve(
-        request_id: RequestPath, problem_id: ProblemPath, body: SolutionBody, caller: Caller
-    ) -> dict[str, Any]:
+        request_id: RequestPath,
+        problem_id: ProblemPath,
+        body: SolutionBody,
+        caller: Caller,
+        key: IdempotencyKey,
+    ) -> JSONResponse:
         cmd = SolveProblem(request_id=request_id, problem_id=problem_id, **dict(body))
-        return await tracking().execute(caller, cmd)
+        return (await tracking().execute(caller, cmd, key)).response()
 
     @router.post(
         "/{request_id}/tests",
         summary="Rekam hasil uji sistem, unit atau integrasi (TIM_PENGEMBANG)",
         response_model=Outcome,
     )
-    async def test(request_id: RequestPath, body: TestResultBody, caller: Caller) -> dict[str, Any]:
+    async def test(
+        request_id: RequestPath, body: TestResultBody, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
         cmd = RecordTestResult(request_id=request_id, **dict(body))
-        return await tracking().execute(caller, cmd)
+        return (await tracking().execute(caller, cmd, key)).response()
 
     @router.post(
         "/{request_id}/manual",
         summary="Terbitkan buku manual (TIM_PENGEMBANG)",
         response_model=Outcome,
     )
-    async def manual(request_id: RequestPath, body: ManualBody, caller: Caller) -> dict[str, Any]:
+    async def manual(
+        request_id: RequestPath, body: ManualBody, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
         cmd = PublishManual(request_id=request_id, **dict(body))
-        return await tracking().execute(caller, cmd)
+        return (await tracking().execute(caller, cmd, key)).response()
 
     @router.post(
         "/{request_id}/uat",
         summary="Rekam hasil UAT: diterima atau ditolak (PEMOHON OPD peminta)",
         response_model=Outcome,
     )
-    async def uat(request_id: RequestPath, body: UatBody, caller: Caller) -> dict[str, Any]:
+    async def uat(
+        request_id: RequestPath, body: UatBody, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
         cmd = RecordUat(request_id=request_id, **dict(body))
-        return await tracking().execute(caller, cmd)
+        return (await tracking().execute(caller, cmd, key)).response()
 
     return router

@@ -12,6 +12,7 @@ from infra.auth import TokenVerifier, development_keys
 from infra.consumer import Delivered
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
@@ -32,7 +33,11 @@ def create_app(settings: Settings) -> FastAPI:
     def tracking() -> DevTracking:
         # Built on the running store each time (cheap), so the consumer, which starts inside
         # runtime.start(), never meets a use case that is not there yet.
-        return DevTracking(Timeline(runtime.store, REGISTRY, settings.tenant))
+        store = runtime.store
+        return DevTracking(
+            Timeline(store, REGISTRY, settings.tenant),
+            IdempotencyKeys(store.schema, settings.idempotency_retention),
+        )
 
     async def handle(delivered: Delivered, conn: Connection) -> None:
         await tracking().handle(delivered.envelope, conn)

@@ -12,6 +12,7 @@ from events.intake import RequestSubmitted
 from infra import access
 from infra.db import Connection
 from infra.eventstore.errors import StreamOrderConflict
+from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.dev_tracking.domain import (
@@ -45,35 +46,39 @@ def _now() -> dt.datetime:
 @dataclass
 class DevTracking:
     timeline: Timeline
+    keys: IdempotencyKeys
     clock: Callable[[], dt.datetime] = field(default=_now)
 
     @property
     def _requests(self) -> str:
         return f"{self.timeline.store.schema}.requests"
 
-    async def execute(self, principal: Principal, command: DevTrackingCommand) -> dict[str, Any]:
+    async def execute(
+        self, principal: Principal, command: DevTrackingCommand, key: Key = NO_KEY
+    ) -> Answer:
         """Decide ``command`` on the request and append its events; a refusal appends nothing."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return await self._execute_once(principal, command)
+                return await self.keys.execute(
+                    self.timeline.store.pool, principal, key, command, self._execute
+                )
             except StreamOrderConflict:
                 if attempt == ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
 
-    async def _execute_once(
-        self, principal: Principal, command: DevTrackingCommand
+    async def _execute(
+        self, conn: Connection, principal: Principal, command: DevTrackingCommand
     ) -> dict[str, Any]:
         request_id = command.request_id
-        async with self.timeline.store.pool.acquire() as conn, conn.transaction():
-            await self.timeline.lock(conn, request_id)
-            seen, version = await self.timeline.load(conn, request_id)
-            state = fold(seen)
-            events = decide(state, command, principal, self.clock())
-            actor = principal.acting_as(access.acting_role(principal, rule_of(command)))
-            sealed = await self.timeline.append(conn, request_id, version, events, actor)
-            state = fold(events, state)
-            await self._project(conn, request_id, state)
+        await self.timeline.lock(conn, request_id)
+        seen, version = await self.timeline.load(conn, request_id)
+        state = fold(seen)
+        events = decide(state, command, principal, self.clock())
+        actor = principal.acting_as(access.acting_role(principal, rule_of(command)))
+        sealed = await self.timeline.append(conn, request_id, version, events, actor)
+        state = fold(events, state)
+        await self._project(conn, request_id, state)
         return {
             "request_id": request_id,
             "event_ids": [str(e.event_id) for e in sealed],

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from events.documents import DocumentKind
 from events.fields import RequestId
 from infra.errors import InvalidInput
+from infra.idempotency import IdempotencyKey
 from infra.limits import BodyTooLarge
 from infra.principal import Principal
 from services.documents.queries import Documents
@@ -107,15 +108,18 @@ def build_router(
         "/documents/{document_id}/retry",
         tags=["buku agenda"],
         status_code=202,
+        response_model=Retried,
         summary="Buat ulang dokumen yang gagal (ADMIN), setelah penyebabnya diperbaiki",
         responses={
             404: {"description": "Dokumen tidak dikenal (field document_id)"},
             409: {"description": "Dokumen tidak berstatus FAILED (state disebut)"},
         },
     )
-    async def retry(document_id: Id, caller: Caller, body: RetryData | None = None) -> Retried:
+    async def retry(
+        document_id: Id, caller: Caller, key: IdempotencyKey, body: RetryData | None = None
+    ) -> JSONResponse:
         note = body.note if body is not None else None
-        return await documents().retry(caller, document_id, note)
+        return (await documents().retry(caller, document_id, note, key)).response()
 
     @router.get(
         "/verify/{document_id}",

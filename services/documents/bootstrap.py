@@ -14,6 +14,7 @@ from events.envelope import utc_now
 from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
@@ -66,7 +67,8 @@ def create_app(
         consumes=topics_consumed_by(SERVICE),
         handler=recorder.handle,
     )
-    documents = Documents(pool, store, issuer.wake)
+    keys = IdempotencyKeys(SERVICE, settings.idempotency_retention)
+    documents = Documents(pool, store, issuer.wake, keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -9,7 +9,9 @@ import asyncpg
 
 from events import policy
 from infra import access
+from infra.db import Connection
 from infra.errors import DomainError, NotFound
+from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from services.documents.store import DocumentStore
 from services.documents.views import (
@@ -43,11 +45,16 @@ def _rule(name: str) -> policy.Rule:
 
 class Documents:
     def __init__(
-        self, pool: Callable[[], asyncpg.Pool], store: DocumentStore, wake: Callable[[], None]
+        self,
+        pool: Callable[[], asyncpg.Pool],
+        store: DocumentStore,
+        wake: Callable[[], None],
+        keys: IdempotencyKeys,
     ) -> None:
         self.pool = pool
         self.store = store
         self.wake = wake
+        self.keys = keys
 
     async def _reach_request(self, caller: Principal, rule: policy.Rule, request_id: str) -> None:
         access.authorize(caller, rule)
@@ -98,16 +105,23 @@ class Documents:
         rows = await self.store.by_state(self.pool(), "FAILED", limit, offset)
         return DocumentList(documents=[DocumentSummary.of(r) for r in rows])
 
-    async def retry(self, caller: Principal, document_id: UUID, note: str | None) -> Retried:
+    async def retry(
+        self, caller: Principal, document_id: UUID, note: str | None, key: Key = NO_KEY
+    ) -> Answer:
         access.authorize(caller, _rule("RetryDocument"))
-        async with self.pool().acquire() as conn, conn.transaction():
+
+        async def retry(conn: Connection) -> Retried:
             state = await self.store.retry(conn, document_id, caller.user_id, note)
-        if state is None:
-            raise NotFound(f"Dokumen {document_id} tidak dikenal.")
-        if state != "FAILED":
-            raise NotRetryable(state)
-        self.wake()
-        return Retried(document_id=document_id, state="PENDING")
+            if state is None:
+                raise NotFound(f"Dokumen {document_id} tidak dikenal.")
+            if state != "FAILED":
+                raise NotRetryable(state)
+            return Retried(document_id=document_id, state="PENDING")
+
+        answer = await self.keys.once(self.pool(), caller.user_id, key, note, retry)
+        if not answer.replayed:
+            self.wake()
+        return answer
 
     async def _issued(self, document_id: UUID) -> Verification:
         row = await self.store.one(self.pool(), document_id)

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query
+from fastapi.responses import JSONResponse
 
 from events import policy
 from events.fields import RequestId
 from infra import access
+from infra.idempotency import IdempotencyKey
 from infra.principal import Principal
 from infra.webhook import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from services.eoffice.delivery import DeliveryNotFound, DeliveryState, StatusNotice
@@ -71,6 +73,7 @@ def build_router(
     @router.post(
         "/{delivery_id}/resend",
         status_code=202,
+        response_model=DeliveryDetail,
         summary="Kirim ulang pengiriman yang diparkir (ADMIN)",
         description="Pengiriman kembali ke antrean dengan jatah percobaan baru; perubahan "
         "berikutnya dari permohonan yang sama menyusul setelah yang ini diterima e-office.",
@@ -80,10 +83,10 @@ def build_router(
         },
     )
     async def resend(
-        delivery_id: Id, caller: Resender, body: ResendData | None = None
-    ) -> DeliveryDetail:
+        delivery_id: Id, caller: Resender, key: IdempotencyKey, body: ResendData | None = None
+    ) -> JSONResponse:
         note = body.note if body is not None else None
-        return await deliveries().resend(caller, delivery_id, note)
+        return (await deliveries().resend(caller, delivery_id, note, key)).response()
 
     return router
 

@@ -15,6 +15,7 @@ from infra.auth import TokenVerifier, development_keys
 from infra.consumer import Delivered
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
@@ -55,7 +56,8 @@ def create_app(
         for worker in workers:
             worker.wake()
 
-    deliveries = Deliveries(schedule, conf.callback_url is not None, clock, wake)
+    keys = IdempotencyKeys(SERVICE, settings.idempotency_retention)
+    deliveries = Deliveries(schedule, conf.callback_url is not None, clock, wake, keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -202,51 +202,51 @@ class DeliverySchedule:
         return outcome.state
 
     async def resend(
-        self, delivery_id: UUID, actor: Actor, note: str | None, now: dt.datetime
+        self, conn: Connection, delivery_id: UUID, actor: Actor, note: str | None, now: dt.datetime
     ) -> DeliveryDetail:
-        """A parked delivery back to PENDING with a fresh budget, due now (or 404/409)."""
+        """A parked delivery back to PENDING with a fresh budget, due now (or 404/409), in
+        ``conn``'s transaction."""
         s = self.schema
-        async with self.pool.acquire() as conn, conn.transaction():
-            request_id = await conn.fetchval(
-                f"SELECT request_id FROM {s}.deliveries WHERE delivery_id = $1", delivery_id
-            )
-            if request_id is None:
-                raise DeliveryNotFound(delivery_id)
-            await self._lock(conn, request_id)
-            row = await conn.fetchrow(
-                f"SELECT delivery_id, tenant, request_id, sequence, correlation_id, body, state, "
-                f"attempts, total_attempts FROM {s}.deliveries WHERE delivery_id = $1 FOR UPDATE",
-                delivery_id,
-            )
-            assert row is not None  # held since the first look by the request's lock
-            check_resend(row["state"])
-            await conn.execute(
-                f"UPDATE {s}.deliveries SET state = 'PENDING', attempts = 0, "
-                "next_attempt_at = $2, resends = resends + 1, resent_by = $3, resent_at = $2 "
-                "WHERE delivery_id = $1",
-                delivery_id,
-                now,
-                actor.user_id,
-            )
-            due = Due(
-                row["delivery_id"],
-                row["tenant"],
-                row["request_id"],
-                row["sequence"],
-                row["correlation_id"],
-                b"",
-                row["attempts"],
-                row["total_attempts"],
-            )
-            resent = StatusDeliveryResent(
-                request_id=due.request_id,
-                delivery_id=due.delivery_id,
-                sequence=due.sequence,
-                resent_by=actor.user_id,
-                note=note,
-            )
-            await self._append(conn, due, resent, actor, now)
-        found = await self.get(delivery_id)
+        request_id = await conn.fetchval(
+            f"SELECT request_id FROM {s}.deliveries WHERE delivery_id = $1", delivery_id
+        )
+        if request_id is None:
+            raise DeliveryNotFound(delivery_id)
+        await self._lock(conn, request_id)
+        row = await conn.fetchrow(
+            f"SELECT delivery_id, tenant, request_id, sequence, correlation_id, body, state, "
+            f"attempts, total_attempts FROM {s}.deliveries WHERE delivery_id = $1 FOR UPDATE",
+            delivery_id,
+        )
+        assert row is not None  # held since the first look by the request's lock
+        check_resend(row["state"])
+        await conn.execute(
+            f"UPDATE {s}.deliveries SET state = 'PENDING', attempts = 0, "
+            "next_attempt_at = $2, resends = resends + 1, resent_by = $3, resent_at = $2 "
+            "WHERE delivery_id = $1",
+            delivery_id,
+            now,
+            actor.user_id,
+        )
+        due = Due(
+            row["delivery_id"],
+            row["tenant"],
+            row["request_id"],
+            row["sequence"],
+            row["correlation_id"],
+            b"",
+            row["attempts"],
+            row["total_attempts"],
+        )
+        resent = StatusDeliveryResent(
+            request_id=due.request_id,
+            delivery_id=due.delivery_id,
+            sequence=due.sequence,
+            resent_by=actor.user_id,
+            note=note,
+        )
+        await self._append(conn, due, resent, actor, now)
+        found = await self.get(delivery_id, conn)
         assert found is not None
         return found
 
@@ -297,14 +297,15 @@ class DeliverySchedule:
         )
         return [DeliveryView.model_validate(dict(r)) for r in rows]
 
-    async def get(self, delivery_id: UUID) -> DeliveryDetail | None:
-        row = await self.pool.fetchrow(self._select("d.delivery_id = $1"), delivery_id)
+    async def get(self, delivery_id: UUID, conn: Connection | None = None) -> DeliveryDetail | None:
+        db = conn or self.pool
+        row = await db.fetchrow(self._select("d.delivery_id = $1"), delivery_id)
         if row is None:
             return None
-        body = await self.pool.fetchval(
+        body = await db.fetchval(
             f"SELECT body FROM {self.schema}.deliveries WHERE delivery_id = $1", delivery_id
         )
-        attempts = await self.pool.fetch(
+        attempts = await db.fetch(
             f"SELECT attempt, started_at, finished_at, http_status, error FROM "
             f"{self.schema}.delivery_attempts WHERE delivery_id = $1 ORDER BY attempt",
             delivery_id,

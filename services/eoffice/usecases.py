@@ -5,6 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from infra.db import Connection
+from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from services.eoffice.delivery import DeliveryState
 from services.eoffice.schedule import DeliverySchedule
@@ -18,6 +20,7 @@ class Deliveries:
     clock: Callable[[], dt.datetime]
     resent: Callable[[], None]
     """Called after a re-send commits (wakes the local worker)."""
+    keys: IdempotencyKeys
 
     async def list(
         self, state: DeliveryState | None, request_id: str | None, limit: int, offset: int
@@ -28,9 +31,14 @@ class Deliveries:
     async def get(self, delivery_id: UUID) -> DeliveryDetail | None:
         return await self.schedule.get(delivery_id)
 
-    async def resend(self, admin: Principal, delivery_id: UUID, note: str | None) -> DeliveryDetail:
-        detail = await self.schedule.resend(
-            delivery_id, admin.acting_as("ADMIN"), note, self.clock()
-        )
-        self.resent()
-        return detail
+    async def resend(
+        self, admin: Principal, delivery_id: UUID, note: str | None, key: Key = NO_KEY
+    ) -> Answer:
+        async def resend(conn: Connection) -> DeliveryDetail:
+            actor = admin.acting_as("ADMIN")
+            return await self.schedule.resend(conn, delivery_id, actor, note, self.clock())
+
+        answer = await self.keys.once(self.schedule.pool, admin.user_id, key, note, resend)
+        if not answer.replayed:
+            self.resent()
+        return answer

@@ -12,6 +12,7 @@ from events import policy
 from events.fields import ONE_LINE, EntityId, UserId
 from infra import access
 from infra.auth import EXPIRED, NO_TOKEN, InvalidToken, TokenVerifier
+from infra.idempotency import IdempotencyKey
 from infra.principal import Principal
 from services.identity import domain
 from services.identity.usecases import Identity, LoginFailed, SessionExpired
@@ -105,16 +106,20 @@ def build_router(
         }
 
     @router.post("/opds", status_code=201, summary="Daftarkan OPD (ADMIN)")
-    async def register_opd(body: domain.RegisterOpd, caller: Caller) -> dict[str, Any]:
-        return await identity.register_opd(caller, body)
+    async def register_opd(
+        body: domain.RegisterOpd, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return (await identity.register_opd(caller, body, key)).response()
 
     @router.get("/opds", summary="Daftar OPD")
     async def opds(caller: Caller) -> list[dict[str, Any]]:
         return await identity.opds()
 
     @router.post("/users", status_code=201, summary="Buat pengguna (ADMIN)")
-    async def register_user(body: domain.RegisterUser, caller: Caller) -> dict[str, Any]:
-        return await identity.register_user(caller, body)
+    async def register_user(
+        body: domain.RegisterUser, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return (await identity.register_user(caller, body, key)).response()
 
     @router.get("/users", summary="Daftar pengguna (ADMIN, AUDITOR)")
     async def users(caller: Caller) -> list[dict[str, Any]]:
@@ -139,24 +144,30 @@ def build_router(
         return await identity.user(user_id)
 
     @router.post("/users/{user_id}/roles", summary="Berikan peran (ADMIN)")
-    async def grant(user_id: UserId, body: domain.GrantRole, caller: Caller) -> dict[str, Any]:
-        return await identity.change_role(caller, user_id, body)
+    async def grant(
+        user_id: UserId, body: domain.GrantRole, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return (await identity.change_role(caller, user_id, body, key)).response()
 
     @router.post("/users/{user_id}/roles/revoke", summary="Cabut peran (ADMIN)")
-    async def revoke(user_id: UserId, body: domain.RevokeRole, caller: Caller) -> dict[str, Any]:
-        return await identity.change_role(caller, user_id, body)
+    async def revoke(
+        user_id: UserId, body: domain.RevokeRole, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return (await identity.change_role(caller, user_id, body, key)).response()
 
     @router.post(
         "/delegations", status_code=201, summary="Tugaskan Plt/Plh untuk seorang pejabat (ADMIN)"
     )
-    async def grant_delegation(body: domain.GrantDelegation, caller: Caller) -> dict[str, Any]:
-        return await identity.grant_delegation(caller, body)
+    async def grant_delegation(
+        body: domain.GrantDelegation, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return (await identity.grant_delegation(caller, body, key)).response()
 
     @router.post("/delegations/{delegation_id}/end", summary="Akhiri penugasan Plt/Plh (ADMIN)")
     async def end_delegation(
-        delegation_id: EntityId, body: domain.EndDelegation, caller: Caller
-    ) -> dict[str, Any]:
-        return await identity.end_delegation(caller, delegation_id, body)
+        delegation_id: EntityId, body: domain.EndDelegation, caller: Caller, key: IdempotencyKey
+    ) -> JSONResponse:
+        return (await identity.end_delegation(caller, delegation_id, body, key)).response()
 
     @router.get("/delegations", summary="Daftar penugasan Plt/Plh (ADMIN, AUDITOR)")
     async def delegations(

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from events.envelope import utc_now
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, development_keys
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.principal import Principal
 from infra.runtime import ServiceRuntime
@@ -77,6 +78,7 @@ def create_app(
                 runtime.store,
                 TokenIssuer(private),
                 settings.tenant,
+                IdempotencyKeys(runtime.store.schema, settings.idempotency_retention),
                 login_policy=login_policy or domain.LoginPolicy(),
                 token_policy=token_policy or domain.TokenPolicy(),
                 clock=clock,

@@ -31,6 +31,7 @@ from infra.auth import TokenIssuer
 from infra.db import Connection
 from infra.errors import InvalidInput, NotFound
 from infra.eventstore import PostgresEventStore
+from infra.idempotency import NO_KEY, Answer, Command, IdempotencyKeys, Key
 from infra.principal import Principal
 from services.identity import domain
 
@@ -94,6 +95,7 @@ class Identity:
     store: PostgresEventStore
     issuer: TokenIssuer
     tenant: str
+    keys: IdempotencyKeys
     login_policy: domain.LoginPolicy = field(default_factory=domain.LoginPolicy)
     token_policy: domain.TokenPolicy = field(default_factory=domain.TokenPolicy)
     clock: Callable[[], datetime] = utc_now
@@ -184,17 +186,29 @@ class Identity:
         events = [REGISTRY.load(e.event_type, e.schema_version, e.payload) for e in stream]
         return domain.fold_user(user_id, events), len(stream)
 
-    async def register_opd(self, admin: Principal, cmd: domain.RegisterOpd) -> dict[str, Any]:
-        async with self.store.pool.acquire() as conn, conn.transaction():
+    async def _once(self, admin: Principal, key: Key, body: object, command: Command) -> Answer:
+        return await self.keys.once(self.store.pool, admin.user_id, key, body, command)
+
+    async def register_opd(
+        self, admin: Principal, cmd: domain.RegisterOpd, key: Key = NO_KEY
+    ) -> Answer:
+        async def register(conn: Connection) -> dict[str, Any]:
             exists = await conn.fetchval(f"SELECT 1 FROM {self._s}.opds WHERE code = $1", cmd.code)
             events = domain.register_opd(admin, cmd, bool(exists))
             ids = await self._append(conn, f"opd-{cmd.code}", 0, events, admin.acting_as("ADMIN"))
-        return {"event_ids": ids, "opd": cmd.model_dump()}
+            return {"event_ids": ids, "opd": cmd.model_dump()}
 
-    async def register_user(self, admin: Principal, cmd: domain.RegisterUser) -> dict[str, Any]:
+        return await self._once(admin, key, cmd, register)
+
+    async def register_user(
+        self, admin: Principal, cmd: domain.RegisterUser, key: Key = NO_KEY
+    ) -> Answer:
+        """A new user. The password is not part of what its key remembers: only its Argon2
+        hash is ever stored."""
         domain.require(admin, "RegisterUser")  # before a username is looked up
         user_id = f"u-{uuid.uuid4().hex[:12]}"
-        async with self.store.pool.acquire() as conn, conn.transaction():
+
+        async def register(conn: Connection) -> dict[str, Any]:
             if await conn.fetchval(
                 f"SELECT 1 FROM {self._s}.users WHERE username = $1", cmd.username
             ):
@@ -211,12 +225,18 @@ class Identity:
                 cmd.username,
                 await asyncio.to_thread(HASHER.hash, cmd.password),
             )
-        return {"event_ids": ids, "user": await self.user(user_id)}
+            return {"event_ids": ids, "user": await self.user(user_id, conn)}
+
+        return await self._once(admin, key, cmd.model_dump(exclude={"password"}), register)
 
     async def change_role(
-        self, admin: Principal, user_id: str, cmd: domain.GrantRole | domain.RevokeRole
-    ) -> dict[str, Any]:
-        async with self.store.pool.acquire() as conn, conn.transaction():
+        self,
+        admin: Principal,
+        user_id: str,
+        cmd: domain.GrantRole | domain.RevokeRole,
+        key: Key = NO_KEY,
+    ) -> Answer:
+        async def change(conn: Connection) -> dict[str, Any]:
             user, version = await self._user(conn, user_id)
             events = (
                 domain.grant_role(admin, user, cmd)
@@ -226,10 +246,12 @@ class Identity:
             ids = await self._append(
                 conn, f"user-{user_id}", version, events, admin.acting_as("ADMIN")
             )
-        return {"event_ids": ids, "user": await self.user(user_id)}
+            return {"event_ids": ids, "user": await self.user(user_id, conn)}
 
-    async def user(self, user_id: str) -> dict[str, Any]:
-        row = await self.store.pool.fetchrow(
+        return await self._once(admin, key, cmd, change)
+
+    async def user(self, user_id: str, db: Connection | None = None) -> dict[str, Any]:
+        row = await (db or self.store.pool).fetchrow(
             f"SELECT user_id, username, full_name, nip, opd, roles FROM {self._s}.users "
             "WHERE user_id = $1",
             user_id,
@@ -252,11 +274,12 @@ class Identity:
     # --- Delegations (Plt/Plh) ---------------------------------------------------------------
 
     async def grant_delegation(
-        self, admin: Principal, cmd: domain.GrantDelegation
-    ) -> dict[str, Any]:
+        self, admin: Principal, cmd: domain.GrantDelegation, key: Key = NO_KEY
+    ) -> Answer:
         domain.require(admin, "GrantDelegation")  # before any row is locked
         delegation_id = f"d-{uuid.uuid4().hex[:12]}"
-        async with self.store.pool.acquire() as conn, conn.transaction():
+
+        async def grant(conn: Connection) -> dict[str, Any]:
             # Grants for one official (or one delegate) wait for each other, so that two
             # concurrent grants cannot both miss the other's window.
             for user_id in sorted({cmd.official_user_id, cmd.delegate_user_id}):
@@ -289,22 +312,27 @@ class Identity:
             ids = await self._append(
                 conn, f"delegation-{delegation_id}", 0, events, admin.acting_as("ADMIN")
             )
-        return {"event_ids": ids, "delegation": await self.delegation(delegation_id)}
+            return {"event_ids": ids, "delegation": await self.delegation(delegation_id, conn)}
+
+        return await self._once(admin, key, cmd, grant)
 
     async def end_delegation(
-        self, admin: Principal, delegation_id: str, cmd: domain.EndDelegation
-    ) -> dict[str, Any]:
+        self, admin: Principal, delegation_id: str, cmd: domain.EndDelegation, key: Key = NO_KEY
+    ) -> Answer:
         stream_id = f"delegation-{delegation_id}"
-        async with self.store.pool.acquire() as conn, conn.transaction():
+
+        async def end(conn: Connection) -> dict[str, Any]:
             stream = await self.store.read_stream(stream_id, conn=conn)
             past = [REGISTRY.load(e.event_type, e.schema_version, e.payload) for e in stream]
             state = domain.fold_delegation(past)
             events = domain.end_delegation(admin, state, cmd, self.clock())
             ids = await self._append(conn, stream_id, len(stream), events, admin.acting_as("ADMIN"))
-        return {"event_ids": ids, "delegation": await self.delegation(delegation_id)}
+            return {"event_ids": ids, "delegation": await self.delegation(delegation_id, conn)}
 
-    async def delegation(self, delegation_id: str) -> dict[str, Any]:
-        row = await self.store.pool.fetchrow(
+        return await self._once(admin, key, cmd, end)
+
+    async def delegation(self, delegation_id: str, db: Connection | None = None) -> dict[str, Any]:
+        row = await (db or self.store.pool).fetchrow(
             f"SELECT {DELEGATION_COLUMNS} FROM {self._s}.delegations WHERE delegation_id = $1",
             delegation_id,
         )

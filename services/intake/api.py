@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from events.fields import VISIBLE_ASCII, RequestId, Sha256Hex
+from events.fields import RequestId, Sha256Hex
 from infra.actions import Actions
+from infra.idempotency import IdempotencyKey
 from infra.limits import MAX_OFFSET
 from infra.principal import Principal
 from infra.webhook import Verified, parse_body, request_body_doc
@@ -79,11 +80,12 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         caller: Caller,
         use: Use,
         content_type: Annotated[str, Header(max_length=255, description="The file's media type")],
+        key: IdempotencyKey,
     ) -> JSONResponse:
-        created, stored = await use.upload(
-            caller, request.stream(), request.headers.get("content-length"), content_type
+        answer = await use.upload(
+            caller, request.stream(), request.headers.get("content-length"), content_type, key
         )
-        return JSONResponse(stored, status_code=201 if created else 200)
+        return answer.response()
 
     @router.get(
         "/attachments/{sha256}",
@@ -110,22 +112,9 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         summary="Ajukan permohonan pembangunan aplikasi (PEMOHON, langkah 1)",
     )
     async def submit(
-        body: SubmitDetails,
-        caller: Caller,
-        use: Use,
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                min_length=1,
-                max_length=255,
-                pattern=VISIBLE_ASCII,
-                description="Sama untuk setiap pengulangan: jawaban pertama diberikan lagi",
-            ),
-        ] = None,
+        body: SubmitDetails, caller: Caller, use: Use, key: IdempotencyKey
     ) -> JSONResponse:
-        answer = await use.submit(caller, body, idempotency_key)
-        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-        return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+        return (await use.submit(caller, body, key)).response()
 
     @router.get("/requests", summary="Daftar permohonan (pemohon: hanya OPD-nya)")
     async def requests(
@@ -155,10 +144,14 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         summary="Terima permohonan beserta dokumennya (KADIS, langkah 2)",
     )
     async def receive(
-        request_id: Id, caller: Caller, use: Use, body: ReceiveDetails | None = None
-    ) -> dict[str, Any]:
-        details = body or ReceiveDetails()
-        return await use.execute(caller, ReceiveRequest(request_id=request_id, **dict(details)))
+        request_id: Id,
+        caller: Caller,
+        use: Use,
+        key: IdempotencyKey,
+        body: ReceiveDetails | None = None,
+    ) -> JSONResponse:
+        command = ReceiveRequest(request_id=request_id, **dict(body or ReceiveDetails()))
+        return (await use.execute(caller, command, key)).response()
 
     @router.post(
         "/requests/{request_id}/revise",
@@ -166,9 +159,10 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         summary="Perbaiki permohonan yang dikembalikan (PEMOHON)",
     )
     async def revise(
-        request_id: Id, body: ReviseDetails, caller: Caller, use: Use
-    ) -> dict[str, Any]:
-        return await use.execute(caller, ReviseRequest(request_id=request_id, **dict(body)))
+        request_id: Id, body: ReviseDetails, caller: Caller, use: Use, key: IdempotencyKey
+    ) -> JSONResponse:
+        command = ReviseRequest(request_id=request_id, **dict(body))
+        return (await use.execute(caller, command, key)).response()
 
     @router.post(
         "/requests/{request_id}/withdraw",
@@ -176,9 +170,10 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         summary="Tarik permohonan yang masih terbuka (PEMOHON)",
     )
     async def withdraw(
-        request_id: Id, body: WithdrawDetails, caller: Caller, use: Use
-    ) -> dict[str, Any]:
-        return await use.execute(caller, WithdrawRequest(request_id=request_id, **dict(body)))
+        request_id: Id, body: WithdrawDetails, caller: Caller, use: Use, key: IdempotencyKey
+    ) -> JSONResponse:
+        command = WithdrawRequest(request_id=request_id, **dict(body))
+        return (await use.execute(caller, command, key)).response()
 
     return router
 

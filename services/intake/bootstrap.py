@@ -12,6 +12,7 @@ from infra.auth import TokenVerifier, development_keys
 from infra.consumer import Delivered
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
@@ -20,7 +21,6 @@ from infra.webhook import SeenSignatures, secret_from, signed_delivery
 from services.intake.api import build_eoffice_router, build_router
 from services.intake.attachments import Attachments
 from services.intake.eoffice import EofficeLetters
-from services.intake.idempotency import IdempotencyKeys
 from services.intake.usecases import Intake
 
 SQL = Path(__file__).parent / "sql"
@@ -42,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
                 Intake(
                     Timeline(store, default_registry(), settings.tenant),
                     Attachments(store.schema),
-                    IdempotencyKeys(store.schema),
+                    IdempotencyKeys(store.schema, settings.idempotency_retention),
                 )
             )
         return built[0]

@@ -36,6 +36,7 @@ from events.intake import (
 )
 from infra.db import Connection
 from infra.errors import InvalidInput
+from infra.idempotency import Answer
 from infra.principal import Principal
 from infra.webhook import SeenSignatures, Verified
 from services.intake import readmodel
@@ -47,7 +48,6 @@ from services.intake.domain import (
     evolve,
     fold,
 )
-from services.intake.idempotency import Answer
 from services.intake.usecases import Intake
 from services.intake.views import state_view
 

@@ -3,6 +3,7 @@ fold, decide (the pure domain), check the attachments it references, append, and
 read model; any refusal rolls all of it back."""
 
 import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from events.envelope import Envelope, new_event_id, utc_now
 from infra import access
 from infra.actions import Actions
 from infra.db import Connection
+from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.intake import readmodel
@@ -32,7 +34,6 @@ from services.intake.domain import (
     fold,
     rule_of,
 )
-from services.intake.idempotency import Answer, IdempotencyKeys, fingerprint
 from services.intake.views import state_view
 
 LIST_REQUESTS = policy.rule("intake", "ListRequests")
@@ -55,30 +56,23 @@ class Intake:
     def schema(self) -> str:
         return self.timeline.store.schema
 
-    async def execute(self, principal: Principal, command: IntakeCommand) -> dict[str, Any]:
+    async def execute(
+        self, principal: Principal, command: IntakeCommand, key: Key = NO_KEY
+    ) -> Answer:
         """Decide and append ``command`` by ``principal``: the new event ids and state."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            return await self._execute(conn, principal, command)
+        return await self.idempotency.execute(self.pool, principal, key, command, self._execute)
 
     async def submit(
-        self, principal: Principal, details: SubmitDetails, idempotency_key: str | None = None
+        self, principal: Principal, details: SubmitDetails, key: Key = NO_KEY
     ) -> Answer:
-        """Step 1 with a new request id; a retry with the same key gets the first answer."""
-        body = fingerprint(details.model_dump_json())
-        async with self.pool.acquire() as conn, conn.transaction():
-            if idempotency_key is not None:
-                kept = await self.idempotency.recall(conn, principal.user_id, idempotency_key, body)
-                if kept is not None:
-                    return kept
-            command = SubmitRequest.model_validate(
-                {**dict(details), "request_id": str(new_event_id())}
-            )
-            answer = Answer(201, await self._execute(conn, principal, command))
-            if idempotency_key is not None:
-                await self.idempotency.remember(
-                    conn, principal.user_id, idempotency_key, body, answer
-                )
-        return answer
+        """Step 1 with a new request id."""
+
+        async def submit(conn: Connection) -> dict[str, Any]:
+            request_id = str(new_event_id())
+            command = SubmitRequest.model_validate({**dict(details), "request_id": request_id})
+            return await self._execute(conn, principal, command)
+
+        return await self.idempotency.once(self.pool, principal.user_id, key, details, submit)
 
     async def _execute(
         self, conn: Connection, principal: Principal, command: IntakeCommand
@@ -143,12 +137,21 @@ class Intake:
         chunks: AsyncIterator[bytes],
         declared_length: str | None,
         content_type: str,
-    ) -> tuple[bool, dict[str, Any]]:
-        """Store an attachment for a later submit or revision (requesters only)."""
+        key: Key = NO_KEY,
+    ) -> Answer:
+        """Store an attachment for a later submit or revision (requesters only): 201, or 200
+        if the same bytes were stored already."""
         access.authorize(principal, UPLOAD)
         content = await read_limited(chunks, declared_length, self.attachments.limit_bytes)
-        async with self.pool.acquire() as conn, conn.transaction():
-            return await self.attachments.put(conn, principal.user_id, content, content_type)
+
+        async def put(conn: Connection) -> Answer:
+            created, stored = await self.attachments.put(
+                conn, principal.user_id, content, content_type
+            )
+            return Answer(201 if created else 200, stored)
+
+        body = (hashlib.sha256(content).hexdigest(), content_type)
+        return await self.idempotency.once(self.pool, principal.user_id, key, body, put)
 
     async def download(self, principal: Principal, sha256: str) -> tuple[bytes, str]:
         """The bytes, if ``principal`` may read them; one it may not is not found (404)."""

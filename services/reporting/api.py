@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from events.envelope import Role
 from events.fields import Day, Instant, Line, OpdCode, RequestId
 from events.steps import StepCode
+from infra.idempotency import IdempotencyKey
 from infra.limits import MAX_OFFSET
 from infra.principal import Principal
 from services.reporting.calendar_admin import CalendarAdmin
@@ -214,8 +215,8 @@ def build_router(
         summary="Tetapkan hari libur atau hari kerja (ADMIN); batas waktu SLA ikut berubah",
         responses={409: {"description": "Diubah bersamaan"}},
     )
-    async def edit_day(body: DayEdit, caller: Caller) -> dict[str, Any]:
-        return await calendar().edit(caller, body)
+    async def edit_day(body: DayEdit, caller: Caller, key: IdempotencyKey) -> JSONResponse:
+        return (await calendar().edit(caller, body, key)).response()
 
     @router.delete(
         "/calendar/days/{day}",
@@ -224,8 +225,10 @@ def build_router(
         responses={404: {"description": "Tidak ada perubahan pada hari itu (field day)"}},
     )
     async def remove_day(
-        day: Annotated[Day, Path(description="Tanggal (YYYY-MM-DD)")], caller: Caller
-    ) -> dict[str, Any]:
-        return await calendar().remove(caller, day)
+        day: Annotated[Day, Path(description="Tanggal (YYYY-MM-DD)")],
+        caller: Caller,
+        key: IdempotencyKey,
+    ) -> JSONResponse:
+        return (await calendar().remove(caller, day, key)).response()
 
     return router

@@ -13,6 +13,7 @@ from events.envelope import utc_now
 from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
 from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
@@ -55,7 +56,8 @@ def create_app(
         return runtime.pool
 
     queries = Queries(pool, SERVICE, settings.tenant, conf.time_zone, clock)
-    calendar = CalendarAdmin(pool, projector, settings.tenant)
+    keys = IdempotencyKeys(SERVICE, settings.idempotency_retention)
+    calendar = CalendarAdmin(pool, projector, settings.tenant, keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -16,6 +16,7 @@ from events import policy
 from infra import access
 from infra.db import Connection
 from infra.errors import NotFound
+from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from services.reporting.calendar import indonesian_holiday_names
 from services.reporting.calendar_store import (
@@ -46,6 +47,7 @@ class CalendarAdmin:
     pool: Callable[[], asyncpg.Pool]
     projector: Projector
     tenant: str
+    keys: IdempotencyKeys
 
     @property
     def schema(self) -> str:
@@ -88,45 +90,56 @@ class CalendarAdmin:
         )
         return [r["request_id"] for r in rows]
 
-    async def _apply(self, principal: Principal, day: dt.date, edit: DayEdit | None) -> int:
-        access.authorize(principal, EDIT if edit is not None else REMOVE)
-        async with self.pool().acquire() as conn, conn.transaction():
-            await lock_calendar(conn, exclusive=True)
-            current = await load_calendar(conn, self.schema, self.tenant, self.projector.time_zone)
-            if edit is None:
-                deleted = await conn.fetchval(
-                    f"DELETE FROM {self.schema}.calendar_days WHERE tenant = $1 AND day = $2 "
-                    "RETURNING 1",
-                    self.tenant,
-                    day,
-                )
-                if not deleted:
-                    raise NoEdit(day)
-            else:
-                check_edit(without_day(current, day), edit)
-                await conn.execute(
-                    f"INSERT INTO {self.schema}.calendar_days (tenant, day, off, note, by_user) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, day) DO UPDATE SET "
-                    "off = EXCLUDED.off, note = EXCLUDED.note, by_user = EXCLUDED.by_user, "
-                    "changed_at = now()",
-                    self.tenant,
-                    day,
-                    edit.off,
-                    edit.note,
-                    principal.user_id,
-                )
-            calendar = await load_calendar(conn, self.schema, self.tenant, self.projector.time_zone)
-            affected = await self._affected(conn, *day_bounds(calendar, day))
-            return await self.projector.recompute(conn, affected, calendar, self.projector.clock())
+    async def _apply(
+        self, conn: Connection, principal: Principal, day: dt.date, edit: DayEdit | None
+    ) -> int:
+        """In ``conn``'s transaction: store (or remove) the edit, recompute what it moves."""
+        await lock_calendar(conn, exclusive=True)
+        current = await load_calendar(conn, self.schema, self.tenant, self.projector.time_zone)
+        if edit is None:
+            deleted = await conn.fetchval(
+                f"DELETE FROM {self.schema}.calendar_days WHERE tenant = $1 AND day = $2 "
+                "RETURNING 1",
+                self.tenant,
+                day,
+            )
+            if not deleted:
+                raise NoEdit(day)
+        else:
+            check_edit(without_day(current, day), edit)
+            await conn.execute(
+                f"INSERT INTO {self.schema}.calendar_days (tenant, day, off, note, by_user) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, day) DO UPDATE SET "
+                "off = EXCLUDED.off, note = EXCLUDED.note, by_user = EXCLUDED.by_user, "
+                "changed_at = now()",
+                self.tenant,
+                day,
+                edit.off,
+                edit.note,
+                principal.user_id,
+            )
+        calendar = await load_calendar(conn, self.schema, self.tenant, self.projector.time_zone)
+        affected = await self._affected(conn, *day_bounds(calendar, day))
+        return await self.projector.recompute(conn, affected, calendar, self.projector.clock())
 
-    async def edit(self, principal: Principal, edit: DayEdit) -> dict[str, Any]:
-        recomputed = await self._apply(principal, edit.day, edit)
-        return {
-            **edit.model_dump(mode="json"),
-            "by_user": principal.user_id,
-            "recomputed_requests": recomputed,
-        }
+    async def edit(self, principal: Principal, edit: DayEdit, key: Key = NO_KEY) -> Answer:
+        access.authorize(principal, EDIT)
 
-    async def remove(self, principal: Principal, day: dt.date) -> dict[str, Any]:
-        recomputed = await self._apply(principal, day, None)
-        return {"day": day.isoformat(), "removed": True, "recomputed_requests": recomputed}
+        async def apply(conn: Connection) -> dict[str, Any]:
+            recomputed = await self._apply(conn, principal, edit.day, edit)
+            return {
+                **edit.model_dump(mode="json"),
+                "by_user": principal.user_id,
+                "recomputed_requests": recomputed,
+            }
+
+        return await self.keys.once(self.pool(), principal.user_id, key, edit, apply)
+
+    async def remove(self, principal: Principal, day: dt.date, key: Key = NO_KEY) -> Answer:
+        access.authorize(principal, REMOVE)
+
+        async def apply(conn: Connection) -> dict[str, Any]:
+            recomputed = await self._apply(conn, principal, day, None)
+            return {"day": day.isoformat(), "removed": True, "recomputed_requests": recomputed}
+
+        return await self.keys.once(self.pool(), principal.user_id, key, day, apply)

@@ -1,6 +1,8 @@
 """Live notifications: who must now act on a request, and which SLA breaches to tell whom.
 
-``notices_for_change(before, after, now)`` is pure. It compares two versions of one case:
+``notices_for_step(before, after, envelope, now)`` is pure. It compares the versions of one case
+before and after one envelope (``notices_history`` steps a request's envelopes through it in
+canonical order, so that the notices depend only on the set of envelopes):
 
 * **ACTION**: when the case's *waiting point* moves, one notice to whoever must now act. The
   waiting point is ``(who_must_act, step)``, or ``(PEMOHON, RETURNED)`` while the request is
@@ -33,7 +35,7 @@ consumer's transaction (it holds the lock until commit).
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 from hashlib import sha1
 from typing import Any, Literal, NamedTuple, get_args
@@ -48,8 +50,7 @@ from events.reporting import SlaBreached
 from events.steps import StepCode, step
 from infra.db import Connection
 from services.reporting.calendar import WIB
-from services.reporting.casefile import apply, empty_case
-from services.reporting.casefile_model import CaseFile, CaseView
+from services.reporting.casefile_model import CaseView
 
 __all__ = [
     "NOTICE_COLUMNS",
@@ -60,7 +61,6 @@ __all__ = [
     "channel",
     "notice_id",
     "notice_values",
-    "notices_for_change",
     "notices_for_step",
     "store_notices",
     "waiting_point",
@@ -308,25 +308,6 @@ def _notices(
 # --- the change -----------------------------------------------------------------------------
 
 
-def _trigger(start: CaseFile, new: Sequence[Envelope]) -> Envelope:
-    """The new envelope that moved the case to its final waiting point.
-
-    With one new envelope (the consumer's usual case) that is it. With several (a batch, or a
-    case built at once), the last one whose application changed the waiting point, so that the
-    notice gets the same id as if the envelopes had come one by one in canonical order.
-    """
-    if len(new) == 1:
-        return new[0]
-    trigger = new[-1]
-    case = start
-    for envelope in new:
-        stepped = apply(case, envelope)
-        if waiting_point(stepped) != waiting_point(case):
-            trigger = envelope
-        case = stepped
-    return trigger
-
-
 Points = tuple[WaitingPoint | None, WaitingPoint | None]
 """The waiting points of a case before and after a change."""
 
@@ -355,24 +336,6 @@ def _breach(case: CaseView, envelope: Envelope, now: dt.datetime) -> list[Notice
     return _notices(case, envelope.event_id, "SLA_BREACH", breach.step, addressed, now)
 
 
-def notices_for_change(before: CaseFile | None, after: CaseFile, now: dt.datetime) -> list[Notice]:
-    """The notices owed because the case went from ``before`` (None: unknown) to ``after``.
-
-    Pure. ACTION notices first, then SLA_BREACH ones in the order of their events. Unchanged
-    cases (a redelivery) owe nothing.
-    """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be timezone-aware")
-    start = before if before is not None else empty_case(after.request_id)
-    if start.request_id != after.request_id:
-        raise ValueError(f"cases of two requests: {start.request_id} and {after.request_id}")
-    seen = {e.event_id for e in start.history}
-    new = [e for e in after.history if e.event_id not in seen]
-    if not new:
-        return []
-    return _owed(start, after, _trigger(start, new), new, now)
-
-
 def notices_for_step(
     before: CaseView,
     after: CaseView,
@@ -382,32 +345,17 @@ def notices_for_step(
     points: Points | None = None,
 ) -> list[Notice]:
     """The notices owed because ``envelope``, one envelope new to ``before`` (the caller knows it
-    is), took the case from ``before`` to ``after``: ``notices_for_change`` for that one envelope,
-    without reading a history. The cases may be ``CaseFile``s or the fold's drafts
-    (``CaseView``), which keep none (the bulk replay steps one ``CaseDraft`` through a request's
-    envelopes, and passes the ``points`` it has worked out already). Pure."""
+    is), took the case from ``before`` to ``after``. Pure. ACTION notices first (when the waiting
+    point moved), then SLA_BREACH ones (when ``envelope`` is an SlaBreached). The cases may be
+    ``CaseFile``s or the fold's drafts (``CaseView``); ``points``, if given, are the waiting
+    points of ``before`` and ``after`` worked out already (``notices_history`` has them)."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if before.request_id != after.request_id:
         raise ValueError(f"cases of two requests: {before.request_id} and {after.request_id}")
-    return _owed(before, after, envelope, [envelope], now, points)
-
-
-def _owed(
-    start: CaseView,
-    after: CaseView,
-    trigger: Envelope,
-    new: Sequence[Envelope],
-    now: dt.datetime,
-    points: Points | None = None,
-) -> list[Notice]:
-    """The notices of ``new`` (the envelopes of ``after`` not in ``start``, ``trigger`` the one
-    that moved the waiting point), as ``notices_for_change`` documents them; ``points``, if
-    given, are the waiting points of ``start`` and ``after``."""
-    notices = _action(start, after, trigger, now, points)
-    for envelope in new:
-        if envelope.event_type == _SLA_BREACHED:
-            notices += _breach(after, envelope, now)
+    notices = _action(before, after, envelope, now, points)
+    if envelope.event_type == _SLA_BREACHED:
+        notices += _breach(after, envelope, now)
     return notices
 
 

@@ -14,14 +14,15 @@ happens once. For the batch, it:
    of their lock keys (so two replicas never wait on each other in a cycle);
 3. reads every stored envelope of those requests (one query) and, per request, drops what was
    stored before (a replay changes nothing; the same id with other content is refused), folds
-   the stored ones once and steps through the new ones (``changes.step_through``): the notices
-   each change calls for (``notifications``) are collected;
+   the stored ones once and steps through the new ones (``changes.step_through``); the notices
+   of each request's whole set of envelopes (``notices_history.notices_of``: the same whatever
+   order the topics arrived in) are collected;
 4. stores the new envelopes in ``case_events`` (each as the JSON text it was delivered in:
    ``infra.consumer.Delivered``), upserts every request's ``cases`` row, its
    ``request_sla`` and its ``sla_rows`` (``sla.request_sla`` over the tenant's calendar) once;
 5. hands every change, request by request in the order they were stepped through, to
    ``on_changes`` (the status feed: ``CaseStatusChanged`` where a case moved), and stores the
-   notices last.
+   notices not stored before, last.
 
 ``handle`` is the same for one envelope. ``write_all`` is step 4's upsert, which a calendar edit
 also calls (``recompute``) for the requests it affects.
@@ -45,7 +46,8 @@ from services.reporting.calendar_cache import CalendarCache
 from services.reporting.calendar_store import lock_calendar
 from services.reporting.casefile import CLOSED_STATUSES, CaseFile, case_row, fold
 from services.reporting.changes import Change, step_through, unseen
-from services.reporting.notifications import Notice, notices_for_change, store_notices
+from services.reporting.notices_history import notices_of
+from services.reporting.notifications import Notice, store_notices
 from services.reporting.sla import RequestSla, SlaRow, TimedEvent, request_sla, timed_events
 from services.reporting.sla_model import PAUSES
 from services.reporting.status_changes import NOT_PROJECTED
@@ -287,17 +289,24 @@ class Projector:
             changes = step_through(request_id, before, new)
             cases.append((changes[-1].after, calendars[new[-1].tenant]))
             changed += changes
-            notices += self._notices(changes, now)
+            notices += notices_of(changes[-1].after, now)
         await self._store(conn, kept)
         await self.write_all(conn, cases, now)
         if self.on_changes is not None:
             await self.on_changes(conn, changed)
-        await store_notices(conn, self.schema, notices)
+        await store_notices(conn, self.schema, await self._unstored(conn, notices))
 
-    @staticmethod
-    def _notices(changes: Sequence[Change], now: dt.datetime) -> list[Notice]:
-        """The notices one request's changes call for, change by change."""
-        return [n for c in changes for n in notices_for_change(c.before, c.after, now)]
+    async def _unstored(self, conn: Connection, notices: Sequence[Notice]) -> list[Notice]:
+        """``notices`` but those stored before (a request's notices are made again whenever an
+        event of it arrives: ``notices_history``)."""
+        if not notices:
+            return []
+        stored = await conn.fetch(
+            f"SELECT notice_id FROM {self.schema}.notices WHERE notice_id = ANY($1::uuid[])",
+            [n.notice_id for n in notices],
+        )
+        known = {r["notice_id"] for r in stored}
+        return [n for n in notices if n.notice_id not in known]
 
     async def _store(self, conn: Connection, kept: Sequence[tuple[Service, Delivered]]) -> None:
         """Keep the new envelopes in ``case_events`` (none of them is there: ``unseen``)."""

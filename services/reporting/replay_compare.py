@@ -20,9 +20,10 @@ notices        notice_id                       ``seq`` (commit order), ``created
 
 Not compared at all: ``calendar_days`` (copied), ``sla_breaches`` (the breach watcher's record of
 what it emitted; the SlaBreached events themselves are replayed from reporting's topic) and
-``notice_reads`` (users' read marks). A notice can legitimately differ in one case: when the live
-service received one request's events from two topics in another order than they happened (e.g.
-while catching up after downtime), it told someone at another step than the replay does.
+``notice_reads`` (users' read marks). The notices are a function of each request's set of events
+(``notices_history``), so reading the topics in another order than things happened (while
+catching up after downtime) makes the same ones; they can still differ only where two services
+recorded events of one request at once without seeing each other (``notices_settled``).
 """
 
 from collections.abc import Callable, Iterator

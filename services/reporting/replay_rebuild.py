@@ -3,8 +3,8 @@ projection leaves after the request's last event, from its envelopes in arrival 
 
 The envelopes are projected with the projection's own code (``casefile_steps.update_for`` over
 the canonical order, ``sla.request_sla`` over the tenant's calendar,
-``notifications.notices_for_step`` (the live path's ``notices_for_change`` for one envelope), the
-row values of ``projector``), in bulk: one fold per request instead of one per event. The bulk
+``notices_history.step_notices``, the row values of ``projector``), in bulk: one fold per
+request instead of one per event. The bulk
 path equals the live path (batches of what each fetch brought), and the replay's comparison
 proves it:
 
@@ -18,10 +18,8 @@ proves it:
 * ``cases``, ``request_sla`` and ``sla_rows`` are written from the fold of the whole set, as the
   live path writes them after the request's last event (the fold is the same for every arrival
   order);
-* the notices are those of stepping through the request's events one at a time in canonical
-  order (``casefile.canonical_order``: the order in which they happened), each step compared
-  with the one before, as the live path does in arrival order (within one batch, in canonical
-  order: ``changes.step_through``).
+* the notices are those of the whole set (``notices_history``): the live path makes, at each
+  delivery, those of the set it holds, which are the same once every event has arrived.
 """
 
 import datetime as dt
@@ -32,18 +30,12 @@ from uuid import UUID
 from events.base import DomainEvent
 from events.catalog import service_of
 from events.envelope import Envelope
-from events.reporting import SlaBreached
 from events.topics import Service
 from infra.consumer import Delivered
 from services.reporting.calendar import WorkingCalendar
-from services.reporting.casefile import CaseFile, canonical_order, empty_case
-from services.reporting.casefile_draft import CaseDraft
-from services.reporting.casefile_steps import update_for
-from services.reporting.notifications import (
-    Notice,
-    notices_for_step,
-    waiting_point,
-)
+from services.reporting.casefile import CaseFile, canonical_order
+from services.reporting.notices_history import step_notices
+from services.reporting.notifications import Notice
 from services.reporting.projector import (
     FOLLOWED,
     REGISTRY,
@@ -51,8 +43,6 @@ from services.reporting.projector import (
 )
 from services.reporting.sla import RequestSla
 from services.reporting.status_changes import NOT_PROJECTED
-
-_SLA_BREACHED = SlaBreached.event_type()
 
 
 @dataclass(frozen=True)
@@ -137,32 +127,15 @@ def refused(envelope: Envelope, reason: str) -> Refusal:
 def _step_through(
     request_id: str, kept: dict[UUID, tuple[Service, Delivered, DomainEvent]], now: dt.datetime
 ) -> tuple[CaseFile, list[Notice]]:
-    """The case of every envelope (``casefile.fold``'s result) and the notices of taking them one
-    at a time in canonical order.
+    """The case of every envelope (``casefile.fold``'s result) and its notices
+    (``notices_history.step_notices``, the live path's own).
 
     A prefix of the canonical order is the canonical order of its own set, so each step is the
     fold of the envelopes so far: one ``CaseDraft`` changed by each envelope in turn (without
     timeline lines: ``cases.casefile`` holds none, and nothing else here reads them).
-    ``notices_for_step`` (``notices_for_change`` for one new envelope) reads only the case before
-    and after (drafts will do) and that envelope, which is all it needs: it owes nothing unless
-    the waiting point moves or the envelope is an SlaBreached, so only there is it called.
     """
     history = canonical_order(arrival.envelope for _, arrival, _ in kept.values())
-    draft = CaseDraft.of(empty_case(request_id))
-    notices: list[Notice] = []
-    made: set[UUID] = set()
-    point = waiting_point(draft)
-    for envelope in history:
-        service, _, event = kept[envelope.event_id]
-        before = draft.change(update_for(draft, service, envelope, event, timeline=False))
-        was, point = point, waiting_point(draft)
-        if point == was and envelope.event_type != _SLA_BREACHED:
-            continue
-        for notice in notices_for_step(
-            CaseDraft(before), draft, envelope, now, points=(was, point)
-        ):
-            if notice.notice_id not in made:  # stored ON CONFLICT DO NOTHING
-                made.add(notice.notice_id)
-                notices.append(notice)
+    steps = [(kept[e.event_id][0], e, kept[e.event_id][2]) for e in history]
+    draft, notices, _ = step_notices(request_id, steps, now)
     updated = max(e.occurred_at for e in history)
     return draft.freeze(history=history, updated_at=updated), notices

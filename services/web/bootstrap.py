@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -17,6 +16,7 @@ from infra.logging import configure_logging
 from services.web import formatting, presenters, vocabulary
 from services.web.backend import Backend, Refused, SessionExpired
 from services.web.directory import Directory
+from services.web.headers import SecurityHeaders
 from services.web.pages import (
     admin,
     audit,
@@ -39,13 +39,6 @@ VENDOR_FILES = {
 }
 """The third-party browser files the app serves itself, as npm installed them
 (``package.json``) under ``WebSettings.assets_dir``."""
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 
 def templates(time_zone: str) -> Jinja2Templates:
@@ -71,12 +64,11 @@ def templates(time_zone: str) -> Jinja2Templates:
     return found
 
 
-def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """The web app; ``transport`` (tests) replaces the network between it and the services."""
+def create_app(settings: WebSettings) -> FastAPI:
+    """The web app."""
     settings.check_web_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
-    client = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(30.0, read=None))
-    backend = Backend(client, settings.upstreams)
+    backend = Backend(settings.upstreams)
     web = Web(
         templates(settings.time_zone),
         backend,
@@ -92,8 +84,9 @@ def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging("web", settings.log_format, settings.log_level)
+        await backend.open()
         yield
-        await client.aclose()
+        await backend.close()
 
     app = FastAPI(
         title="Jejak",
@@ -105,12 +98,7 @@ def create_app(settings: WebSettings, transport: httpx.AsyncBaseTransport | None
     )
     app.add_middleware(GZipMiddleware, minimum_size=800)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired) -> Response:

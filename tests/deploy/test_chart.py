@@ -148,3 +148,13 @@ def test_a_digest_pins_the_image() -> None:
     manifests = render_with("--set", f"image.digest={digest}")
     images = {c["image"] for _, pod in pods(manifests) for c in pod["containers"]}
     assert images == {f"jejak@{digest}"}
+
+
+def test_a_topic_a_service_creates_is_replicated_as_the_kafka_topics(
+    manifests: tuple[Manifest, ...],
+) -> None:
+    for name, pod in pods(manifests):
+        env = env_of(pod)
+        if "KAFKA_BOOTSTRAP_SERVERS" in env:
+            assert env["KAFKA_REPLICATION_FACTOR"]["value"] == "3", name
+            assert env["KAFKA_TOPIC_PARTITIONS"]["value"] == "3", name

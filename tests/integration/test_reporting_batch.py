@@ -38,6 +38,7 @@ from infra.batch_consumer import BatchConsumer
 from infra.consumer import Delivered, IdempotentConsumer, Outcome, dead_letter_to
 from infra.db import create_pool
 from infra.eventstore.contract import seal_all
+from infra.idempotency import IdempotencyKeys
 from infra.kafka import ensure_topics
 from infra.principal import Principal
 from infra.settings import Settings
@@ -337,7 +338,8 @@ async def test_an_edit_by_another_replica_reaches_the_kept_calendar(make: Make) 
     now = wib("2024-05-03", "15:10")
     consumer = await make("calendar", clock=lambda: now)
     other = await make(replica_of=consumer, clock=lambda: now)
-    admin = CalendarAdmin(lambda: other.pool, other.projector, "katingan")
+    keys = IdempotencyKeys(other.schema)
+    admin = CalendarAdmin(lambda: other.pool, other.projector, "katingan", keys)
     principal = Principal(
         user_id="u-admin", name="Admin", roles=frozenset({"ADMIN"}), opd="DISKOMINFOSTANDI"
     )
@@ -364,7 +366,7 @@ async def test_an_edit_by_another_replica_reaches_the_kept_calendar(make: Make) 
     assert consumer.projector.calendars.reads == 1  # kept between batches
 
     edited = await admin.edit(principal, DayEdit(day=monday, off=True, note="Libur daerah"))
-    assert edited["recomputed_requests"] == 2
+    assert edited.body["recomputed_requests"] == 2
     assert await dues() == {wib("2024-05-07", "10:00")}
     assert await project_one() == wib("2024-05-07", "10:00")  # the consumer read it again
     assert consumer.projector.calendars.reads == 2
@@ -372,7 +374,7 @@ async def test_an_edit_by_another_replica_reaches_the_kept_calendar(make: Make) 
     assert consumer.projector.calendars.reads == 2
 
     removed = await admin.remove(principal, monday)
-    assert removed["recomputed_requests"] == 4
+    assert removed.body["recomputed_requests"] == 4
     assert await project_one() == wib("2024-05-06", "10:00")
     assert await dues() == {wib("2024-05-06", "10:00")}
     assert consumer.projector.calendars.reads == 3

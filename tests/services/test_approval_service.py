@@ -29,6 +29,7 @@ from infra.eventstore.contract import seal_all
 from infra.principal import Principal
 from infra.settings import Settings
 from services.approval.bootstrap import create_app
+from tests.idempotency_checks import check_racing_retries_act_once, check_retry_safe
 from tests.kafka_helpers import eventually, read_topic
 
 OPD = "DINKES"
@@ -642,3 +643,30 @@ async def test_future_meetings_and_unknown_sections_are_refused(service: Service
     naive = {**BODIES["meeting"], "held_at": "2024-02-07T09:00:00"}
     assert (await service.post(request_id, "meeting", "KABID_TI", naive)).status_code == 422
     assert await service.own_events(request_id) == 2
+
+
+async def test_every_command_with_its_key_is_safe_to_retry(service: Service) -> None:
+    request_id = await service.request_at(READY_AFTER["dispose"])
+
+    async def dispose(key: str, body: Any) -> httpx.Response:
+        headers = {**service.headers("KADIS"), "Idempotency-Key": key}
+        path = f"/requests/{request_id}/dispose"
+        return await service.client.post(path, json=body, headers=headers)
+
+    other = {**BODIES["dispose"], "note": "Segera."}
+    first = await check_retry_safe(
+        dispose, lambda: service.own_events(request_id), BODIES["dispose"], other
+    )
+    assert first.json()["state"]["current_step"] == "VERIFY"
+
+    racing_id = await service.request_at(READY_AFTER["reject"])
+
+    async def reject(key: str, body: Any) -> httpx.Response:
+        headers = {**service.headers("KADIS"), "Idempotency-Key": key}
+        path = f"/requests/{racing_id}/reject"
+        return await service.client.post(path, json=body, headers=headers)
+
+    await check_racing_retries_act_once(
+        reject, lambda: service.own_events(racing_id), BODIES["reject"]
+    )
+    assert await service.own_events(racing_id) == READY_AFTER["reject"] + 1

@@ -21,6 +21,7 @@ from infra.principal import Principal
 from infra.settings import Settings
 from services.dev_tracking.bootstrap import create_app
 from services.dev_tracking.usecases import WIB
+from tests.idempotency_checks import Send, check_racing_retries_act_once, check_retry_safe
 from tests.kafka_helpers import eventually, read_topic
 
 OWN_TOPIC = "jejak.dev_tracking.events"
@@ -548,3 +549,30 @@ async def test_consumed_events_are_recorded_once_and_others_ignored(
         "state"
     ]
     assert (state["started_on"], state["team_lead"]) == (str(STARTED), OUTSIDER.user_id)
+
+
+async def test_every_command_with_its_key_is_safe_to_retry(
+    client: Client, producer: AIOKafkaProducer, owner_conn: asyncpg.Connection
+) -> None:
+    rid = await assigned(client, producer)
+
+    def sender(path: str) -> Send:
+        async def send(key: str, body: Any) -> httpx.Response:
+            headers = {**auth(client, LEAD), "Idempotency-Key": key}
+            return await client.post(f"/requests/{rid}/{path}", headers=headers, json=body)
+
+        return send
+
+    started = {"started_on": str(STARTED)}
+    later = {"started_on": str(STARTED + dt.timedelta(days=1))}
+    first = await check_retry_safe(
+        sender("start"), lambda: own_events(owner_conn, rid), started, later
+    )
+    assert first.json()["state"]["started_on"] == str(STARTED)
+
+    problem = {"description": "Server uji belum ada", "severity": "HIGH"}
+    racing = await check_racing_retries_act_once(
+        sender("problems"), lambda: own_events(owner_conn, rid), problem
+    )
+    assert racing[0].json()["state"]["open_problems"] == ["P-1"]  # one problem, not four
+    assert await own_events(owner_conn, rid) == 2

@@ -359,13 +359,22 @@ async def test_a_failed_signing_takes_no_number_and_an_admin_retries(system: Sys
         f"/documents/{receipt['document_id']}/retry", headers=system.headers("AUDITOR")
     )
     assert refused.status_code == 403
-    retried = await system.api.post(
-        f"/documents/{receipt['document_id']}/retry", headers=system.headers("ADMIN")
-    )
-    assert retried.status_code == 202, retried.text
+    keyed = {**system.headers("ADMIN"), "Idempotency-Key": f"ulang-{uuid.uuid4()}"}
+
+    async def retry(note: str | None = None) -> httpx.Response:
+        path = f"/documents/{receipt['document_id']}/retry"
+        return await system.api.post(path, headers=keyed, json={"note": note} if note else None)
+
+    racing = await asyncio.gather(*(retry() for _ in range(3)))  # a double click, say
+    assert {(r.status_code, r.content) for r in racing} == {(202, racing[0].content)}
+    assert [r.headers.get("idempotent-replayed") for r in racing].count("true") == 2
     [issued] = await system.settled(rid, 1)
     assert issued["state"] == "ISSUED"
     assert await agenda_sequences(system) == [*before, len(before) + 1]
+    replayed = await retry()  # the first answer, although the document is issued by now
+    assert (replayed.status_code, replayed.content) == (202, racing[0].content)
+    reused = await retry("Catatan lain")
+    assert (reused.status_code, reused.json()["field"]) == (422, "header.idempotency-key")
     again = await system.api.post(
         f"/documents/{receipt['document_id']}/retry", headers=system.headers("ADMIN")
     )

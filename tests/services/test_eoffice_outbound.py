@@ -95,9 +95,12 @@ class System:
         who = Principal(user_id=f"u-{role.lower()}", name=role.title(), roles=frozenset({role}))
         return {"Authorization": f"Bearer {self.issuer.issue(who)}"}
 
-    async def admin(self, method: str, path: str, role: Role = "ADMIN", **kw: Any) -> Any:
+    async def admin(
+        self, method: str, path: str, role: Role = "ADMIN", key: str | None = None, **kw: Any
+    ) -> Any:
         assert self.eoffice is not None
-        return await self.eoffice.request(method, path, headers=self.headers(role), **kw)
+        headers = self.headers(role) | ({"Idempotency-Key": key} if key else {})
+        return await self.eoffice.request(method, path, headers=headers, **kw)
 
     async def deliveries(self, request_id: str) -> list[dict[str, Any]]:
         answer = await self.admin("GET", "/deliveries", params={"request_id": request_id})
@@ -352,10 +355,16 @@ async def test_a_parked_delivery_is_shown_resent_and_the_later_changes_follow(
     await asyncio.sleep(1.0)
     assert sim.seen(rid) == 0
 
-    resent = await system.admin(
-        "POST", f"/deliveries/{first['delivery_id']}/resend", json={"note": "E-office pulih."}
+    key, resend_path = f"kirim-{uuid.uuid4()}", f"/deliveries/{first['delivery_id']}/resend"
+    racing = await asyncio.gather(
+        *(
+            system.admin("POST", resend_path, key=key, json={"note": "E-office pulih."})
+            for _ in "abc"
+        )
     )
-    assert resent.status_code == 202, resent.text
+    assert {(r.status_code, r.content) for r in racing} == {(202, racing[0].content)}
+    assert [r.headers.get("idempotent-replayed") for r in racing].count("true") == 2
+    resent = racing[0]
     body = resent.json()
     assert (body["state"], body["attempts"], body["resends"], body["resent_by"]) == (
         "PENDING",
@@ -372,8 +381,12 @@ async def test_a_parked_delivery_is_shown_resent_and_the_later_changes_follow(
     assert await eventually(lambda: taken(3), timeout=30), sim.sequences(rid)
     assert sim.sequences(rid) == [1, 2, 3] and sim.problems == []
 
-    again = await system.admin("POST", f"/deliveries/{first['delivery_id']}/resend")
+    again = await system.admin("POST", resend_path)
     assert (again.status_code, again.json()["state"]) == (409, "DELIVERED")
+    retried = await system.admin("POST", resend_path, key=key, json={"note": "E-office pulih."})
+    assert (retried.status_code, retried.content) == (202, resent.content)
+    reused = await system.admin("POST", resend_path, key=key, json={"note": "Lain."})
+    assert (reused.status_code, reused.json()["field"]) == (422, "header.idempotency-key")
     detail = (await system.admin("GET", f"/deliveries/{first['delivery_id']}")).json()
     assert [a["http_status"] for a in detail["attempt_log"]] == [None, None, 204]
     assert detail["change"]["sequence"] == 1 and detail["state"] == "DELIVERED"

@@ -1,9 +1,12 @@
 """The identity service in-process over HTTP, on the real PostgreSQL and Kafka."""
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -11,6 +14,7 @@ from infra.auth import TokenVerifier
 from infra.settings import Settings
 from services.identity.bootstrap import create_app
 from services.identity.demo import DEMO_PASSWORD
+from tests.idempotency_checks import Send, check_racing_retries_act_once, check_retry_safe
 from tests.kafka_helpers import read_topic
 
 
@@ -116,3 +120,36 @@ async def test_bad_input_gets_a_4xx_naming_the_field(client: httpx.AsyncClient) 
         "/users", headers={**admin, "content-type": "application/json"}, content=b"{not json"
     )
     assert malformed.status_code == 422
+
+
+async def test_every_command_with_its_key_is_safe_to_retry(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    admin = await token(client, "admin")
+
+    def sender(path: str) -> Send:
+        async def send(key: str, body: Any) -> httpx.Response:
+            return await client.post(path, headers={**admin, "Idempotency-Key": key}, json=body)
+
+        return send
+
+    async def events() -> int:
+        return int(await owner_conn.fetchval("SELECT count(*) FROM identity.events"))
+
+    user = {
+        "username": f"budi.{uuid.uuid4().hex[:6]}",
+        "password": "kata-sandi-budi",
+        "full_name": "Budi, S.Kom.",
+        "roles": ["TIM_PENGEMBANG"],
+    }
+    racing = await check_racing_retries_act_once(sender("/users"), events, user)
+    user_id = racing[0].json()["user"]["user_id"]
+    kept = await owner_conn.fetch(
+        "SELECT fingerprint, response::text FROM identity.idempotency_keys"
+    )
+    assert kept and not any("kata-sandi-budi" in r["response"] for r in kept)
+
+    first = await check_retry_safe(
+        sender(f"/users/{user_id}/roles"), events, {"role": "AUDITOR"}, {"role": "KADIS"}
+    )
+    assert first.json()["user"]["roles"] == ["AUDITOR", "TIM_PENGEMBANG"]

@@ -35,6 +35,7 @@ from infra.principal import Principal
 from infra.settings import Settings
 from services.intake.attachments import MAX_UPLOAD_BYTES
 from services.intake.bootstrap import create_app
+from tests.idempotency_checks import check_racing_retries_act_once, check_retry_safe
 from tests.kafka_helpers import eventually, read_topic
 
 APPROVAL_TOPIC = "jejak.approval.events"
@@ -570,3 +571,41 @@ async def test_a_retried_submit_with_its_key_gets_the_first_answer_and_appends_n
     assert {r.status_code for r in racing} == {201}
     assert len({r.json()["request_id"] for r in racing}) == 1
     assert await count(owner_conn) == before + 3
+
+
+async def test_every_command_with_its_key_is_safe_to_retry(
+    svc: Service, owner_conn: asyncpg.Connection
+) -> None:
+    request_id = await svc.submitted()
+
+    async def receive(key: str, body: Any) -> httpx.Response:
+        path = f"/requests/{request_id}/receive"
+        return await svc.post(path, BY_ROLE["KADIS"], json=body, headers={"Idempotency-Key": key})
+
+    first = await check_retry_safe(
+        receive, lambda: count(owner_conn, request_id), {}, {"agenda_number": "AG-7"}
+    )
+    assert first.json()["state"]["current_step"] == "DISPOSE"
+
+    async def upload(key: str, content: bytes) -> httpx.Response:
+        headers = {"Content-Type": "application/pdf", "Idempotency-Key": key}
+        return await svc.post("/attachments", REQUESTER, content=content, headers=headers)
+
+    async def stored() -> int:
+        return int(await owner_conn.fetchval("SELECT count(*) FROM intake.attachments"))
+
+    letter = b"%PDF-1.7 surat " + uuid.uuid4().bytes
+    uploaded = await check_retry_safe(upload, stored, letter, letter + b"lain")
+    assert uploaded.status_code == 201
+
+    withdrawn_id = await svc.submitted()
+
+    async def withdraw(key: str, body: Any) -> httpx.Response:
+        path = f"/requests/{withdrawn_id}/withdraw"
+        return await svc.post(path, REQUESTER, json=body, headers={"Idempotency-Key": key})
+
+    racing = await check_racing_retries_act_once(
+        withdraw, lambda: count(owner_conn, withdrawn_id), {"reason": "Tidak jadi."}
+    )
+    assert racing[0].json()["state"]["status"] == "WITHDRAWN"
+    assert await count(owner_conn, withdrawn_id) == 2  # submitted, withdrawn: once

@@ -65,6 +65,7 @@ from services.reporting.bootstrap import create_app
 from services.reporting.config import ReportingConfig
 from services.reporting.export import CSV_COLUMNS
 from services.reporting.projector import Projector
+from tests.idempotency_checks import Effects, check_racing_retries_act_once, check_retry_safe
 from tests.kafka_helpers import eventually, read_topic
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -896,3 +897,36 @@ async def test_the_list_filters_by_title_and_period_and_sorts_by_due_time(
     # SLA breach also changes a case, so which one that is depends on the watcher's timing)
     stamps = [item["updated_at"] for item in changed["items"]]
     assert len(stamps) == 2 and stamps == sorted(stamps, reverse=True)
+
+
+async def test_calendar_edits_with_their_key_are_safe_to_retry(reporting: Reporting) -> None:
+    r = reporting
+
+    async def edit(key: str, body: Any) -> httpx.Response:
+        headers = {**r.headers("ADMIN"), "Idempotency-Key": key}
+        return await r.client.post("/calendar/days", json=body, headers=headers)
+
+    def written(day: str) -> Effects:
+        async def version() -> int:
+            """The row's transaction id: another one each time the edit is written."""
+            xid = await r.db.fetchval(
+                "SELECT xmin::text::bigint FROM reporting.calendar_days WHERE day = $1",
+                dt.date.fromisoformat(day),
+            )
+            return int(xid or 0)
+
+        return version
+
+    tuesday = {"day": "2031-06-10", "off": True, "note": "Libur daerah"}
+    await check_retry_safe(edit, written(tuesday["day"]), tuesday, {**tuesday, "note": "Lain"})
+    wednesday = {"day": "2031-06-11", "off": True, "note": "Libur daerah"}
+    await check_racing_retries_act_once(edit, written(wednesday["day"]), wednesday)
+
+    removals = []
+    for day in (tuesday["day"], wednesday["day"]):
+        headers = {**r.headers("ADMIN"), "Idempotency-Key": f"hapus-{day}-{RUN}"}
+        for _ in range(2):
+            removals.append(await r.client.delete(f"/calendar/days/{day}", headers=headers))
+    assert [a.status_code for a in removals] == [200] * 4  # a retry is not a 404
+    assert [a.headers.get("idempotent-replayed") for a in removals] == [None, "true"] * 2
+    assert await written(tuesday["day"])() == await written(wednesday["day"])() == 0

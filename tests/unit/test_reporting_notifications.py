@@ -48,13 +48,13 @@ from events.reporting import SlaBreached
 from events.steps import StepCode
 from events.topics import Service
 from infra.eventstore.contract import seal_all
-from services.reporting.casefile import apply, empty_case, fold
+from services.reporting.casefile import CaseFile, apply, empty_case, fold
+from services.reporting.notices_history import notices_of
 from services.reporting.notifications import (
     NOTICE_NAMESPACE,
     Addressee,
     Notice,
     notice_id,
-    notices_for_change,
     notices_for_step,
     waiting_point,
 )
@@ -77,6 +77,13 @@ Who = tuple[str, str | None, str | None]
 TEAM: list[Who] = [("TIM_PENGEMBANG", None, "dev-1"), ("TIM_PENGEMBANG", None, "dev-2")]
 
 
+def owed(before: CaseFile, after: CaseFile, now: dt.datetime = NOW) -> list[Notice]:
+    """What the projection stores when it goes from ``before`` to ``after``: the notices of
+    ``after``'s envelopes that those of ``before`` did not make."""
+    made = {n.notice_id for n in notices_of(before, now)}
+    return [n for n in notices_of(after, now) if n.notice_id not in made]
+
+
 class Flow:
     """One request, event by event: each service's stream sealed in order, the case applied."""
 
@@ -86,6 +93,7 @@ class Flow:
         self.case = empty_case(rid)
         self.minutes = 0
         self.envelopes: list[Envelope] = []
+        self.stored: set[UUID] = set()
 
     def seal(self, service: Service, actor: Actor, event: DomainEvent) -> Envelope:
         self.minutes += 10
@@ -102,9 +110,13 @@ class Flow:
         return envelope
 
     def deliver(self, envelope: Envelope) -> list[Notice]:
+        """The notices the projection stores when ``envelope`` arrives: those of the set so far
+        that it had not stored before."""
         before = self.case
         self.case = apply(before, envelope)
-        return notices_for_change(before, self.case, NOW)
+        new = [n for n in notices_of(self.case, NOW) if n.notice_id not in self.stored]
+        self.stored |= {n.notice_id for n in new}
+        return new
 
     def step(self, service: Service, actor: Actor, event: DomainEvent) -> list[Notice]:
         return self.deliver(self.seal(service, actor, event))
@@ -357,7 +369,7 @@ def test_a_case_that_closes_tells_nobody_and_a_redelivery_changes_nothing() -> N
     flow = flow_to("VERIFY")
     envelope = flow.envelopes[-1]
     assert flow.deliver(envelope) == []  # the same Disposed again
-    assert notices_for_change(flow.case, flow.case, NOW) == []
+    assert owed(flow.case, flow.case) == []
     rejected = RequestRejected(request_id=REQ, reason="Sudah ada aplikasi nasional.")
     assert flow.step("approval", KADIS, rejected) == []
     assert flow.case.status == "REJECTED"
@@ -403,8 +415,8 @@ def test_a_breach_whose_supervisor_is_outside_the_system_tells_only_the_responsi
 def test_notice_ids_are_deterministic_and_distinct() -> None:
     flow = flow_to("DEVELOP")
     before = fold(flow.envelopes[:-1])
-    first = notices_for_change(before, flow.case, NOW)
-    later = notices_for_change(before, flow.case, NOW + dt.timedelta(days=3))
+    first = owed(before, flow.case)
+    later = owed(before, flow.case, NOW + dt.timedelta(days=3))
     assert [n.notice_id for n in first] == [n.notice_id for n in later]
     assert len({n.notice_id for n in first}) == len(first) == 2
     envelope = flow.envelopes[-1]
@@ -420,59 +432,100 @@ def test_notice_ids_are_deterministic_and_distinct() -> None:
     assert len(set(ids)) == len(ids)
 
 
-def test_a_batch_gives_the_notice_the_same_id_as_one_by_one() -> None:
+def test_one_by_one_or_all_at_once_the_notices_are_the_same() -> None:
     flow = flow_to("DEVELOP")
     progress = flow.seal("dev_tracking", DEV, ProgressReported(request_id=REQ, percent=5, note="."))
-    one_by_one = notices_for_change(fold(flow.envelopes[:-2]), fold(flow.envelopes[:-1]), NOW)
-    assert one_by_one and flow.deliver(progress) == []
-    # The whole case at once (before=None), and the last two events as one change:
-    at_once = notices_for_change(None, flow.case, NOW)
-    batch = notices_for_change(fold(flow.envelopes[:-2]), flow.case, NOW)
-    assert [n.notice_id for n in at_once] == [n.notice_id for n in one_by_one]
-    assert [n.notice_id for n in batch] == [n.notice_id for n in one_by_one]
+    assert flow.deliver(progress) == []
+    one_by_one: list[Notice] = []
+    case = empty_case(REQ)
+    for envelope in flow.envelopes:
+        one_by_one += owed(case, after := apply(case, envelope))
+        case = after
+    at_once = notices_of(flow.case, NOW)
+    assert at_once == one_by_one
+    assert [n.step for n in at_once] == [
+        "RECEIVE", "DISPOSE", "VERIFY", "MEETING", "SIGN_MINUTES", "ASSIGN", "DEVELOP", "DEVELOP"
+    ]  # fmt: skip
 
 
-def test_a_verification_that_overtakes_the_revision_does_not_tell_the_requester_again() -> None:
+def test_a_verification_that_overtakes_the_revision_waits_for_it() -> None:
     flow = flow_to("VERIFY")
     flow.step("approval", KABID, RequestReturned(request_id=REQ, reasons=("Lengkapi",)))
     revised = flow.seal("intake", REQUESTER, RequestRevised(request_id=REQ, note="Sudah."))
     verified = flow.seal("approval", KABID, DocumentsVerified(request_id=REQ))
-    assert flow.deliver(verified) == []  # still waits on the requester's revision
-    [notice] = flow.deliver(revised)  # arrives late: the case is derived again
-    assert (notice.addressee.role, notice.step) == ("KABID_TI", "MEETING")
-    assert notice.event_id == revised.event_id
+    assert flow.deliver(verified) == []  # approval acted on a revision not arrived yet
+    again, meeting_ = flow.deliver(revised)  # arrives late: both are told, as they happened
+    assert (again.addressee.role, again.step, again.event_id) == (
+        "KABID_TI",
+        "VERIFY",
+        revised.event_id,
+    )
+    assert "telah diperbaiki pemohon" in again.message
+    assert (meeting_.addressee.role, meeting_.step, meeting_.event_id) == (
+        "KABID_TI",
+        "MEETING",
+        verified.event_id,
+    )
 
 
-def test_a_requester_is_told_only_once_its_opd_is_known() -> None:
+def test_notices_wait_for_intakes_events_that_approvals_presuppose() -> None:
     flow = Flow()
     submitted_env = flow.seal("intake", REQUESTER, submitted())
-    flow.seal("intake", KADIS, RequestReceived(request_id=REQ, received_by="kadis"))
+    received = flow.seal("intake", KADIS, RequestReceived(request_id=REQ, received_by="kadis"))
     disposed = flow.seal(
         "approval", KADIS, Disposed(request_id=REQ, to_role="KABID_TI", note="Proses.")
     )
     returned = flow.seal("approval", KABID, RequestReturned(request_id=REQ, reasons=("Isi",)))
     breach = flow.seal("reporting", SLA, breached("VERIFY", "PEMOHON", "KABID_TI"))
     # approval's and reporting's topics are read before intake's
-    assert who(flow.deliver(disposed)) == [("KABID_TI", None, None)]
-    assert flow.deliver(returned) == []  # the requester's OPD is not known yet
-    assert who(flow.deliver(breach)) == [("KABID_TI", None, None)]  # the supervisor only
-    [told] = flow.deliver(submitted_env)
-    assert (told.addressee.role, told.addressee.opd, told.step) == ("PEMOHON", OPD, "VERIFY")
-    assert told.event_id == submitted_env.event_id
-    assert "dikembalikan" in told.message
-    assert flow.deliver(flow.envelopes[1]) == []
+    assert flow.deliver(disposed) == []
+    assert flow.deliver(returned) == []
+    assert flow.deliver(breach) == []
+    assert flow.deliver(submitted_env) == []  # still without RequestReceived
+    told = flow.deliver(received)
+    assert [(n.kind, n.step, n.event_id) for n in told] == [
+        ("ACTION", "RECEIVE", submitted_env.event_id),
+        ("ACTION", "DISPOSE", received.event_id),
+        ("ACTION", "VERIFY", disposed.event_id),
+        ("ACTION", "VERIFY", returned.event_id),
+        ("SLA_BREACH", "VERIFY", breach.event_id),
+        ("SLA_BREACH", "VERIFY", breach.event_id),
+    ]
+    assert who(told)[3:] == [
+        ("PEMOHON", OPD, None),
+        ("PEMOHON", OPD, None),
+        ("KABID_TI", None, None),
+    ]
+    assert all('"Sistem Informasi Puskesmas" dari DINKES' in n.message for n in told)
+    assert "dikembalikan" in told[3].message
+    assert flow.deliver(received) == []
+
+
+def test_dev_tracking_waits_for_the_assignment_and_a_breach_for_its_step() -> None:
+    flow = flow_to("ASSIGN")
+    assignment = flow.seal("approval", KADIS, assigned())
+    breach = flow.seal("reporting", SLA, breached("DEVELOP", "TIM_PENGEMBANG", "KABID_TI"))
+    tested = flow.seal("dev_tracking", DEV, ran_test("SYSTEM", True, "BA-ST-1"))
+    assert flow.deliver(breach) == []  # the case has not reached DEVELOP yet
+    assert flow.deliver(tested) == []  # dev_tracking's event without the Surat Tugas
+    told = flow.deliver(assignment)
+    assert [(n.kind, n.step) for n in told] == [("ACTION", "DEVELOP")] * 2 + [
+        ("SLA_BREACH", "DEVELOP")
+    ] * 3 + [("ACTION", "UNIT_TEST")] * 2
+    assert who(told) == [*TEAM, *TEAM, ("KABID_TI", None, None), *TEAM]
 
 
 def test_notices_of_a_case_that_is_not_the_same_request_or_a_naive_now_are_refused() -> None:
     flow = flow_to("DISPOSE")
     with pytest.raises(ValueError, match="timezone-aware"):
-        notices_for_change(None, flow.case, dt.datetime(2024, 3, 4, 9, 0))
+        notices_of(flow.case, dt.datetime(2024, 3, 4, 9, 0))
+    envelope = flow.envelopes[-1]
     with pytest.raises(ValueError, match="two requests"):
-        notices_for_change(empty_case("other-request"), flow.case, NOW)
+        notices_for_step(empty_case("other-request"), flow.case, envelope, NOW)
 
 
 def test_a_notice_is_frozen() -> None:
-    [notice] = notices_for_change(None, flow_to("DISPOSE").case, NOW)
+    notice = notices_of(flow_to("DISPOSE").case, NOW)[-1]
     with pytest.raises(AttributeError):
         notice.message = "x"  # type: ignore[misc]
 
@@ -508,7 +561,8 @@ def test_notices_for_one_event_are_those_of_the_change_with_it_in_the_history() 
     for n in range(len(flow.envelopes)):
         envelope = flow.envelopes[n]
         before, after = fold(flow.envelopes[:n], REQ), fold(flow.envelopes[: n + 1], REQ)
-        found = notices_for_change(before, after, NOW)
+        found = notices_for_step(before, after, envelope, NOW)
+        assert found == owed(before, after)
         # as the bulk replay steps through: neither case keeps its history
         bare_before, bare_after = (c.model_copy(update={"history": ()}) for c in (before, after))
         assert notices_for_step(bare_before, bare_after, envelope, NOW) == found
@@ -517,7 +571,7 @@ def test_notices_for_one_event_are_those_of_the_change_with_it_in_the_history() 
         assert notices_for_step(bare_before, bare_after, envelope, NOW, points=points) == found
         told += len(found)
         # already in the history before: a redelivery owes nothing
-        assert notices_for_change(after, after, NOW) == []
+        assert owed(after, after) == []
     assert told >= len(flow.envelopes)  # every step of the path and the breach told someone
     with pytest.raises(ValueError, match="timezone-aware"):
         notices_for_step(before, after, envelope, dt.datetime(2024, 3, 4, 9, 0))
@@ -541,7 +595,7 @@ def test_each_holder_is_told_once_and_the_notices_of_one_event_have_distinct_ids
 
 
 def test_a_notice_is_a_plain_value_equal_to_one_made_of_the_same_fields() -> None:
-    [notice] = notices_for_change(None, flow_to("DISPOSE").case, NOW)
+    notice = notices_of(flow_to("DISPOSE").case, NOW)[-1]
     assert Notice(**notice._asdict()) == notice
     assert notice.addressee == Addressee(role="KADIS")
     assert notice.created_at == NOW

@@ -6,7 +6,7 @@ import datetime as dt
 from starlette.datastructures import FormData
 
 from infra.auth import TokenVerifier, generate_key_pair
-from services.web.backend import refusal_of
+from services.web.backend import query, refusal_of
 from services.web.commands import BY_NAME, FormContext
 from services.web.formatting import (
     day,
@@ -132,3 +132,14 @@ def test_csrf_tokens_are_bound_to_their_session() -> None:
     assert sessions.csrf_for("sesi-a") != sessions.csrf_for("sesi-b")
     other = Sessions(TokenVerifier(public), b"rahasia-lain", secure=True)
     assert other.csrf_for("sesi-a") != sessions.csrf_for("sesi-a")
+
+
+def test_query_parameters_repeat_a_list_and_leave_out_the_empty() -> None:
+    params = {"responsible_role": ["KADIS", "KABID_TI"], "opd": None, "text": "", "limit": 500}
+    assert query(params | {"timeline": True}) == [
+        ("responsible_role", "KADIS"),
+        ("responsible_role", "KABID_TI"),
+        ("limit", "500"),
+        ("timeline", "true"),
+    ]
+    assert query(None) == []

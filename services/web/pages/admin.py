@@ -2,6 +2,7 @@
 services refuse anyone but ADMIN (AUDITOR reads some); the pages only show what they answer."""
 
 import datetime as dt
+import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -74,6 +75,7 @@ def build(web: Web) -> APIRouter:
             sections=SECTIONS,
             done=ADMIN_BY_NAME.get(request.query_params.get("berhasil", "")),
             refused=refused or {},
+            new_key=lambda: str(uuid.uuid4()),
             **data,
         )
 
@@ -97,6 +99,7 @@ def build(web: Web) -> APIRouter:
         if command is None:
             raise Refused(404, "Tindakan tidak dikenal.")
         form = await request.form()
+        key = form.get("idempotency_key")
         try:
             await web.backend.call(
                 session.token,
@@ -104,6 +107,7 @@ def build(web: Web) -> APIRouter:
                 command.method,
                 command.path(form),
                 json=command.body(form, web.settings.time_zone),
+                headers={"Idempotency-Key": key} if isinstance(key, str) and key else None,
             )
         except Refused as refused:
             state = {

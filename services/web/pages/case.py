@@ -246,33 +246,26 @@ async def give(
     users: dict[str, dict[str, Any]],
     action: dict[str, Any],
 ) -> None:
-    """Upload the form's file if it has one, then give the command with the form's
-    Idempotency-Key (a service that keeps such keys answers a retry without acting again)."""
+    """Upload the form's file if it has one, then give the command, both with the form's
+    Idempotency-Key (a retry, a double submit, is answered again without acting again)."""
+    given = form.get("idempotency_key")
+    key = given if isinstance(given, str) and given else None
     uploaded = None
     if step.upload:
         file = upload(form, step.upload)
         if file is None:
             raise Refused(422, "Pilih berkas yang akan diunggah.", {step.upload: "Pilih berkas."})
-        content = await file.read()
         media_type = file.content_type or "application/octet-stream"
-        stored = await web.backend.call(
-            session.token,
-            "intake",
-            "POST",
-            "/attachments",
-            content=content,
-            headers={"Content-Type": media_type},
-        )
-        uploaded = {**stored.json(), "filename": file.filename}
+        stored = await web.backend.upload(session.token, await file.read(), media_type, key)
+        uploaded = {**stored, "filename": file.filename}
     context = FormContext(users, action, uploaded, web.settings.time_zone)
     route = step.route.format(problem_id=form.get("problem_id") or "-")
-    key = form.get("idempotency_key")
     answer = await web.backend.post(
         session.token,
         step.service,
         f"/requests/{request_id}/{route}",
         step.body(form, context),
-        idempotency_key=key if isinstance(key, str) and key else None,
+        idempotency_key=key,
     )
     await projected(web, session, request_id, set(answer.get("event_ids") or []))
 

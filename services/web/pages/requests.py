@@ -164,21 +164,16 @@ def build(web: Web) -> APIRouter:
     @router.post("/permohonan/baru", response_model=None)
     async def submit(request: Request, session: Acting) -> Response:
         form = await request.form()
+        key = text(form, "idempotency_key")
         try:
             attachments = []
             for field in ("letter_file", "attachment_file"):
                 file = upload(form, field)
                 if file is None:
                     continue
-                stored = await web.backend.call(
-                    session.token,
-                    "intake",
-                    "POST",
-                    "/attachments",
-                    content=await file.read(),
-                    headers={"Content-Type": file.content_type or "application/octet-stream"},
-                )
-                attachments.append({**stored.json(), "filename": file.filename})
+                media_type = file.content_type or "application/octet-stream"
+                stored = await web.backend.upload(session.token, await file.read(), media_type, key)
+                attachments.append({**stored, "filename": file.filename})
             body = {
                 "title": text(form, "title"),
                 "summary": text(form, "summary"),
@@ -190,7 +185,6 @@ def build(web: Web) -> APIRouter:
                 "business_process": business_process(form),
                 "attachments": attachments,
             }
-            key = text(form, "idempotency_key")
             answer = await web.backend.post(
                 session.token, "intake", "/requests", body, idempotency_key=key
             )
