@@ -1,6 +1,7 @@
-"""The fields of Strimzi's and CloudNativePG's resources that the chart uses, as JSON Schemas
-written from their API references (Strimzi ``kafka.strimzi.io/v1beta2``, CloudNativePG
-``postgresql.cnpg.io/v1``): no registry package ships their CRDs. Each object admits only the
+"""The fields of Strimzi's, CloudNativePG's and the Prometheus Operator's resources that the chart
+uses, as JSON Schemas written from their API references (Strimzi ``kafka.strimzi.io/v1beta2``,
+CloudNativePG ``postgresql.cnpg.io/v1``, ``monitoring.coreos.com/v1``): no registry package ships
+their CRDs. Each object admits only the
 fields listed (a misspelt or misplaced field fails), with the operators' enums and patterns."""
 
 from typing import Any
@@ -311,8 +312,64 @@ SCHEDULED_BACKUP = resource(
     ),
 )
 
+MONITORING = "monitoring.coreos.com/v1"
+DURATION = {"type": "string", "pattern": r"^([0-9]+(ms|s|m|h|d|w|y))+$"}
+
+SERVICE_MONITOR = resource(
+    "ServiceMonitor",
+    MONITORING,
+    closed(
+        ["selector", "endpoints"],
+        selector=closed(["matchLabels"], matchLabels=STRING_MAP),
+        namespaceSelector=closed(["matchNames"], matchNames={"type": "array"}),
+        endpoints={
+            "type": "array",
+            "minItems": 1,
+            "items": closed(
+                ["port"], port={"type": "string"}, path={"type": "string"}, interval=DURATION
+            ),
+        },
+    ),
+)
+
+PROMETHEUS_RULE = resource(
+    "PrometheusRule",
+    MONITORING,
+    closed(
+        ["groups"],
+        groups={
+            "type": "array",
+            "items": closed(
+                ["name", "rules"],
+                name={"type": "string"},
+                rules={
+                    "type": "array",
+                    "items": closed(
+                        ["alert", "expr"],
+                        alert={"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                        expr={"type": "string", "minLength": 1},
+                        labels=STRING_MAP,
+                        annotations=STRING_MAP,
+                        **{"for": DURATION},
+                    ),
+                },
+            ),
+        },
+    ),
+)
+
 SHAPES: dict[str, Schema] = {
     s["properties"]["kind"]["const"]: s
-    for s in (KAFKA, KAFKA_NODE_POOL, KAFKA_TOPIC, KAFKA_USER, CLUSTER, POOLER, SCHEDULED_BACKUP)
+    for s in (
+        KAFKA,
+        KAFKA_NODE_POOL,
+        KAFKA_TOPIC,
+        KAFKA_USER,
+        CLUSTER,
+        POOLER,
+        SCHEDULED_BACKUP,
+        SERVICE_MONITOR,
+        PROMETHEUS_RULE,
+    )
 }
 """Every custom resource kind the chart renders, by kind."""

@@ -3,14 +3,18 @@ operator accepts (``operator_shapes``), and they say what the code needs: a topi
 the services use, each service writing only its own, a replicated Kafka and PostgreSQL, and a
 pooler that keeps the sessions the relay's leader lock and the notices' LISTEN hold."""
 
+import re
+
 import jsonschema
 import pytest
+from prometheus_client import REGISTRY
 
+import infra.metrics  # noqa: F401  (registers Jejak's metrics)
 from events.topics import SERVICES, SUBSCRIPTIONS, consumer_group_for, dead_letter_topic, topic_for
 from tests.deploy.chart import VALUE_SETS, Manifest, named, of_kind, render
 from tests.deploy.operator_shapes import SHAPES
 
-OPERATOR_GROUPS = ("kafka.strimzi.io/", "postgresql.cnpg.io/")
+OPERATOR_GROUPS = ("kafka.strimzi.io/", "postgresql.cnpg.io/", "monitoring.coreos.com/")
 
 
 @pytest.fixture(params=list(VALUE_SETS))
@@ -105,3 +109,20 @@ def test_production_backs_up_to_object_storage() -> None:
     (backup,) = of_kind(manifests, "ScheduledBackup")
     assert cluster["spec"]["backup"]["barmanObjectStore"]["destinationPath"].startswith("s3://")
     assert backup["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+
+
+def test_the_alerts_watch_metrics_that_exist() -> None:
+    manifests = render("production")
+    (monitor,) = of_kind(manifests, "ServiceMonitor")
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s"}]
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}
+    ours = {
+        family.name + suffix
+        for family in REGISTRY.collect()
+        if family.name.startswith("jejak_")
+        for suffix in suffixes.get(family.type, [""])
+    }
+    (rules,) = of_kind(manifests, "PrometheusRule")
+    for rule in rules["spec"]["groups"][0]["rules"]:
+        for name in re.findall(r"\b(jejak_[a-z_]+)\{", rule["expr"]):
+            assert name in ours, (rule["alert"], name)
