@@ -161,7 +161,11 @@ class TaskAssigned(DomainEvent):
     """Step 7: KADIS issued the assignment letter (Surat Tugas) to the development team."""
 
     request_id: RequestId = Field(description="The request to develop")
-    letter_number: DocumentNumber = Field(description="The Surat Tugas number")
+    letter_number: DocumentNumber | None = Field(
+        default=None,
+        description="The Surat Tugas number as typed; None: the documents service numbers it "
+        "from its register",
+    )
     team_members: tuple[UserId, ...] = Field(
         min_length=1, max_length=MAX_LIST, description="User ids of the team, the lead included"
     )

@@ -68,7 +68,11 @@ class TestPassed(DomainEvent):
 
     request_id: RequestId = Field(description="The request tested")
     kind: TestKind = Field(description="SYSTEM, UNIT or INTEGRATION")
-    minutes_number: DocumentNumber = Field(description="Number of the test minutes")
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="Number of the test minutes as typed; None: the documents service numbers "
+        "them from its register",
+    )
     findings: tuple[Line, ...] = Field(
         default=(), max_length=MAX_LIST, description="Minor findings that did not fail the test"
     )
@@ -82,7 +86,11 @@ class TestFailed(DomainEvent):
 
     request_id: RequestId = Field(description="The request tested")
     kind: TestKind = Field(description="SYSTEM, UNIT or INTEGRATION")
-    minutes_number: DocumentNumber = Field(description="Number of the test minutes")
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="Number of the test minutes as typed; None: the documents service numbers "
+        "them from its register",
+    )
     findings: tuple[Line, ...] = Field(
         min_length=1, max_length=MAX_LIST, description="What failed, one finding per item"
     )
@@ -107,7 +115,11 @@ class UATAccepted(DomainEvent):
     """Step 13: the requesting agency accepted the application in UAT."""
 
     request_id: RequestId = Field(description="The request accepted")
-    minutes_number: DocumentNumber = Field(description="Number of the UAT minutes (BA UAT)")
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="Number of the UAT minutes (BA UAT) as typed; None: the documents service "
+        "numbers them from its register",
+    )
     accepted_by: UserId = Field(description="The requester's user who accepted")
     notes: Text | None = Field(default=None, description="Remarks, if any")
 
@@ -116,7 +128,11 @@ class UATRejected(DomainEvent):
     """Step 13: the requesting agency rejected the application; the team must fix and retry."""
 
     request_id: RequestId = Field(description="The request rejected in UAT")
-    minutes_number: DocumentNumber = Field(description="Number of the UAT minutes (BA UAT)")
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="Number of the UAT minutes (BA UAT) as typed; None: the documents service "
+        "numbers them from its register",
+    )
     findings: tuple[Line, ...] = Field(
         min_length=1, max_length=MAX_LIST, description="What must change, one finding per item"
     )

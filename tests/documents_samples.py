@@ -147,9 +147,12 @@ def request_history(
     agenda_number: str | None = None,
     dispose_actor: Actor = PLT_KADIS,
     tenant: str = "katingan",
+    typed: bool = True,
 ) -> list[Step]:
     """A request from submission to UAT, a day per step from Monday 7 December 2026, with a
-    failed and then a passed system test."""
+    failed and then a passed system test. ``typed``: the
+    Surat Tugas and the minutes of the tests and the UAT carry typed numbers (else none: the
+    registers number them)."""
     day = dt.timedelta(days=1)
     flow: list[tuple[Service, Actor, dt.datetime, DomainEvent]] = [
         (
@@ -248,7 +251,7 @@ def request_history(
             MONDAY + 4 * day,
             TaskAssigned(
                 request_id=rid,
-                letter_number="800.1.11.1/0012/Diskominfostandi/2026",
+                letter_number="800.1.11.1/0012/Diskominfostandi/2026" if typed else None,
                 team_members=("u-dev", "u-dev2"),
                 team_lead="u-dev",
                 opd="DISDUKCAPIL",
@@ -263,7 +266,7 @@ def request_history(
             TestFailed(
                 request_id=rid,
                 kind="SYSTEM",
-                minutes_number="500.12/0031/Diskominfostandi/2027",
+                minutes_number="500.12/0031/Diskominfostandi/2027" if typed else None,
                 findings=("Nomor antrean ganda saat dua loket memanggil bersamaan",),
                 tested_on=dt.date(2027, 3, 8),
             ),
@@ -275,7 +278,7 @@ def request_history(
             TestPassed(
                 request_id=rid,
                 kind="SYSTEM",
-                minutes_number="500.12/0032/Diskominfostandi/2027",
+                minutes_number="500.12/0032/Diskominfostandi/2027" if typed else None,
                 tested_on=dt.date(2027, 3, 10),
             ),
         ),
@@ -285,7 +288,7 @@ def request_history(
             MONDAY + 100 * day,
             UATAccepted(
                 request_id=rid,
-                minutes_number="500.12/0040/Diskominfostandi/2027",
+                minutes_number="500.12/0040/Diskominfostandi/2027" if typed else None,
                 accepted_by="u-opd",
                 notes="Aplikasi diterima untuk digunakan.",
             ),

@@ -139,7 +139,10 @@ class SignMinutesData(CommandData):
 class AssignTeamData(CommandData):
     """Step 7: KADIS issues the assignment letter (Surat Tugas) to the development team."""
 
-    letter_number: DocumentNumber = Field(description="The Surat Tugas number")
+    letter_number: DocumentNumber | None = Field(
+        default=None,
+        description="The Surat Tugas number, if typed; empty: Jejak's register numbers it",
+    )
     team_members: tuple[UserId, ...] = Field(
         min_length=1, max_length=MAX_LIST, description="User ids of the team, the lead included"
     )

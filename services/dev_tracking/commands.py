@@ -95,8 +95,10 @@ class TestResultBody(Body):
 
     kind: TestKind = Field(description="SYSTEM, UNIT or INTEGRATION; the one the request is at")
     result: TestResult = Field(description="PASSED or FAILED")
-    minutes_number: DocumentNumber = Field(
-        description="Number of the test minutes; not used before in this request"
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="Number of the test minutes, not used before in this request; empty: "
+        "Jejak's register numbers them",
     )
     findings: tuple[Line, ...] = Field(
         default=(),
@@ -141,8 +143,10 @@ class UatBody(Body):
     """
 
     result: UatResult = Field(description="ACCEPTED or REJECTED")
-    minutes_number: DocumentNumber = Field(
-        description="Number of the UAT minutes (BA UAT); not used before in this request"
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="Number of the UAT minutes (BA UAT), not used before in this request; "
+        "empty: Jejak's register numbers them",
     )
     findings: tuple[Line, ...] = Field(
         default=(),

@@ -304,8 +304,8 @@ def _solve(state: DevState, command: SolveProblem) -> list[DomainEvent]:
     ]
 
 
-def _fresh_minutes(state: DevState, number: str) -> None:
-    if number in state.minutes_numbers:
+def _fresh_minutes(state: DevState, number: str | None) -> None:
+    if number is not None and number in state.minutes_numbers:
         raise InvalidInput(
             f"Nomor Berita Acara {number} sudah dipakai pada permohonan ini; isi nomor lain.",
             "minutes_number",

@@ -80,7 +80,9 @@ class TestRun(_Frozen):
 
     kind: TestKind = Field(description="SYSTEM, UNIT or INTEGRATION")
     passed: bool = Field(description="True if it passed")
-    minutes_number: str = Field(description="Number of the test minutes")
+    minutes_number: str | None = Field(
+        default=None, description="Number of the test minutes as typed; None: from the register"
+    )
     findings: tuple[str, ...] = Field(default=(), description="What was found")
     tested_on: dt.date = Field(description="The day of the test")
 
@@ -149,10 +151,15 @@ def _assigned(state: DevState, event: TaskAssigned) -> DevState:
     return state.model_copy(update=update)
 
 
+def _with(numbers: frozenset[str], typed: str | None) -> frozenset[str]:
+    """The typed minutes numbers used so far, and ``typed`` (a register's number is not ours)."""
+    return numbers if typed is None else numbers | {typed}
+
+
 def _tested(state: DevState, kind: TestKind, run: TestRun) -> DevState:
     update: dict[str, object] = {
         "test_runs": (*state.test_runs, run),
-        "minutes_numbers": state.minutes_numbers | {run.minutes_number},
+        "minutes_numbers": _with(state.minutes_numbers, run.minutes_number),
     }
     if not run.passed:
         update["step"] = TEST_STEP[kind]
@@ -231,7 +238,7 @@ def evolve(state: DevState, event: DomainEvent) -> DevState:
             return state.model_copy(
                 update={
                     "accepted_by": event.accepted_by,
-                    "minutes_numbers": state.minutes_numbers | {event.minutes_number},
+                    "minutes_numbers": _with(state.minutes_numbers, event.minutes_number),
                 }
             )
         case UATRejected():
@@ -241,7 +248,7 @@ def evolve(state: DevState, event: DomainEvent) -> DevState:
                     "next_test": "INTEGRATION",
                     "uat_rejections": state.uat_rejections + 1,
                     "last_uat_findings": event.findings,
-                    "minutes_numbers": state.minutes_numbers | {event.minutes_number},
+                    "minutes_numbers": _with(state.minutes_numbers, event.minutes_number),
                 }
             )
         case RequestCompleted():

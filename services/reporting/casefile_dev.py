@@ -31,6 +31,7 @@ from services.reporting.casefile_effect import (
     add_document,
     advance,
     changes,
+    numbers,
     one_line,
 )
 from services.reporting.casefile_model import ProblemEntry
@@ -77,7 +78,7 @@ def _tested(case: CaseDraft, env: Envelope, event: TestPassed | TestFailed) -> E
             move["step"] = TEST_STEP[following]
         else:
             move["step"] = "UAT" if case.manual_published else "MANUAL"
-    return Effect(at_step, what, (event.minutes_number,), record, move)
+    return Effect(at_step, what, numbers(event.minutes_number), record, move)
 
 
 def _problems(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
@@ -109,7 +110,7 @@ def _problems(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | No
 
 
 def _uat(case: CaseDraft, env: Envelope, event: UATAccepted | UATRejected) -> Effect:
-    number = (event.minutes_number,)
+    number = numbers(event.minutes_number)
     if isinstance(event, UATAccepted):
         record = add_document(case, env, "UAT_MINUTES", "UAT", event.minutes_number, passed=True)
         return Effect("UAT", f"UAT accepted by {event.accepted_by}", number, record)

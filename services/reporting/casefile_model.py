@@ -116,7 +116,10 @@ class Team:
 
     __pydantic_config__ = _PART_CONFIG
 
-    letter_number: Annotated[str, Field(description="The Surat Tugas number")]
+    letter_number: Annotated[
+        str | None,
+        Field(description="The Surat Tugas number as typed; None: the register's (documents)"),
+    ]
     members: Annotated[
         tuple[str, ...], Field(description="User ids of the team, the lead included")
     ]

@@ -111,7 +111,7 @@ def _assigned(case: CaseDraft, env: Envelope, event: TaskAssigned) -> Effect:
         move = changes(step="DEVELOP", next_test="SYSTEM")
     what = f"Assignment letter (Surat Tugas) to {len(event.team_members)} members, "
     what += f"lead {event.team_lead}"
-    return Effect("ASSIGN", what, (event.letter_number,), record, move)
+    return Effect("ASSIGN", what, numbers(event.letter_number), record, move)
 
 
 def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:

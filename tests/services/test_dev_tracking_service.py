@@ -128,7 +128,9 @@ async def own_events(conn: asyncpg.Connection, request_id: str) -> int:
     return int(count)
 
 
-def run_body(kind: str, result: str, number: str, findings: tuple[str, ...] = ()) -> dict[str, Any]:
+def run_body(
+    kind: str, result: str, number: str | None, findings: tuple[str, ...] = ()
+) -> dict[str, Any]:
     return {
         "kind": kind,
         "result": result,
@@ -234,16 +236,17 @@ async def test_steps_8_to_13_with_a_failed_test_and_a_rejected_uat(
     await step(
         LEAD, "tests", run_body("SYSTEM", "PASSED", "BA-UJI/2"), "UNIT_TEST", "TIM_PENGEMBANG"
     )
-    await step(
+    await step(  # no typed number: the documents service numbers these minutes
         MEMBER,
         "tests",
-        run_body("UNIT", "PASSED", "BA-UJI/3"),
+        run_body("UNIT", "PASSED", None),
         "INTEGRATION_TEST",
         "TIM_PENGEMBANG",
     )
-    await step(
-        LEAD, "tests", run_body("INTEGRATION", "PASSED", "BA-UJI/4"), "MANUAL", "TIM_PENGEMBANG"
+    state = await step(
+        LEAD, "tests", run_body("INTEGRATION", "PASSED", None), "MANUAL", "TIM_PENGEMBANG"
     )
+    assert state["minutes_numbers"] == ["BA-UJI/1", "BA-UJI/2"]
     state = await step(
         LEAD,
         "manual",
@@ -452,7 +455,9 @@ async def test_bad_input_gets_a_4xx_naming_the_field(
     assert await fields(
         "manual", {"title": "M", "version": "1", "document": {**MANUAL_FILE, "sha256": "xyz"}}
     ) == {"body.document.sha256"}
-    assert await fields("uat", {"result": "ACCEPTED"}) == {"body.minutes_number"}
+    assert await fields("uat", {"result": "ACCEPTED", "minutes_number": " "}) == {
+        "body.minutes_number"
+    }
     assert await fields("uat", ["ACCEPTED"]) == {"body"}
 
     malformed = await client.post(

@@ -321,6 +321,30 @@ async def agenda_sequences(system: System) -> list[int]:
     )
 
 
+async def test_documents_without_a_typed_number_take_their_registers(system: System) -> None:
+    rid = f"req-{uuid.uuid4().hex[:10]}"
+    await publish_history(system, samples.request_history(rid, tenant=TENANT, typed=False))
+    documents = await system.settled(rid, 8)
+    assert {d["state"] for d in documents} == {"ISSUED"}, documents
+    numbered = {
+        d["number"]: (d["kind"], d["number_source"])
+        for d in documents
+        if d["kind"] in ("SURAT_TUGAS", "BERITA_ACARA_PENGUJIAN", "BERITA_ACARA_UAT")
+    }
+    assert sorted(kind for kind, _ in numbered.values()) == [
+        "BERITA_ACARA_PENGUJIAN",  # the failed system test, and its retest
+        "BERITA_ACARA_PENGUJIAN",
+        "BERITA_ACARA_UAT",
+        "SURAT_TUGAS",
+    ], documents
+    assert {source for _, source in numbered.values()} == {"REGISTER"}
+    for number, (kind, _) in numbered.items():  # the letter in December, the tests in March
+        code, year = ("800.1.11.1", 2026) if kind == "SURAT_TUGAS" else ("500.12", 2027)
+        assert number.startswith(f"{code}/") and number.endswith(f"/{year}"), number
+    final = next(d for d in documents if d["kind"] == "BERITA_ACARA_RAPAT")
+    assert final["number_source"] == "TYPED"  # the meeting's minutes keep their draft's number
+
+
 async def test_fifty_receipts_at_once_take_fifty_consecutive_numbers(system: System) -> None:
     before = await agenda_sequences(system)
     rids = [f"req-{uuid.uuid4().hex[:10]}" for _ in range(50)]
