@@ -7,7 +7,17 @@ CHROMIUM ?= /usr/bin/chromium
 
 SYSTEM_PACKAGES := fonts-liberation poppler-utils
 
-.PHONY: system-packages install run stack-up stack-down test lint bench clean
+# The chart's checks (deploy/helm/jejak): Helm from the Go module proxy, checkov from PyPI, each
+# built once into .tools/ under its version.
+TOOLS := .tools
+HELM_VERSION := v4.3.2
+HELM := $(TOOLS)/helm-$(HELM_VERSION)/helm
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(TOOLS)/checkov-$(CHECKOV_VERSION)/bin/checkov
+CHART := deploy/helm/jejak
+RENDERED := $(TOOLS)/rendered
+
+.PHONY: system-packages install run stack-up stack-down test lint chart-lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +48,29 @@ stack-up: install ## the same in the background
 stack-down: install
 	$(BIN)/python -m devstack down
 
-lint: install
+$(HELM):
+	GOBIN=$(abspath $(@D)) go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
+$(CHECKOV): ## its own venv: its dependencies stay out of the services'
+	$(PYTHON) -m venv $(TOOLS)/checkov-$(CHECKOV_VERSION)
+	$(TOOLS)/checkov-$(CHECKOV_VERSION)/bin/pip install -q checkov==$(CHECKOV_VERSION)
+
+chart-lint: $(BIN)/.installed $(HELM) $(CHECKOV) ## the Helm chart: lint, render, validate, scan
+	$(HELM) lint --strict $(CHART)
+	$(HELM) lint --strict $(CHART) -f $(CHART)/values-production.yaml
+	@mkdir -p $(RENDERED)
+	$(HELM) template jejak $(CHART) -n jejak > $(RENDERED)/default.yaml
+	$(HELM) template jejak $(CHART) -n jejak -f $(CHART)/values-production.yaml > $(RENDERED)/production.yaml
+	HELM=$(abspath $(HELM)) $(BIN)/pytest tests/deploy -q -p no:cacheprovider
+	$(CHECKOV) --quiet --compact --config-file deploy/helm/checkov.yaml -d $(RENDERED)
+
+lint: install chart-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: install lint $(CHROMIUM) ## every test, against a throwaway real Kafka, PostgreSQL and Chromium
-	$(BIN)/pytest
+	HELM=$(abspath $(HELM)) $(BIN)/pytest
 
 bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, replay, documents (~12 min)
 	$(BIN)/python -m bench
@@ -54,4 +80,4 @@ bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, 
 	$(BIN)/python -m bench.documents
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,7 @@ from infra.kafka import (
     reliable_producer,
 )
 from infra.logging import configure_logging
+from infra.metrics import watch_outbox
 from infra.migrations import migrate
 from infra.relay import OutboxRelay
 from infra.settings import Settings
@@ -51,6 +52,7 @@ class ServiceRuntime:
     _producer: AIOKafkaProducer | None = field(default=None, init=False)
     _broker: KafkaBroker | None = field(default=None, init=False)
     _relay: asyncio.Task[None] | None = field(default=None, init=False)
+    _outbox_watch: asyncio.Task[None] | None = field(default=None, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     @property
@@ -61,12 +63,17 @@ class ServiceRuntime:
         """Each step that needs PostgreSQL or Kafka waits for it (``infra.startup``)."""
         s = self.settings
         configure_logging(self.service, s.log_format, s.log_level)
-        extra = (self.sql_dir,) if self.sql_dir else ()
-        await self._wait_for_database(
-            lambda: migrate(
-                s.database_url, self.service, s.app_role(self.service), s.app_db_password, *extra
+        if s.migrate_on_start:
+            extra = (self.sql_dir,) if self.sql_dir else ()
+            await self._wait_for_database(
+                lambda: migrate(
+                    s.database_url,
+                    self.service,
+                    s.app_role(self.service),
+                    s.app_db_password,
+                    *extra,
+                )
             )
-        )
         self.pool = await self._wait_for_database(
             lambda: create_pool(s.app_url(self.service), max_size=s.pool_max_size)
         )
@@ -85,6 +92,9 @@ class ServiceRuntime:
             self.store, self._producer, self.topic, s.relay_batch_size, s.relay_idle_seconds
         )
         self._relay = asyncio.create_task(relay.run(self._stop), name=f"{self.service}-relay")
+        self._outbox_watch = asyncio.create_task(
+            watch_outbox(self.pool, self.service, self._stop), name=f"{self.service}-outbox-metrics"
+        )
         if self.handler is not None and self.consumes:
             self._broker = KafkaBroker(s.kafka_bootstrap_servers, logger=None)
             consumer = IdempotentConsumer(
@@ -123,6 +133,8 @@ class ServiceRuntime:
             await self._broker.stop()
         if self._relay is not None:
             await self._relay
+        if self._outbox_watch is not None:
+            await self._outbox_watch
         if self._producer is not None:
             await self._producer.stop()
         await self.pool.close()

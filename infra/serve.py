@@ -2,7 +2,8 @@
 
 The server listens at once and answers 503 until the app's start-up (which waits for
 PostgreSQL and Kafka for as long as they are away) is done (``infra.starting``); a start-up that
-fails otherwise ends the process with exit code 1."""
+fails otherwise ends the process with exit code 1. Every app serves its Prometheus metrics at
+``/metrics`` and has its HTTP requests counted and timed (``infra.metrics``)."""
 
 import sys
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from infra.metrics import Metrics
 from infra.settings import Settings
 from infra.starting import StartsInBackground
 
@@ -24,7 +26,7 @@ def run_app(app: FastAPI, service: str, host: str, port: int, root_path: str = "
         server.should_exit = True
 
     config = uvicorn.Config(
-        StartsInBackground(app, service, fail),
+        Metrics(StartsInBackground(app, service, fail), service),
         host=host,
         port=port,
         root_path=root_path,

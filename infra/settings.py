@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     app_db_password: str = Field(
         default=DEFAULT_APP_DB_PASSWORD, description="Password of the app roles"
     )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="Apply the service's migrations with DATABASE_URL at start-up; false where "
+        "they run apart (``python -m infra.migrate_all``) and DATABASE_URL holds no owner",
+    )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092")
     kafka_topic_partitions: int = Field(
         default=DEFAULT_TOPIC_PARTITIONS,
@@ -89,11 +94,14 @@ class Settings(BaseSettings):
         description="How long a command's answer is kept for retries with its Idempotency-Key",
     )
 
-    def production_problems(self, *, signs_tokens: bool = False) -> list[str]:
+    def production_problems(
+        self, *, signs_tokens: bool = False, uses_database: bool = True
+    ) -> list[str]:
         """What keeps this configuration from running in production (empty in development).
 
         Every service needs JWT_PUBLIC_KEY from the environment and a non-default
-        APP_DB_PASSWORD; the one that signs tokens (identity) also needs JWT_PRIVATE_KEY. A key
+        APP_DB_PASSWORD (unless it has no database: the web app); the one that signs tokens
+        (identity) also needs JWT_PRIVATE_KEY. A key
         equal to the development key kept in JWT_KEY_DIR counts as missing."""
         if self.environment != "production":
             return []
@@ -108,13 +116,15 @@ class Settings(BaseSettings):
             dev_key = Path(self.jwt_key_dir) / dev_file
             if dev_key.is_file() and dev_key.read_text().strip() == value.strip():
                 problems.append(f"{variable} is the development key from {dev_key}")
-        if self.app_db_password == DEFAULT_APP_DB_PASSWORD:
+        if uses_database and self.app_db_password == DEFAULT_APP_DB_PASSWORD:
             problems.append("APP_DB_PASSWORD is the development default")
         return problems
 
-    def check_production(self, *, signs_tokens: bool = False) -> None:
+    def check_production(self, *, signs_tokens: bool = False, uses_database: bool = True) -> None:
         """Refuse to start (``ProductionConfigError``) if ``production_problems`` finds any."""
-        if problems := self.production_problems(signs_tokens=signs_tokens):
+        if problems := self.production_problems(
+            signs_tokens=signs_tokens, uses_database=uses_database
+        ):
             raise ProductionConfigError(
                 f"{self.service_name}: refusing to start in production: " + "; ".join(problems)
             )

@@ -23,6 +23,7 @@ from events.envelope import Actor, NewEvent, utc_now
 from infra.db import DATABASE_FAILURES, Connection
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.errors import ConcurrencyConflict
+from infra.metrics import DOCUMENTS
 from services.documents import casefile
 from services.documents.builders import build
 from services.documents.config import DocumentsConfig
@@ -116,6 +117,7 @@ class Issuer:
                     return False
                 claimed.append(pending)
                 await self._issue(conn, pending)
+            DOCUMENTS.labels(pending.kind, "issued").inc()
             return True
         except DATABASE_FAILURES:
             raise
@@ -263,6 +265,7 @@ class Issuer:
                     if not await self.store.failed(conn, pending.document_id, reason):
                         return  # another worker settled it first
                     await self._append(conn, pending, failed)
+                DOCUMENTS.labels(pending.kind, "failed").inc()
                 return
             except ConcurrencyConflict:  # another worker appended to the request's stream
                 if attempt == FAIL_ATTEMPTS - 1:

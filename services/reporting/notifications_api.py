@@ -42,6 +42,7 @@ from events.steps import StepCode
 from infra.db import Connection
 from infra.errors import InvalidInput, NotFound
 from infra.limits import MAX_SEQ
+from infra.metrics import SSE_CONNECTIONS
 from infra.principal import Principal
 from services.reporting.notifications import Addressee, NoticeKind, channel
 
@@ -333,21 +334,22 @@ def build_notifications_router(
         yield ServerSentEvent(
             data=json.dumps({"after": cursor}), event="ready", id=str(cursor), retry=retry_ms
         )
-        async with hub.subscription() as wake:
-            while True:
-                wake.clear()
-                async with get_pool().acquire() as conn:
-                    found = await reader.after(conn, caller, cursor, batch)
-                for view in found:
-                    yield ServerSentEvent(
-                        data=view.model_dump_json(), event="notice", id=str(view.seq)
-                    )
-                    cursor = view.seq
-                if len(found) < batch:
-                    wait = poll_seconds if hub.listening else min(poll_seconds, 1.0)
-                    with suppress(TimeoutError):
-                        async with asyncio.timeout(wait):
-                            await wake.wait()
+        with SSE_CONNECTIONS.labels("reporting").track_inprogress():
+            async with hub.subscription() as wake:
+                while True:
+                    wake.clear()
+                    async with get_pool().acquire() as conn:
+                        found = await reader.after(conn, caller, cursor, batch)
+                    for view in found:
+                        yield ServerSentEvent(
+                            data=view.model_dump_json(), event="notice", id=str(view.seq)
+                        )
+                        cursor = view.seq
+                    if len(found) < batch:
+                        wait = poll_seconds if hub.listening else min(poll_seconds, 1.0)
+                        with suppress(TimeoutError):
+                            async with asyncio.timeout(wait):
+                                await wake.wait()
 
     stream_doc: dict[int | str, dict[str, Any]] = {
         200: {

@@ -25,6 +25,7 @@ from events.envelope import OnBehalfOf, Role
 from infra.auth import TokenIssuer, TokenVerifier, development_keys
 from infra.db import create_pool
 from infra.http import install_error_handlers, principal_dependency
+from infra.metrics import SSE_CONNECTIONS
 from infra.migrations import migrate
 from infra.principal import Principal
 from infra.settings import Settings
@@ -274,6 +275,20 @@ async def test_a_client_gets_its_notices_live_and_resumes_without_gaps_or_repeat
         [only] = await stream.notices(1)
         assert only["notice_id"] == str(live.notice_id)
     assert await harness.stream_closed()
+
+
+async def test_open_streams_are_counted_in_the_metrics(harness: Harness) -> None:
+    streams = SSE_CONNECTIONS.labels("reporting")
+    before = streams._value.get()
+
+    async def counted(n: float) -> bool:
+        return bool(streams._value.get() == n)
+
+    async with harness.stream(KADIS) as stream:
+        assert (await stream.next())["event"] == "ready"
+        assert await eventually(lambda: counted(before + 1), timeout=5)
+    assert await harness.stream_closed()
+    assert await eventually(lambda: counted(before), timeout=5)
 
 
 async def test_a_requester_sees_only_its_own_opds_notices(harness: Harness) -> None:
