@@ -258,6 +258,8 @@ def render() -> str:
         "",
         "## Production checks",
         "",
+        "`ENVIRONMENT` has no default: a process without it refuses to start "
+        "(`EnvironmentNotSet`); `make run`, the tests and the benchmarks set `development`. "
         "With `ENVIRONMENT=production` a service refuses to start (`ProductionConfigError`) "
         f"unless its secrets come from the environment ({_code('infra/settings.py')}, "
         f"{_code('services/identity/bootstrap.py')}, {_code('infra/webhook.py')}). Started with "

@@ -13,7 +13,7 @@ from events.identity import DelegationEnded, DelegationGranted
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, generate_key_pair
 from infra.errors import InvalidInput, NotAllowed, NotFound
 from infra.principal import Principal
-from infra.settings import ProductionConfigError, Settings
+from infra.settings import EnvironmentNotSet, ProductionConfigError, Settings
 from services.identity import domain
 from services.identity.usecases import address_key
 
@@ -228,9 +228,18 @@ def test_addresses_are_counted_by_host_and_ipv6_by_its_64() -> None:
 # --- Production checks ----------------------------------------------------------------------
 
 
-def test_development_needs_nothing_from_the_environment() -> None:
-    Settings().check_production(signs_tokens=True)
-    assert Settings().production_problems(signs_tokens=True) == []
+def test_development_needs_nothing_but_its_name() -> None:
+    Settings(environment="development").check_production(signs_tokens=True)
+    assert Settings(environment="development").production_problems(signs_tokens=True) == []
+
+
+def test_no_environment_no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    for missing in ({}, {"environment": ""}):
+        with pytest.raises(EnvironmentNotSet, match="ENVIRONMENT is not set"):
+            Settings(**missing)
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    assert Settings().environment == "production"
 
 
 def test_production_needs_keys_and_secrets_from_the_environment(tmp_path: Path) -> None:
