@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     consumer_batch_max: int = Field(
         default=500, ge=1, le=10_000, description="Most records a batch consumer handles at once"
     )
+    access_token_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=60,
+        description="An access token's life (identity): a revoked role or an ended delegation "
+        "stops working within it; token/refresh renews it with the roles held then",
+    )
     jwt_private_key: str | None = Field(default=None, description="identity's Ed25519 PEM")
     jwt_public_key: str | None = Field(default=None, description="The PEM every service verifies")
     jwt_key_dir: str = Field(default=".jejak/keys", description="Development keys, if no PEMs")
