@@ -1,0 +1,33 @@
+"""The deployment believes X-Forwarded-For only from its own proxy: identity throttles logins per
+client address, so a service that trusted every peer would let anyone choose theirs, and one
+that trusted none would count every login as the proxy's (docs/security.md)."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def test_compose_trusts_only_the_gateways_fixed_address() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    gateway = compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
+    services = [
+        s for n, s in compose["services"].items() if n not in {"kafka", "postgres", "gateway"}
+    ]
+    assert len(services) == 8
+    assert {s["environment"]["FORWARDED_ALLOW_IPS"] for s in services} == {gateway}
+
+
+def test_kubernetes_takes_the_ingress_range_from_the_config_map() -> None:
+    documents: list[dict[str, Any]] = list(
+        yaml.safe_load_all((DEPLOY / "k8s/jejak.yaml").read_text())
+    )
+    deployments = [d for d in documents if d and d["kind"] == "Deployment"]
+    assert deployments
+    for deployment in deployments:
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            env = {e["name"]: e for e in container["env"]}
+            source = env["FORWARDED_ALLOW_IPS"]["valueFrom"]["configMapKeyRef"]
+            assert source == {"name": "jejak", "key": "ingress-cidr"}
