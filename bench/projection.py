@@ -101,7 +101,7 @@ def main(
     records = live_order(requests, reports)
     now = EPOCH + dt.timedelta(days=requests + 1)  # open steps measured up to here
     with servers(None) as endpoints:
-        settings = Settings(database_url=endpoints.database_url)
+        settings = Settings(environment="development", database_url=endpoints.database_url)
 
         async def run() -> None:
             for each in size or [1, 3, 10]:

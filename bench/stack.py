@@ -38,6 +38,7 @@ def settings_of(endpoints: Endpoints) -> Settings:
         f"Kafka at {endpoints.kafka_bootstrap_servers}"
     )
     return Settings(
+        environment="development",
         database_url=endpoints.database_url,
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
     )

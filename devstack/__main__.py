@@ -40,7 +40,8 @@ def down(data_dir: Path = DataDir) -> None:
 
 @cli.command()
 def env(data_dir: Path = DataDir) -> None:
-    """Print shell exports for the running stack (starting it if needed)."""
+    """Print shell exports for the running stack (starting it if needed), in development."""
+    typer.echo("export ENVIRONMENT=development")
     for key, value in Stack(data_dir).up().as_env().items():
         typer.echo(f"export {key}={value}")
 

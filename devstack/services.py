@@ -76,6 +76,7 @@ def service_processes(
         port = free_port()
         env = {
             **endpoints.as_env(),
+            "ENVIRONMENT": "development",
             "SERVICE_NAME": name,
             "HTTP_PORT": str(port),
             "JWT_KEY_DIR": str(keys),
@@ -92,6 +93,7 @@ def web_process(services: list[ServiceProcess], data_dir: Path) -> ServiceProces
     upstreams = {p.name: p.url for p in services}
     some = services[0].env
     env = {
+        "ENVIRONMENT": "development",
         "SERVICE_NAME": "web",
         "HTTP_PORT": str(free_port()),
         "JWT_KEY_DIR": some["JWT_KEY_DIR"],

@@ -239,11 +239,15 @@ def render() -> str:
         "",
         f"identity signs tokens with its Ed25519 key ({_code('infra/auth.py')}); every service "
         "verifies them locally with the public key, issuer and times included, and answers 401 "
-        f"to an expired one. A token lives {_span(ttl)}; `POST /api/identity/token/refresh` "
-        "gives a new one with the roles and delegations held now, until "
-        f"{_span(tokens.max_session)} after the password was entered, when the user must log in "
-        "again (`TokenPolicy` in "
-        f"{_code('services/identity/domain.py')}).",
+        f"to an expired one. An access token lives {_span(ttl)} (`ACCESS_TOKEN_MINUTES`), so a "
+        "revoked role or an ended delegation stops working within that time. Login also gives a "
+        "refresh token, which names only the user and the session and which only "
+        "`POST /api/identity/token/refresh` accepts (every service refuses it as an access "
+        "token); a refresh gives a new access token with the roles and delegations held now, "
+        f"until {_span(tokens.max_session)} after the password was entered, when the user must "
+        f"log in again (`TokenPolicy` in {_code('services/identity/domain.py')}). The web app "
+        "keeps the refresh token in a second HttpOnly cookie and renews the access token "
+        "before it expires.",
         "",
         "## Login lockout",
         "",
@@ -258,6 +262,8 @@ def render() -> str:
         "",
         "## Production checks",
         "",
+        "`ENVIRONMENT` has no default: a process without it refuses to start "
+        "(`EnvironmentNotSet`); `make run`, the tests and the benchmarks set `development`. "
         "With `ENVIRONMENT=production` a service refuses to start (`ProductionConfigError`) "
         f"unless its secrets come from the environment ({_code('infra/settings.py')}, "
         f"{_code('services/identity/bootstrap.py')}, {_code('infra/webhook.py')}). Started with "

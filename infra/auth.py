@@ -15,6 +15,10 @@ from infra.principal import Principal
 
 ALGORITHM = "EdDSA"
 ISSUER = "jejak-identity"
+ACCESS_TTL = timedelta(minutes=15)
+"""An access token's life: a revoked role or an ended delegation stops working within it."""
+ACCESS, REFRESH = "access", "refresh"
+"""The ``token_use`` claim: only identity's ``token/refresh`` takes a refresh token."""
 
 
 class InvalidToken(Exception):
@@ -57,7 +61,7 @@ def development_keys(key_dir: Path) -> tuple[str, str]:
 
 
 class TokenIssuer:
-    def __init__(self, private_key_pem: str, ttl: timedelta = timedelta(hours=8)) -> None:
+    def __init__(self, private_key_pem: str, ttl: timedelta = ACCESS_TTL) -> None:
         self._key = private_key_pem
         self.ttl = ttl
 
@@ -88,6 +92,21 @@ class TokenIssuer:
             claims["auth_time"] = int(auth_time.timestamp())
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
+    def issue_refresh(
+        self, user_id: str, now: datetime, auth_time: datetime, until: datetime
+    ) -> str:
+        """A refresh token: names only the user and the session (no roles), good for nothing
+        but ``token/refresh`` until ``until``."""
+        claims = {
+            "iss": ISSUER,
+            "sub": user_id,
+            "token_use": REFRESH,
+            "auth_time": int(auth_time.timestamp()),
+            "iat": now,
+            "exp": until,
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
 
 class TokenVerifier:
     """Checks identity's signature, the issuer and the times (``exp``, ``iat``).
@@ -106,8 +125,11 @@ class TokenVerifier:
         self._leeway = leeway
         self._clock = clock
 
-    def claims(self, token: str, now: datetime | None = None) -> dict[str, Any]:
-        """The verified claims of ``token`` (``InvalidToken`` if forged, expired or malformed)."""
+    def claims(
+        self, token: str, now: datetime | None = None, uses: tuple[str, ...] = (ACCESS,)
+    ) -> dict[str, Any]:
+        """The verified claims of ``token`` (``InvalidToken`` if forged, expired or malformed,
+        or not one of ``uses``: a refresh token is no access token)."""
         instant = now or (self._clock() if self._clock else None)
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -137,6 +159,8 @@ class TokenVerifier:
                 raise InvalidToken(EXPIRED)
             if iat > at + leeway:
                 raise InvalidToken(NOT_YET_VALID)
+        if claims.get("token_use", ACCESS) not in uses:
+            raise InvalidToken(FORGED)
         return claims
 
     def verify(self, token: str, now: datetime | None = None) -> Principal:

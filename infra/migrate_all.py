@@ -48,7 +48,7 @@ async def migrate_all(settings: Settings) -> dict[str, list[str]]:
 
 
 def main() -> None:
-    settings = Settings(service_name="migrations")
+    settings = Settings.from_environment(service_name="migrations")
     configure_logging(settings.service_name, settings.log_format, settings.log_level)
     for service, names in asyncio.run(migrate_all(settings)).items():
         structlog.get_logger().info("migrated", schema=service, applied=names)

@@ -39,7 +39,7 @@ def run_app(app: FastAPI, service: str, host: str, port: int, root_path: str = "
 
 
 def serve(service: str, create_app: Callable[[Settings], FastAPI], default_port: int) -> None:
-    settings = Settings(service_name=service)
+    settings = Settings.from_environment(service_name=service)
     run_app(
         create_app(settings),
         service,

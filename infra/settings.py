@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_APP_DB_PASSWORD = "jejak-dev"
@@ -19,6 +19,10 @@ class ProductionConfigError(RuntimeError):
     """Production mode was asked for with development keys, default secrets or demo data."""
 
 
+class EnvironmentNotSet(RuntimeError):
+    """ENVIRONMENT is missing: no process guesses whether it runs in production."""
+
+
 class Settings(BaseSettings):
     """What every service process needs. Environment variables are upper-case field names."""
 
@@ -26,8 +30,8 @@ class Settings(BaseSettings):
 
     service_name: str = Field(default="jejak", description="This process's service name")
     environment: Literal["development", "production"] = Field(
-        default="development",
-        description="production refuses to start with development keys or default secrets",
+        description="Required, no default: production refuses to start with development keys "
+        "or default secrets; development (make run, the tests, the benchmarks) must say so",
     )
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/jejak",
@@ -70,6 +74,13 @@ class Settings(BaseSettings):
     consumer_batch_max: int = Field(
         default=500, ge=1, le=10_000, description="Most records a batch consumer handles at once"
     )
+    access_token_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=60,
+        description="An access token's life (identity): a revoked role or an ended delegation "
+        "stops working within it; token/refresh renews it with the roles held then",
+    )
     jwt_private_key: str | None = Field(default=None, description="identity's Ed25519 PEM")
     jwt_public_key: str | None = Field(default=None, description="The PEM every service verifies")
     jwt_key_dir: str = Field(default=".jejak/keys", description="Development keys, if no PEMs")
@@ -93,6 +104,22 @@ class Settings(BaseSettings):
         le=366 * 24,
         description="How long a command's answer is kept for retries with its Idempotency-Key",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment_is_named(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("environment"):
+            raise EnvironmentNotSet(
+                "ENVIRONMENT is not set: set it to production, or to development on a "
+                "developer's machine; nothing starts without it"
+            )
+        return data
+
+    @classmethod
+    def from_environment(cls, **given: Any) -> Self:
+        """The settings the environment names, ``given`` overriding them (``EnvironmentNotSet``
+        without ENVIRONMENT)."""
+        return cls(**given)
 
     def production_problems(
         self, *, signs_tokens: bool = False, uses_database: bool = True

@@ -1,6 +1,7 @@
 """The real stack for the whole test session: a throwaway Kafka and PostgreSQL (or the ones that
 KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL name)."""
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -16,6 +17,10 @@ from infra.db import create_pool
 from infra.migrations import migrate
 from infra.settings import Settings
 
+os.environ["ENVIRONMENT"] = "development"
+"""Every process the tests start (and every ``Settings()`` they build) runs in development: a
+process never guesses (``infra.settings.EnvironmentNotSet``)."""
+
 
 @pytest.fixture(scope="session")
 def endpoints() -> Iterator[Endpoints]:
@@ -28,6 +33,7 @@ def endpoints() -> Iterator[Endpoints]:
 @pytest.fixture(scope="session")
 def settings(endpoints: Endpoints) -> Settings:
     return Settings(
+        environment="development",
         database_url=endpoints.database_url,
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
         log_format="console",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from events import policy
 from events.fields import ONE_LINE, EntityId, UserId
 from infra import access
-from infra.auth import EXPIRED, NO_TOKEN, InvalidToken, TokenVerifier
+from infra.auth import ACCESS, EXPIRED, NO_TOKEN, REFRESH, InvalidToken, TokenVerifier
 from infra.idempotency import IdempotencyKey
 from infra.principal import Principal
 from services.identity import domain
@@ -26,8 +26,13 @@ class Login(BaseModel):
 
 
 class Token(BaseModel):
-    access_token: str
+    access_token: str = Field(description="Sent as Authorization: Bearer; lives minutes")
     token_type: str = "bearer"
+    refresh_token: str | None = Field(
+        default=None,
+        description="From login only: for token/refresh alone, until the session ends "
+        "(12 hours after the password was entered)",
+    )
 
 
 def _locked(error: domain.LoginLocked) -> JSONResponse:
@@ -66,14 +71,14 @@ def build_router(
     async def login(body: Login, request: Request) -> Token | JSONResponse:
         address = request.client.host if request.client else None
         try:
-            token = await identity.login(body.username, body.password, address)
+            token, renewal = await identity.login(body.username, body.password, address)
         except domain.LoginLocked as locked:
             return _locked(locked)
         except LoginFailed:
             return JSONResponse(
                 status_code=401, content={"message": "Nama pengguna atau kata sandi salah."}
             )
-        return Token(access_token=token)
+        return Token(access_token=token, refresh_token=renewal)
 
     @router.post(
         "/token/refresh",
@@ -85,7 +90,7 @@ def build_router(
     ) -> Token:
         if credentials is None:
             raise InvalidToken(NO_TOKEN)
-        claims = verifier.claims(credentials.credentials)
+        claims = verifier.claims(credentials.credentials, uses=(ACCESS, REFRESH))
         auth_time = datetime.fromtimestamp(int(claims.get("auth_time", claims["iat"])), UTC)
         try:
             return Token(access_token=await identity.refresh(claims["sub"], auth_time))

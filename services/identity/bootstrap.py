@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -76,7 +76,7 @@ def create_app(
         async with runtime.running():
             identity = Identity(
                 runtime.store,
-                TokenIssuer(private),
+                TokenIssuer(private, timedelta(minutes=settings.access_token_minutes)),
                 settings.tenant,
                 IdempotencyKeys(runtime.store.schema, settings.idempotency_retention),
                 login_policy=login_policy or domain.LoginPolicy(),

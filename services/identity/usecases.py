@@ -455,9 +455,12 @@ class Identity:
             now,
         )
 
-    async def login(self, username: str, password: str, address: str | None = None) -> str:
-        """A token for the right password, unless the username or the client address is locked
-        out (``domain.LoginLocked``, checked first: a right password does not lift a lock).
+    async def login(
+        self, username: str, password: str, address: str | None = None
+    ) -> tuple[str, str]:
+        """An access token and a refresh token for the right password, unless the username or
+        the client address is locked out (``domain.LoginLocked``, checked first: a right
+        password does not lift a lock).
 
         The username's counter row is locked for the whole attempt, so guesses at one account
         are counted one after the other however many arrive at once."""
@@ -465,6 +468,7 @@ class Identity:
         user_key, addr_key = f"user:{username}", address_key(address)
         refusal: domain.LoginLocked | None = None
         token: str | None = None
+        renewal = ""
         async with self.store.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 f"INSERT INTO {self._s}.login_attempts (key, updated_at) VALUES ($1, $2) "
@@ -485,6 +489,9 @@ class Identity:
                         f"DELETE FROM {self._s}.login_attempts WHERE key = $1", user_key
                     )
                     token = await self._issue(conn, row["user_id"], now)
+                    renewal = self.issuer.issue_refresh(
+                        row["user_id"], now, now, now + self.token_policy.max_session
+                    )
                 else:
                     await self._count_failure(conn, user_key, user, addr_key, now)
         if refusal is not None:
@@ -498,7 +505,7 @@ class Identity:
             raise refusal
         if token is None:
             raise LoginFailed()
-        return token
+        return token, renewal
 
     async def _count_failure(
         self, conn: Connection, user_key: str, user: domain.Attempts, addr_key: str, now: datetime

@@ -204,7 +204,7 @@ def replay_command(
 ) -> None:
     """Rebuild every read model from Kafka offset 0 into a fresh schema and compare it with the
     live one. Exit 0 if identical, 1 if not, 2 if the replay could not run."""
-    settings = Settings()
+    settings = Settings.from_environment()
     options = ReplayOptions(
         live_schema=live_schema,
         topics=tuple(topic) if topic else topics_consumed_by("reporting"),
@@ -263,7 +263,7 @@ def verify_command(
 ) -> None:
     """Walk every stream's hash chain in every service's event store (and on Kafka) and name
     the first broken link of each. Exit 0 if all are intact, 1 if not, 2 if it could not run."""
-    settings = Settings()
+    settings = Settings.from_environment()
     try:
         reports = asyncio.run(
             verify_all(

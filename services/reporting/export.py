@@ -2,15 +2,14 @@
 or CSV. Each service's stream of the request is verified (``infra.eventstore.verify_chain``) and
 the result is part of the file."""
 
-import csv
 import datetime as dt
-import io
 import json
 from typing import Any
 
 from events.catalog import service_of
 from events.envelope import Envelope
 from infra.eventstore import verify_chain
+from infra.spreadsheet import csv_text
 from services.reporting.casefile import CaseFile
 from services.reporting.views import delegation_label
 
@@ -97,38 +96,37 @@ def export_json(case: CaseFile, exported_at: dt.datetime, exported_by: str) -> d
     }
 
 
+def _csv_row(record: dict[str, Any]) -> list[object]:
+    actor = record["actor"]
+    behalf = actor.get("on_behalf_of") or {}
+    row: dict[str, object] = {
+        "service": record["service"],
+        "stream_id": record["stream_id"],
+        "stream_version": record["stream_version"],
+        "event_id": record["event_id"],
+        "event_type": record["event_type"],
+        "schema_version": record["schema_version"],
+        "occurred_at": record["occurred_at"],
+        "actor_user_id": actor["user_id"],
+        "actor_role": actor["role"],
+        "actor_opd": actor.get("opd") or "",
+        "on_behalf_of_user_id": behalf.get("user_id", ""),
+        "on_behalf_of_role": behalf.get("role", ""),
+        "on_behalf_of_kind": behalf.get("kind", ""),
+        "acting_label": record["acting_label"] or "",
+        "tenant": record["tenant"],
+        "correlation_id": record["correlation_id"],
+        "causation_id": record["causation_id"] or "",
+        "step": record["step"] or "",
+        "what": record["what"] or "",
+        "document_numbers": "; ".join(record["document_numbers"]),
+        "payload": json.dumps(record["payload"], ensure_ascii=False, sort_keys=True),
+        "prev_hash": record["prev_hash"],
+        "hash": record["hash"],
+    }
+    return [row[column] for column in CSV_COLUMNS]
+
+
 def export_csv(case: CaseFile) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for record in _records(case):
-        actor = record["actor"]
-        behalf = actor.get("on_behalf_of") or {}
-        writer.writerow(
-            {
-                "service": record["service"],
-                "stream_id": record["stream_id"],
-                "stream_version": record["stream_version"],
-                "event_id": record["event_id"],
-                "event_type": record["event_type"],
-                "schema_version": record["schema_version"],
-                "occurred_at": record["occurred_at"],
-                "actor_user_id": actor["user_id"],
-                "actor_role": actor["role"],
-                "actor_opd": actor.get("opd") or "",
-                "on_behalf_of_user_id": behalf.get("user_id", ""),
-                "on_behalf_of_role": behalf.get("role", ""),
-                "on_behalf_of_kind": behalf.get("kind", ""),
-                "acting_label": record["acting_label"] or "",
-                "tenant": record["tenant"],
-                "correlation_id": record["correlation_id"],
-                "causation_id": record["causation_id"] or "",
-                "step": record["step"] or "",
-                "what": record["what"] or "",
-                "document_numbers": "; ".join(record["document_numbers"]),
-                "payload": json.dumps(record["payload"], ensure_ascii=False, sort_keys=True),
-                "prev_hash": record["prev_hash"],
-                "hash": record["hash"],
-            }
-        )
-    return out.getvalue()
+    """One row per event; every cell safe to open in a spreadsheet (``infra.spreadsheet``)."""
+    return csv_text(CSV_COLUMNS, [_csv_row(record) for record in _records(case)])

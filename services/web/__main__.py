@@ -5,5 +5,5 @@ from services.web.bootstrap import create_app
 from services.web.settings import WebSettings
 
 if __name__ == "__main__":
-    settings = WebSettings(service_name="web")
+    settings = WebSettings.from_environment(service_name="web")
     run_app(create_app(settings), "web", settings.http_host, settings.http_port or 8007)

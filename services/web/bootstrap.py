@@ -28,6 +28,7 @@ from services.web.pages import (
     reports,
     requests,
 )
+from services.web.renewal import SessionRenewal
 from services.web.session import CsrfRefused, LoginRequired, Sessions, where_the_user_is
 from services.web.settings import WebSettings
 from services.web.web import Web, go
@@ -99,6 +100,16 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=800)
 
     app.add_middleware(SecurityHeaders)
+
+    async def renew(refresh: str) -> str | None:
+        try:
+            answer = await backend.call(refresh, "identity", "POST", "/token/refresh")
+        except (SessionExpired, Refused):
+            return None
+        token: str = answer.json()["access_token"]
+        return token
+
+    app.add_middleware(SessionRenewal, sessions=web.sessions, renew=renew)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, error: LoginRequired) -> Response:

@@ -1,10 +1,12 @@
 """The signed-in user's session: identity's access token in an HttpOnly, SameSite=Strict cookie,
-and CSRF tokens bound to it.
+identity's refresh token in a second one (``services.web.renewal`` renews the access token with
+it before it expires), and CSRF tokens bound to the session.
 
-A CSRF token is an HMAC of the session token under the web app's secret: a page of another site
-can neither read the cookie nor compute the token, and a token is worth nothing once its session
-ends. The login form, before any session, binds its token to a random nonce kept in a cookie of
-its own.
+A CSRF token is an HMAC of the refresh token (of the access token, for a session without one)
+under the web app's secret: a page of another site can neither read the cookies nor compute the
+token, a form drawn before a renewal still carries a valid one, and a token is worth nothing once
+its session ends. The login form, before any session, binds its token to a random nonce kept in
+a cookie of its own.
 """
 
 import hashlib
@@ -12,14 +14,16 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
 
-from infra.auth import InvalidToken, TokenVerifier
+from infra.auth import ACCESS, REFRESH, InvalidToken, TokenVerifier
 from infra.principal import Principal
 
 SESSION_COOKIE = "jejak_sesi"
+REFRESH_COOKIE = "jejak_segar"
 LOGIN_NONCE_COOKIE = "jejak_masuk"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -49,6 +53,8 @@ class Session:
     user: Principal
     expires_at: datetime
     csrf: str
+    binding: str
+    """What the session's CSRF tokens are bound to."""
 
 
 def safe_next(path: str | None) -> str:
@@ -92,16 +98,26 @@ class Sessions:
             raise LoginRequired(path, expired=True) from None
         user = self.verifier.principal(claims)
         expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
-        return Session(token, user, expires, self.csrf_for(token))
+        binding = request.cookies.get(REFRESH_COOKIE) or token
+        return Session(token, user, expires, self.csrf_for(binding), binding)
 
     def check_csrf(self, session_binding: str, sent: str | None) -> None:
         if not sent or not hmac.compare_digest(sent, self.csrf_for(session_binding)):
             raise CsrfRefused()
 
-    def open(self, response: Response, token: str) -> None:
-        expires = datetime.fromtimestamp(int(self.verifier.claims(token)["exp"]), UTC)
+    def open(self, response: Response, token: str, refresh: str | None = None) -> None:
+        """Sign in: the access token's cookie, and the refresh token's if identity gave one."""
+        self.keep(response, SESSION_COOKIE, token, self.verifier.claims(token))
+        if refresh:
+            claims = self.verifier.claims(refresh, uses=(ACCESS, REFRESH))
+            self.keep(response, REFRESH_COOKIE, refresh, claims)
+        response.delete_cookie(LOGIN_NONCE_COOKIE, path="/masuk")
+
+    def keep(self, response: Response, cookie: str, token: str, claims: dict[str, Any]) -> None:
+        """``token`` in ``cookie`` until it expires."""
+        expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
         response.set_cookie(
-            SESSION_COOKIE,
+            cookie,
             token,
             max_age=max(0, int((expires - datetime.now(UTC)).total_seconds())),
             httponly=True,
@@ -109,12 +125,12 @@ class Sessions:
             secure=self.secure,
             path="/",
         )
-        response.delete_cookie(LOGIN_NONCE_COOKIE, path="/masuk")
 
     def close(self, response: Response) -> None:
-        response.delete_cookie(
-            SESSION_COOKIE, httponly=True, samesite="strict", secure=self.secure, path="/"
-        )
+        for cookie in (SESSION_COOKIE, REFRESH_COOKIE):
+            response.delete_cookie(
+                cookie, httponly=True, samesite="strict", secure=self.secure, path="/"
+            )
 
     @staticmethod
     def login_nonce(request: Request) -> str:

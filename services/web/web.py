@@ -34,7 +34,7 @@ class Web:
             form = await request.form()
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
-        self.sessions.check_csrf(session.token, sent)
+        self.sessions.check_csrf(session.binding, sent)
         return session
 
     def page(

@@ -174,3 +174,16 @@ def test_a_topic_a_service_creates_is_replicated_as_the_kafka_topics(
         if "KAFKA_BOOTSTRAP_SERVERS" in env:
             assert env["KAFKA_REPLICATION_FACTOR"]["value"] == "3", name
             assert env["KAFKA_TOPIC_PARTITIONS"]["value"] == "3", name
+
+
+def test_every_service_runs_in_production_and_names_whom_it_believes_forwarded_for(
+    manifests: tuple[Manifest, ...],
+) -> None:
+    """No fail-open default (a process without ENVIRONMENT refuses to start), and the login
+    throttle counts the client's address, not the ingress's (docs/security.md)."""
+    for name, pod in pods(manifests):
+        env = env_of(pod)
+        assert env["ENVIRONMENT"]["value"] == "production", name
+    for deployment in of_kind(manifests, "Deployment"):
+        env = env_of(deployment["spec"]["template"]["spec"])
+        assert env["FORWARDED_ALLOW_IPS"]["value"], deployment["metadata"]["name"]

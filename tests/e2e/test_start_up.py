@@ -4,6 +4,9 @@ restart. The server "appears" by opening a loopback port forwarded to the sessio
 (``tests.tcp_forwarder``), the address the process was given when it started."""
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from devstack.services import ServiceProcess, service_processes
+from devstack.services import ServiceProcess, service_processes, web_process
 from devstack.stack import Endpoints
 from infra.auth import TokenIssuer, development_keys
 from infra.principal import Principal
@@ -105,3 +108,22 @@ async def test_a_service_started_before_kafka_serves_once_it_appears(
     async with httpx.AsyncClient(base_url=waited.url, timeout=10) as client:
         listed = await client.get("/requests", headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200, listed.text
+
+
+def test_without_environment_no_process_starts(endpoints: Endpoints, tmp_path: Path) -> None:
+    """``make run`` and the tests name development; a process not told refuses to start."""
+    services = service_processes(endpoints, tmp_path)
+    web = web_process(services, tmp_path)
+    assert {p.env["ENVIRONMENT"] for p in (*services, web)} == {"development"}
+    for process in (services[1], web):
+        env = {**os.environ, **process.env}
+        del env["ENVIRONMENT"]
+        ended = subprocess.run(
+            [sys.executable, "-m", f"services.{process.name}"],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert ended.returncode != 0
+        assert b"ENVIRONMENT is not set" in ended.stderr

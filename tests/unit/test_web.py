@@ -5,7 +5,8 @@ import datetime as dt
 
 from starlette.datastructures import FormData
 
-from infra.auth import TokenVerifier, generate_key_pair
+from infra.auth import TokenIssuer, TokenVerifier, generate_key_pair
+from infra.principal import Principal
 from services.web.backend import query, refusal_of
 from services.web.commands import BY_NAME, FormContext
 from services.web.formatting import (
@@ -18,6 +19,7 @@ from services.web.formatting import (
 )
 from services.web.forms import errors_by_field, field_of, lines
 from services.web.pages.reports import month_of
+from services.web.renewal import needs_renewal, with_cookie
 from services.web.session import Sessions, safe_next
 
 
@@ -143,3 +145,22 @@ def test_query_parameters_repeat_a_list_and_leave_out_the_empty() -> None:
         ("timeline", "true"),
     ]
     assert query(None) == []
+
+
+def test_an_access_token_is_renewed_when_absent_unreadable_or_about_to_expire() -> None:
+    private, _ = generate_key_pair()
+    now = dt.datetime(2024, 3, 4, 8, 0, tzinfo=dt.UTC)
+    user = Principal("u-1", "Satu", frozenset({"KADIS"}))
+    token = TokenIssuer(private).issue(user, now)  # lives 15 minutes
+    assert not needs_renewal(token, now)
+    assert not needs_renewal(token, now + dt.timedelta(minutes=12))
+    assert needs_renewal(token, now + dt.timedelta(minutes=13))
+    for broken in (None, "", "bukan.token.sah"):
+        assert needs_renewal(broken, now)
+
+
+def test_a_renewed_token_replaces_only_the_session_cookie() -> None:
+    scope = {"type": "http", "headers": [(b"cookie", b"jejak_sesi=old; jejak_segar=r; x=1")]}
+    renewed = with_cookie(scope, "jejak_sesi", "new")
+    [cookie] = [v for k, v in renewed["headers"] if k == b"cookie"]
+    assert sorted(cookie.decode().split("; ")) == ["jejak_segar=r", "jejak_sesi=new", "x=1"]

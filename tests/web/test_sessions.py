@@ -1,4 +1,5 @@
-"""Signing in and out in a real browser: the cookie's flags, CSRF, an expired session."""
+"""Signing in and out in a real browser: the cookies' flags, CSRF, an expired session, and the
+access token renewed with the refresh cookie."""
 
 import httpx
 
@@ -8,10 +9,10 @@ from tests.web.conftest import Opener, Site
 async def test_the_session_cookie_is_http_only_and_same_site_strict(person: Opener) -> None:
     kadis = await person("kadis")
     cookies = {c["name"]: c for c in await kadis.context.cookies()}
-    session = cookies["jejak_sesi"]
-    assert session["httpOnly"] is True
-    assert session["sameSite"] == "Strict"
-    assert session["secure"] is False  # development on loopback; production sets Secure
+    for session in (cookies["jejak_sesi"], cookies["jejak_segar"]):
+        assert session["httpOnly"] is True
+        assert session["sameSite"] == "Strict"
+        assert session["secure"] is False  # development on loopback; production sets Secure
     assert await kadis.page.evaluate("document.cookie") == ""  # no script can read it
     assert "Drs. Yohanes Ngabut" in await kadis.page.inner_text("header")
 
@@ -53,6 +54,42 @@ async def test_an_expired_session_returns_to_the_login_page_then_back(person: Op
     await kabid.page.click("form[action='/masuk'] button[type=submit]")
     await kabid.page.wait_for_url("**/permohonan?status=OPEN")
     assert await kabid.page.inner_text("h1") == "Daftar Permohonan"
+
+
+async def test_an_expired_access_token_is_renewed_without_leaving_the_page(
+    person: Opener,
+) -> None:
+    """Access tokens live 15 minutes; the refresh cookie renews one that expired (here: one
+    replaced by garbage) before the page sees it, and a form drawn before still works."""
+    kabid = await person("kabid.ti")
+    await kabid.go("/permohonan")
+    before = {c["name"]: c for c in await kabid.context.cookies()}
+    stale = {**before["jejak_sesi"], "value": "kedaluwarsa.bukan.token"}
+    await kabid.context.add_cookies([stale])  # type: ignore[list-item]
+    await kabid.go("/permohonan?status=OPEN")
+    assert "/masuk" not in kabid.page.url
+    assert await kabid.page.inner_text("h1") == "Daftar Permohonan"
+    after = {c["name"]: c["value"] for c in await kabid.context.cookies()}
+    assert after["jejak_sesi"] not in (stale["value"], "")
+    assert after["jejak_segar"] == before["jejak_segar"]["value"]
+    await kabid.context.add_cookies([stale])  # type: ignore[list-item]
+    await kabid.page.click("form[action='/keluar'] button")  # its CSRF token is from before
+    await kabid.page.wait_for_url("**/masuk")
+
+
+async def test_a_refused_renewal_leads_to_the_login_page(person: Opener) -> None:
+    kadis = await person("kadis")
+    cookies = {c["name"]: c for c in await kadis.context.cookies()}
+    await kadis.context.add_cookies(
+        [
+            {**cookies["jejak_sesi"], "value": "kedaluwarsa.bukan.token"},  # type: ignore[list-item]
+            {**cookies["jejak_segar"], "value": "bukan.token.segar"},  # type: ignore[list-item]
+        ]
+    )
+    await kadis.go("/")
+    assert "/masuk" in kadis.page.url and "alasan=berakhir" in kadis.page.url
+    names = {c["name"] for c in await kadis.context.cookies()}
+    assert "jejak_segar" not in names  # dropped with the refusal
 
 
 async def test_signing_out_ends_the_session(person: Opener) -> None:

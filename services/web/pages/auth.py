@@ -67,7 +67,8 @@ def build(web: Web) -> APIRouter:
             message = WRONG if refused.status in (401, 422) else refused.message
             return login_page(request, lanjut, message, username, refused.status)
         response = go(request, safe_next(lanjut))
-        web.sessions.open(response, answer.json()["access_token"])
+        tokens = answer.json()
+        web.sessions.open(response, tokens["access_token"], tokens.get("refresh_token"))
         return response
 
     @router.post("/keluar", response_model=None)

@@ -1,8 +1,6 @@
 """Daftar Permohonan (filters, paging, CSV) and Permohonan Baru (the guided request form)."""
 
-import csv
 import datetime as dt
-import io
 import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -13,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from events.completeness import missing_sections
 from events.intake import BusinessProcess, NeedsAnalysis
 from events.steps import STEPS
+from infra.spreadsheet import csv_text
 from services.web.backend import Refused
 from services.web.commands import business_process, needs_analysis
 from services.web.formatting import start_of
@@ -57,16 +56,15 @@ def day_start(text: str, zone: str, next_day: bool = False) -> str | None:
 
 
 def as_csv(cases: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([label for _, label in CSV_COLUMNS])
+    """The list as CSV, every cell safe to open in a spreadsheet (``infra.spreadsheet``)."""
+    rows = []
     for case in cases:
         row = dict(case)
         row["status"] = STATUSES.get(case["status"], case["status"])
         row["current_step"] = STEP_NAMES.get(case["current_step"], case["current_step"])
         row["overdue"] = "ya" if case["overdue"] else "tidak"
-        writer.writerow([row.get(key, "") for key, _ in CSV_COLUMNS])
-    return out.getvalue()
+        rows.append([row.get(key, "") for key, _ in CSV_COLUMNS])
+    return csv_text([label for _, label in CSV_COLUMNS], rows)
 
 
 def build(web: Web) -> APIRouter:
