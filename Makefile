@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 SYSTEM_PACKAGES := fonts-liberation poppler-utils
 
-.PHONY: system-packages install run stack-up stack-down test lint bench clean
+.PHONY: system-packages install run stack-up stack-down test lint bench chaos clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, 
 	$(BIN)/python -m bench.replay
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.documents
+
+chaos: install ## fault injection, long form: 108 SIGKILLs over 30 users' requests (~25 min)
+	$(BIN)/python -m bench.chaos --flows 30 --kills 108
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,9 +8,10 @@ from bench.chaos.run import run_chaos
 def main(
     flows: int = typer.Option(30, help="Users walking requests at once"),
     kills: int = typer.Option(108, help="SIGKILLs, round-robin over the 9 components"),
-    interval: float = typer.Option(3.0, help="Seconds between a recovery and the next kill"),
+    interval: float = typer.Option(1.0, help="Seconds between a recovery and the next kill"),
+    think: float = typer.Option(3.0, help="Seconds a user pauses before each command"),
 ) -> None:
-    outcome = run_chaos(flows, kills, interval, say=typer.echo)
+    outcome = run_chaos(flows, kills, interval, think, say=typer.echo)
     for line in outcome.lines():
         typer.echo(line)
     raise typer.Exit(0 if outcome.ok else 1)

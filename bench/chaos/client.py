@@ -13,23 +13,26 @@ RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 
 
 class RetryingTransport(httpx.AsyncBaseTransport):
-    """Wraps ``inner``; ``retries`` counts the retries by their cause (a status, or an error's
-    kind)."""
+    """Wraps ``inner``, pausing ``think_seconds`` before each POST; ``retries`` counts the
+    retries by their cause (a status, or an error's kind)."""
 
     def __init__(
         self,
         inner: httpx.AsyncBaseTransport,
         attempt_seconds: float = 30.0,
         patience_seconds: float = 300.0,
+        think_seconds: float = 0.0,
     ) -> None:
         self.inner = inner
+        self.think_seconds = think_seconds
         self.attempt_seconds = attempt_seconds
         self.patience_seconds = patience_seconds
         self.retries: Counter[str] = Counter()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and "idempotency-key" not in request.headers:
-            request.headers["Idempotency-Key"] = f"chaos-{uuid.uuid4()}"
+        if request.method == "POST":
+            await asyncio.sleep(self.think_seconds)  # the user reads the page before acting
+            request.headers.setdefault("Idempotency-Key", f"chaos-{uuid.uuid4()}")
         give_up = time.monotonic() + self.patience_seconds
         pause = 0.2
         while True:

@@ -98,10 +98,15 @@ async def settle(stack: ChaosStack, timeout: float) -> bool:
 
 
 async def drive(
-    stack: ChaosStack, flows: int, kills: int, interval: float, settle_timeout: float
+    stack: ChaosStack,
+    flows: int,
+    kills: int,
+    interval: float,
+    think: float,
+    settle_timeout: float,
 ) -> Outcome:
     gateway = create_gateway({name: p.url for name, p in stack.services.items()})
-    transport = RetryingTransport(httpx.ASGITransport(app=gateway))
+    transport = RetryingTransport(httpx.ASGITransport(app=gateway), think_seconds=think)
     killer = Killer(stack, kills, interval)
     started = time.monotonic()
     walked: list[str] = []
@@ -118,7 +123,8 @@ async def drive(
             await asyncio.to_thread(killer.run)
         except AssertionError as error:
             failures.append(str(error))
-        finally:
+        finally:  # also on Ctrl-C: the killer's thread kills no more
+            killer.stopped.set()
             stop.set()
         for ended in await asyncio.gather(*users, return_exceptions=True):
             if isinstance(ended, BaseException):
@@ -148,10 +154,12 @@ def run_chaos(
     flows: int,
     kills: int,
     interval: float,
+    think: float = 0.0,
     say: Callable[[str], None] = print,
     settle_timeout: float = 600.0,
 ) -> Outcome:
     """A fresh supervised stack, ``flows`` users walking requests while ``kills`` SIGKILLs go
-    round-robin over the components ``interval`` seconds apart; the checks."""
+    round-robin over the components ``interval`` seconds apart, each user pausing ``think``
+    seconds before each command; the checks."""
     with chaos_stack(say) as stack:
-        return asyncio.run(drive(stack, flows, kills, interval, settle_timeout))
+        return asyncio.run(drive(stack, flows, kills, interval, think, settle_timeout))
