@@ -17,7 +17,7 @@ CHECKOV := $(TOOLS)/checkov-$(CHECKOV_VERSION)/bin/checkov
 CHART := deploy/helm/jejak
 RENDERED := $(TOOLS)/rendered
 
-.PHONY: system-packages install run stack-up stack-down test lint chart-lint bench clean
+.PHONY: system-packages install run stack-up stack-down test lint chart-lint bench chaos clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,9 @@ bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, 
 	$(BIN)/python -m bench.replay
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.documents
+
+chaos: install ## fault injection, long form: 108 SIGKILLs over 30 users' requests (~25 min)
+	$(BIN)/python -m bench.chaos --flows 30 --kills 108
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

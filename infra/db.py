@@ -13,6 +13,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,  # refused, reset, unreachable, a name that does not resolve, timed out
     asyncpg.PostgresConnectionError,  # e.g. the connection lost under a query
     asyncpg.CannotConnectNowError,  # starting up
+    asyncpg.InvalidCatalogNameError,  # a server just set up, its database not created yet
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, e.g. for a restart
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,  # e.g. a pooled connection found closed

@@ -6,18 +6,24 @@ import time
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 
-async def read_topic(
-    bootstrap_servers: str, topic: str, expected: int, timeout: float = 60.0
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of ``topic`` from offset 0, once at least ``expected`` have arrived and the
-    topic has been quiet briefly (so that extra records would show)."""
-    consumer = AIOKafkaConsumer(
+def from_the_start(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
+    """A consumer of every partition of ``topic`` from offset 0, in no group, committing
+    nothing."""
+    return AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
     )
+
+
+async def read_topic(
+    bootstrap_servers: str, topic: str, expected: int, timeout: float = 60.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of ``topic`` from offset 0, once at least ``expected`` have arrived and the
+    topic has been quiet briefly (so that extra records would show)."""
+    consumer = from_the_start(bootstrap_servers, topic)
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     deadline = time.monotonic() + timeout

@@ -78,6 +78,8 @@ class Jejak:
 
     client: httpx.AsyncClient
     users: dict[str, User] = field(default_factory=dict)
+    patience: float = 60.0
+    """How long ``until`` waits for a service to learn of another's step, by default."""
 
     async def login_all(self) -> None:
         for username in USERNAMES:
@@ -133,7 +135,7 @@ class Jejak:
         service: str,
         request_id: str,
         who: str = "auditor",
-        timeout: float = 60,
+        timeout: float | None = None,
         **expected: Any,
     ) -> dict[str, Any]:
         """The request's state in ``service`` once it shows ``expected`` (the service learns of
@@ -150,7 +152,7 @@ class Jejak:
             last.update(answer.json())
             return all(last.get(k) == v for k, v in expected.items())
 
-        assert await eventually(shows, timeout=timeout), (
+        assert await eventually(shows, timeout=timeout or self.patience), (
             f"{service} never showed {expected} for {request_id}; last: {last}"
         )
         return dict(last)
@@ -204,8 +206,9 @@ class Walk:
 
     # Steps 1 and 2: intake ----------------------------------------------------------------
 
-    async def submit(self) -> dict[str, Any]:
-        """Step 1: upload the request letter, submit with an Idempotency-Key, retry once."""
+    async def submit(self, retry_once: bool = True) -> dict[str, Any]:
+        """Step 1: upload the request letter, submit with an Idempotency-Key and (``retry_once``)
+        again with the same key, which must answer the first answer again."""
         content = b"%PDF-1.7 Surat Permohonan SIMPUS " + uuid.uuid4().bytes
         uploaded = await self.j.post(
             "pemohon.dinkes",
@@ -231,17 +234,18 @@ class Walk:
         first = await self.j.send(
             "pemohon.dinkes", "POST", "/api/intake/requests", 201, headers=key, json=body
         )
-        again = await self.j.send(
-            "pemohon.dinkes", "POST", "/api/intake/requests", 201, headers=key, json=body
-        )
-        assert again.headers.get("Idempotent-Replayed") == "true"
-        assert "Idempotent-Replayed" not in first.headers
-        assert again.json() == first.json()
+        if retry_once:
+            again = await self.j.send(
+                "pemohon.dinkes", "POST", "/api/intake/requests", 201, headers=key, json=body
+            )
+            assert again.headers.get("Idempotent-Replayed") == "true"
+            assert "Idempotent-Replayed" not in first.headers
+            assert again.json() == first.json()
         submitted = first.json()
         self.request_id = submitted["request_id"]
         assert len(submitted["event_ids"]) == 1
         self.ids["intake"].extend(submitted["event_ids"])
-        state = submitted["state"]
+        state: dict[str, Any] = submitted["state"]
         at(state, "RECEIVE", "KADIS")
         assert (state["status"], state["opd"], state["step_number"]) == ("OPEN", "DINKES", 2)
         assert state["missing_sections"] == MISSING_AT_SUBMIT
@@ -573,6 +577,26 @@ class Walk:
             ("INTEGRATION", True),
         ]
         return state
+
+
+async def walk_through_all_14_steps(walk: Walk, retry_once: bool = True) -> None:
+    """Every step, with a return and its revision, a failed system test and its retest, and a
+    rejected UAT before the accepted one (``EXPECTED_EVENTS``)."""
+    await walk.submit(retry_once)  # 1
+    await walk.receive()  # 2
+    await walk.dispose()  # 3
+    await walk.intake_follows_disposition()
+    await walk.return_request()  # 4, returned
+    await walk.intake_sees_return()
+    await walk.revise()
+    await walk.verify()  # 4, complete
+    await walk.meeting()  # 5
+    await walk.sign_minutes()  # 6
+    await walk.assign()  # 7
+    await walk.handed_over()
+    await walk.develop()  # 8
+    await walk.test_and_document()  # 9 to 12
+    await walk.uat_rejected_then_accepted()  # 13, 14
 
 
 EXPECTED_EVENTS: dict[str, list[str]] = {

@@ -23,7 +23,14 @@ from devstack.gateway import create_gateway
 from devstack.process import is_alive
 from devstack.services import ServiceProcess, service_processes, start_all, stop_all
 from devstack.stack import Endpoints
-from tests.e2e.sop import CONSUMED_EVENTS, EXPECTED_EVENTS, Jejak, Walk, at
+from tests.e2e.sop import (
+    CONSUMED_EVENTS,
+    EXPECTED_EVENTS,
+    Jejak,
+    Walk,
+    at,
+    walk_through_all_14_steps,
+)
 from tests.kafka_helpers import eventually, read_topic
 
 
@@ -163,24 +170,6 @@ async def assert_status_changes_recorded(running: Running, walk: Walk) -> None:
             before["step"],
         )
     await j.send("kadis", "GET", "/api/eoffice/deliveries", expect=403)
-
-
-async def walk_through_all_14_steps(walk: Walk) -> None:
-    await walk.submit()  # 1
-    await walk.receive()  # 2
-    await walk.dispose()  # 3
-    await walk.intake_follows_disposition()
-    await walk.return_request()  # 4, returned
-    await walk.intake_sees_return()
-    await walk.revise()
-    await walk.verify()  # 4, complete
-    await walk.meeting()  # 5
-    await walk.sign_minutes()  # 6
-    await walk.assign()  # 7
-    await walk.handed_over()
-    await walk.develop()  # 8
-    await walk.test_and_document()  # 9 to 12
-    await walk.uat_rejected_then_accepted()  # 13, 14
 
 
 async def test_one_request_through_all_14_steps_and_every_event_on_its_topic_in_order(

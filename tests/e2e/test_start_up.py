@@ -7,11 +7,13 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest
 
@@ -38,9 +40,11 @@ async def health(process: ServiceProcess) -> int:
             return 0
 
 
-async def comes_up(process: ServiceProcess, forwarder: Forwarder, dependency: str) -> None:
+async def comes_up(
+    process: ServiceProcess, appear: Callable[[], Awaitable[object]], dependency: str
+) -> None:
     """Launch ``process`` with its server away: it answers 503 and keeps running, saying in its
-    log (one line a try, no stack trace) what it waits for; let the server in: it gets ready."""
+    log (one line a try, no stack trace) what it waits for; ``appear``: it gets ready."""
     process.launch()
 
     async def listening() -> bool:
@@ -53,7 +57,7 @@ async def comes_up(process: ServiceProcess, forwarder: Forwarder, dependency: st
         answers.append(await health(process))
         await asyncio.sleep(0.2)
     assert set(answers) == {503}, answers  # listening, not ready, still running
-    await forwarder.open()
+    await appear()
 
     async def ready() -> bool:
         return await health(process) == 200
@@ -82,7 +86,7 @@ async def waited(
     process = next(p for p in service_processes(given, tmp_path) if p.name == name)
     process.env["STARTUP_MAX_BACKOFF_SECONDS"] = "0.5"
     try:
-        await comes_up(process, forwarder, dependency)
+        await comes_up(process, forwarder.open, dependency)
         yield process
     finally:
         await asyncio.to_thread(process.stop)
@@ -127,3 +131,27 @@ def test_without_environment_no_process_starts(endpoints: Endpoints, tmp_path: P
         )
         assert ended.returncode != 0
         assert b"ENVIRONMENT is not set" in ended.stderr
+
+
+async def test_a_service_started_before_its_database_is_created_serves_once_it_is(
+    endpoints: Endpoints, owner_conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """PostgreSQL answers, but the database is not there yet (a server just initialised, as
+    when a supervisor starts PostgreSQL and the services at once): the service waits too."""
+    database = f"late_{uuid.uuid4().hex[:8]}"
+    url = urlsplit(endpoints.database_url)._replace(path=f"/{database}").geturl()
+    given = replace(endpoints, database_url=url)
+    process = next(p for p in service_processes(given, tmp_path) if p.name == "identity")
+    process.env["STARTUP_MAX_BACKOFF_SECONDS"] = "0.5"
+    try:
+        await comes_up(
+            process, lambda: owner_conn.execute(f"CREATE DATABASE {database}"), "PostgreSQL"
+        )
+        async with httpx.AsyncClient(base_url=process.url, timeout=10) as client:
+            login = await client.post(
+                "/login", json={"username": "admin", "password": DEMO_PASSWORD}
+            )
+        assert login.status_code == 200, login.text
+    finally:
+        await asyncio.to_thread(process.stop)
+        await owner_conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")

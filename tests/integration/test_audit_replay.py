@@ -12,9 +12,7 @@ topics stay out of the comparison."""
 import asyncio
 import datetime as dt
 import json
-import os
 import random
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -24,8 +22,10 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from bench.chaos.checks import audit
 from bench.relay import delete_topic
 from bench.replay import EPOCH, sample_request
+from devstack.stack import Endpoints
 from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent
 from events.topics import Service, topic_for
 from infra.auth import development_keys
@@ -43,7 +43,6 @@ from services.reporting.verify import verify_all, verify_topic
 from tests.kafka_helpers import eventually
 
 TENANT = f"audit-{uuid.uuid4().hex[:8]}"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -190,28 +189,8 @@ async def test_a_tampered_live_row_is_reported_as_exactly_that_difference(live: 
 
 
 async def _cli(settings: Settings, *args: str) -> tuple[int, str]:
-    env = {
-        **os.environ,
-        **{
-            "DATABASE_URL": settings.database_url,
-            "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-            "COLUMNS": "200",
-        },
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.reporting.cli",
-        "audit",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=240)
-    assert process.returncode is not None
-    return process.returncode, out.decode()
+    endpoints = Endpoints(settings.kafka_bootstrap_servers, settings.database_url)
+    return await audit(endpoints, *args, timeout=240)
 
 
 async def test_the_replay_command_says_identical_and_exits_0(live: Live, tmp_path: Path) -> None:

@@ -1,0 +1,21 @@
+"""``python -m bench.chaos``: the long fault-injection run of ``make chaos``."""
+
+import typer
+
+from bench.chaos.run import run_chaos
+
+
+def main(
+    flows: int = typer.Option(30, help="Users walking requests at once"),
+    kills: int = typer.Option(108, help="SIGKILLs, round-robin over the 9 components"),
+    interval: float = typer.Option(1.0, help="Seconds between a recovery and the next kill"),
+    think: float = typer.Option(3.0, help="Seconds a user pauses before each command"),
+) -> None:
+    outcome = run_chaos(flows, kills, interval, think, say=typer.echo)
+    for line in outcome.lines():
+        typer.echo(line)
+    raise typer.Exit(0 if outcome.ok else 1)
+
+
+if __name__ == "__main__":
+    typer.run(main)
