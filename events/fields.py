@@ -59,7 +59,8 @@ ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=128, patt
 Sha256Hex = Annotated[str, StringConstraints(max_length=64, pattern=r"^[0-9a-f]{64}$")]
 """A SHA-256 digest in lower-case hex."""
 
-Nip = Annotated[str, StringConstraints(max_length=18, pattern=r"^[0-9]{18}$")]
+NIP_PATTERN = r"^[0-9]{18}$"
+Nip = Annotated[str, StringConstraints(max_length=18, pattern=NIP_PATTERN)]
 """Nomor Induk Pegawai: the 18-digit Indonesian civil-servant number."""
 
 MAX_LIST = 200

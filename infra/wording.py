@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from events.envelope import Role
-from events.fields import FREE_TEXT, ONE_LINE, VISIBLE_ASCII
+from events.fields import FREE_TEXT, NIP_PATTERN, ONE_LINE, VISIBLE_ASCII
 from events.steps import step
 
 ROLE_LABELS: Mapping[Role, str] = {
@@ -46,6 +46,12 @@ FIELD_LABELS: Mapping[str, str] = {
     "filename": "nama berkas",
     "findings": "temuan",
     "full_name": "nama lengkap",
+    "instructions": "instruksi disposisi",
+    "classification": "klasifikasi",
+    "nip": "NIP",
+    "rank": "pangkat/golongan",
+    "respond_by": "batas waktu",
+    "urgency": "sifat",
     "held_at": "waktu rapat",
     "kind": "jenis uji",
     "letter": "surat permohonan",
@@ -135,6 +141,7 @@ _PATTERNS: Mapping[str, str] = {
     ONE_LINE: "harus satu baris, tanpa spasi di awal atau akhir dan tanpa karakter kendali",
     FREE_TEXT: "tidak boleh kosong atau memuat karakter kendali",
     VISIBLE_ASCII: "hanya boleh berisi karakter ASCII yang tampak, tanpa spasi",
+    NIP_PATTERN: "harus 18 angka",
 }
 
 
