@@ -13,7 +13,9 @@ def test_compose_trusts_only_the_gateways_fixed_address() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     gateway = compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
     services = [
-        s for n, s in compose["services"].items() if n not in {"kafka", "postgres", "gateway"}
+        s
+        for n, s in compose["services"].items()
+        if n not in {"kafka", "postgres", "gateway", "migrations"}
     ]
     assert len(services) == 8
     assert {s["environment"]["FORWARDED_ALLOW_IPS"] for s in services} == {gateway}
