@@ -124,7 +124,7 @@ async def audit(endpoints: Endpoints, *args: str, timeout: float = 600) -> tuple
         "audit",
         *args,
         cwd=ROOT,
-        env={**os.environ, **endpoints.as_env(), "COLUMNS": "200"},
+        env={**os.environ, **endpoints.as_env(), "ENVIRONMENT": "development", "COLUMNS": "200"},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
