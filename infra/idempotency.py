@@ -133,7 +133,10 @@ class IdempotencyKeys:
 
     def __post_init__(self) -> None:
         if self.retention < MINIMUM_RETENTION:
-            raise ValueError(f"idempotency keys must be kept at least {MINIMUM_RETENTION}")
+            raise ValueError(
+                "Jawaban Idempotency-Key harus disimpan paling sedikit "
+                f"{MINIMUM_RETENTION // dt.timedelta(hours=1)} jam."
+            )
 
     @property
     def _table(self) -> str:

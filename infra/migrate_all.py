@@ -29,7 +29,10 @@ def sql_dir(service: str) -> Path:
 def app_password(settings: Settings, service: str) -> str:
     password = os.environ.get(f"APP_DB_PASSWORD_{service.upper()}") or settings.app_db_password
     if settings.environment == "production" and password == DEFAULT_APP_DB_PASSWORD:
-        raise SystemExit(f"{service}: the app role's password is the development default")
+        raise SystemExit(
+            f"{service}: kata sandi peran aplikasinya masih bawaan pengembangan; "
+            f"isi APP_DB_PASSWORD_{service.upper()} atau APP_DB_PASSWORD."
+        )
     return password
 
 

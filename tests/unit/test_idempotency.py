@@ -68,7 +68,7 @@ def test_a_replayed_answer_says_so_in_its_header() -> None:
 
 def test_answers_are_kept_at_least_a_day() -> None:
     assert IdempotencyKeys("s").retention == DEFAULT_RETENTION >= MINIMUM_RETENTION
-    with pytest.raises(ValueError, match="at least"):
+    with pytest.raises(ValueError, match="paling sedikit 24 jam"):
         IdempotencyKeys("s", dt.timedelta(hours=23))
     assert Settings().idempotency_retention == dt.timedelta(days=7)
     assert Settings(idempotency_retention_hours=24).idempotency_retention == MINIMUM_RETENTION
