@@ -79,8 +79,8 @@ bench: install ## every benchmark of docs/benchmarks.md: store, relay, latency, 
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench.documents
 
-chaos: install ## fault injection, long form: 108 SIGKILLs over 30 users' requests (~25 min)
-	$(BIN)/python -m bench.chaos --flows 30 --kills 108
+chaos: install ## fault injection, long form: 120 SIGKILLs (3 Kafka brokers) over 30 users' requests (~25 min)
+	$(BIN)/python -m bench.chaos --flows 30 --kills 120 --brokers 3
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

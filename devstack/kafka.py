@@ -1,4 +1,5 @@
-"""A single-node Apache Kafka 4.x broker in KRaft mode, from the official Maven Central jars."""
+"""Apache Kafka 4.x in KRaft mode from the official Maven Central jars: one broker+controller node
+(``make run``, the tests), or a cluster of them (``kafka_cluster``, the fault suite's long form)."""
 
 import asyncio
 import base64
@@ -6,12 +7,20 @@ import os
 import shutil
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from devstack.process import accepts_connections, is_alive, kill_now, spawn, terminate, wait_until
+from devstack.process import (
+    accepts_connections,
+    free_port,
+    is_alive,
+    kill_now,
+    spawn,
+    terminate,
+    wait_until,
+)
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "kafka"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jejak"
@@ -57,12 +66,20 @@ def random_cluster_id() -> str:
 
 @dataclass
 class KafkaBroker:
-    """One broker+controller node whose data lives in ``home``."""
+    """One broker+controller node whose data lives in ``home``: alone by default, or node
+    ``node_id`` of a cluster of ``replicas`` nodes whose controllers are ``voters``."""
 
     home: Path
     port: int
     controller_port: int
     pid: int | None = None
+    node_id: int = 1
+    voters: str = ""
+    """``controller.quorum.voters``; empty: this node alone."""
+    replicas: int = 1
+    """Copies of every topic's partitions (the cluster's size): ``min.insync.replicas`` is one
+    fewer, so one node may be down while every write is still acknowledged by two."""
+    cluster_id: str = field(default_factory=random_cluster_id)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -88,12 +105,14 @@ class KafkaBroker:
 
     def _write_config(self) -> Path:
         config = self.home / "server.properties"
+        in_sync = max(self.replicas - 1, 1)
         config.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"node.id={self.node_id}",
+                    "controller.quorum.voters="
+                    + (self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}"),
                     f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
                     f"CONTROLLER://127.0.0.1:{self.controller_port}",
                     f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
@@ -102,10 +121,12 @@ class KafkaBroker:
                     "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
                     f"log.dirs={self.home / 'data'}",
                     "num.partitions=3",
-                    "offsets.topic.replication.factor=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
+                    f"default.replication.factor={self.replicas}",
+                    f"min.insync.replicas={in_sync}",
+                    f"offsets.topic.replication.factor={self.replicas}",
+                    f"share.coordinator.state.topic.replication.factor={self.replicas}",
+                    f"transaction.state.log.replication.factor={self.replicas}",
+                    f"transaction.state.log.min.isr={in_sync}",
                     "group.initial.rebalance.delay.ms=0",
                     "log.retention.ms=-1",
                     "auto.create.topics.enable=true",
@@ -124,7 +145,7 @@ class KafkaBroker:
                     "kafka.tools.StorageTool",
                     "format",
                     "-t",
-                    random_cluster_id(),
+                    self.cluster_id,
                     "-c",
                     str(config),
                 ),
@@ -147,6 +168,23 @@ class KafkaBroker:
         """SIGKILL, as a crash would (the next start recovers its logs)."""
         kill_now(self.pid)
         self.pid = None
+
+
+def kafka_cluster(home: Path, size: int = 3) -> list[KafkaBroker]:
+    """``size`` broker+controller nodes on loopback (not started), one cluster: each node's
+    data under ``home/node-<id>``. Start them together (a node is ready only once a majority
+    of the controllers runs)."""
+    ports = [(free_port(), free_port()) for _ in range(size)]
+    voters = ",".join(f"{n}@127.0.0.1:{c}" for n, (_, c) in enumerate(ports, start=1))
+    cluster_id = random_cluster_id()
+    return [
+        KafkaBroker(home / f"node-{n}", port, controller, None, n, voters, size, cluster_id)
+        for n, (port, controller) in enumerate(ports, start=1)
+    ]
+
+
+def bootstrap_servers(brokers: list[KafkaBroker]) -> str:
+    return ",".join(b.bootstrap_servers for b in brokers)
 
 
 def broker_answers(bootstrap_servers: str) -> bool:

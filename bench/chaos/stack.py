@@ -1,6 +1,7 @@
-"""The stack under fault injection: a fresh Kafka, PostgreSQL and every service as its own
-process, all kept running by one ``devstack.supervisor.Supervisor`` (so a killed one is started
-again by it, as under ``make run``), and the gateway in this process."""
+"""The stack under fault injection: a fresh Kafka (one broker, or a cluster of three), PostgreSQL,
+every service and the web app as its own process, all kept running by one
+``devstack.supervisor.Supervisor`` (so a killed one is started again by it, as under ``make
+run``), and the gateway in this process."""
 
 import time
 from collections.abc import Callable, Iterator
@@ -10,10 +11,10 @@ from pathlib import Path
 
 import httpx
 
-from devstack.kafka import KafkaBroker
+from devstack.kafka import KafkaBroker, bootstrap_servers, kafka_cluster
 from devstack.postgres import PostgresServer
 from devstack.process import free_port, is_alive
-from devstack.services import ServiceProcess, service_processes
+from devstack.services import ServiceProcess, service_processes, web_process
 from devstack.stack import Endpoints
 from devstack.supervisor import Backoff, Supervised, Supervisor
 from devstack.throwaway import throwaway_stack
@@ -23,21 +24,24 @@ from devstack.throwaway import throwaway_stack
 class ChaosStack:
     supervisor: Supervisor
     endpoints: Endpoints
-    kafka: KafkaBroker
+    brokers: dict[str, KafkaBroker]
+    """``kafka``, or ``kafka-1`` … ``kafka-3`` for a cluster."""
     postgres: PostgresServer
     services: dict[str, ServiceProcess]
+    """Every service and the web app."""
     data_dir: Path
 
     @property
     def components(self) -> list[str]:
-        """What the killer kills, in turn: every service, then Kafka, then PostgreSQL."""
-        return [*self.services, "kafka", "postgres"]
+        """What the killer kills, in turn: every service, the web app, each Kafka broker, then
+        PostgreSQL."""
+        return [*self.services, *self.brokers, "postgres"]
 
     def is_ready(self, name: str) -> bool:
-        """Whether ``name`` runs and answers: a service's ``/health`` says 200, Kafka lists its
-        topics, PostgreSQL accepts connections."""
+        """Whether ``name`` runs and answers: a service's ``/health`` says 200, a Kafka broker
+        lists its topics, PostgreSQL accepts connections."""
         servers: dict[str, KafkaBroker | PostgresServer] = {
-            "kafka": self.kafka,
+            **self.brokers,
             "postgres": self.postgres,
         }
         process = servers.get(name) or self.services[name]
@@ -48,6 +52,11 @@ class ChaosStack:
         with suppress(Exception):  # a broker that died meanwhile raises
             return process.is_ready()
         return False
+
+    @property
+    def upstreams(self) -> dict[str, str]:
+        """The services' addresses (the web app's apart), as the gateway routes to them."""
+        return {name: p.url for name, p in self.services.items() if name != "web"}
 
     def all_services_healthy(self) -> bool:
         return all(service_healthy(p) for p in self.services.values())
@@ -69,10 +78,19 @@ def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.2) -
     return True
 
 
+def _brokers(home: Path, size: int) -> dict[str, KafkaBroker]:
+    if size == 1:
+        return {"kafka": KafkaBroker(home, free_port(), free_port())}
+    return {f"kafka-{b.node_id}": b for b in kafka_cluster(home, size)}
+
+
 @contextmanager
-def chaos_stack(say: Callable[[str], None], stable_after: float = 10.0) -> Iterator[ChaosStack]:
+def chaos_stack(
+    say: Callable[[str], None], stable_after: float = 10.0, brokers: int = 1
+) -> Iterator[ChaosStack]:
     """A fresh stack in a throwaway folder (never servers the environment names: they are
-    killed here), supervised; everything stopped at the end.
+    killed here), supervised; everything stopped at the end. With ``brokers`` 3, Kafka is a
+    KRaft cluster of three, every topic with three replicas and ``min.insync.replicas`` 2.
 
     The supervisor's backoff is ``make run``'s but for ``stable_after``: a process that ran that
     long before it was killed is restarted after 0.5 s again, since here every process is killed
@@ -80,11 +98,14 @@ def chaos_stack(say: Callable[[str], None], stable_after: float = 10.0) -> Itera
     with throwaway_stack("chaos") as stack:
         data_dir = stack.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        stack.kafka = KafkaBroker(data_dir / "kafka", free_port(), free_port())
+        kafka = _brokers(data_dir / "kafka", brokers)
         stack.postgres = PostgresServer(data_dir / "postgres", free_port())
-        endpoints = Endpoints(stack.kafka.bootstrap_servers, stack.postgres.url)
+        endpoints = Endpoints(bootstrap_servers(list(kafka.values())), stack.postgres.url)
         services = service_processes(endpoints, data_dir)
-        processes: dict[str, Supervised] = {"kafka": stack.kafka, "postgres": stack.postgres}
+        for service in services:
+            service.env["KAFKA_REPLICATION_FACTOR"] = str(brokers)
+        services.append(web_process(services, data_dir))
+        processes: dict[str, Supervised] = {**kafka, "postgres": stack.postgres}
         processes.update({p.name: p for p in services})
         supervisor = Supervisor(processes, say, Backoff(stable_after=stable_after))
         try:
@@ -92,7 +113,7 @@ def chaos_stack(say: Callable[[str], None], stable_after: float = 10.0) -> Itera
             running = ChaosStack(
                 supervisor,
                 endpoints,
-                stack.kafka,
+                kafka,
                 stack.postgres,
                 {p.name: p for p in services},
                 data_dir,
