@@ -96,7 +96,8 @@ class ServiceRuntime:
             watch_outbox(self.pool, self.service, self._stop), name=f"{self.service}-outbox-metrics"
         )
         if self.handler is not None and self.consumes:
-            self._broker = KafkaBroker(s.kafka_bootstrap_servers, logger=None)
+            # FastStream takes one address per item (a comma-separated string stays one item)
+            self._broker = KafkaBroker(s.kafka_bootstrap_servers.split(","), logger=None)
             consumer = IdempotentConsumer(
                 self.pool, self.service, self.handler, dead_letter_to(self._broker, dlq)
             )
