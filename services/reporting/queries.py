@@ -8,7 +8,7 @@ in force, so open steps show the working time used up to now.
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import asyncpg
@@ -19,8 +19,8 @@ from events.steps import StepCode, step
 from infra import access
 from infra.errors import NotFound
 from infra.principal import Principal
-from services.reporting.calendar import minutes
-from services.reporting.calendar_store import load_calendar
+from services.reporting.calendar import WorkingCalendar, minutes
+from services.reporting.calendar_cache import CalendarCache
 from services.reporting.casefile import CaseFile, CaseStatus, case_as_of, fold
 from services.reporting.export import export_csv, export_json
 from services.reporting.projector import load_envelopes, sla_of, stored_sla_row
@@ -87,6 +87,17 @@ class Queries:
     tenant: str
     time_zone: str
     clock: Callable[[], dt.datetime]
+    _calendars: CalendarCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._calendars = CalendarCache(self.schema, self.time_zone)
+
+    async def _calendars_of(self, tenants: set[str]) -> dict[str, WorkingCalendar]:
+        """The tenants' calendars in force: read again only after an admin's edit."""
+        if not tenants:
+            return {}
+        async with self.pool().acquire() as conn:
+            return await self._calendars.in_force(conn, tenants)
 
     # --- the case list and detail ------------------------------------------------------------
 
@@ -157,10 +168,7 @@ class Queries:
             "ORDER BY r.request_id, r.started_at DESC",
             request_ids,
         )
-        calendars = {
-            tenant: await load_calendar(pool, self.schema, tenant, self.time_zone)
-            for tenant in {r["tenant"] for r in open_rows}
-        }
+        calendars = await self._calendars_of({r["tenant"] for r in open_rows})
         clocks = {}
         for r in open_rows:
             used = r["used_minutes"]
@@ -188,8 +196,8 @@ class Queries:
             return (await load_envelopes(conn, self.schema, [request_id])).get(request_id, [])
 
     async def _sla(self, case: CaseFile, tenant: str, now: dt.datetime) -> RequestSla:
-        calendar = await load_calendar(self.pool(), self.schema, tenant, self.time_zone)
-        return sla_of(case, calendar, now)
+        calendars = await self._calendars_of({tenant})
+        return sla_of(case, calendars[tenant], now)
 
     async def case_detail(
         self, principal: Principal, request_id: str, with_timeline: bool = False
