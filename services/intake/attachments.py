@@ -47,11 +47,16 @@ class UploadTooLarge(DomainError):
         return {"message": self.message, "field": "body", "limit_bytes": self.limit_bytes}
 
 
+def declared_size(declared_length: str | None) -> int:
+    """The body's length as its Content-Length declares it, 0 if it declares none."""
+    return int(declared_length) if declared_length and declared_length.isdigit() else 0
+
+
 async def read_limited(
     chunks: AsyncIterator[bytes], declared_length: str | None, limit_bytes: int
 ) -> bytes:
     """The whole body, refused as soon as it is known to be over ``limit_bytes``."""
-    declared = int(declared_length) if declared_length and declared_length.isdigit() else 0
+    declared = declared_size(declared_length)
     if declared > limit_bytes:
         raise UploadTooLarge(limit_bytes)
     parts: list[bytes] = []

@@ -2,6 +2,7 @@
 written in the upload's transaction (a refused or rolled-back upload counts nothing; a retry
 answered from its Idempotency-Key counts nothing more)."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 from infra.db import Connection
@@ -20,6 +21,21 @@ class UploadLedger:
         await conn.execute(
             "SELECT pg_advisory_xact_lock(hashtext($1))", f"{self.schema}:upload-quota:{user_id}"
         )
+        used, now = await self._usage(conn, user_id)
+        self.quota.check(used, size_bytes, now)
+        await conn.execute(
+            f"INSERT INTO {self.schema}.upload_ledger (user_id, size_bytes) VALUES ($1, $2)",
+            user_id,
+            size_bytes,
+        )
+
+    async def refuse_early(self, conn: Connection, user_id: str, declared_bytes: int) -> None:
+        """Refuse an upload before its body is read if the quota cannot take it (its declared
+        length, or one byte if it declares none); ``charge`` counts it exactly later."""
+        used, now = await self._usage(conn, user_id)
+        self.quota.check(used, max(1, declared_bytes), now)
+
+    async def _usage(self, conn: Connection, user_id: str) -> tuple[Usage, dt.datetime]:
         row = await conn.fetchrow(
             "SELECT count(*) AS files, coalesce(sum(size_bytes), 0) AS size_bytes, "
             f"min(uploaded_at) AS oldest, now() AS now FROM {self.schema}.upload_ledger "
@@ -28,13 +44,7 @@ class UploadLedger:
             QUOTA_WINDOW,
         )
         assert row is not None
-        used = Usage(int(row["files"]), int(row["size_bytes"]), row["oldest"])
-        self.quota.check(used, size_bytes, row["now"])
-        await conn.execute(
-            f"INSERT INTO {self.schema}.upload_ledger (user_id, size_bytes) VALUES ($1, $2)",
-            user_id,
-            size_bytes,
-        )
+        return Usage(int(row["files"]), int(row["size_bytes"]), row["oldest"]), row["now"]
 
     async def forget_old(self, conn: Connection) -> int:
         """Delete the rows no quota counts any more; how many."""

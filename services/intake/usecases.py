@@ -19,7 +19,7 @@ from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.intake import readmodel
-from services.intake.attachments import Attachments, describe, read_limited
+from services.intake.attachments import Attachments, declared_size, describe, read_limited
 from services.intake.commands import SubmitDetails
 from services.intake.domain import (
     FOLLOWED_EVENT_TYPES,
@@ -147,6 +147,11 @@ class Intake:
         with 429 above the uploads in progress at once or the caller's daily quota."""
         access.authorize(principal, UPLOAD)
         with self.slots.hold(principal.user_id):
+            if key.value is None:  # a retry with its key gets its first answer, quota or not
+                async with self.pool.acquire() as conn:
+                    await self.ledger.refuse_early(
+                        conn, principal.user_id, declared_size(declared_length)
+                    )
             content = await read_limited(chunks, declared_length, self.attachments.limit_bytes)
 
             async def put(conn: Connection) -> Answer:

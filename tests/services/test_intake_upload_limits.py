@@ -104,6 +104,10 @@ async def test_each_user_has_a_daily_quota_of_files_and_bytes(
     assert refused.json()["limit"] == "upload_files_per_day"
     assert "Kuota unggahan harian habis" in refused.json()["message"]
     assert 0 < int(refused.headers["retry-after"]) <= 24 * 3600
+    # once over the quota, an upload is refused before its body is read
+    unread = HeldUpload(svc, busy)
+    early = await asyncio.wait_for(unread.task, timeout=10)
+    assert early.status_code == 429 and not unread.started.is_set()
     # a retry answered from its key is no new upload; another user has a quota of its own
     retried = await upload(svc, busy, keyed.request.content, **{"Idempotency-Key": "q1"})
     assert retried.status_code == 201 and retried.headers["idempotent-replayed"] == "true"
