@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from infra.migrations import migrate
+from infra.principal import Principal
 from infra.settings import Settings
 from services.intake.bootstrap import SQL
 from tests.services.intake_client import (
@@ -35,7 +36,7 @@ async def disdik_file(intake: Service, name: str) -> dict[str, Any]:
     return attachment
 
 
-async def readable(intake: Service, attachment: dict[str, Any], *people: Any) -> list[int]:
+async def readable(intake: Service, attachment: dict[str, Any], *people: Principal) -> list[int]:
     path = f"/attachments/{attachment['sha256']}"
     return [(await intake.get(path, who)).status_code for who in people]
 
