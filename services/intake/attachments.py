@@ -1,13 +1,14 @@
 """Content-addressed uploads: the bytes are stored once under their SHA-256, with their size,
 and who uploaded them with which media type.
 
-A digest alone grants nothing (issue 17, item 4). Who may read an attachment: the roles that see
-every request; whoever uploaded the bytes; and a requester of an OPD one of whose requests
-references them *with proof*: a submit or revision may reference only bytes that its caller
-uploaded, or that a request of the caller's OPD already references with proof, and only such
-references are recorded (``reference``). An e-office letter's attachments are metadata whose bytes
-intake never received: they are recorded in the request's events but grant nobody anything, and
-a revision may keep them in its list without proving them (they still grant nothing).
+A digest alone grants nothing (issue 17, item 4). Who may read an attachment: whoever uploaded
+the bytes; the roles that see every request, once a request references them; and a requester of
+an OPD one of whose requests references them *with proof*: a submit or revision may reference
+only bytes that its caller uploaded, or that a request of the caller's OPD already references with
+proof, and only such references are recorded (``reference``). An e-office letter's attachments are
+metadata whose bytes intake never received: they are recorded in the request's events but grant
+nobody anything, and a revision may keep them in its list without proving them (they still grant
+nothing).
 
 An attachment one may not read is answered as not found, and an upload is answered 201 with the
 caller's own description whether or not the bytes were stored before, so that nobody learns
@@ -105,6 +106,14 @@ class Attachments:
             f"USING (request_id) WHERE ra.sha256 = a.sha256 AND r.opd = {opd})"
         )
 
+    def _referenced(self) -> str:
+        """Whether any request references ``a`` (an upload nobody referenced yet is its
+        uploader's alone, even for the roles that see every request)."""
+        return (
+            f"EXISTS (SELECT 1 FROM {self.schema}.request_attachments ra "
+            "WHERE ra.sha256 = a.sha256)"
+        )
+
     async def put(
         self, conn: Connection, user_id: str, content: bytes, described: Mapping[str, Any]
     ) -> None:
@@ -132,10 +141,11 @@ class Attachments:
         self, conn: Connection, sha256: str, sees_all: bool, user_id: str, opd: str | None
     ) -> tuple[bytes, str]:
         """The bytes and the media type to serve them with: the caller's own upload's, else the
-        stored one if the caller's role or OPD may read them; else ``NotFound``."""
+        stored one if a request references them and the caller's role sees every request, or
+        one of its OPD's does; else ``NotFound``."""
         row = await conn.fetchrow(
-            f"SELECT a.content, coalesce({self._own_type('$3')}, CASE WHEN $2 OR "
-            f"{self._granted('$4')} THEN a.media_type END) AS media_type "
+            f"SELECT a.content, coalesce({self._own_type('$3')}, CASE WHEN ($2 AND "
+            f"{self._referenced()}) OR {self._granted('$4')} THEN a.media_type END) AS media_type "
             f"FROM {self.schema}.attachments a WHERE a.sha256 = $1",
             sha256,
             sees_all,

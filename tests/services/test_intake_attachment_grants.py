@@ -172,3 +172,16 @@ async def test_the_migration_forgets_what_letters_granted(
         assert {r["media_type"] for r in types} == {"application/pdf"}
     finally:
         await conn.close()
+
+
+async def test_the_roles_that_see_every_request_read_only_what_a_request_references(
+    intake: Service,
+) -> None:
+    """An upload nobody referenced yet is its uploader's alone: its digest grants not even
+    KADIS, KABID_TI, TIM_PENGEMBANG or AUDITOR anything until a request references it."""
+    draft = {**await intake.upload(b"draf " + uuid.uuid4().bytes), "filename": "draf.pdf"}
+    staff = [BY_ROLE[r] for r in ("KADIS", "KABID_TI", "TIM_PENGEMBANG", "AUDITOR")]
+    assert await readable(intake, draft, REQUESTER, COLLEAGUE, *staff) == [200] + [404] * 5
+    answer = await intake.submit(REQUESTER, attachments=[draft])
+    assert answer.status_code == 201, answer.text
+    assert await readable(intake, draft, COLLEAGUE, *staff) == [200] * 5
