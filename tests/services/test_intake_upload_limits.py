@@ -266,3 +266,30 @@ async def test_a_submit_that_waited_for_the_sweep_is_refused_and_appends_nothing
     assert answer.status_code == 422 and answer.json()["field"] == "attachments.0.sha256"
     assert await owner_conn.fetchval("SELECT count(*) FROM intake.events") == events
     assert not await stored(owner_conn, uploaded["sha256"])
+
+
+async def test_a_sweep_that_dies_mid_batch_removes_nothing_and_the_next_one_does(
+    svc: Service, settings: Settings, owner_conn: asyncpg.Connection, app_pool: asyncpg.Pool
+) -> None:
+    who = requester()
+    uploaded = await svc.upload(b"terputus " + uuid.uuid4().bytes, who=who)
+    await age(owner_conn, uploaded["sha256"], 4)
+    sweep = sweep_after(app_pool, 3)
+    dying = await asyncpg.connect(settings.app_url("intake"))
+    try:
+        await dying.execute("BEGIN")
+        removed = await sweep.remove_batch(dying)
+        assert uploaded["sha256"] in [r.sha256 for r in removed]
+        await owner_conn.execute("SELECT pg_terminate_backend($1)", dying.get_server_pid())
+    finally:
+        dying.terminate()
+    assert await stored(owner_conn, uploaded["sha256"])  # the batch rolled back whole
+    assert await owner_conn.fetchval(
+        "SELECT 1 FROM intake.attachment_uploads WHERE sha256 = $1", uploaded["sha256"]
+    )
+
+    async def swept_again() -> bool:
+        return uploaded["sha256"] in [r.sha256 for r in await sweep.sweep()]
+
+    assert await eventually(swept_again, timeout=10)
+    assert not await stored(owner_conn, uploaded["sha256"])
