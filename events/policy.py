@@ -326,8 +326,9 @@ _INTAKE: tuple[Rule, ...] = (
         "Unduh lampiran",
         READERS,
         hides_out_of_scope=True,
-        note="A requester reads what it uploaded and what its OPD's requests reference; "
-        "anything else is 404, so that a digest reveals nothing.",
+        note="Anyone reads what it uploaded; a requester also what its OPD's requests "
+        "reference with proof (never an e-office letter's digests), the other readers what "
+        "any request references; anything else is 404, so that a digest reveals nothing.",
     ),
     _cmd(
         "intake",

@@ -14,6 +14,10 @@ class DomainError(Exception):
     def detail(self) -> dict[str, object]:
         return {"message": self.message}
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries besides its body (e.g. Retry-After)."""
+        return {}
+
 
 class NotAllowed(DomainError):
     """The actor's role (or, for a requester, its OPD) does not allow the command: 403."""

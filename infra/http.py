@@ -53,7 +53,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def refused(_: Request, error: DomainError) -> JSONResponse:
-        return JSONResponse(status_code=error.status, content=error.detail())
+        return JSONResponse(
+            status_code=error.status, content=error.detail(), headers=error.headers() or None
+        )
 
     @app.exception_handler(ConcurrencyConflict)
     async def conflict(_: Request, error: ConcurrencyConflict) -> JSONResponse:

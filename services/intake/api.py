@@ -43,9 +43,12 @@ class LetterAccepted(Accepted):
 
 
 class Uploaded(BaseModel):
+    """Always 201 with the caller's own description: whether the same bytes were stored
+    before is nobody's business."""
+
     sha256: str = Field(description="SHA-256 of the bytes: reference the attachment by it")
     size_bytes: int = Field(description="Length in bytes")
-    media_type: str = Field(description="The media type it is stored (and served) with")
+    media_type: str = Field(description="The media type the caller gave (parameters dropped)")
 
 
 RAW_UPLOAD: dict[str, Any] = {
@@ -71,8 +74,11 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
         summary="Unggah lampiran (PEMOHON): isi berkas mentah, jenisnya di Content-Type",
         openapi_extra=RAW_UPLOAD,
         responses={
-            200: {"description": "Berkas yang sama sudah tersimpan"},
             413: {"description": "Melebihi batas ukuran"},
+            429: {
+                "description": "Terlalu banyak unggahan bersamaan, atau kuota harian pengguna "
+                "habis (limit disebut; header Retry-After memberi detik tunggu)"
+            },
         },
     )
     async def upload(

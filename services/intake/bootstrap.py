@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from events.catalog import default_registry
 from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
+from infra.background import in_background
 from infra.consumer import Delivered
 from infra.db import Connection
 from infra.http import add_health, install_error_handlers, principal_dependency
@@ -20,18 +21,26 @@ from infra.timeline import Timeline
 from infra.webhook import SeenSignatures, secret_from, signed_delivery
 from services.intake.api import build_eoffice_router, build_router
 from services.intake.attachments import Attachments
+from services.intake.config import IntakeConfig
 from services.intake.eoffice import EofficeLetters
+from services.intake.orphans import OrphanSweep
+from services.intake.quota import UploadLedger
+from services.intake.upload_limits import DailyQuota, UploadSlots
 from services.intake.usecases import Intake
 
 SQL = Path(__file__).parent / "sql"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, config: IntakeConfig | None = None) -> FastAPI:
+    """The intake app. ``config`` defaults to the ``INTAKE_*`` environment."""
+    conf = config or IntakeConfig()
     settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
     eoffice_secret = secret_from(settings)  # production refuses to start without one
     built: list[Intake] = []
+    slots = UploadSlots(conf.uploads_at_once_per_user, conf.uploads_at_once)
+    quota = DailyQuota(conf.upload_files_per_day, conf.upload_bytes_per_day)
 
     def intake() -> Intake:
         """The use cases, built on first use: after the runtime's store exists, which is
@@ -43,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
                     Timeline(store, default_registry(), settings.tenant),
                     Attachments(store.schema),
                     IdempotencyKeys(store.schema, settings.idempotency_retention),
+                    UploadLedger(store.schema, quota),
+                    slots,
                 )
             )
         return built[0]
@@ -67,8 +78,12 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with runtime.running():
-            intake()
-            yield
+            use = intake()
+            sweep = OrphanSweep(
+                use.pool, use.schema, use.ledger, conf.orphan_days, conf.orphan_sweep_seconds
+            )
+            async with in_background(sweep.run, "intake-orphan-sweep"):
+                yield
 
     app = FastAPI(
         title="Jejak intake",

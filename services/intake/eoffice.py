@@ -15,7 +15,9 @@ submission), together with the row that ties the letter id to the request. A let
 gets the first request's id again (200) and changes nothing, whatever the delivery carries; a bad
 letter (422 naming ``body.<field>``) changes nothing either. Attachments are metadata only: their
 bytes stay in the e-office; the URLs the e-office gives are kept beside the request in
-``eoffice_letters``, not in the events.
+``eoffice_letters``, not in the events. Naming a digest proves no possession of its bytes, so a
+letter's attachments grant its OPD nothing: bytes Jejak holds under the same digest stay readable
+only by whoever could read them before (``services.intake.attachments``).
 """
 
 import datetime as dt
@@ -56,7 +58,8 @@ EOFFICE_USER = "eoffice"
 
 
 class LetterAttachment(Attachment):
-    """An attachment of the letter, by metadata: the bytes stay in the e-office."""
+    """An attachment of the letter, by metadata: the bytes stay in the e-office, and the
+    digest grants nobody the bytes Jejak may hold under it."""
 
     url: str | None = Field(
         default=None,
@@ -218,7 +221,6 @@ class EofficeLetters:
             causation_id=sealed[-1].event_id,
         )
         await readmodel.save(conn, self.intake.schema, state)
-        await self.intake.attachments.reference(conn, request_id, state.attachments)
         await conn.execute(
             f"INSERT INTO {self.intake.schema}.eoffice_letters "
             "(tenant, letter_id, request_id, delivery_id, letter) VALUES ($1, $2, $3, $4, $5)",

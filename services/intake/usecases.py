@@ -19,7 +19,7 @@ from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.intake import readmodel
-from services.intake.attachments import Attachments, read_limited
+from services.intake.attachments import Attachments, declared_size, describe, read_limited
 from services.intake.commands import SubmitDetails
 from services.intake.domain import (
     FOLLOWED_EVENT_TYPES,
@@ -34,6 +34,8 @@ from services.intake.domain import (
     fold,
     rule_of,
 )
+from services.intake.quota import UploadLedger
+from services.intake.upload_limits import UploadSlots
 from services.intake.views import state_view
 
 LIST_REQUESTS = policy.rule("intake", "ListRequests")
@@ -46,6 +48,8 @@ class Intake:
     timeline: Timeline
     attachments: Attachments
     idempotency: IdempotencyKeys
+    ledger: UploadLedger
+    slots: UploadSlots
     clock: Callable[[], dt.datetime] = utc_now
 
     @property
@@ -82,25 +86,24 @@ class Intake:
         history, version = await self.timeline.load(conn, request_id)
         state = fold(history)
         events = decide(state, command, principal, self.clock())
+        proven = []
         if isinstance(command, SubmitRequest | ReviseRequest):
-            await self.attachments.require_referable(
-                conn, command.attachments, principal.user_id, principal.opd
+            current = state.attachments if state is not None else ()
+            proven = await self.attachments.require_referable(
+                conn, command.attachments, principal.user_id, principal.opd, kept=current
             )
         actor = principal.acting_as(access.acting_role(principal, rule_of(command)))
         sealed = await self.timeline.append(conn, request_id, version, events, actor)
         for event in events:
             state = evolve(state, event)
         assert state is not None
-        await self._project(conn, state)
+        await readmodel.save(conn, self.schema, state)
+        await self.attachments.reference(conn, request_id, proven)
         return {
             "request_id": request_id,
             "event_ids": [str(e.event_id) for e in sealed],
             "state": state_view(state),
         }
-
-    async def _project(self, conn: Connection, state: RequestState) -> None:
-        await readmodel.save(conn, self.schema, state)
-        await self.attachments.reference(conn, state.request_id, state.attachments)
 
     async def handle(self, envelope: Envelope, conn: Connection) -> None:
         """The consumer's handler: record another service's event that moves a request."""
@@ -110,7 +113,7 @@ class Intake:
         history, _ = await self.timeline.load(conn, envelope.stream_id)
         state = fold(history)
         if state is not None:
-            await self._project(conn, state)
+            await readmodel.save(conn, self.schema, state)
 
     async def _visible(self, principal: Principal, request_id: str) -> RequestState:
         async with self.pool.acquire() as conn:
@@ -139,19 +142,26 @@ class Intake:
         content_type: str,
         key: Key = NO_KEY,
     ) -> Answer:
-        """Store an attachment for a later submit or revision (requesters only): 201, or 200
-        if the same bytes were stored already."""
+        """Store an attachment for a later submit or revision (requesters only): 201 with the
+        caller's own description, whether or not the same bytes were stored before. Refused
+        with 429 above the uploads in progress at once or the caller's daily quota."""
         access.authorize(principal, UPLOAD)
-        content = await read_limited(chunks, declared_length, self.attachments.limit_bytes)
+        with self.slots.hold(principal.user_id):
+            if key.value is None:  # a retry with its key gets its first answer, quota or not
+                async with self.pool.acquire() as conn:
+                    await self.ledger.refuse_early(
+                        conn, principal.user_id, declared_size(declared_length)
+                    )
+            content = await read_limited(chunks, declared_length, self.attachments.limit_bytes)
 
-        async def put(conn: Connection) -> Answer:
-            created, stored = await self.attachments.put(
-                conn, principal.user_id, content, content_type
-            )
-            return Answer(201 if created else 200, stored)
+            async def put(conn: Connection) -> Answer:
+                described = describe(content, content_type)
+                await self.ledger.charge(conn, principal.user_id, described["size_bytes"])
+                await self.attachments.put(conn, principal.user_id, content, described)
+                return Answer(201, described)
 
-        body = (hashlib.sha256(content).hexdigest(), content_type)
-        return await self.idempotency.once(self.pool, principal.user_id, key, body, put)
+            body = (hashlib.sha256(content).hexdigest(), content_type)
+            return await self.idempotency.once(self.pool, principal.user_id, key, body, put)
 
     async def download(self, principal: Principal, sha256: str) -> tuple[bytes, str]:
         """The bytes, if ``principal`` may read them; one it may not is not found (404)."""

@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from events.approval import (
     BAsigned,
@@ -27,36 +26,23 @@ from events.approval import (
     TaskAssigned,
 )
 from events.approval import Timeline as PlannedTimeline
-from events.base import DomainEvent
-from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent, OnBehalfOf, Role
-from infra.auth import TokenIssuer, development_keys
-from infra.eventstore.contract import seal_all
+from events.envelope import OnBehalfOf
 from infra.principal import Principal
 from infra.settings import Settings
 from services.intake.attachments import MAX_UPLOAD_BYTES
-from services.intake.bootstrap import create_app
 from tests.idempotency_checks import check_racing_retries_act_once, check_retry_safe
-from tests.kafka_helpers import eventually, read_topic
+from tests.kafka_helpers import read_topic
+from tests.services.intake_client import (
+    APPROVAL_TOPIC,
+    BY_ROLE,
+    COLLEAGUE,
+    INTAKE_TOPIC,
+    LETTER,
+    REQUESTER,
+    STRANGER,
+    Service,
+)
 
-APPROVAL_TOPIC = "jejak.approval.events"
-INTAKE_TOPIC = "jejak.intake.events"
-
-
-def person(user_id: str, *roles: Role, opd: str | None = "DISKOMINFOSTANDI") -> Principal:
-    return Principal(user_id=user_id, name=user_id, roles=frozenset(roles), opd=opd)
-
-
-REQUESTER = person("u-pemohon-dinkes", "PEMOHON", opd="DINKES")
-COLLEAGUE = person("u-pemohon-dinkes-2", "PEMOHON", opd="DINKES")
-STRANGER = person("u-pemohon-disdik", "PEMOHON", opd="DISDIK")
-BY_ROLE = {
-    "PEMOHON": REQUESTER,
-    "KADIS": person("u-kadis", "KADIS"),
-    "KABID_TI": person("u-kabid", "KABID_TI"),
-    "TIM_PENGEMBANG": person("u-dev", "TIM_PENGEMBANG"),
-    "ADMIN": person("u-admin", "ADMIN"),
-    "AUDITOR": person("u-auditor", "AUDITOR", opd=None),
-}
 PLT_KADIS = Principal(
     user_id="u-sekretaris",
     name="Sekretaris",
@@ -64,127 +50,11 @@ PLT_KADIS = Principal(
     opd="DISKOMINFOSTANDI",
     delegations=(OnBehalfOf(user_id="u-kadis", role="KADIS", kind="PLT"),),
 )
-LETTER = {"number": "440/012/DINKES/II/2024", "date": "2024-02-01"}
-
-
-class Service:
-    """The app under test, a token for anyone, and approval's side of Kafka."""
-
-    def __init__(
-        self, client: httpx.AsyncClient, issuer: TokenIssuer, producer: AIOKafkaProducer
-    ) -> None:
-        self.client = client
-        self.issuer = issuer
-        self.producer = producer
-        self._heads: dict[str, tuple[int, str]] = {}
-
-    def auth(self, who: Principal) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.issuer.issue(who)}"}
-
-    async def post(
-        self, path: str, who: Principal, headers: dict[str, str] | None = None, **kwargs: Any
-    ) -> httpx.Response:
-        return await self.client.post(path, headers={**self.auth(who), **(headers or {})}, **kwargs)
-
-    async def get(self, path: str, who: Principal) -> httpx.Response:
-        return await self.client.get(path, headers=self.auth(who))
-
-    async def upload(
-        self, content: bytes, media_type: str = "application/pdf", who: Principal = REQUESTER
-    ) -> dict[str, Any]:
-        answer = await self.post(
-            "/attachments", who, content=content, headers={"Content-Type": media_type}
-        )
-        assert answer.status_code in (200, 201), answer.text
-        return dict(answer.json())
-
-    async def submit(self, who: Principal = REQUESTER, **overrides: Any) -> httpx.Response:
-        body = {
-            "title": "Sistem Informasi Puskesmas",
-            "summary": "Aplikasi pendaftaran pasien puskesmas.",
-            "letter": LETTER,
-            "needs_analysis": {"background": "Pendataan pasien masih manual."},
-        } | overrides
-        return await self.post("/requests", who, json=body)
-
-    async def submitted(self, who: Principal = REQUESTER) -> str:
-        answer = await self.submit(who)
-        assert answer.status_code == 201, answer.text
-        return str(answer.json()["request_id"])
-
-    async def received(self) -> str:
-        request_id = await self.submitted()
-        answer = await self.post(f"/requests/{request_id}/receive", BY_ROLE["KADIS"], json={})
-        assert answer.status_code == 200, answer.text
-        return request_id
-
-    async def state(self, request_id: str) -> dict[str, Any]:
-        answer = await self.get(f"/requests/{request_id}", BY_ROLE["AUDITOR"])
-        assert answer.status_code == 200, answer.text
-        return dict(answer.json())
-
-    async def approval_says(self, request_id: str, *events: DomainEvent) -> list[Envelope]:
-        """Publish approval's events for the request, as its relay would."""
-        version, prev = self._heads.get(request_id, (0, GENESIS_HASH))
-        actor = Actor(user_id="u-kabid", role="KABID_TI", opd="DISKOMINFOSTANDI")
-        new = [
-            NewEvent.of(
-                e,
-                actor=actor,
-                correlation_id=uuid.uuid4(),
-            )
-            for e in events
-        ]
-        sealed = seal_all(request_id, version, prev, new)
-        for envelope in sealed:
-            await self.producer.send_and_wait(
-                APPROVAL_TOPIC, envelope.model_dump_json().encode(), key=request_id.encode()
-            )
-            self._heads[request_id] = (envelope.stream_version, envelope.hash)
-        return sealed
-
-    async def until(self, request_id: str, **expected: Any) -> dict[str, Any]:
-        """The request's state once intake has consumed enough to match ``expected``."""
-
-        async def matches() -> dict[str, Any] | None:
-            state = await self.state(request_id)
-            return state if all(state[k] == v for k, v in expected.items()) else None
-
-        state = await eventually(matches, timeout=60)
-        assert state, f"{request_id} never reached {expected}: {await self.state(request_id)}"
-        return dict(state)
-
-    async def returned(self) -> str:
-        request_id = await self.received()
-        await self.approval_says(
-            request_id,
-            Disposed(request_id=request_id, to_role="KABID_TI", note="Mohon diperiksa."),
-            RequestReturned(
-                request_id=request_id,
-                reasons=("Proses bisnis belum ada.",),
-                missing_sections=("business_process.system_flow",),
-            ),
-        )
-        await self.until(request_id, status="RETURNED")
-        return request_id
 
 
 @pytest.fixture(scope="module")
-async def svc(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Service]:
-    keys = tmp_path_factory.mktemp("keys")
-    private, _ = development_keys(keys)
-    app = create_app(settings.model_copy(update={"jwt_key_dir": str(keys)}))
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    async with app.router.lifespan_context(app):
-        await producer.start()
-        try:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://intake") as c:
-                yield Service(c, TokenIssuer(private), producer)
-        finally:
-            await producer.stop()
+def svc(intake: Service) -> Service:
+    return intake
 
 
 async def count(conn: asyncpg.Connection, request_id: str | None = None) -> int:
@@ -499,10 +369,17 @@ async def test_uploads_are_content_addressed_and_limited(svc: Service) -> None:
         "size_bytes": len(content),
         "media_type": "application/pdf",
     }
+    # stored before or not, an upload answers 201 with the caller's own description
     again = await svc.post(
-        "/attachments", COLLEAGUE, content=content, headers={"Content-Type": "application/pdf"}
+        "/attachments", COLLEAGUE, content=content, headers={"Content-Type": "text/plain"}
     )
-    assert again.status_code == 200 and again.json() == first.json()
+    assert again.status_code == 201
+    assert again.json() == {**first.json(), "media_type": "text/plain"}
+    assert (
+        (await svc.get(f"/attachments/{first.json()['sha256']}", COLLEAGUE))
+        .headers["content-type"]
+        .startswith("text/plain")
+    )
     download = await svc.get(f"/attachments/{first.json()['sha256']}", REQUESTER)
     assert download.content == content
     assert download.headers["content-type"] == "application/pdf"
