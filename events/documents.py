@@ -48,6 +48,22 @@ class DocumentIssued(DomainEvent):
         default=(), max_length=20, description="The names in its signature blocks, in order"
     )
     source_event_id: UUID = Field(description="The event the document records")
+    history_versions: dict[str, int] | None = Field(
+        default=None,
+        description="Of the request's events (intake, approval, dev_tracking) up to the source "
+        "event it was built from, the last stream version of each service's: the audit "
+        "re-renders from the same, so that an event that reached the service after the "
+        "document was issued changes nothing (absent in documents issued before it was "
+        "recorded)",
+    )
+    people_events: int | None = Field(
+        default=None,
+        ge=0,
+        description="How many of the tenant's identity events (users, roles, profiles, OPDs) up "
+        "to the source event it was built from: the audit takes as many, those that reached "
+        "Kafka first, so that a profile change that reached the service after the document was "
+        "issued changes nothing",
+    )
 
 
 class DocumentFailed(DomainEvent):

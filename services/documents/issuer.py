@@ -13,13 +13,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 import structlog
 
+from events.base import DomainEvent
+from events.catalog import service_of
 from events.documents import DocumentFailed, DocumentIssued
-from events.envelope import Actor, NewEvent, utc_now
+from events.envelope import Actor, Envelope, NewEvent, utc_now
 from infra.db import DATABASE_FAILURES, Connection
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.errors import ConcurrencyConflict
@@ -54,6 +55,16 @@ class Number:
     sequence: int | None = None
 
 
+def versions_of(history: list[tuple[Envelope, DomainEvent]]) -> dict[str, int]:
+    """The last stream version of each service's events in ``history`` (one request's): what
+    ``DocumentIssued.history_versions`` records."""
+    versions: dict[str, int] = {}
+    for envelope, _ in history:
+        service = service_of(envelope.event_type)
+        versions[service] = max(versions.get(service, 0), envelope.stream_version)
+    return versions
+
+
 class Issuer:
     def __init__(
         self,
@@ -81,9 +92,6 @@ class Issuer:
 
     def wake(self) -> None:
         self._wake.set()
-
-    def verify_url(self, document_id: UUID) -> str:
-        return f"{self.config.public_base_url.rstrip('/')}/verifikasi/{document_id}"
 
     async def run(self, stop: asyncio.Event) -> None:
         """``config.workers`` loops, each issuing one document at a time, until ``stop``."""
@@ -132,23 +140,23 @@ class Issuer:
     async def _issue(self, conn: Connection, pending: Pending) -> None:
         source = pending.source
         until = source.occurred_at
+        history = [
+            h
+            for h in await self.store.history(conn, pending.request_id, until)
+            if h[0].event_id != source.event_id
+        ]
         facts = CaseFacts.of(
-            pending.request_id,
-            [
-                h
-                for h in await self.store.history(conn, pending.request_id, until)
-                if h[0].event_id != source.event_id
-            ],
-            await self.store.issued_numbers(conn, pending.request_id),
+            pending.request_id, history, await self.store.issued_numbers(conn, pending.request_id)
         )
-        people = People.of(await self.store.people(conn, pending.tenant, until))
+        identity = await self.store.people(conn, pending.tenant, until)
+        people = People.of(identity)
         files = None
         if pending.kind == "BERKAS_PERMOHONAN":
             files = await self._case_file(conn, pending, facts)
         built = build(self.tenant, Source(source, pending.event, facts, people))
         number = await self._number(conn, built)
         data = built.numbered(number.text)
-        url = self.verify_url(pending.document_id) if built.final else None
+        url = self.config.verification_url(pending.document_id) if built.final else None
         unsigned = await asyncio.to_thread(
             self.renderer.render, built.kind, data, built.day, url, files
         )
@@ -170,6 +178,8 @@ class Issuer:
             unsigned_sha256=hashlib.sha256(unsigned).hexdigest(),
             signers=built.signers,
             source_event_id=source.event_id,
+            history_versions=versions_of(history),
+            people_events=len(identity),
         )
         await self._append(conn, pending, issued)
         await self.store.issued(conn, pending.document_id, self._record(built, number, issued, pdf))
