@@ -19,7 +19,7 @@ import structlog
 
 from events.base import DomainEvent
 from events.catalog import service_of
-from events.documents import DocumentFailed, DocumentIssued
+from events.documents import DocumentFailed, DocumentIssued, NumberSource
 from events.envelope import Actor, Envelope, NewEvent, utc_now
 from infra.db import DATABASE_FAILURES, Connection
 from infra.eventstore import PostgresEventStore
@@ -46,10 +46,14 @@ FAIL_ATTEMPTS = 5
 appended to its stream meanwhile (two of its documents failing at once)."""
 
 
+UNNUMBERED = "DRAF"
+"""What a draft without a number records as its number (``Built.numberless``; printed none)."""
+
+
 @dataclass(frozen=True)
 class Number:
     text: str
-    source: str
+    source: NumberSource
     code: str | None = None
     year: int | None = None
     sequence: int | None = None
@@ -171,7 +175,7 @@ class Issuer:
             document_id=pending.document_id,
             kind=built.kind,
             number=number.text,
-            number_source="TYPED" if number.source == "TYPED" else "REGISTER",
+            number_source=number.source,
             document_date=built.day,
             final=built.final,
             sha256=hashlib.sha256(pdf).hexdigest(),
@@ -214,6 +218,8 @@ class Issuer:
     async def _number(self, conn: Connection, built: Built) -> Number:
         if built.typed_number is not None:
             return Number(built.typed_number, "TYPED")
+        if built.numberless:
+            return Number(UNNUMBERED, "NONE")
         code = self.config.codes[built.kind]
         year = built.day.year
         seq = await take_next(conn, self.store.s, code, year)

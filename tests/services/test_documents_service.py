@@ -225,8 +225,24 @@ async def test_documents_without_a_typed_number_take_their_registers(system: Sys
     for number, (kind, _) in numbered.items():  # the letter in December, the tests in March
         code, year = ("800.1.11.1", 2026) if kind == "SURAT_TUGAS" else ("500.12", 2027)
         assert number.startswith(f"{code}/") and number.endswith(f"/{year}"), number
-    final = next(d for d in documents if d["kind"] == "BERITA_ACARA_RAPAT")
-    assert final["number_source"] == "TYPED"  # the meeting's minutes keep their draft's number
+    kinds = {d["kind"]: d for d in documents}
+    draft, final = kinds["BERITA_ACARA_RAPAT_DRAFT"], kinds["BERITA_ACARA_RAPAT"]
+    assert (draft["number_source"], draft["final"]) == ("NONE", False)
+    assert final["number_source"] == "REGISTER"
+    assert final["number"].startswith("000.1.5/") and final["number"].endswith("/2026")
+
+    async def text(document: dict[str, Any]) -> str:
+        pdf = await system.api.get(
+            f"/documents/{document['document_id']}.pdf", headers=system.headers("AUDITOR")
+        )
+        return flat(text_of(pdf.content))
+
+    printed = await text(draft)
+    assert "NOMOR: diberikan saat ditandatangani" in printed, printed
+    assert "DRAF" in printed and "000.1.5" not in printed
+    assert f"NOMOR {final['number']}" in await text(final)
+    letter = await text(kinds["SURAT_TUGAS"])  # it cites the minutes by the register's number
+    assert f"Berita Acara Rapat Nomor {final['number']}" in letter, letter
 
 
 async def test_fifty_receipts_at_once_take_fifty_consecutive_numbers(system: System) -> None:
