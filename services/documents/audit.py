@@ -10,7 +10,8 @@ it, the tenant's people up to the source event (each as far as the event records
 had them, ``audit_history``), and for the case file the documents it includes, as they were
 re-rendered here. Then it is built with the same builder, rendered unsigned with the same
 templates and fonts, and the SHA-256 compared with ``unsigned_sha256``. A document that
-differs, or cannot be rebuilt, is named with the reason.
+differs, or cannot be rebuilt, is named with the reason. Given the database, the service's
+stored row and PDF of each are compared with its event too (``audit_stored``).
 
 The inputs that are not events are the tenant's settings (``DOCUMENTS_*``, as the service reads
 them), the templates (their digest is reported: a changed template is a legitimate difference)
@@ -23,12 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
+import asyncpg
+
 from events.catalog import default_registry
 from events.documents import DocumentIssued
 from events.topics import topic_for, topics_consumed_by
 from infra.kafka_history import plan, read_partitions
 from services.documents import TEMPLATES_DIR, casefile
 from services.documents.audit_history import History, Seen
+from services.documents.audit_stored import compare_stored
 from services.documents.builders import build
 from services.documents.config import DocumentsConfig
 from services.documents.context import Source, Tenant
@@ -37,6 +41,7 @@ from services.documents.people import People
 from services.documents.render import Renderer
 
 TOPICS = (*topics_consumed_by("documents"), topic_for("documents"))
+LIVE_SCHEMA = "documents"
 
 
 class NotReproduced(Exception):
@@ -72,6 +77,15 @@ class DocumentsAudit:
         return not self.differences and not self.lost
 
 
+def chosen(seen: Seen, tenant: str | None, request: str | None) -> bool:
+    """Whether a ``DocumentIssued`` is of the tenant and the request asked for (if any)."""
+    issued = seen.event
+    assert isinstance(issued, DocumentIssued)
+    return (tenant is None or seen.envelope.tenant == tenant) and (
+        request is None or issued.request_id == request
+    )
+
+
 def templates_digest(templates: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(templates.glob("*.typ")):
@@ -103,8 +117,7 @@ class Rerenderer:
             if issued.request_id not in earlier:  # a new request: the last one's are done
                 self.rendered.clear()
             before = earlier.setdefault(issued.request_id, [])
-            wanted = request is None or issued.request_id == request
-            if wanted and (tenant is None or seen.envelope.tenant == tenant):
+            if chosen(seen, tenant, request):
                 result.documents += 1
                 try:
                     self.rendered[issued.document_id] = self.one(history, seen, before)
@@ -203,13 +216,38 @@ async def audit_documents(
     tenant: str | None = None,
     request: str | None = None,
     templates: Path = TEMPLATES_DIR,
+    database_url: str | None = None,
+    schema: str = LIVE_SCHEMA,
 ) -> DocumentsAudit:
     """Every document issued (of ``tenant`` and ``request`` if given) re-rendered from
-    Kafka."""
+    Kafka; with ``database_url`` (an owner's), also the service's stored row and PDF of each
+    compared with its event (``audit_stored``)."""
     layout = await plan(bootstrap_servers, TOPICS)
     history = History(default_registry())
     await read_partitions(bootstrap_servers, layout.partitions, history.take)
     rerenderer = Rerenderer(config, Renderer(Path(config.font_dir), templates))
     result = await asyncio.to_thread(rerenderer.check, history, tenant, request)
     result.missing_topics, result.lost = layout.missing_topics, layout.lost
+    if database_url is not None:
+        issued = [
+            s.event
+            for s in history.documents()
+            if isinstance(s.event, DocumentIssued) and chosen(s, tenant, request)
+        ]
+        conn = await asyncpg.connect(database_url)
+        try:
+            stored = await compare_stored(conn, schema, issued)
+        finally:
+            await conn.close()
+        for event in issued:
+            for why in stored.pop(str(event.document_id), []):
+                result.differences.append(
+                    Difference(
+                        event.request_id,
+                        str(event.document_id),
+                        event.kind,
+                        event.number,
+                        f"stored: {why}",
+                    )
+                )
     return result

@@ -1,8 +1,9 @@
 """``jejak audit documents``: every issued document re-rendered from Kafka and compared with its
-``DocumentIssued`` (``services.documents.audit``); also run by ``jejak audit verify`` and
-``replay`` (``check``). Exit 0: every document re-renders to its recorded bytes; 1: some differ;
-2: the check could not run. Reads ``KAFKA_BOOTSTRAP_SERVERS`` and the ``DOCUMENTS_*`` settings,
-as the service does."""
+``DocumentIssued``, and the service's stored row and PDF of each too (``services.documents.
+audit``); also run by ``jejak audit verify`` and ``replay`` (``check``). Exit 0: every document
+re-renders to its recorded bytes and is stored as issued; 1: some differ; 2: the check could not
+run. Reads ``KAFKA_BOOTSTRAP_SERVERS``, ``DATABASE_URL`` (an owner's) and the ``DOCUMENTS_*``
+settings, as the service does."""
 
 import asyncio
 import dataclasses
@@ -10,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import asyncpg
 import typer
 from aiokafka.errors import KafkaError
 from rich.console import Console
@@ -21,7 +23,7 @@ from services.documents.config import DocumentsConfig
 
 console = Console()
 SHOW = 50
-FAILURES = (OSError, KafkaError)
+FAILURES = (OSError, KafkaError, asyncpg.PostgresError)
 
 
 def print_audit(result: DocumentsAudit, show: int = SHOW) -> None:
@@ -43,20 +45,30 @@ def print_audit(result: DocumentsAudit, show: int = SHOW) -> None:
         for d in result.differences[:show]:
             table.add_row(d.request_id, d.document_id, d.kind, d.number, d.reason)
         console.print(table)
-        console.print(f"[bold red]{len(result.differences):,} document(s) differ[/bold red]")
+        differing = len({d.document_id for d in result.differences})
+        console.print(f"[bold red]{differing:,} document(s) differ[/bold red]")
     elif result.intact:
         console.print("[bold green]every document re-renders as issued[/bold green]")
 
 
 def check(
-    settings: Settings, tenant: str | None, show: int = SHOW, request: str | None = None
+    settings: Settings,
+    tenant: str | None,
+    show: int = SHOW,
+    request: str | None = None,
+    stored: bool = True,
 ) -> tuple[int, dict[str, Any]]:
-    """The re-rendering, printed; its exit status and report. Also a further check of
-    ``verify`` and ``replay`` (``services.reporting.cli.FurtherCheck``)."""
+    """The re-rendering (and with ``stored`` the service's rows and files compared), printed;
+    its exit status and report. Also a further check of ``verify`` and ``replay``
+    (``services.reporting.cli.FurtherCheck``)."""
     try:
         result = asyncio.run(
             audit_documents(
-                settings.kafka_bootstrap_servers, DocumentsConfig(), tenant=tenant, request=request
+                settings.kafka_bootstrap_servers,
+                DocumentsConfig(),
+                tenant=tenant,
+                request=request,
+                database_url=settings.database_url if stored else None,
             )
         )
     except FAILURES as error:
@@ -73,6 +85,9 @@ def documents_command(
     request: Annotated[
         str | None, typer.Option(help="Only this request's documents (default: every request)")
     ] = None,
+    stored: Annotated[
+        bool, typer.Option(help="Also compare the service's stored rows and PDFs (DATABASE_URL)")
+    ] = True,
     show: Annotated[int, typer.Option(min=0, help="Differences to print")] = SHOW,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the whole result to this file")
@@ -80,7 +95,7 @@ def documents_command(
 ) -> None:
     """Re-render every issued document from Kafka and compare it with its DocumentIssued. Exit
     0 if every one is identical, 1 if not, 2 if the check could not run."""
-    code, body = check(Settings.from_environment(), tenant, show, request)
+    code, body = check(Settings.from_environment(), tenant, show, request, stored)
     if json_out is not None and code != 2:
         json_out.write_text(json.dumps(body, ensure_ascii=False, indent=2))
         console.print(f"written to {json_out}")

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import get_args
 
+import asyncpg
 import pytest
 
 from bench.chaos.checks import audit
@@ -40,7 +41,11 @@ OWN = f"audit-{uuid.uuid4().hex[:8]}"
 
 
 async def rerendered(
-    settings: Settings, request_id: str, count: int, templates: Path = TEMPLATES_DIR
+    settings: Settings,
+    request_id: str,
+    count: int,
+    templates: Path = TEMPLATES_DIR,
+    stored: bool = False,
 ) -> DocumentsAudit:
     """The request's documents re-rendered from Kafka, once its ``count`` DocumentIssued are
     there (the relay publishes them shortly after they are issued)."""
@@ -51,6 +56,7 @@ async def rerendered(
             DocumentsConfig(),
             request=request_id,
             templates=templates,
+            database_url=settings.database_url if stored else None,
         )
         return result if result.documents >= count else None
 
@@ -98,6 +104,29 @@ async def test_a_changed_template_is_a_difference(
     assert not result.intact and len(result.identical) == 7
 
 
+async def test_a_stored_pdf_replaced_behind_the_service_is_a_difference(
+    settings: Settings, system: System, owner_conn: asyncpg.Connection
+) -> None:
+    """The live row and file of every document are what its event says, until a database owner
+    replaces a PDF: the audit names it, though it still re-renders as issued."""
+    rid = f"req-{uuid.uuid4().hex[:10]}"
+    await publish_history(system, samples.request_history(rid, tenant=OWN)[:3])
+    documents = {d["kind"]: d for d in await system.settled(rid, 2)}
+    intact = await rerendered(settings, rid, 2, stored=True)
+    assert intact.differences == [] and len(intact.identical) == 2
+    sheet = documents["LEMBAR_DISPOSISI"]
+    await owner_conn.execute(
+        "UPDATE documents.document_files SET pdf = pdf || '\\x0a'::bytea WHERE document_id = $1",
+        uuid.UUID(sheet["document_id"]),
+    )
+    result = await rerendered(settings, rid, 2, stored=True)
+    [difference] = result.differences
+    assert (difference.document_id, difference.kind) == (sheet["document_id"], "LEMBAR_DISPOSISI")
+    assert difference.reason.startswith("stored: the stored PDF's sha256 is ")
+    assert difference.reason.endswith(f"the issued one's {sheet['sha256']}")
+    assert len(result.identical) == 2  # both still re-render as issued
+
+
 async def forge_a_hash(settings: Settings, system: System, request_id: str) -> DocumentIssued:
     """A DocumentIssued published after the request's last one, as the receipt's, with another
     ``unsigned_sha256`` (a forger with write access to the topic)."""
@@ -140,7 +169,7 @@ async def test_a_tampered_hash_is_a_difference(
     assert code == 1, said
     assert "1 document(s) differ" in said and str(receipt.document_id) in said
     body = json.loads(out.read_text())
-    assert [d["document_id"] for d in body["differences"]] == [str(receipt.document_id)]
+    assert {d["document_id"] for d in body["differences"]} == {str(receipt.document_id)}
     verified = tmp_path / "verify.json"
     code, said = await audit(endpoints, "verify", "--json", str(verified))
     assert code == 1, said
