@@ -72,10 +72,10 @@ from events.reporting import SlaBreached
 from events.topics import SERVICES, Service
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics
+from infra.kafka_history import plan, read_partitions
 from infra.relay import message_of
 from infra.settings import Settings
 from services.reporting.replay import ReplayOptions, ReplayResult, replay
-from services.reporting.replay_read import plan, read_partitions
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
 

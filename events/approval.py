@@ -125,7 +125,11 @@ class MeetingHeld(DomainEvent):
     )
     scope: Text = Field(description="The agreed scope of the application")
     timeline: Timeline = Field(description="The agreed development timeline")
-    minutes_number: DocumentNumber = Field(description="Number of the draft minutes (Draft BA)")
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="Number of the draft minutes (Draft BA), if typed; None: the draft has no "
+        "number and the signed minutes take one (typed then, or Jejak's register's)",
+    )
     notes: Text | None = Field(default=None, description="Other points of the minutes, if any")
 
 
@@ -144,7 +148,11 @@ class BAsigned(DomainEvent):
     """Step 6: the minutes (Berita Acara) stating scope and timeline were signed."""
 
     request_id: RequestId = Field(description="The request whose minutes were signed")
-    minutes_number: DocumentNumber = Field(description="The signed minutes' number")
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="The signed minutes' number, if typed (or the draft's); None: Jejak's "
+        "register numbers them",
+    )
     signatories: tuple[Signatory, ...] = Field(
         min_length=1, max_length=MAX_LIST, description="Everyone who signed"
     )

@@ -24,9 +24,10 @@ DocumentKind = Literal[
 ]
 """The SOP's documents Jejak renders, one per source event (``DOCUMENTS.md``)."""
 
-NumberSource = Literal["REGISTER", "TYPED"]
+NumberSource = Literal["REGISTER", "TYPED", "NONE"]
 """Where a document's number came from: the service's own register (Buku Agenda), or typed by
-the user into the command that produced the source event (a document numbered outside Jejak)."""
+the user into the command that produced the source event (a document numbered outside Jejak);
+NONE for a draft whose number nobody typed (it prints none: its final takes one)."""
 
 
 class DocumentIssued(DomainEvent):
@@ -36,7 +37,9 @@ class DocumentIssued(DomainEvent):
     document_id: UUID = Field(description="The document's id (the verification page's key)")
     kind: DocumentKind = Field(description="Which of the SOP's documents it is")
     number: DocumentNumber = Field(description="The number printed under its title")
-    number_source: NumberSource = Field(description="REGISTER (taken now) or TYPED (given)")
+    number_source: NumberSource = Field(
+        description="REGISTER (taken now), TYPED (given), or NONE (a draft without a number)"
+    )
     document_date: Day = Field(description="The date printed on it, in the tenant's time zone")
     final: bool = Field(description="False for a draft (unsigned, not in the register)")
     sha256: Sha256Hex = Field(description="SHA-256 of the PDF as issued (signed if final)")
@@ -48,6 +51,22 @@ class DocumentIssued(DomainEvent):
         default=(), max_length=20, description="The names in its signature blocks, in order"
     )
     source_event_id: UUID = Field(description="The event the document records")
+    history_versions: dict[str, int] | None = Field(
+        default=None,
+        description="Of the request's events (intake, approval, dev_tracking) up to the source "
+        "event it was built from, the last stream version of each service's: the audit "
+        "re-renders from the same, so that an event that reached the service after the "
+        "document was issued changes nothing (absent in documents issued before it was "
+        "recorded)",
+    )
+    people_events: int | None = Field(
+        default=None,
+        ge=0,
+        description="How many of the tenant's identity events (users, roles, profiles, OPDs) up "
+        "to the source event it was built from: the audit takes as many, those that reached "
+        "Kafka first, so that a profile change that reached the service after the document was "
+        "issued changes nothing",
+    )
 
 
 class DocumentFailed(DomainEvent):

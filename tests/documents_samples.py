@@ -151,8 +151,8 @@ def request_history(
 ) -> list[Step]:
     """A request from submission to UAT, a day per step from Monday 7 December 2026, with a
     failed and then a passed system test. ``typed``: the
-    Surat Tugas and the minutes of the tests and the UAT carry typed numbers (else none: the
-    registers number them)."""
+    minutes of the meeting, the Surat Tugas and the minutes of the tests and the UAT carry typed
+    numbers (else none: the registers number them, and the meeting's draft has none)."""
     day = dt.timedelta(days=1)
     flow: list[tuple[Service, Actor, dt.datetime, DomainEvent]] = [
         (
@@ -221,7 +221,7 @@ def request_history(
                 timeline=Timeline(
                     planned_start=dt.date(2027, 1, 4), planned_end=dt.date(2027, 3, 31)
                 ),
-                minutes_number="000.1.5/0007/Diskominfostandi/2026",
+                minutes_number="000.1.5/0007/Diskominfostandi/2026" if typed else None,
             ),
         ),
         (
@@ -230,7 +230,7 @@ def request_history(
             MONDAY + 3 * day,
             BAsigned(
                 request_id=rid,
-                minutes_number="000.1.5/0007/Diskominfostandi/2026",
+                minutes_number="000.1.5/0007/Diskominfostandi/2026" if typed else None,
                 signatories=(
                     Signatory(user_id="u-opd", name="Yohanes Dambung, S.E.", role="PEMOHON"),
                     Signatory(

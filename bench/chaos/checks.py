@@ -120,7 +120,7 @@ async def audit(endpoints: Endpoints, *args: str, timeout: float = 600) -> tuple
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.reporting.cli",
+        "jejak.cli",
         "audit",
         *args,
         cwd=ROOT,

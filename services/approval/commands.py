@@ -119,7 +119,11 @@ class RecordMeetingData(CommandData):
     )
     scope: Text = Field(description="The agreed scope of the application")
     timeline: Timeline = Field(description="The agreed development timeline")
-    minutes_number: DocumentNumber = Field(description="Number of the draft minutes (Draft BA)")
+    minutes_number: DocumentNumber | None = Field(
+        default=None,
+        description="Number of the draft minutes (Draft BA), if typed; empty: the draft has "
+        "none, and the signed minutes take the register's",
+    )
     notes: Text | None = Field(default=None, description="Other points of the minutes, if any")
 
 
@@ -132,7 +136,9 @@ class SignMinutesData(CommandData):
         description="Everyone who signed: KADIS and/or KABID_TI, and the requester (PEMOHON)",
     )
     minutes_number: DocumentNumber | None = Field(
-        default=None, description="The signed minutes' number; None keeps the draft's number"
+        default=None,
+        description="The signed minutes' number; None keeps the draft's number, if it has "
+        "one, else Jejak's register numbers them",
     )
 
 

@@ -3,6 +3,7 @@ place, the paper, the registers' codes and number format, the positions printed 
 where the verification page is, and the signing certificate."""
 
 from typing import Literal, Self
+from uuid import UUID
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,6 +114,10 @@ class DocumentsConfig(BaseSettings):
         description="How long a document waits for events it needs that have not arrived yet "
         "(another topic is behind) before it is recorded as failed",
     )
+
+    def verification_url(self, document_id: UUID) -> str:
+        """What a final document's QR code encodes: its public verification page."""
+        return f"{self.public_base_url.rstrip('/')}/verifikasi/{document_id}"
 
     @model_validator(mode="after")
     def _check(self) -> Self:

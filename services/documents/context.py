@@ -80,8 +80,14 @@ class Built:
     takes the next of its kind's register."""
     signers: tuple[str, ...]
 
+    @property
+    def numberless(self) -> bool:
+        """A draft whose number nobody typed: it takes none (its final takes one)."""
+        return not self.final and self.typed_number is None
+
     def numbered(self, number: str) -> dict[str, Any]:
-        return {**self.data, "number": number}
+        """The template's data with its number (printed unless ``numberless``)."""
+        return {**self.data, "number": number, "numbered": not self.numberless}
 
 
 def common(tenant: Tenant, kind: DocumentKind, title: str, day: dt.date) -> dict[str, Any]:

@@ -100,6 +100,12 @@ class CaseFacts:
             raise MissingFact("RequestSubmitted (intake) belum diterima")
         return self.submitted
 
+    def need_title(self) -> str:
+        """The application's title (as last revised): a document that prints it waits for the
+        request's submission, so that it never prints it missing for a topic that was behind."""
+        self.need_submitted()
+        return self.title or "-"
+
     def need_meeting(self) -> Fact[MeetingHeld]:
         if self.meeting is None:
             raise MissingFact("MeetingHeld (approval) belum diterima")

@@ -13,13 +13,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 import structlog
 
-from events.documents import DocumentFailed, DocumentIssued
-from events.envelope import Actor, NewEvent, utc_now
+from events.base import DomainEvent
+from events.catalog import service_of
+from events.documents import DocumentFailed, DocumentIssued, NumberSource
+from events.envelope import Actor, Envelope, NewEvent, utc_now
 from infra.db import DATABASE_FAILURES, Connection
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.errors import ConcurrencyConflict
@@ -45,13 +46,27 @@ FAIL_ATTEMPTS = 5
 appended to its stream meanwhile (two of its documents failing at once)."""
 
 
+UNNUMBERED = "DRAF"
+"""What a draft without a number records as its number (``Built.numberless``; printed none)."""
+
+
 @dataclass(frozen=True)
 class Number:
     text: str
-    source: str
+    source: NumberSource
     code: str | None = None
     year: int | None = None
     sequence: int | None = None
+
+
+def versions_of(history: list[tuple[Envelope, DomainEvent]]) -> dict[str, int]:
+    """The last stream version of each service's events in ``history`` (one request's): what
+    ``DocumentIssued.history_versions`` records."""
+    versions: dict[str, int] = {}
+    for envelope, _ in history:
+        service = service_of(envelope.event_type)
+        versions[service] = max(versions.get(service, 0), envelope.stream_version)
+    return versions
 
 
 class Issuer:
@@ -81,9 +96,6 @@ class Issuer:
 
     def wake(self) -> None:
         self._wake.set()
-
-    def verify_url(self, document_id: UUID) -> str:
-        return f"{self.config.public_base_url.rstrip('/')}/verifikasi/{document_id}"
 
     async def run(self, stop: asyncio.Event) -> None:
         """``config.workers`` loops, each issuing one document at a time, until ``stop``."""
@@ -132,23 +144,23 @@ class Issuer:
     async def _issue(self, conn: Connection, pending: Pending) -> None:
         source = pending.source
         until = source.occurred_at
+        history = [
+            h
+            for h in await self.store.history(conn, pending.request_id, until)
+            if h[0].event_id != source.event_id
+        ]
         facts = CaseFacts.of(
-            pending.request_id,
-            [
-                h
-                for h in await self.store.history(conn, pending.request_id, until)
-                if h[0].event_id != source.event_id
-            ],
-            await self.store.issued_numbers(conn, pending.request_id),
+            pending.request_id, history, await self.store.issued_numbers(conn, pending.request_id)
         )
-        people = People.of(await self.store.people(conn, pending.tenant, until))
+        identity = await self.store.people(conn, pending.tenant, until)
+        people = People.of(identity)
         files = None
         if pending.kind == "BERKAS_PERMOHONAN":
             files = await self._case_file(conn, pending, facts)
         built = build(self.tenant, Source(source, pending.event, facts, people))
         number = await self._number(conn, built)
         data = built.numbered(number.text)
-        url = self.verify_url(pending.document_id) if built.final else None
+        url = self.config.verification_url(pending.document_id) if built.final else None
         unsigned = await asyncio.to_thread(
             self.renderer.render, built.kind, data, built.day, url, files
         )
@@ -163,13 +175,15 @@ class Issuer:
             document_id=pending.document_id,
             kind=built.kind,
             number=number.text,
-            number_source="TYPED" if number.source == "TYPED" else "REGISTER",
+            number_source=number.source,
             document_date=built.day,
             final=built.final,
             sha256=hashlib.sha256(pdf).hexdigest(),
             unsigned_sha256=hashlib.sha256(unsigned).hexdigest(),
             signers=built.signers,
             source_event_id=source.event_id,
+            history_versions=versions_of(history),
+            people_events=len(identity),
         )
         await self._append(conn, pending, issued)
         await self.store.issued(conn, pending.document_id, self._record(built, number, issued, pdf))
@@ -204,6 +218,8 @@ class Issuer:
     async def _number(self, conn: Connection, built: Built) -> Number:
         if built.typed_number is not None:
             return Number(built.typed_number, "TYPED")
+        if built.numberless:
+            return Number(UNNUMBERED, "NONE")
         code = self.config.codes[built.kind]
         year = built.day.year
         seq = await take_next(conn, self.store.s, code, year)

@@ -99,10 +99,8 @@ def surat_tugas(tenant: Tenant, source: Source, event: TaskAssigned) -> Built:
     ]
     if (minutes := source.facts.minutes) is not None:
         signed_on = tenant.local_day(minutes.envelope.occurred_at)
-        basis.append(
-            f"Berita Acara Rapat Nomor {minutes.event.minutes_number} tanggal "
-            f"{long_date(signed_on)}."
-        )
+        number = minutes.event.minutes_number or source.facts.need_number("BERITA_ACARA_RAPAT")
+        basis.append(f"Berita Acara Rapat Nomor {number} tanggal {long_date(signed_on)}.")
     team = []
     for n, user_id in enumerate(event.team_members, start=1):
         member = source.person(user_id)

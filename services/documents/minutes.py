@@ -38,7 +38,7 @@ def _meeting_content(source: Source, meeting: MeetingHeld) -> list[dict[str, Any
     )
     content: list[dict[str, Any]] = [
         {"heading": "Peserta rapat", "items": participants},
-        {"heading": "Aplikasi yang dibahas", "text": source.facts.title or "-"},
+        {"heading": "Aplikasi yang dibahas", "text": source.facts.need_title()},
         {"heading": "Ruang lingkup", "text": meeting.scope},
         {"heading": "Jadwal pembangunan", "text": timeline},
     ]
@@ -134,7 +134,7 @@ def berita_acara_pengujian(tenant: Tenant, source: Source, event: TestPassed | T
         "parties": _parties([signature]),
         "content": [
             {"heading": "Jenis pengujian", "text": f"Pengujian {TEST_NAMES[event.kind].title()}"},
-            {"heading": "Aplikasi yang diuji", "text": source.facts.title or "-"},
+            {"heading": "Aplikasi yang diuji", "text": source.facts.need_title()},
             {"heading": "Hasil pengujian", "text": "LULUS" if passed else "TIDAK LULUS"},
             {"heading": "Temuan", "items": findings},
         ],
@@ -167,7 +167,7 @@ def berita_acara_uat(tenant: Tenant, source: Source, event: UATAccepted | UATRej
     data |= {
         "parties": _parties(blocks),
         "content": [
-            {"heading": "Aplikasi yang diuji", "text": source.facts.title or "-"},
+            {"heading": "Aplikasi yang diuji", "text": source.facts.need_title()},
             {"heading": "Hasil UAT", "text": "DITERIMA" if accepted else "DITOLAK"},
             {"heading": "Catatan dan temuan" if accepted else "Temuan", "items": notes},
         ],

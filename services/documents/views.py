@@ -38,7 +38,8 @@ class DocumentSummary(View):
     state: DocumentState = Field(description="PENDING (sedang dibuat), ISSUED, atau FAILED")
     number: str | None = Field(description="Nomor dokumen; kosong sebelum terbit")
     number_source: NumberSource | None = Field(
-        description="REGISTER (dari Buku Agenda Jejak) atau TYPED (diketik pengguna)"
+        description="REGISTER (dari Buku Agenda Jejak), TYPED (diketik pengguna) atau NONE "
+        "(draf tanpa nomor)"
     )
     document_date: dt.date | None = Field(description="Tanggal dokumen")
     final: bool | None = Field(description="False untuk draf (tidak ditandatangani)")
@@ -87,7 +88,7 @@ class RegisterEntry(View):
     label: str = Field(description="Nama jenis dokumen")
     request_id: str = Field(description="Permohonan")
     signers: list[str] = Field(description="Penandatangan")
-    number_source: NumberSource = Field(description="REGISTER atau TYPED")
+    number_source: NumberSource = Field(description="REGISTER, TYPED atau NONE (draf tanpa nomor)")
     document_id: UUID = Field(description="Id dokumen")
 
 

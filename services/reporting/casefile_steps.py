@@ -149,7 +149,7 @@ def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | No
             )
             what = f"Meeting held with {len(event.participants)} participants; draft minutes"
             move = changes(step=advance(case, "SIGN_MINUTES"))
-            return Effect("MEETING", what, (event.minutes_number,), record, move)
+            return Effect("MEETING", what, numbers(event.minutes_number), record, move)
         case BAsigned():
             record = add_document(
                 case,
@@ -163,7 +163,7 @@ def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | No
                 f"Minutes (Berita Acara) signed by {', '.join(s.name for s in event.signatories)}"
             )
             move = changes(step=advance(case, "ASSIGN"))
-            return Effect("SIGN_MINUTES", what, (event.minutes_number,), record, move)
+            return Effect("SIGN_MINUTES", what, numbers(event.minutes_number), record, move)
         case TaskAssigned():
             return _assigned(case, env, event)
         case RequestRejected():

@@ -7,6 +7,10 @@
   the first broken link of each (``services.reporting.verify``). Exit 0: intact; 1: broken; 2:
   could not run.
 
+A composing application (``jejak.cli``, the ``jejak`` command) may put further checks in the
+command's context (``Checks``): each runs after the command's own and adds its report and exit
+status; the documents' re-rendering is one (reporting imports no other service).
+
 Both read ``DATABASE_URL`` (an owner: the replay creates a schema and a role; verification reads
 every service's schema) and ``KAFKA_BOOTSTRAP_SERVERS``; the replay also ``APP_DB_PASSWORD``
 and ``REPORTING_TIME_ZONE``, as the services do.
@@ -17,7 +21,7 @@ import dataclasses
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,19 +51,49 @@ from services.reporting.replay import LIVE_SCHEMA, ReplayOptions, ReplayResult, 
 from services.reporting.replay_worker import ReplayFailed
 from services.reporting.verify import ChainReport, verify_all
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    help="Jejak for inspectors (Inspektorat).",
-)
-audit = typer.Typer(
-    no_args_is_help=True, help="Replay the read models from Kafka; verify every hash chain."
-)
-app.add_typer(audit, name="audit")
+
+def inspectors_app(audit_help: str) -> tuple[typer.Typer, typer.Typer]:
+    """An inspectors' command and its ``audit`` group (empty: the caller adds the commands)."""
+    root = typer.Typer(
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,
+        help="Jejak for inspectors (Inspektorat).",
+    )
+    group = typer.Typer(no_args_is_help=True, help=audit_help)
+    root.add_typer(group, name="audit")
+    return root, group
+
+
+app, audit = inspectors_app("Replay the read models from Kafka; verify every hash chain.")
 console = Console()
 FAILURES = (OSError, asyncpg.PostgresError, KafkaError)
 """What makes a command exit with 2 (a server unreachable, refusing, or missing a schema)."""
+
+FurtherCheck = Callable[[Settings, str | None], tuple[int, dict[str, Any]]]
+"""A check run after ``verify`` and ``replay`` (given the settings and the tenant, if one):
+it prints its report and returns its exit status (0, 1 or 2) and its report for ``--json``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Checks:
+    """What a composing application puts in the commands' context (``typer.Context.obj``)."""
+
+    further: Sequence[tuple[str, FurtherCheck]] = ()
+    """Each further check by name (the key of its report in ``--json``)."""
+
+
+def _further(
+    ctx: typer.Context, settings: Settings, tenant: str | None
+) -> tuple[int, dict[str, Any]]:
+    """The context's further checks, run one after another: the worst exit status, and each
+    report by name."""
+    checks = ctx.obj.further if isinstance(ctx.obj, Checks) else ()
+    code, reports = 0, {}
+    for name, check in checks:
+        status, reports[name] = check(settings, tenant)
+        code = max(code, status)
+    return code, reports
 
 
 # --- audit replay -------------------------------------------------------------------------------
@@ -184,6 +218,7 @@ def _write_json(path: Path, body: Any) -> None:
 
 @audit.command("replay")
 def replay_command(
+    ctx: typer.Context,
     keep: Annotated[bool, typer.Option(help="Keep the replay schema (default: drop it)")] = False,
     tenant: Annotated[
         str | None, typer.Option(help="Only this tenant's requests (default: every tenant)")
@@ -220,9 +255,11 @@ def replay_command(
         console.print(f"[bold red]replay failed:[/bold red] {error}")
         raise typer.Exit(2) from None
     _print_replay(result, show)
+    code, further = (0, {}) if topic else _further(ctx, settings, tenant)
     if json_out is not None:
-        _write_json(json_out, dataclasses.asdict(result) | {"identical": result.identical})
-    raise typer.Exit(0 if result.identical else 1)
+        body = dataclasses.asdict(result) | {"identical": result.identical}
+        _write_json(json_out, body | further)
+    raise typer.Exit(max(code, 0 if result.identical else 1))
 
 
 # --- audit verify -------------------------------------------------------------------------------
@@ -249,6 +286,7 @@ def _print_verify(reports: list[ChainReport]) -> None:
 
 @audit.command("verify")
 def verify_command(
+    ctx: typer.Context,
     schema: Annotated[
         list[str] | None,
         typer.Option(help="An event store's schema (repeat; default: every service's)"),
@@ -280,11 +318,11 @@ def verify_command(
     if all(r.missing for r in reports):
         console.print("[bold red]nothing to verify: no such schema or topic[/bold red]")
         raise typer.Exit(2)
+    code, further = (0, {}) if schema or topic or not kafka else _further(ctx, settings, None)
     if json_out is not None:
         bodies = [dataclasses.asdict(r) for r in reports]
-        _write_json(
-            json_out, [{k: v for k, v in b.items() if not k.startswith("_")} for b in bodies]
-        )
+        chains = [{k: v for k, v in b.items() if not k.startswith("_")} for b in bodies]
+        _write_json(json_out, [*chains, *({"source": k, **v} for k, v in further.items())])
     broken = [r for r in reports if not r.intact]
     if broken:
         for r in broken:
@@ -296,8 +334,9 @@ def verify_command(
                 soft_wrap=True,
             )
         console.print(f"[bold red]{len(broken)} source(s) with a broken chain[/bold red]")
-        raise typer.Exit(1)
+        raise typer.Exit(max(code, 1))
     console.print("[bold green]every chain is intact[/bold green]")
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ compared with the live schema table by table (``python -m services.reporting.cli
 A fresh schema (``reporting_replay_<UTC time>_<random>``, with its own app role) is migrated
 with reporting's SQL. The admin's calendar edits (``calendar_days``) are copied from the live
 schema: they are input, not derived from events. Then every topic reporting consumes is read
-from its first offset up to the end offsets taken when the replay starts (``replay_read``), by
-one worker process per partition number (``replay_worker``), each projecting request by request
-with the projection's own code (``replay_rebuild``) and COPYing the rows. The fresh schema is
+from its first offset up to the end offsets taken when the replay starts
+(``infra.kafka_history``), by one worker process per partition number (``replay_worker``),
+each projecting request by request with the projection's own code (``replay_rebuild``) and
+COPYing the rows. The fresh schema is
 filled UNLOGGED (a scratch copy) and without keys or indexes; its keys are built afterwards
 (which checks that no row was written twice), its secondary indexes when they are needed. Then
 it is compared with the live schema (``replay_compare``) and dropped, unless kept.
@@ -25,13 +26,13 @@ import asyncpg
 from events.envelope import utc_now
 from events.topics import topics_consumed_by
 from infra.db import create_pool
+from infra.kafka_history import Plan, plan
 from infra.migrations import migrate
 from infra.settings import Settings
 from services.reporting import SQL_DIR
 from services.reporting.calendar_store import DayEdit, stored_edits
 from services.reporting.replay_compare import TABLES, Difference, TableSummary, compare
 from services.reporting.replay_progress import Progress, quiet
-from services.reporting.replay_read import Plan, plan
 from services.reporting.replay_rebuild import Refusal
 from services.reporting.replay_worker import Job, ReplayFailed, SliceResult, run_workers
 

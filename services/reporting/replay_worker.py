@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from events.envelope import Envelope
 from infra.consumer import NOT_AN_ENVELOPE, Delivered
 from infra.db import Connection
+from infra.kafka_history import Slice, read_partitions
 from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_fast import FastCalendar
 from services.reporting.calendar_store import DayEdit, base_calendar, with_edits
@@ -47,7 +48,6 @@ from services.reporting.projector import (
     sla_row_values,
 )
 from services.reporting.replay_progress import Progress, quiet
-from services.reporting.replay_read import Slice, read_partitions
 from services.reporting.replay_rebuild import Rebuilt, Refusal, rebuild, refused
 
 FLUSH_EVENTS = 8000

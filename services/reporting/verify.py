@@ -29,7 +29,7 @@ from events.topics import SERVICES, topic_for
 from infra.db import Connection, create_pool
 from infra.eventstore import verify_chain
 from infra.eventstore.postgres import COLUMNS, row_to_envelope
-from services.reporting.replay_read import plan, read_partitions
+from infra.kafka_history import plan, read_partitions
 
 PREFETCH = 2000
 

@@ -202,6 +202,9 @@ async def test_the_replay_command_says_identical_and_exits_0(live: Live, tmp_pat
     assert "identical" in out
     body = json.loads(report.read_text())
     assert body["identical"] is True and body["requests"] == 7
+    # then the tenant's documents re-rendered (`jejak` composes it): none issued here
+    assert "documents re-rendered from Kafka: 0" in out
+    assert body["documents"]["intact"] is True and body["documents"]["documents"] == 0
 
 
 def _events(n: int) -> list[NewEvent]:

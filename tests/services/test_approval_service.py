@@ -340,6 +340,24 @@ async def test_minutes_may_be_signed_by_kadis_and_need_a_requester_signature(
     assert (event["event_type"], event["actor"]["role"]) == ("BAsigned", "KADIS")
 
 
+async def test_a_meeting_may_leave_the_minutes_number_to_the_register(service: Service) -> None:
+    """No number typed for the draft nor at signing: both events carry none (the documents
+    service numbers the signed minutes from its register)."""
+    request_id = await service.request_at(2)
+    unnumbered = {k: v for k, v in BODIES["meeting"].items() if k != "minutes_number"}
+    met = await service.post(request_id, "meeting", "KABID_TI", unnumbered)
+    assert met.status_code == 200, met.text
+    signed = await service.post(request_id, "sign-minutes", "KABID_TI")
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["state"]["minutes"]["minutes_number"] is None
+    *_, meeting, minutes = await service.topic_events(request_id, 4)
+    assert (meeting["event_type"], minutes["event_type"]) == ("MeetingHeld", "BAsigned")
+    assert (
+        "minutes_number" not in meeting["payload"] or meeting["payload"]["minutes_number"] is None
+    )
+    assert minutes["payload"].get("minutes_number") is None
+
+
 async def test_missing_sections_are_listed_and_a_return_waits_on_the_revision(
     service: Service,
 ) -> None:

@@ -13,17 +13,12 @@ import hashlib
 import io
 import subprocess
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pypdf
-import pytest
-from aiokafka import AIOKafkaProducer
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -32,127 +27,16 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from events.catalog import default_registry
-from events.envelope import Envelope, Role
-from events.topics import Service, topic_for
-from infra.auth import TokenIssuer, development_keys
-from infra.kafka import ensure_topics
-from infra.principal import Principal
-from infra.relay import message_of
-from infra.settings import Settings
-from services.documents.bootstrap import create_app
 from services.documents.builders import KIND_OF_EVENT, build
 from services.documents.config import DocumentsConfig
 from services.documents.context import Source, Tenant
-from services.documents.dev_ca import CA_FILE, development_material
 from services.documents.facts import CaseFacts
 from services.documents.people import People
 from services.documents.render import Renderer
-from services.documents.signing import PadesSigner
 from tests import documents_samples as samples
-from tests.kafka_helpers import eventually
+from tests.services.documents_stack import TENANT, System, publish_history
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "documents"
-TENANT = f"docs-{uuid.uuid4().hex[:8]}"
-"""The tenant of this module's events: other tests' services (reporting, eoffice) keep to
-theirs, and leave these alone."""
-
-
-class FlakySigner:
-    """The department's signer, failing while ``broken`` is set (as a signing server that is
-    down would)."""
-
-    def __init__(self, real: PadesSigner) -> None:
-        self.real = real
-        self.broken = False
-
-    def sign(self, pdf: bytes, *, location: str, reason: str) -> bytes:
-        if self.broken:
-            raise RuntimeError("server tanda tangan tidak menjawab")
-        return self.real.sign(pdf, location=location, reason=reason)
-
-
-@dataclass
-class System:
-    api: httpx.AsyncClient
-    producer: AIOKafkaProducer
-    issuer: TokenIssuer
-    signer: FlakySigner
-    ca: bytes
-    published: set[uuid.UUID] = field(default_factory=set)
-
-    def headers(self, role: Role, opd: str | None = None) -> dict[str, str]:
-        who = Principal(user_id=f"t-{role.lower()}", name=role, roles=frozenset({role}), opd=opd)
-        return {"Authorization": f"Bearer {self.issuer.issue(who)}"}
-
-    async def publish(self, service: Service, envelopes: list[Envelope]) -> None:
-        sends = []
-        for envelope in envelopes:
-            if envelope.event_id in self.published:
-                continue
-            self.published.add(envelope.event_id)
-            key, value, headers = message_of(envelope)
-            sends.append(
-                await self.producer.send(topic_for(service), value, key=key, headers=headers)
-            )
-        await asyncio.gather(*sends)
-
-    async def documents(self, request_id: str) -> list[dict[str, Any]]:
-        answer = await self.api.get(
-            f"/requests/{request_id}/documents", headers=self.headers("AUDITOR")
-        )
-        if answer.status_code == 404:
-            return []
-        assert answer.status_code == 200, answer.text
-        found: list[dict[str, Any]] = answer.json()["documents"]
-        return found
-
-    async def settled(
-        self, request_id: str, count: int, timeout: float = 60
-    ) -> list[dict[str, Any]]:
-        async def done() -> list[dict[str, Any]] | None:
-            found = await self.documents(request_id)
-            states = [d["state"] for d in found]
-            return found if len(found) == count and "PENDING" not in states else None
-
-        found = await eventually(done, timeout=timeout, interval=0.2)
-        assert found, await self.documents(request_id)
-        return found
-
-
-@pytest.fixture(scope="module")
-async def system(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[System]:
-    folder = tmp_path_factory.mktemp("documents")
-    private, _ = development_keys(folder / "keys")
-    configured = settings.model_copy(update={"jwt_key_dir": str(folder / "keys")})
-    conf = DocumentsConfig(
-        signing_dir=str(folder / "signing"), poll_seconds=0.05, workers=8, wait_for_facts_seconds=60
-    )
-    signer = FlakySigner(PadesSigner(development_material(folder / "signing", conf.agency)))
-    app = create_app(configured, conf, signer=signer)
-    await ensure_topics(
-        settings.kafka_bootstrap_servers,
-        [topic_for(s) for s in ("identity", "intake", "approval", "dev_tracking")],
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
-    await producer.start()
-    async with AsyncExitStack() as running:
-        running.push_async_callback(producer.stop)
-        await running.enter_async_context(app.router.lifespan_context(app))
-        api = await running.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://documents")
-        )
-        state = System(
-            api, producer, TokenIssuer(private), signer, (folder / "signing" / CA_FILE).read_bytes()
-        )
-        await state.publish("identity", samples.identity_events(TENANT))
-        yield state
-
-
-async def publish_history(system: System, steps: list[samples.Step]) -> None:
-    for step in steps:
-        await system.publish(step.service, [step.envelope])
 
 
 def text_of(pdf: bytes) -> str:
@@ -341,8 +225,24 @@ async def test_documents_without_a_typed_number_take_their_registers(system: Sys
     for number, (kind, _) in numbered.items():  # the letter in December, the tests in March
         code, year = ("800.1.11.1", 2026) if kind == "SURAT_TUGAS" else ("500.12", 2027)
         assert number.startswith(f"{code}/") and number.endswith(f"/{year}"), number
-    final = next(d for d in documents if d["kind"] == "BERITA_ACARA_RAPAT")
-    assert final["number_source"] == "TYPED"  # the meeting's minutes keep their draft's number
+    kinds = {d["kind"]: d for d in documents}
+    draft, final = kinds["BERITA_ACARA_RAPAT_DRAFT"], kinds["BERITA_ACARA_RAPAT"]
+    assert (draft["number_source"], draft["final"]) == ("NONE", False)
+    assert final["number_source"] == "REGISTER"
+    assert final["number"].startswith("000.1.5/") and final["number"].endswith("/2026")
+
+    async def text(document: dict[str, Any]) -> str:
+        pdf = await system.api.get(
+            f"/documents/{document['document_id']}.pdf", headers=system.headers("AUDITOR")
+        )
+        return flat(text_of(pdf.content))
+
+    printed = await text(draft)
+    assert "NOMOR: diberikan saat ditandatangani" in printed, printed
+    assert "DRAF" in printed and "000.1.5" not in printed
+    assert f"NOMOR {final['number']}" in await text(final)
+    letter = await text(kinds["SURAT_TUGAS"])  # it cites the minutes by the register's number
+    assert f"Berita Acara Rapat Nomor {final['number']}" in letter, letter
 
 
 async def test_fifty_receipts_at_once_take_fifty_consecutive_numbers(system: System) -> None:

@@ -283,6 +283,22 @@ def test_signed_minutes_keep_the_draft_number_unless_given_one() -> None:
     assert isinstance(final, BAsigned) and final.minutes_number == "BA/01-F/2024"
 
 
+def test_a_meeting_without_a_number_leaves_the_signed_minutes_to_the_register() -> None:
+    [met] = decide(
+        STATES["AWAITING_MEETING"],
+        MEET.model_copy(update={"minutes_number": None}),
+        principal("KABID_TI"),
+        NOW,
+    )
+    assert isinstance(met, MeetingHeld) and met.minutes_number is None
+    state = STATES["AWAITING_SIGNATURE"].model_copy(update={"meeting": met})
+    [signed] = decide(state, SIGN, principal("KADIS"), NOW)
+    assert isinstance(signed, BAsigned) and signed.minutes_number is None
+    typed = SIGN.model_copy(update={"minutes_number": "BA/02/2024"})
+    [given] = decide(state, typed, principal("KADIS"), NOW)
+    assert isinstance(given, BAsigned) and given.minutes_number == "BA/02/2024"
+
+
 # Roles ------------------------------------------------------------------------------------
 
 

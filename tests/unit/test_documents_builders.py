@@ -168,6 +168,26 @@ def test_berita_acara_rapat_draft_then_final(documents: dict[str, Built]) -> Non
     assert final.data["closing"].startswith("Demikian Berita Acara ini dibuat")
 
 
+def test_minutes_typed_by_nobody_are_numbered_when_signed() -> None:
+    """The meeting's draft without a typed number takes none and prints none; the signed
+    minutes take the register's, which the Surat Tugas cites (and waits for)."""
+    steps = samples.request_history("req-5", typed=False)[:6]
+    draft, final = built_all(steps[:5])[2:4]
+    assert draft.numberless and draft.numbered("DRAF")["numbered"] is False
+    assert final.typed_number is None and not final.numberless
+    assert final.numbered("000.1.5/0003/Diskominfostandi/2026")["numbered"] is True
+    with pytest.raises(MissingFact, match="BERITA_ACARA_RAPAT"):
+        built_all(steps)
+    numbers = {
+        "TANDA_TERIMA": "0001/Agenda/Diskominfostandi/2026",
+        "BERITA_ACARA_RAPAT": "000.1.5/0003/Diskominfostandi/2026",
+    }
+    letter = built_all(steps, numbers=numbers)[-1]
+    assert "Berita Acara Rapat Nomor 000.1.5/0003/Diskominfostandi/2026" in text_of(
+        letter.data["basis"]
+    )
+
+
 def test_surat_tugas_names_the_team_its_basis_and_the_period(documents: dict[str, Built]) -> None:
     letter = documents["SURAT_TUGAS"]
     assert letter.typed_number == "800.1.11.1/0012/Diskominfostandi/2026"

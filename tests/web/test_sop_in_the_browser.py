@@ -106,7 +106,7 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
             "scope": "Registrasi balita dan laporan bulanan.",
             "timeline.planned_start": str(STARTED),
             "timeline.planned_end": str(STARTED + dt.timedelta(days=40)),
-            "minutes_number": f"BA/{request_id[:8]}/2026",
+            # no number typed: the draft has none, the signed minutes take the register's
         },
     )
     await act(
@@ -206,6 +206,10 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
     official = auditor.page.locator("section[aria-labelledby=dokumen-resmi] table")
     letter = official.locator("tr", has_text="Surat Tugas")
     await expect(letter).to_contain_text("800.1.11.1/", timeout=30_000)  # the register's
+    minutes = official.locator("tr", has_text="Berita Acara Rapat")
+    await expect(minutes).to_have_count(2)  # the draft, then the signed minutes
+    await expect(minutes.nth(0)).not_to_contain_text("000.1.5/")  # the draft has no number
+    await expect(minutes.nth(1)).to_contain_text("000.1.5/")  # the register's
     pdf_link = await letter.locator("a", has_text="Unduh PDF").get_attribute("href")
     assert pdf_link
     pdf = await (await auditor.context.request.get(auditor.site.url + pdf_link)).body()

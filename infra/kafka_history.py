@@ -1,6 +1,7 @@
-"""Reading the topics for the audit replay: which partitions there are and up to which offset
-(``plan``), how they are shared among the workers (``Plan.slices``), and every record of them
-from offset 0 (``read_partitions``).
+"""Reading the topics' history for the audits (reporting's replay and verification, documents'
+re-rendering): which partitions there are and up to which offset (``plan``), how they are
+shared among the replay's workers (``Plan.slices``), and every record of them from offset 0
+(``read_partitions``).
 
 Kafka keys records by request, so one request's events are in the same partition number of
 every topic with the same partition count: worker k reads the partition numbers p with
