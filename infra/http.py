@@ -2,6 +2,8 @@
 while the database cannot be reached), the bearer-token dependency, and ``/health``."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -90,17 +92,42 @@ def install_error_handlers(app: FastAPI) -> None:
 _bearer = HTTPBearer(auto_error=False)
 
 
+@dataclass(frozen=True)
+class Bearer:
+    """A verified access token: who it names, and when it was issued and expires."""
+
+    principal: Principal
+    issued_at: datetime
+    expires_at: datetime
+
+
+def bearer_dependency(verifier: Callable[[], TokenVerifier]) -> Callable[..., Awaitable[Bearer]]:
+    """A FastAPI dependency that verifies the bearer token (or 401), for routes that outlive a
+    request (a stream ends when its token does)."""
+
+    async def current_bearer(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Bearer:
+        if credentials is None:
+            raise InvalidToken(NO_TOKEN)
+        claims = verifier().claims(credentials.credentials)
+        return Bearer(
+            TokenVerifier.principal(claims),
+            datetime.fromtimestamp(int(claims["iat"]), UTC),
+            datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )
+
+    return current_bearer
+
+
 def principal_dependency(
     verifier: Callable[[], TokenVerifier],
 ) -> Callable[..., Awaitable[Principal]]:
     """A FastAPI dependency that turns the bearer token into a ``Principal`` (or 401)."""
+    bearer = bearer_dependency(verifier)
 
-    async def current_principal(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        if credentials is None:
-            raise InvalidToken(NO_TOKEN)
-        return verifier().verify(credentials.credentials)
+    async def current_principal(token: Annotated[Bearer, Depends(bearer)]) -> Principal:
+        return token.principal
 
     return current_principal
 
