@@ -283,6 +283,15 @@ _IDENTITY: tuple[Rule, ...] = (
     ),
     _cmd(
         "identity",
+        "UnlockLogin",
+        "POST /users/{user_id}/unlock",
+        "Pembukaan kunci akun (setelah percobaan masuk yang gagal)",
+        ADMIN,
+        note="Lifts the lock and forgets the failed logins, so the next lock starts at the "
+        "shortest again; the per-address hold is not lifted.",
+    ),
+    _cmd(
+        "identity",
         "GrantDelegation",
         "POST /delegations",
         "Penugasan Plt/Plh",
