@@ -2,8 +2,6 @@
 while the database cannot be reached), the bearer-token dependency, and ``/health``."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -11,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from infra.auth import NO_TOKEN, InvalidToken, TokenVerifier
+from infra.auth import NO_TOKEN, Bearer, InvalidToken, TokenVerifier
 from infra.db import DATABASE_UNAVAILABLE
 from infra.errors import DomainError
 from infra.eventstore.errors import ConcurrencyConflict
@@ -92,15 +90,6 @@ def install_error_handlers(app: FastAPI) -> None:
 _bearer = HTTPBearer(auto_error=False)
 
 
-@dataclass(frozen=True)
-class Bearer:
-    """A verified access token: who it names, and when it was issued and expires."""
-
-    principal: Principal
-    issued_at: datetime
-    expires_at: datetime
-
-
 def bearer_dependency(verifier: Callable[[], TokenVerifier]) -> Callable[..., Awaitable[Bearer]]:
     """A FastAPI dependency that verifies the bearer token (or 401), for routes that outlive a
     request (a stream ends when its token does)."""
@@ -110,12 +99,7 @@ def bearer_dependency(verifier: Callable[[], TokenVerifier]) -> Callable[..., Aw
     ) -> Bearer:
         if credentials is None:
             raise InvalidToken(NO_TOKEN)
-        claims = verifier().claims(credentials.credentials)
-        return Bearer(
-            TokenVerifier.principal(claims),
-            datetime.fromtimestamp(int(claims["iat"]), UTC),
-            datetime.fromtimestamp(int(claims["exp"]), UTC),
-        )
+        return verifier().bearer(credentials.credentials)
 
     return current_bearer
 

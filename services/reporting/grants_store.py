@@ -8,8 +8,8 @@ from datetime import datetime
 from events.catalog import default_registry
 from events.envelope import Envelope
 from events.identity import DelegationEnded, DelegationGranted, RoleGranted, RoleRevoked
+from infra.auth import Bearer
 from infra.db import Connection
-from infra.http import Bearer
 from infra.principal import Principal
 from services.reporting.grants import Delegation, RoleChange, still_held
 

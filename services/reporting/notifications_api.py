@@ -46,9 +46,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from events.steps import StepCode
+from infra.auth import Bearer
 from infra.db import Connection
 from infra.errors import InvalidInput, NotFound
-from infra.http import Bearer
 from infra.limits import MAX_SEQ
 from infra.metrics import SSE_CONNECTIONS
 from infra.principal import Principal
