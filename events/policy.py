@@ -616,6 +616,8 @@ _REPORTING: tuple[Rule, ...] = (
         "GET /notifications/stream",
         "Aliran notifikasi",
         SIGNED_IN_SELF,
+        note="Closed at the token's expiry and when a role or Plt/Plh delegation it serves is "
+        "taken away; at most REPORTING_STREAMS_PER_USER open per user (429 above).",
     ),
 )
 

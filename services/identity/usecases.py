@@ -306,13 +306,22 @@ class Identity:
         return await self._once(admin, key, {"user_id": user_id}, unlock)
 
     async def user(self, user_id: str, db: Connection | None = None) -> dict[str, Any]:
+        """The user, with ``login_locked_until`` (ISO text) while failed logins lock it."""
         row = await (db or self.store.pool).fetchrow(
-            f"SELECT {USER_COLUMNS} FROM {self._s}.users WHERE user_id = $1",
+            f"SELECT {USER_COLUMNS}, (SELECT a.locked_until FROM {self._s}.login_attempts a "
+            f"WHERE a.key = 'user:' || {self._s}.users.username AND a.locked_until > $2) "
+            f"AS login_locked_until FROM {self._s}.users WHERE user_id = $1",
             user_id,
+            self.clock(),
         )
         if row is None:
             raise NotFound("Pengguna tidak ditemukan.")
-        return {**dict(row), "roles": sorted(row["roles"])}
+        locked = row["login_locked_until"]
+        return {
+            **dict(row),
+            "roles": sorted(row["roles"]),
+            "login_locked_until": None if locked is None else locked.isoformat(),
+        }
 
     async def users(self) -> list[dict[str, Any]]:
         rows = await self.store.pool.fetch(

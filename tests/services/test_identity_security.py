@@ -591,6 +591,8 @@ async def test_an_admin_unlocks_an_account_and_nobody_else_may(
             assert (await login(c, username, "salah-tebak")).status_code == 401
         assert (await login(c, username)).headers["retry-after"] == "3600"
 
+        shown = await c.get(f"/users/{user_id}", headers=await admin(c))
+        assert shown.json()["login_locked_until"] == (identity.clock() + HOUR).isoformat()
         url = f"/users/{user_id}/unlock"
         refused = await c.post(url, headers=bearer(await login(c, kadis)))
         assert refused.status_code == 403
@@ -599,6 +601,8 @@ async def test_an_admin_unlocks_an_account_and_nobody_else_may(
         assert unlocked.status_code == 200, unlocked.text
         [event_id] = unlocked.json()["event_ids"]
         identity.verify(await login(c, username))
+        shown = await c.get(f"/users/{user_id}", headers=await admin(c))
+        assert shown.json()["login_locked_until"] is None
         nothing = await c.post(url, headers=await admin(c))  # nothing counted: nothing to do
         assert (nothing.status_code, nothing.json()["event_ids"]) == (200, [])
         for _ in range(5):  # the escalation was forgotten too

@@ -85,11 +85,14 @@ async def test_an_admin_unlocks_a_locked_account_from_the_users_page(
     admin = await person("admin")
     await admin.go(f"/admin/pengguna/{user_id}")
     form = admin.page.locator("form[action='/admin/aksi/UnlockLogin']")
+    await expect(form).to_contain_text("Akun terkunci sampai")
     await admin.shot("admin-buka-kunci")
     assert await admin.accessibility_violations() == []
     await form.locator("button[type=submit]").click()
     await admin.page.wait_for_url("**/admin/pengguna?berhasil=UnlockLogin")
     await expect(admin.page.locator(".notice-ok")).to_contain_text("Kunci akun dibuka")
+    await admin.go(f"/admin/pengguna/{user_id}")
+    await expect(form).to_contain_text("Akun tidak terkunci")
 
     await locked.page.fill("#password", PASSWORD)
     await locked.page.click("form[action='/masuk'] button[type=submit]")
