@@ -434,11 +434,15 @@ def build_notifications_router(
         ] = None,
     ) -> EventSourceResponse:
         cursor = _cursor(last_event_id, after)
-        async with get_pool().acquire() as conn:
-            served = await held_now(conn, schema, token, datetime.now(UTC))
-            if cursor is None:
-                cursor = await reader.last_seq(conn)
-        slot = router.slots.take(served.user_id)
+        slot = router.slots.take(token.principal.user_id)  # before any use of the pool
+        try:
+            async with get_pool().acquire() as conn:
+                served = await held_now(conn, schema, token, datetime.now(UTC))
+                if cursor is None:
+                    cursor = await reader.last_seq(conn)
+        except BaseException:
+            slot.release()
+            raise
         return SlottedStream(slot, events(token, served, cursor), ping=ping_seconds)
 
     return router

@@ -127,6 +127,7 @@ class Harness:
     schema: str
     issuer: TokenIssuer
     router: NotificationsRouter
+    private_key: str
 
     def headers(self, who: Principal, token: str | None = None, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.issuer.issue(who)}", **extra}
@@ -223,7 +224,7 @@ async def harness(
         assert await eventually(lambda: _started(server), timeout=10)
         timeout = httpx.Timeout(10.0)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=timeout) as c:
-            yield Harness(c, pool, schema, TokenIssuer(private), router)
+            yield Harness(c, pool, schema, TokenIssuer(private), router, private)
     finally:
         server.should_exit = True
         await serving
@@ -506,7 +507,7 @@ async def test_a_stream_closes_when_its_token_expires_and_resumes_with_a_fresh_o
     harness: Harness, settings: Settings
 ) -> None:
     kabid = someone(frozenset({"KABID_TI"}))
-    short = TokenIssuer(harness.issuer._key, ttl=dt.timedelta(seconds=2))
+    short = TokenIssuer(harness.private_key, ttl=dt.timedelta(seconds=2))
     token = short.issue(kabid)
     async with harness.stream(kabid, token=token) as stream:
         start = (await stream.next())["id"]
