@@ -431,11 +431,13 @@ class LoginLocked(DomainError):
         self.until = until
         self.retry_after = max(1, math.ceil((until - now).total_seconds()))
         minutes = math.ceil(self.retry_after / 60)
+        wait = f"{minutes} menit" if minutes <= 90 else f"{math.ceil(minutes / 60)} jam"
         where = "untuk akun ini" if scope == "user" else "dari alamat jaringan ini"
         locked = "Akun dikunci sementara" if scope == "user" else "Masuk ditahan sementara"
+        ask = ", atau minta admin membuka kuncinya" if scope == "user" else ""
         super().__init__(
             f"Terlalu banyak percobaan masuk yang gagal {where}. {locked}; coba lagi dalam "
-            f"{minutes} menit."
+            f"{wait}{ask}."
         )
 
     def detail(self) -> dict[str, object]:

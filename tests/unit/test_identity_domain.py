@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events.envelope import OnBehalfOf
-from events.identity import DelegationEnded, DelegationGranted
+from events.identity import DelegationEnded, DelegationGranted, LoginUnlocked
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, generate_key_pair
 from infra.errors import InvalidInput, NotAllowed, NotFound
 from infra.principal import Principal
@@ -238,8 +238,10 @@ def test_each_further_lock_of_an_account_lasts_twice_as_long_up_to_a_day() -> No
         until = attempts.locked_at(now)
         assert until is not None
         lengths.append(until - now)
+        refusal = domain.login_refusal(attempts, domain.Attempts(), now)
         now = until  # the lock served; the next failure counts afresh
     assert [m // MINUTE for m in lengths] == [15, 30, 60, 120, 240, 480, 960, 1440, 1440]
+    assert refusal is not None and "coba lagi dalam 24 jam, atau minta admin" in refusal.message
     assert attempts.locks == 9
     held, now = fail(20, ADDRESS_RULE)
     assert held.locked_until == now + 15 * MINUTE
@@ -254,6 +256,7 @@ def test_each_further_lock_of_an_account_lasts_twice_as_long_up_to_a_day() -> No
 def test_only_an_admin_unlocks_an_account_and_only_one_with_failures() -> None:
     locked, now = fail(5, USER_RULE)
     [event] = domain.unlock_login(ADMIN, KADIS, locked, now)
+    assert isinstance(event, LoginUnlocked)
     assert (event.user_id, event.locked_until, event.failures) == (
         "u-kadis",
         locked.locked_until,
