@@ -3,6 +3,7 @@ calls identity's /login itself), an admin unlocking a locked account from the us
 the live stream, closed when a role it serves is revoked, resumed by the browser's EventSource
 with Last-Event-ID."""
 
+import contextlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -128,3 +129,29 @@ async def test_a_live_stream_closed_by_a_revoked_role_resumes_with_last_event_id
     assert re.fullmatch(r"[0-9]+", again.get("last-event-id", "")), again
     response = await streams[1].response()
     assert response is not None and response.status == 200
+
+
+async def test_a_user_above_the_cap_of_streams_is_told_to_come_back_later(site: Site) -> None:
+    """reporting answers 429 to one stream too many; the web app's live relay turns it into a
+    stream that tells the browser to wait 30 s before reconnecting (not to hammer at once)."""
+    _, username = await new_user(site, ["AUDITOR"])
+    async with httpx.AsyncClient(base_url=site.processes["identity"].url) as c:
+        signed = await c.post("/login", json={"username": username, "password": PASSWORD})
+        bearer = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+    async with (
+        contextlib.AsyncExitStack() as held,
+        httpx.AsyncClient(base_url=site.processes["reporting"].url, timeout=10) as reporting,
+    ):
+        for _ in range(5):  # REPORTING_STREAMS_PER_USER's default
+            opened = await held.enter_async_context(
+                reporting.stream("GET", "/notifications/stream", headers=bearer)
+            )
+            assert opened.status_code == 200
+        over = await reporting.get("/notifications/stream", headers=bearer)
+        assert over.status_code == 429 and "Terlalu banyak" in over.json()["message"]
+        async with httpx.AsyncClient(base_url=site.processes["web"].url, timeout=10) as web:
+            assert await web_login(web, "198.51.100.20", username, PASSWORD) == 303
+            async with web.stream("GET", "/langsung") as live:
+                assert live.status_code == 200
+                lines = [line async for line in live.aiter_lines()]
+    assert "retry: 30000" in lines, lines
