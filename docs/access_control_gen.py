@@ -254,11 +254,19 @@ def render() -> str:
         f"`LoginPolicy` in {_code('services/identity/domain.py')}: "
         f"{login.per_user.max_failures} failed logins in a row for one username (within "
         f"{_span(login.per_user.window or timedelta(0))}) lock it for "
-        f"{_span(login.per_user.lockout)}; {login.per_address.max_failures} failures from one "
+        f"{_span(login.per_user.lockout)} (`LOGIN_LOCKOUT_MINUTES`), and each further lock "
+        "twice as long as the one before, up to "
+        f"{_span(login.per_user.max_lockout or login.per_user.lockout)} "
+        "(`LOGIN_LOCKOUT_MAX_MINUTES`), until a successful login, an ADMIN's unlock "
+        "(`POST /users/{user_id}/unlock`, recorded as `LoginUnlocked`) or "
+        f"{_span(login.forget_after)} without failures after the last lock; "
+        f"{login.per_address.max_failures} failures from one "
         f"client address within {_span(login.per_address.window or timedelta(0))} hold back "
         f"every login from it for {_span(login.per_address.lockout)}. A locked login is 429 with "
         "`Retry-After`, checked before the password, and the answer never says whether the "
-        "username exists.",
+        "username exists. The web app, which calls `/login` for every browser, names the "
+        "browser's address in `X-Forwarded-For`, which identity believes only from the "
+        "addresses in `FORWARDED_ALLOW_IPS` (the gateway's and the web app's).",
         "",
         "## Production checks",
         "",

@@ -28,6 +28,7 @@ from events.eoffice import StatusDelivered, StatusDeliveryParked, StatusDelivery
 from events.identity import (
     DelegationEnded,
     DelegationGranted,
+    LoginUnlocked,
     OpdRegistered,
     RoleGranted,
     RoleRevoked,
@@ -48,6 +49,7 @@ EVENTS_BY_SERVICE: dict[Service, tuple[type[DomainEvent], ...]] = {
         RoleRevoked,
         DelegationGranted,
         DelegationEnded,
+        LoginUnlocked,
     ),
     "intake": (RequestSubmitted, RequestReceived, RequestRevised, RequestWithdrawn),
     "approval": (

@@ -88,6 +88,17 @@ class RoleRevoked(DomainEvent):
     reason: Text = Field(description="Why the role was revoked")
 
 
+class LoginUnlocked(DomainEvent):
+    """An ADMIN lifted the lock (and forgot the failed logins) of a user's account."""
+
+    user_id: UserId = Field(description="The user whose account was unlocked")
+    locked_until: AwareDatetime | None = Field(
+        description="When the lock lifted would have ended; None if the account was not locked "
+        "but had failed logins counted"
+    )
+    failures: int = Field(ge=0, description="The failed logins counted and forgotten")
+
+
 class DelegationGranted(DomainEvent):
     """An acting official (Plt/Plh) may act for an absent official during a period."""
 

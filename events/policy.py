@@ -283,6 +283,15 @@ _IDENTITY: tuple[Rule, ...] = (
     ),
     _cmd(
         "identity",
+        "UnlockLogin",
+        "POST /users/{user_id}/unlock",
+        "Pembukaan kunci akun (setelah percobaan masuk yang gagal)",
+        ADMIN,
+        note="Lifts the lock and forgets the failed logins, so the next lock starts at the "
+        "shortest again; the per-address hold is not lifted.",
+    ),
+    _cmd(
+        "identity",
         "GrantDelegation",
         "POST /delegations",
         "Penugasan Plt/Plh",
@@ -608,6 +617,8 @@ _REPORTING: tuple[Rule, ...] = (
         "GET /notifications/stream",
         "Aliran notifikasi",
         SIGNED_IN_SELF,
+        note="Closed at the token's expiry and when a role or Plt/Plh delegation it serves is "
+        "taken away; at most REPORTING_STREAMS_PER_USER open per user (429 above).",
     ),
 )
 

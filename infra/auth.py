@@ -2,6 +2,7 @@
 verifies locally with the public key, without a call back."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,15 @@ def development_keys(key_dir: Path) -> tuple[str, str]:
         private_file.chmod(0o600)
         public_file.write_text(public)
     return private_file.read_text(), public_file.read_text()
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """A verified access token: who it names, and when it was issued and expires."""
+
+    principal: Principal
+    issued_at: datetime
+    expires_at: datetime
 
 
 class TokenIssuer:
@@ -162,6 +172,15 @@ class TokenVerifier:
         if claims.get("token_use", ACCESS) not in uses:
             raise InvalidToken(FORGED)
         return claims
+
+    def bearer(self, token: str, now: datetime | None = None) -> Bearer:
+        """The verified access token: its principal and its times."""
+        claims = self.claims(token, now)
+        return Bearer(
+            self.principal(claims),
+            datetime.fromtimestamp(int(claims["iat"]), UTC),
+            datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )
 
     def verify(self, token: str, now: datetime | None = None) -> Principal:
         """The principal ``token`` names, judged valid at ``now`` (default: the clock)."""

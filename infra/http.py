@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from infra.auth import NO_TOKEN, InvalidToken, TokenVerifier
+from infra.auth import NO_TOKEN, Bearer, InvalidToken, TokenVerifier
 from infra.db import DATABASE_UNAVAILABLE
 from infra.errors import DomainError
 from infra.eventstore.errors import ConcurrencyConflict
@@ -92,17 +92,28 @@ def install_error_handlers(app: FastAPI) -> None:
 _bearer = HTTPBearer(auto_error=False)
 
 
+def bearer_dependency(verifier: Callable[[], TokenVerifier]) -> Callable[..., Awaitable[Bearer]]:
+    """A FastAPI dependency that verifies the bearer token (or 401), for routes that outlive a
+    request (a stream ends when its token does)."""
+
+    async def current_bearer(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Bearer:
+        if credentials is None:
+            raise InvalidToken(NO_TOKEN)
+        return verifier().bearer(credentials.credentials)
+
+    return current_bearer
+
+
 def principal_dependency(
     verifier: Callable[[], TokenVerifier],
 ) -> Callable[..., Awaitable[Principal]]:
     """A FastAPI dependency that turns the bearer token into a ``Principal`` (or 401)."""
+    bearer = bearer_dependency(verifier)
 
-    async def current_principal(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Principal:
-        if credentials is None:
-            raise InvalidToken(NO_TOKEN)
-        return verifier().verify(credentials.credentials)
+    async def current_principal(token: Annotated[Bearer, Depends(bearer)]) -> Principal:
+        return token.principal
 
     return current_principal
 

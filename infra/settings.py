@@ -81,6 +81,18 @@ class Settings(BaseSettings):
         description="An access token's life (identity): a revoked role or an ended delegation "
         "stops working within it; token/refresh renews it with the roles held then",
     )
+    login_lockout_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="How long identity locks an account after 5 failed logins, the first time",
+    )
+    login_lockout_max_minutes: int = Field(
+        default=24 * 60,
+        ge=1,
+        le=30 * 24 * 60,
+        description="The longest lock of an account: each further lock doubles, up to this",
+    )
     jwt_private_key: str | None = Field(default=None, description="identity's Ed25519 PEM")
     jwt_public_key: str | None = Field(default=None, description="The PEM every service verifies")
     jwt_key_dir: str = Field(default=".jejak/keys", description="Development keys, if no PEMs")

@@ -172,6 +172,16 @@ def build_router(
         return (await identity.change_role(caller, user_id, body, key)).response()
 
     @router.post(
+        "/users/{user_id}/unlock",
+        summary="Buka kunci akun setelah percobaan masuk yang gagal (ADMIN)",
+        description="Mencabut kunci akun dan melupakan percobaan masuk yang gagal, sehingga "
+        "kunci berikutnya kembali dari yang terpendek. Tanpa perubahan bila tidak ada yang "
+        "tercatat. Penahanan per alamat jaringan tidak ikut dicabut.",
+    )
+    async def unlock(user_id: UserId, caller: Caller, key: IdempotencyKey) -> JSONResponse:
+        return (await identity.unlock_login(caller, user_id, key)).response()
+
+    @router.post(
         "/delegations", status_code=201, summary="Tugaskan Plt/Plh untuk seorang pejabat (ADMIN)"
     )
     async def grant_delegation(

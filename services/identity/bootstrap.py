@@ -79,7 +79,10 @@ def create_app(
                 TokenIssuer(private, timedelta(minutes=settings.access_token_minutes)),
                 settings.tenant,
                 IdempotencyKeys(runtime.store.schema, settings.idempotency_retention),
-                login_policy=login_policy or domain.LoginPolicy(),
+                login_policy=login_policy
+                or domain.LoginPolicy.of(
+                    settings.login_lockout_minutes, settings.login_lockout_max_minutes
+                ),
                 token_policy=token_policy or domain.TokenPolicy(),
                 clock=clock,
             )

@@ -3,7 +3,7 @@ rules of login throttling and token lifetimes, as functions of the instant given
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -18,6 +18,7 @@ from events.identity import (
     DelegationGranted,
     DelegationKind,
     GrantableRole,
+    LoginUnlocked,
     OfficialRole,
     OpdRegistered,
     RoleGranted,
@@ -179,6 +180,22 @@ def revoke_role(principal: Principal, user: UserState | None, cmd: RevokeRole) -
     return [RoleRevoked(user_id=user.user_id, role=cmd.role, reason=cmd.reason)]
 
 
+def unlock_login(
+    principal: Principal, user: UserState | None, attempts: "Attempts", now: datetime
+) -> list[DomainEvent]:
+    """Lift the account's lock and forget its failed logins; nothing when none are counted."""
+    require(principal, "UnlockLogin")
+    if user is None:
+        raise NotFound("Pengguna tidak ditemukan.")
+    if attempts.failures == 0 and attempts.locks == 0:
+        return []
+    return [
+        LoginUnlocked(
+            user_id=user.user_id, locked_until=attempts.locked_at(now), failures=attempts.failures
+        )
+    ]
+
+
 # --- Delegation (Plt/Plh) -------------------------------------------------------------------
 
 MAX_DELEGATION = timedelta(days=92)
@@ -325,24 +342,49 @@ class ThrottleRule:
     max_failures: int
     """Failures that lock (the last of them included)."""
     lockout: timedelta
-    """How long a lock lasts."""
+    """How long a lock lasts (the first one, if locks escalate)."""
     window: timedelta | None = None
     """Failures count within this time from the first; None: until a success (consecutive)."""
+    max_lockout: timedelta | None = None
+    """If set, each further lock lasts twice the one before, up to this; None: every lock
+    lasts ``lockout``."""
+
+    def lockout_after(self, locks: int) -> timedelta:
+        """How long the lock lasts that follows ``locks`` earlier ones."""
+        if self.max_lockout is None:
+            return self.lockout
+        return min(self.lockout * (1 << min(locks, 20)), max(self.max_lockout, self.lockout))
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
     per_user: ThrottleRule = ThrottleRule(
-        max_failures=5, lockout=timedelta(minutes=15), window=timedelta(days=1)
+        max_failures=5,
+        lockout=timedelta(minutes=15),
+        window=timedelta(days=1),
+        max_lockout=timedelta(hours=24),
     )
-    """Five failures in a row (a success resets the count) within a day lock the username."""
+    """Five failures in a row (a success resets the count) within a day lock the username: 15
+    minutes, then 30, 60, ... up to a day for each further lock, until a success, an ADMIN's
+    unlock, or a day without failures after the last lock ended."""
     per_address: ThrottleRule = ThrottleRule(
         max_failures=20, lockout=timedelta(minutes=15), window=timedelta(minutes=15)
     )
     """Twenty failures within 15 minutes hold back every login from the address."""
     forget_after: timedelta = timedelta(days=1)
-    """Counters not touched for this long (and not locked) are deleted; no shorter than the
-    longest window, so deleting one never changes a decision."""
+    """Counters not touched for this long, and not locked for this long, are deleted; no
+    shorter than the longest window, so deleting one never changes a decision but to start
+    the locks' escalation over."""
+
+    @classmethod
+    def of(cls, lockout_minutes: int, max_lockout_minutes: int) -> "LoginPolicy":
+        """The default policy with the per-account lock's first and longest length."""
+        per_user = replace(
+            cls.per_user,
+            lockout=timedelta(minutes=lockout_minutes),
+            max_lockout=timedelta(minutes=max(max_lockout_minutes, lockout_minutes)),
+        )
+        return cls(per_user=per_user)
 
 
 @dataclass(frozen=True)
@@ -352,6 +394,8 @@ class Attempts:
     failures: int = 0
     first_failure_at: datetime | None = None
     locked_until: datetime | None = None
+    locks: int = 0
+    """How many locks this counter has had (they escalate) since it was last reset."""
 
     def locked_at(self, now: datetime) -> datetime | None:
         """When the lock ends, if locked at ``now``."""
@@ -359,16 +403,21 @@ class Attempts:
 
 
 def after_failure(attempts: Attempts, rule: ThrottleRule, now: datetime) -> Attempts:
+    """The counter after one more failure at ``now``: a served lock or a window past starts a
+    fresh count, but the locks had so far are remembered."""
+    locks = attempts.locks
     if attempts.locked_until is not None and attempts.locked_until <= now:
-        attempts = Attempts()  # a served lock starts a fresh count
+        attempts = Attempts(locks=locks)
     first = attempts.first_failure_at
     if rule.window is not None and first is not None and now - first >= rule.window:
-        attempts = Attempts()
+        attempts = Attempts(locks=locks)
     failures = attempts.failures + 1
+    locking = failures >= rule.max_failures
     return Attempts(
         failures=failures,
         first_failure_at=attempts.first_failure_at or now,
-        locked_until=now + rule.lockout if failures >= rule.max_failures else None,
+        locked_until=now + rule.lockout_after(locks) if locking else None,
+        locks=locks + 1 if locking else locks,
     )
 
 
@@ -382,11 +431,13 @@ class LoginLocked(DomainError):
         self.until = until
         self.retry_after = max(1, math.ceil((until - now).total_seconds()))
         minutes = math.ceil(self.retry_after / 60)
+        wait = f"{minutes} menit" if minutes <= 90 else f"{math.ceil(minutes / 60)} jam"
         where = "untuk akun ini" if scope == "user" else "dari alamat jaringan ini"
         locked = "Akun dikunci sementara" if scope == "user" else "Masuk ditahan sementara"
+        ask = ", atau minta admin membuka kuncinya" if scope == "user" else ""
         super().__init__(
             f"Terlalu banyak percobaan masuk yang gagal {where}. {locked}; coba lagi dalam "
-            f"{minutes} menit."
+            f"{wait}{ask}."
         )
 
     def detail(self) -> dict[str, object]:

@@ -22,6 +22,7 @@ from events.envelope import Actor, Envelope, NewEvent, OnBehalfOf, utc_now
 from events.identity import (
     DelegationEnded,
     DelegationGranted,
+    LoginUnlocked,
     OpdRegistered,
     RoleGranted,
     RoleRevoked,
@@ -187,6 +188,12 @@ class Identity:
                     envelope.actor.user_id,
                     envelope.occurred_at,
                 )
+            case LoginUnlocked():
+                await conn.execute(
+                    f"DELETE FROM {self._s}.login_attempts WHERE key = (SELECT 'user:' || "
+                    f"username FROM {self._s}.users WHERE user_id = $1)",
+                    event.user_id,
+                )
             case DelegationEnded():
                 await conn.execute(
                     f"UPDATE {self._s}.delegations SET ended_at = $2, ended_by = $3, "
@@ -279,14 +286,42 @@ class Identity:
 
         return await self._once(admin, key, cmd, update)
 
+    async def unlock_login(self, admin: Principal, user_id: str, key: Key = NO_KEY) -> Answer:
+        """Lift the lock of ``user_id``'s account and forget its failed logins (its counter row
+        is locked meanwhile, so a login racing the unlock is counted before or after it)."""
+        domain.require(admin, "UnlockLogin")  # before anything is looked up
+
+        async def unlock(conn: Connection) -> dict[str, Any]:
+            user, version = await self._user(conn, user_id)
+            username = await conn.fetchval(
+                f"SELECT username FROM {self._s}.users WHERE user_id = $1", user_id
+            )
+            attempts = await self._attempts(conn, f"user:{username}", lock=True)
+            events = domain.unlock_login(admin, user, attempts, self.clock())
+            ids = await self._append(
+                conn, f"user-{user_id}", version, events, admin.acting_as("ADMIN")
+            )
+            return {"event_ids": ids, "user": await self.user(user_id, conn)}
+
+        return await self._once(admin, key, {"user_id": user_id}, unlock)
+
     async def user(self, user_id: str, db: Connection | None = None) -> dict[str, Any]:
+        """The user, with ``login_locked_until`` (ISO text) while failed logins lock it."""
         row = await (db or self.store.pool).fetchrow(
-            f"SELECT {USER_COLUMNS} FROM {self._s}.users WHERE user_id = $1",
+            f"SELECT {USER_COLUMNS}, (SELECT a.locked_until FROM {self._s}.login_attempts a "
+            f"WHERE a.key = 'user:' || {self._s}.users.username AND a.locked_until > $2) "
+            f"AS login_locked_until FROM {self._s}.users WHERE user_id = $1",
             user_id,
+            self.clock(),
         )
         if row is None:
             raise NotFound("Pengguna tidak ditemukan.")
-        return {**dict(row), "roles": sorted(row["roles"])}
+        locked = row["login_locked_until"]
+        return {
+            **dict(row),
+            "roles": sorted(row["roles"]),
+            "login_locked_until": None if locked is None else locked.isoformat(),
+        }
 
     async def users(self) -> list[dict[str, Any]]:
         rows = await self.store.pool.fetch(
@@ -434,8 +469,8 @@ class Identity:
 
     async def _attempts(self, conn: Connection, key: str, lock: bool = False) -> domain.Attempts:
         row = await conn.fetchrow(
-            f"SELECT failures, first_failure_at, locked_until FROM {self._s}.login_attempts "
-            "WHERE key = $1" + (" FOR UPDATE" if lock else ""),
+            f"SELECT failures, first_failure_at, locked_until, locks "
+            f"FROM {self._s}.login_attempts WHERE key = $1" + (" FOR UPDATE" if lock else ""),
             key,
         )
         return domain.Attempts(**dict(row)) if row else domain.Attempts()
@@ -445,15 +480,27 @@ class Identity:
     ) -> None:
         await conn.execute(
             f"INSERT INTO {self._s}.login_attempts AS a "
-            "(key, failures, first_failure_at, locked_until, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET "
-            "failures = $2, first_failure_at = $3, locked_until = $4, updated_at = $5",
+            "(key, failures, first_failure_at, locked_until, locks, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET "
+            "failures = $2, first_failure_at = $3, locked_until = $4, locks = $5, updated_at = $6",
             key,
             attempts.failures,
             attempts.first_failure_at,
             attempts.locked_until,
+            attempts.locks,
             now,
         )
+
+    async def _locked_attempts(self, conn: Connection, key: str, now: datetime) -> domain.Attempts:
+        """The counter of ``key``, its row created if need be and locked until the transaction
+        ends: logins that count against one key are decided one after the other."""
+        await conn.execute(
+            f"INSERT INTO {self._s}.login_attempts (key, updated_at) VALUES ($1, $2) "
+            "ON CONFLICT (key) DO NOTHING",
+            key,
+            now,
+        )
+        return await self._attempts(conn, key, lock=True)
 
     async def login(
         self, username: str, password: str, address: str | None = None
@@ -462,22 +509,19 @@ class Identity:
         the client address is locked out (``domain.LoginLocked``, checked first: a right
         password does not lift a lock).
 
-        The username's counter row is locked for the whole attempt, so guesses at one account
-        are counted one after the other however many arrive at once."""
+        The username's counter row, then the address's, are locked for the whole attempt (always
+        in that order, so two logins never wait on each other in a cycle): guesses at one
+        account, or from one address, are checked and counted one after the other however many
+        arrive at once."""
         now = self.clock()
         user_key, addr_key = f"user:{username}", address_key(address)
         refusal: domain.LoginLocked | None = None
         token: str | None = None
         renewal = ""
         async with self.store.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                f"INSERT INTO {self._s}.login_attempts (key, updated_at) VALUES ($1, $2) "
-                "ON CONFLICT (key) DO NOTHING",
-                user_key,
-                now,
-            )
-            user = await self._attempts(conn, user_key, lock=True)
-            refusal = domain.login_refusal(user, await self._attempts(conn, addr_key), now)
+            user = await self._locked_attempts(conn, user_key, now)
+            origin = await self._locked_attempts(conn, addr_key, now)
+            refusal = domain.login_refusal(user, origin, now)
             if refusal is None:
                 row = await conn.fetchrow(
                     f"SELECT user_id, password_hash FROM {self._s}.credentials WHERE username = $1",
@@ -493,7 +537,7 @@ class Identity:
                         row["user_id"], now, now, now + self.token_policy.max_session
                     )
                 else:
-                    await self._count_failure(conn, user_key, user, addr_key, now)
+                    await self._count_failure(conn, (user_key, user), (addr_key, origin), now)
         if refusal is not None:
             log.warning(
                 "login refused: locked",
@@ -508,30 +552,29 @@ class Identity:
         return token, renewal
 
     async def _count_failure(
-        self, conn: Connection, user_key: str, user: domain.Attempts, addr_key: str, now: datetime
+        self,
+        conn: Connection,
+        by_user: tuple[str, domain.Attempts],
+        by_addr: tuple[str, domain.Attempts],
+        now: datetime,
     ) -> None:
+        """Count one failure against both locked counters."""
         policy = self.login_policy
+        (user_key, user), (addr_key, address) = by_user, by_addr
         counted = domain.after_failure(user, policy.per_user, now)
         await self._save_attempts(conn, user_key, counted, now)
-        await conn.execute(
-            f"INSERT INTO {self._s}.login_attempts (key, updated_at) VALUES ($1, $2) "
-            "ON CONFLICT (key) DO NOTHING",
-            addr_key,
-            now,
-        )
-        address = await self._attempts(conn, addr_key, lock=True)
         by_address = domain.after_failure(address, policy.per_address, now)
         await self._save_attempts(conn, addr_key, by_address, now)
         for key, before, after in ((user_key, user, counted), (addr_key, address, by_address)):
             if after.locked_until is not None and before.locked_at(now) is None:
                 log.warning("login locked out", key=key, until=after.locked_until.isoformat())
-        # Forget stale counters; rows another login holds are skipped (never waited for).
+        # Forget stale counters (a day after their last failure and their lock's end); rows
+        # another login holds are skipped (never waited for).
         await conn.execute(
             f"DELETE FROM {self._s}.login_attempts WHERE key IN (SELECT key FROM "
             f"{self._s}.login_attempts WHERE updated_at < $1 "
-            "AND (locked_until IS NULL OR locked_until <= $2) FOR UPDATE SKIP LOCKED)",
+            "AND (locked_until IS NULL OR locked_until <= $1) FOR UPDATE SKIP LOCKED)",
             now - policy.forget_after,
-            now,
         )
 
     async def accounts_with_password(self, usernames: Iterable[str], password: str) -> list[str]:

@@ -12,7 +12,12 @@ from fastapi import FastAPI
 from events.envelope import utc_now
 from events.topics import topics_consumed_by
 from infra.auth import TokenVerifier, development_keys
-from infra.http import add_health, install_error_handlers, principal_dependency
+from infra.http import (
+    add_health,
+    bearer_dependency,
+    install_error_handlers,
+    principal_dependency,
+)
 from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
@@ -87,6 +92,14 @@ def create_app(
     limit_input(app)
     authenticated = principal_dependency(lambda: verifier)
     app.include_router(build_router(lambda: queries, lambda: calendar, authenticated))
-    app.include_router(build_notifications_router(pool, SERVICE, authenticated))
+    app.include_router(
+        build_notifications_router(
+            pool,
+            SERVICE,
+            bearer_dependency(lambda: verifier),
+            recheck_seconds=conf.stream_recheck_seconds,
+            streams_per_user=conf.streams_per_user,
+        )
+    )
     add_health(app, SERVICE, runtime.healthy)
     return app

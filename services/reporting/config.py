@@ -13,3 +13,17 @@ class ReportingConfig(BaseSettings):
         description="Longest wait between two looks for SLA breaches (sooner if a step is due)",
     )
     time_zone: str = Field(default="Asia/Jakarta", description="The tenant's office time zone")
+    stream_recheck_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How often an open notification stream checks that its user still holds "
+        "the roles and Plt/Plh delegations it serves (it closes when one was taken away)",
+    )
+    streams_per_user: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Most notification streams one user may hold open at once, per replica "
+        "(one more is answered 429)",
+    )

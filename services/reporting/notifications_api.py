@@ -10,6 +10,13 @@
   ``event: ready`` with ``id:`` = the starting point, lets a client that sees no notice before
   it drops still resume from where it connected. Keep-alive comments every ``ping_seconds``.
 
+A stream ends with its token: it closes at the token's expiry (a client reconnects with a
+fresh token and its ``Last-Event-ID``, so nothing is missed or repeated). It serves the roles
+and Plt/Plh delegations of its token that identity has not taken away since the token was
+issued (``grants``), checks them again every ``recheck_seconds`` and closes when one was taken
+away. One user holds at most ``streams_per_user`` streams open in this process; one more is
+answered 429.
+
 A notice is the caller's if it names the caller's user id, or names no user and one of the
 caller's roles, own or held as Plt/Plh (``Principal.has_role``), and either no OPD or the
 caller's OPD.
@@ -28,7 +35,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -39,12 +46,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from events.steps import StepCode
+from infra.auth import Bearer
 from infra.db import Connection
 from infra.errors import InvalidInput, NotFound
 from infra.limits import MAX_SEQ
 from infra.metrics import SSE_CONNECTIONS
 from infra.principal import Principal
+from services.reporting.grants import lost_anything
+from services.reporting.grants_store import held_now
 from services.reporting.notifications import Addressee, NoticeKind, channel
+from services.reporting.stream_slots import Slot, StreamSlots
 
 log = structlog.get_logger()
 
@@ -254,9 +265,26 @@ class NotificationHub:
 
 
 class NotificationsRouter(APIRouter):
-    """The notifications router, with its hub (for operators' and tests' eyes)."""
+    """The notifications router, with its hub and its streams' slots (for operators' and tests'
+    eyes)."""
 
     hub: NotificationHub
+    slots: StreamSlots
+
+
+class SlottedStream(EventSourceResponse):
+    """A stream that gives its slot back when it ends, however it ends (even if its body never
+    started: the client left before the answer's head was sent)."""
+
+    def __init__(self, slot: Slot, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slot = slot
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slot.release()
 
 
 _SEQ = re.compile(r"^[0-9]{1,19}$")
@@ -279,12 +307,14 @@ def _cursor(last_event_id: str | None, after: int | None) -> int | None:
 def build_notifications_router(
     pool: PoolSource,
     schema: str,
-    principal_dependency: Callable[..., Awaitable[Principal]],
+    bearer_dependency: Callable[..., Awaitable[Bearer]],
     *,
     ping_seconds: float = 15.0,
     poll_seconds: float = 5.0,
     retry_ms: int = 2000,
     batch: int = 200,
+    recheck_seconds: float = 60.0,
+    streams_per_user: int = 5,
 ) -> APIRouter:
     """The ``/notifications`` routes over ``schema``'s notices (see the module docstring)."""
 
@@ -295,7 +325,13 @@ def build_notifications_router(
     hub = NotificationHub(get_pool, channel(schema))
     router = NotificationsRouter(prefix="/notifications", tags=["notifikasi"])
     router.hub = hub
-    Caller = Annotated[Principal, Depends(principal_dependency)]
+    router.slots = StreamSlots(streams_per_user)
+    Token = Annotated[Bearer, Depends(bearer_dependency)]
+
+    async def principal_of(token: Token) -> Principal:
+        return token.principal
+
+    Caller = Annotated[Principal, Depends(principal_of)]
 
     @router.get(
         "",
@@ -330,25 +366,40 @@ def build_notifications_router(
         async with get_pool().acquire() as conn:
             return await reader.mark_read(conn, caller, notice_id)
 
-    async def events(caller: Principal, cursor: int) -> AsyncIterator[ServerSentEvent]:
+    async def events(
+        token: Bearer, served: Principal, cursor: int
+    ) -> AsyncIterator[ServerSentEvent]:
         yield ServerSentEvent(
             data=json.dumps({"after": cursor}), event="ready", id=str(cursor), retry=retry_ms
         )
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + (token.expires_at - datetime.now(UTC)).total_seconds()
+        recheck = loop.time() + recheck_seconds
         with SSE_CONNECTIONS.labels("reporting").track_inprogress():
             async with hub.subscription() as wake:
-                while True:
+                while loop.time() < ends:
                     wake.clear()
                     async with get_pool().acquire() as conn:
-                        found = await reader.after(conn, caller, cursor, batch)
+                        if loop.time() >= recheck:
+                            held = await held_now(conn, schema, token, datetime.now(UTC))
+                            if lost_anything(served, held):
+                                log.info(
+                                    "notification stream closed: access taken away",
+                                    user_id=served.user_id,
+                                )
+                                return
+                            recheck = loop.time() + recheck_seconds
+                        found = await reader.after(conn, served, cursor, batch)
                     for view in found:
                         yield ServerSentEvent(
                             data=view.model_dump_json(), event="notice", id=str(view.seq)
                         )
                         cursor = view.seq
                     if len(found) < batch:
-                        wait = poll_seconds if hub.listening else min(poll_seconds, 1.0)
+                        poll = poll_seconds if hub.listening else min(poll_seconds, 1.0)
+                        wait = min(poll, ends - loop.time(), recheck - loop.time())
                         with suppress(TimeoutError):
-                            async with asyncio.timeout(wait):
+                            async with asyncio.timeout(max(wait, 0)):
                                 await wake.wait()
 
     stream_doc: dict[int | str, dict[str, Any]] = {
@@ -359,18 +410,20 @@ def build_notifications_router(
         },
         401: {"description": "Tanpa token atau token tidak sah"},
         422: {"description": "Last-Event-ID atau after tidak valid"},
+        429: {"description": "Terlalu banyak aliran terbuka untuk pengguna ini"},
     }
 
     @router.get(
         "/stream",
         summary="Aliran notifikasi langsung (Server-Sent Events)",
         description="Melanjutkan setelah header Last-Event-ID, atau setelah ?after=, atau dari "
-        "sekarang. Tanpa celah dan tanpa pengulangan.",
+        "sekarang. Tanpa celah dan tanpa pengulangan. Aliran ditutup saat token berakhir atau "
+        "saat peran/penugasan Plt/Plh yang dilayaninya dicabut; sambungkan lagi dengan token baru.",
         response_class=EventSourceResponse,
         responses=stream_doc,
     )
     async def stream(
-        caller: Caller,
+        token: Token,
         after: Annotated[
             int | None,
             Query(ge=0, le=MAX_SEQ, description="Lanjutkan setelah seq ini (tanpa Last-Event-ID)"),
@@ -381,9 +434,15 @@ def build_notifications_router(
         ] = None,
     ) -> EventSourceResponse:
         cursor = _cursor(last_event_id, after)
-        if cursor is None:
+        slot = router.slots.take(token.principal.user_id)  # before any use of the pool
+        try:
             async with get_pool().acquire() as conn:
-                cursor = await reader.last_seq(conn)
-        return EventSourceResponse(events(caller, cursor), ping=ping_seconds)
+                served = await held_now(conn, schema, token, datetime.now(UTC))
+                if cursor is None:
+                    cursor = await reader.last_seq(conn)
+        except BaseException:
+            slot.release()
+            raise
+        return SlottedStream(slot, events(token, served, cursor), ping=ping_seconds)
 
     return router

@@ -4,8 +4,10 @@ The batch consumer (``infra.batch_consumer``) runs ``Projector.handle_batch`` wi
 fetch brought, in a transaction that also records every event id, so each event's effect
 happens once. For the batch, it:
 
-1. skips identity's events (no case follows them) and reporting's own ``CaseStatusChanged``
-   (derived from cases: ``status_changes.NOT_PROJECTED``), and refuses the batch if an
+1. keeps what identity's role and delegation events grant or take away (``grants_store``, for
+   the notification stream), and otherwise skips identity's events (no case follows them) and
+   reporting's own ``CaseStatusChanged`` (derived from cases: ``status_changes.NOT_PROJECTED``),
+   and refuses the batch if an
    envelope has an unknown type, a payload that does not load, or a payload naming another
    request than its stream (the consumer then takes the batch record by record, ``handle``,
    and dead-letters that one);
@@ -46,6 +48,7 @@ from services.reporting.calendar_cache import CalendarCache
 from services.reporting.calendar_store import lock_calendar
 from services.reporting.casefile import CLOSED_STATUSES, CaseFile, case_row, fold
 from services.reporting.changes import Change, step_through, unseen
+from services.reporting.grants_store import project_grants
 from services.reporting.notices_history import notices_of
 from services.reporting.notifications import Notice, store_notices
 from services.reporting.sla import RequestSla, SlaRow, TimedEvent, request_sla, timed_events
@@ -266,6 +269,7 @@ class Projector:
 
     async def handle_batch(self, delivered: Sequence[Delivered], conn: Connection) -> None:
         """The consumer's handler of a batch (in its transaction): see the module."""
+        await project_grants(conn, self.schema, (d.envelope for d in delivered))
         arrived = arrivals(delivered)
         if not arrived:
             return

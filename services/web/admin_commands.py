@@ -91,6 +91,15 @@ ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
         "Peran dicabut.",
     ),
     AdminCommand(
+        "UnlockLogin",
+        "pengguna",
+        "identity",
+        "POST",
+        lambda f: f"/users/{path_id(f, 'user_id')}/unlock",
+        lambda f, z: None,
+        "Kunci akun dibuka; percobaan masuk yang gagal dilupakan.",
+    ),
+    AdminCommand(
         "RegisterOpd",
         "opd",
         "identity",

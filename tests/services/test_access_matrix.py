@@ -446,6 +446,7 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
             Target(),
             json={"role": "TIM_PENGEMBANG", "reason": "Selesai bertugas"},
         ),
+        ("identity", "UnlockLogin"): Probe(f"/users/{spare}/unlock", Target()),
         ("identity", "GrantDelegation"): Probe(
             "/delegations",
             json={

@@ -557,3 +557,79 @@ async def test_production_identity_refuses_to_run_while_demo_accounts_keep_the_d
         await owner_conn.execute(  # type: ignore[attr-defined]
             f"ALTER ROLE \"{settings.app_role('identity')}\" PASSWORD '{settings.app_db_password}'"
         )
+
+
+async def test_each_further_lock_of_an_account_lasts_longer_until_a_success(
+    identity: Identity,
+) -> None:
+    async with identity.client() as c:
+        _, username = await new_user(c, ("PEMOHON",))
+        for lock in (900, 1800, 3600):
+            for _ in range(5):
+                assert (await login(c, username, "salah-tebak")).status_code == 401
+            locked = await login(c, username)
+            assert locked.status_code == 429 and locked.headers["retry-after"] == str(lock)
+            identity.clock.advance(timedelta(seconds=lock))
+        identity.verify(await login(c, username))  # a success starts the escalation over
+        for _ in range(5):
+            assert (await login(c, username, "salah-tebak")).status_code == 401
+        assert (await login(c, username)).headers["retry-after"] == "900"
+        identity.clock.advance(15 * MINUTE)
+
+
+async def test_an_admin_unlocks_an_account_and_nobody_else_may(
+    identity: Identity, settings: Settings
+) -> None:
+    async with identity.client() as c:
+        user_id, username = await new_user(c, ("PEMOHON",))
+        _, kadis = await new_user(c, ("KADIS",))
+        for served in (15, 30):  # two locks served: the next lasts 60 minutes
+            for _ in range(5):
+                assert (await login(c, username, "salah-tebak")).status_code == 401
+            identity.clock.advance(served * MINUTE)
+        for _ in range(5):
+            assert (await login(c, username, "salah-tebak")).status_code == 401
+        assert (await login(c, username)).headers["retry-after"] == "3600"
+
+        shown = await c.get(f"/users/{user_id}", headers=await admin(c))
+        assert shown.json()["login_locked_until"] == (identity.clock() + HOUR).isoformat()
+        url = f"/users/{user_id}/unlock"
+        refused = await c.post(url, headers=bearer(await login(c, kadis)))
+        assert refused.status_code == 403
+        assert (await login(c, username)).status_code == 429  # still locked
+        unlocked = await c.post(url, headers=await admin(c))
+        assert unlocked.status_code == 200, unlocked.text
+        [event_id] = unlocked.json()["event_ids"]
+        identity.verify(await login(c, username))
+        shown = await c.get(f"/users/{user_id}", headers=await admin(c))
+        assert shown.json()["login_locked_until"] is None
+        nothing = await c.post(url, headers=await admin(c))  # nothing counted: nothing to do
+        assert (nothing.status_code, nothing.json()["event_ids"]) == (200, [])
+        for _ in range(5):  # the escalation was forgotten too
+            assert (await login(c, username, "salah-tebak")).status_code == 401
+        assert (await login(c, username)).headers["retry-after"] == "900"
+        identity.clock.advance(15 * MINUTE)
+        missing = await c.post("/users/u-tidak-ada/unlock", headers=await admin(c))
+        assert missing.status_code == 404
+
+    records = await read_topic(
+        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+    )
+    [event] = [e for r in records if (e := json.loads(r.value))["event_id"] == event_id]
+    assert event["event_type"] == "LoginUnlocked" and event["actor"]["role"] == "ADMIN"
+    assert (event["payload"]["user_id"], event["payload"]["failures"]) == (user_id, 5)
+    assert event["payload"]["locked_until"] is not None
+
+
+async def test_guesses_from_one_address_at_once_are_checked_and_counted_one_by_one(
+    identity: Identity,
+) -> None:
+    """The address's row is locked before it is checked: 30 guesses at once at 30 usernames
+    from one address let exactly 20 reach a password check."""
+    async with identity.client() as c:
+        answers = await asyncio.gather(
+            *(login(c, f"tebakan{i}-{uuid.uuid4().hex[:6]}") for i in range(30))
+        )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [401] * 20 + [429] * 10
+    identity.clock.advance(15 * MINUTE)

@@ -1,6 +1,8 @@
 """Reporting's notifications over HTTP on the real PostgreSQL: the list, read marks, and the
 Server-Sent Events stream served by uvicorn on a loopback port (httpx's ASGITransport would
-buffer the stream), with a client that disconnects and resumes from its last event id."""
+buffer the stream), with a client that disconnects and resumes from its last event id; the
+stream ends with its token, with a revoked role or an ended delegation, and is capped per
+user."""
 
 import asyncio
 import contextlib
@@ -21,19 +23,26 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from events.envelope import OnBehalfOf, Role
+from events.base import DomainEvent
+from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent, OnBehalfOf, Role
+from events.identity import DelegationEnded, DelegationGranted, RoleRevoked
 from infra.auth import TokenIssuer, TokenVerifier, development_keys
 from infra.db import create_pool
-from infra.http import install_error_handlers, principal_dependency
+from infra.eventstore.contract import seal_all
+from infra.http import bearer_dependency, install_error_handlers
 from infra.metrics import SSE_CONNECTIONS
 from infra.migrations import migrate
 from infra.principal import Principal
 from infra.settings import Settings
+from services.reporting.grants_store import project_grants
 from services.reporting.notifications import Addressee, Notice, store_notices
 from services.reporting.notifications_api import NotificationsRouter, build_notifications_router
 from tests.kafka_helpers import eventually
 
-SQL = Path(__file__).parents[2] / "services" / "reporting" / "sql" / "0120_notifications.sql"
+SQL_DIR = Path(__file__).parents[2] / "services" / "reporting" / "sql"
+SQL = [SQL_DIR / "0120_notifications.sql", SQL_DIR / "0170_stream_grants.sql"]
+RECHECK_SECONDS = 0.5
+STREAMS_PER_USER = 3
 OPD_A, OPD_B = "DINKES", "DISDIK"
 
 KADIS = Principal(user_id="u-kadis", name="Kadis", roles=frozenset({"KADIS"}), opd="DISKOMINFO")
@@ -118,9 +127,10 @@ class Harness:
     schema: str
     issuer: TokenIssuer
     router: NotificationsRouter
+    private_key: str
 
-    def headers(self, who: Principal, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.issuer.issue(who)}", **extra}
+    def headers(self, who: Principal, token: str | None = None, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.issuer.issue(who)}", **extra}
 
     async def store(self, *notices: Notice) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -141,11 +151,15 @@ class Harness:
 
     @contextlib.asynccontextmanager
     async def stream(
-        self, who: Principal, last_event_id: str | None = None, **params: Any
+        self,
+        who: Principal,
+        last_event_id: str | None = None,
+        token: str | None = None,
+        **params: Any,
     ) -> AsyncIterator[EventStream]:
         extra = {} if last_event_id is None else {"Last-Event-ID": last_event_id}
         async with self.client.stream(
-            "GET", "/notifications/stream", params=params, headers=self.headers(who, **extra)
+            "GET", "/notifications/stream", params=params, headers=self.headers(who, token, **extra)
         ) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
@@ -172,7 +186,8 @@ async def harness(
 ) -> AsyncIterator[Harness]:
     schema = "t" + uuid.uuid4().hex[:12]
     sql_dir = tmp_path_factory.mktemp("sql")
-    shutil.copy(SQL, sql_dir / SQL.name)
+    for file in SQL:
+        shutil.copy(file, sql_dir / file.name)
     await migrate(
         settings.database_url,
         schema,
@@ -184,7 +199,12 @@ async def harness(
     verifier = TokenVerifier(public)
     pool = await create_pool(settings.app_url(schema), max_size=10)
     router = build_notifications_router(
-        pool, schema, principal_dependency(lambda: verifier), ping_seconds=0.3
+        pool,
+        schema,
+        bearer_dependency(lambda: verifier),
+        ping_seconds=0.3,
+        recheck_seconds=RECHECK_SECONDS,
+        streams_per_user=STREAMS_PER_USER,
     )
     assert isinstance(router, NotificationsRouter)
     app = FastAPI()
@@ -204,7 +224,7 @@ async def harness(
         assert await eventually(lambda: _started(server), timeout=10)
         timeout = httpx.Timeout(10.0)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=timeout) as c:
-            yield Harness(c, pool, schema, TokenIssuer(private), router)
+            yield Harness(c, pool, schema, TokenIssuer(private), router, private)
     finally:
         server.should_exit = True
         await serving
@@ -458,3 +478,141 @@ async def test_a_bad_last_event_id_or_no_token_is_refused(harness: Harness) -> N
     assert negative.status_code == 422
     assert (await harness.client.get("/notifications/stream")).status_code == 401
     assert (await harness.client.get("/notifications")).status_code == 401
+
+
+# --- The stream ends with its token (issue 17, item 1) -------------------------------------
+
+
+def identity_envelope(stream_id: str, version: int, event: DomainEvent) -> Envelope:
+    """``event`` as identity's relay publishes it, sealed in its stream, occurring now."""
+    admin = Actor(user_id="u-admin", role="ADMIN")
+    new = NewEvent.of(
+        event, occurred_at=dt.datetime.now(dt.UTC), actor=admin, correlation_id=uuid.uuid4()
+    )
+    [envelope] = seal_all(stream_id, version - 1, GENESIS_HASH, [new])
+    return envelope
+
+
+async def project(harness: Harness, *envelopes: Envelope) -> None:
+    """What reporting's consumer does with identity's envelopes (``Projector.handle_batch``)."""
+    async with harness.pool.acquire() as conn, conn.transaction():
+        await project_grants(conn, harness.schema, envelopes)
+
+
+def someone(roles: frozenset[Role], **fields: Any) -> Principal:
+    return Principal(user_id=f"u-{uuid.uuid4().hex[:8]}", name="Pegawai", roles=roles, **fields)
+
+
+async def test_a_stream_closes_when_its_token_expires_and_resumes_with_a_fresh_one(
+    harness: Harness, settings: Settings
+) -> None:
+    kabid = someone(frozenset({"KABID_TI"}))
+    short = TokenIssuer(harness.private_key, ttl=dt.timedelta(seconds=2))
+    token = short.issue(kabid)
+    async with harness.stream(kabid, token=token) as stream:
+        start = (await stream.next())["id"]
+        first = notice("KABID_TI", user_id=kabid.user_id)
+        await harness.store(first)
+        [got] = await stream.notices(1)
+        assert got["notice_id"] == str(first.notice_id)
+        opened = time.monotonic()
+        await asyncio.wait_for(asyncio.shield(stream.task), timeout=5)  # the server ended it
+        assert 0.5 < time.monotonic() - opened < 3.5
+        assert int(start) < got["seq"]
+    assert await harness.stream_closed()
+    missed = notice("KABID_TI", user_id=kabid.user_id)
+    await harness.store(missed)
+    expired = await harness.client.get(
+        "/notifications/stream", headers=harness.headers(kabid, token)
+    )
+    assert expired.status_code == 401
+    async with harness.stream(kabid, last_event_id=str(got["seq"])) as stream:
+        assert (await stream.next())["id"] == str(got["seq"])
+        [again] = await stream.notices(1)
+        assert again["notice_id"] == str(missed.notice_id)
+        assert await stream.quiet()
+
+
+async def test_one_user_above_the_cap_of_open_streams_gets_429(harness: Harness) -> None:
+    kadis = someone(frozenset({"KADIS"}))
+    other = someone(frozenset({"KADIS"}))
+    async with contextlib.AsyncExitStack() as open_streams:
+        for _ in range(STREAMS_PER_USER):
+            stream = await open_streams.enter_async_context(harness.stream(kadis))
+            assert (await stream.next())["event"] == "ready"
+        refused = await harness.client.get("/notifications/stream", headers=harness.headers(kadis))
+        assert refused.status_code == 429
+        assert "Terlalu banyak aliran notifikasi" in refused.json()["message"]
+        async with harness.stream(other) as theirs:  # another user is not held back
+            assert (await theirs.next())["event"] == "ready"
+    assert await harness.stream_closed()
+
+    async def given_back() -> bool:
+        return harness.router.slots.held(kadis.user_id) == 0
+
+    assert await eventually(given_back, timeout=5)
+    async with harness.stream(kadis) as stream:
+        assert (await stream.next())["event"] == "ready"
+
+
+async def test_a_revoked_role_closes_the_stream_within_the_recheck_interval(
+    harness: Harness,
+) -> None:
+    both = someone(frozenset({"KADIS", "KABID_TI"}))
+    token = harness.issuer.issue(both)
+    async with harness.stream(both, token=token) as stream:
+        await stream.next()
+        await project(
+            harness,
+            identity_envelope(
+                f"user-{both.user_id}",
+                3,
+                RoleRevoked(user_id=both.user_id, role="KADIS", reason="Pindah tugas"),
+            ),
+        )
+        revoked = time.monotonic()
+        await asyncio.wait_for(asyncio.shield(stream.task), timeout=5)
+        assert time.monotonic() - revoked < RECHECK_SECONDS + 1.5
+    # the same token opens a stream again, which serves what the user still holds only
+    for_kadis, for_kabid = notice("KADIS"), notice("KABID_TI")
+    async with harness.stream(both, token=token) as stream:
+        await stream.next()
+        await harness.store(for_kadis, for_kabid)
+        [got] = await stream.notices(1)
+        assert got["notice_id"] == str(for_kabid.notice_id)
+        assert await stream.quiet(RECHECK_SECONDS * 3), "KADIS's notice, or the stream closed"
+        assert not stream.task.done()
+
+
+async def test_an_ended_delegation_closes_the_stream_of_the_acting_official(
+    harness: Harness,
+) -> None:
+    official = f"u-{uuid.uuid4().hex[:8]}"
+    delegation_id = f"d-{uuid.uuid4().hex[:8]}"
+    now = dt.datetime.now(dt.UTC)
+    plh = someone(
+        frozenset({"KABID_TI"}),
+        delegations=(OnBehalfOf(user_id=official, role="KADIS", kind="PLH"),),
+    )
+    granted = DelegationGranted(
+        delegation_id=delegation_id,
+        delegate_user_id=plh.user_id,
+        official_user_id=official,
+        role="KADIS",
+        kind="PLH",
+        valid_from=now - dt.timedelta(hours=1),
+        valid_until=now + dt.timedelta(days=2),
+        reason="Kadis dinas luar; Surat Perintah 800/12/2026",
+    )
+    await project(harness, identity_envelope(f"delegation-{delegation_id}", 1, granted))
+    token = harness.issuer.issue(plh)
+    async with harness.stream(plh, token=token) as stream:
+        await stream.next()
+        as_kadis = notice("KADIS")
+        await harness.store(as_kadis)
+        [got] = await stream.notices(1)  # the delegation in force serves KADIS's notices
+        assert got["notice_id"] == str(as_kadis.notice_id)
+        assert await stream.quiet(RECHECK_SECONDS * 2) and not stream.task.done()
+        ended = DelegationEnded(delegation_id=delegation_id, reason="Kadis kembali")
+        await project(harness, identity_envelope(f"delegation-{delegation_id}", 2, ended))
+        await asyncio.wait_for(asyncio.shield(stream.task), timeout=RECHECK_SECONDS + 1.5)

@@ -45,6 +45,7 @@ from events.dev_tracking import (
     UATAccepted,
 )
 from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent, OnBehalfOf, Role
+from events.identity import DelegationEnded, DelegationGranted, RoleGranted, RoleRevoked
 from events.intake import (
     Attachment,
     BusinessProcess,
@@ -952,3 +953,41 @@ async def test_calendar_edits_with_their_key_are_safe_to_retry(reporting: Report
     assert [a.status_code for a in removals] == [200] * 4  # a retry is not a 404
     assert [a.headers.get("idempotent-replayed") for a in removals] == [None, "true"] * 2
     assert await written(tuesday["day"])() == await written(wednesday["day"])() == 0
+
+
+async def test_identitys_role_and_delegation_changes_reach_the_streams_projection(
+    reporting: Reporting,
+) -> None:
+    """What the notification stream re-checks comes from identity's topic (issue 17, item 1)."""
+    r = reporting
+    admin = Actor(user_id="u-admin", role="ADMIN")
+    user, delegation = f"u-{uuid.uuid4().hex[:8]}", f"d-{uuid.uuid4().hex[:8]}"
+    at = dt.datetime.now(dt.UTC)
+    await r.emit("identity", f"user-{user}", at, admin, RoleGranted(user_id=user, role="KADIS"))
+    revoked = RoleRevoked(user_id=user, role="KADIS", reason="Pindah tugas")
+    await r.emit("identity", f"user-{user}", at + dt.timedelta(minutes=1), admin, revoked)
+    granted = DelegationGranted(
+        delegation_id=delegation,
+        delegate_user_id=user,
+        official_user_id="u-kadis",
+        role="KADIS",
+        kind="PLT",
+        valid_from=at,
+        valid_until=at + dt.timedelta(days=30),
+        reason="Kadis cuti besar",
+    )
+    await r.emit("identity", f"delegation-{delegation}", at, admin, granted)
+    ended = DelegationEnded(delegation_id=delegation, reason="Kadis kembali")
+    await r.emit("identity", f"delegation-{delegation}", at + dt.timedelta(hours=1), admin, ended)
+
+    async def projected() -> bool:
+        ended_at = await r.db.fetchval(
+            "SELECT ended_at FROM reporting.delegations WHERE delegation_id = $1", delegation
+        )
+        return ended_at == at + dt.timedelta(hours=1)
+
+    assert await eventually(projected, timeout=30)
+    role = await r.db.fetchrow(
+        "SELECT held, changed_at FROM reporting.role_changes WHERE user_id = $1", user
+    )
+    assert (role["held"], role["changed_at"]) == (False, at + dt.timedelta(minutes=1))

@@ -73,6 +73,7 @@ SAMPLES: dict[type[DomainEvent], DomainEvent] = {
         ),
         identity.RoleGranted(user_id="u-1", role="PEMOHON"),
         identity.RoleRevoked(user_id="u-1", role="PEMOHON", reason="Mutasi ke OPD lain"),
+        identity.LoginUnlocked(user_id="u-1", locked_until=AT, failures=5),
         identity.DelegationGranted(
             delegation_id="d-1",
             delegate_user_id="u-2",

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events.envelope import OnBehalfOf
-from events.identity import DelegationEnded, DelegationGranted
+from events.identity import DelegationEnded, DelegationGranted, LoginUnlocked
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, generate_key_pair
 from infra.errors import InvalidInput, NotAllowed, NotFound
 from infra.principal import Principal
@@ -24,6 +24,7 @@ ADMIN = Principal(user_id="u-admin", name="Admin", roles=frozenset({"ADMIN"}))
 KADIS = domain.UserState(user_id="u-kadis", opd="DISKOMINFOSTANDI", roles=frozenset({"KADIS"}))
 KABID = domain.UserState(user_id="u-kabid", opd="DISKOMINFOSTANDI", roles=frozenset({"KABID_TI"}))
 KEYS = generate_key_pair()
+KABID_PRINCIPAL = Principal(user_id="u-kabid", name="Kabid", roles=frozenset({"KABID_TI"}))
 
 
 def grant_cmd(**changes: object) -> domain.GrantDelegation:
@@ -225,6 +226,47 @@ def test_never_more_than_max_failures_before_a_lock(gaps: list[int]) -> None:
         unlocked_failures = attempts.failures
         assert unlocked_failures <= USER_RULE.max_failures
         assert (attempts.locked_until is not None) == (unlocked_failures == 5)
+
+
+def test_each_further_lock_of_an_account_lasts_twice_as_long_up_to_a_day() -> None:
+    lengths = []
+    attempts, now = domain.Attempts(), NOW
+    for _ in range(9):
+        for _ in range(5):
+            now += MINUTE
+            attempts = domain.after_failure(attempts, USER_RULE, now)
+        until = attempts.locked_at(now)
+        assert until is not None
+        lengths.append(until - now)
+        refusal = domain.login_refusal(attempts, domain.Attempts(), now)
+        now = until  # the lock served; the next failure counts afresh
+    assert [m // MINUTE for m in lengths] == [15, 30, 60, 120, 240, 480, 960, 1440, 1440]
+    assert refusal is not None and "coba lagi dalam 24 jam, atau minta admin" in refusal.message
+    assert attempts.locks == 9
+    held, now = fail(20, ADDRESS_RULE)
+    assert held.locked_until == now + 15 * MINUTE
+    again = held
+    for i in range(20):  # after the hold is served: an address's hold does not escalate
+        again = domain.after_failure(again, ADDRESS_RULE, now + 15 * MINUTE + i * MINUTE / 10)
+    assert again.locked_until == now + 15 * MINUTE + 19 * MINUTE / 10 + 15 * MINUTE
+    policy = domain.LoginPolicy.of(lockout_minutes=10, max_lockout_minutes=25)
+    assert [policy.per_user.lockout_after(n) // MINUTE for n in range(4)] == [10, 20, 25, 25]
+
+
+def test_only_an_admin_unlocks_an_account_and_only_one_with_failures() -> None:
+    locked, now = fail(5, USER_RULE)
+    [event] = domain.unlock_login(ADMIN, KADIS, locked, now)
+    assert isinstance(event, LoginUnlocked)
+    assert (event.user_id, event.locked_until, event.failures) == (
+        "u-kadis",
+        locked.locked_until,
+        5,
+    )
+    assert domain.unlock_login(ADMIN, KADIS, domain.Attempts(), now) == []
+    with pytest.raises(NotAllowed):
+        domain.unlock_login(KABID_PRINCIPAL, KADIS, locked, now)
+    with pytest.raises(NotFound):
+        domain.unlock_login(ADMIN, None, locked, now)
 
 
 def test_addresses_are_counted_by_host_and_ipv6_by_its_64() -> None:

@@ -50,6 +50,10 @@ async def section_data(
     }
 
 
+ON_THE_USERS_PAGE = frozenset({"UpdateProfile", "UnlockLogin"})
+"""The admin's forms on a user's own page (``/admin/pengguna/<id>``), where a refusal shows."""
+
+
 def build(web: Web) -> APIRouter:
     router = APIRouter()
     SessionDep = Annotated[Session, Depends(web.session)]
@@ -143,7 +147,7 @@ def build(web: Web) -> APIRouter:
                 "errors": errors_by_field(refused.fields),
                 "values": kept(form),
             }
-            if name == "UpdateProfile":  # the form is on the user's own page
+            if name in ON_THE_USERS_PAGE:
                 user_id = path_id(form, "user_id")
                 return await profile_page(request, session, user_id, refused.status, {name: state})
             return await admin_page(

@@ -1,4 +1,9 @@
-"""Masuk and Keluar: the login form posts to identity; the token becomes the session cookie."""
+"""Masuk and Keluar: the login form posts to identity; the token becomes the session cookie.
+
+identity throttles logins per client address, and every login reaches it from the web app: so
+the web app names the browser's address in ``X-Forwarded-For`` (the address its own server
+took from the gateway, which it believes by ``FORWARDED_ALLOW_IPS``; never a header the browser
+sent), and identity believes it from the web app's address only (docs/security.md)."""
 
 from typing import Annotated
 
@@ -10,6 +15,13 @@ from services.web.session import LOGIN_NONCE_COOKIE, Session, safe_next
 from services.web.web import Web, go
 
 EXPIRED = "Sesi Anda telah berakhir. Silakan masuk lagi."
+
+
+def browser_address(request: Request) -> dict[str, str]:
+    """The header that names the browser's address to identity (none if unknown)."""
+    return {"X-Forwarded-For": request.client.host} if request.client else {}
+
+
 WRONG = "Nama pengguna atau kata sandi salah."
 
 
@@ -62,6 +74,7 @@ def build(web: Web) -> APIRouter:
                 "POST",
                 "/login",
                 json={"username": username, "password": password},
+                headers=browser_address(request),
             )
         except Refused as refused:
             message = WRONG if refused.status in (401, 422) else refused.message

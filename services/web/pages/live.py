@@ -2,8 +2,12 @@
 Events that htmx turns into refreshed parts and a screen-reader announcement.
 
 A browser's EventSource cannot send a bearer header, so it sends the session cookie here and
-the web app opens reporting's stream with the token. The stream ends when the token does: the
-browser reconnects, with a fresh session or to the login page."""
+the web app opens reporting's stream with the token. The stream ends when the token does
+(reporting closes it at the token's expiry, or when a role or a Plt/Plh delegation it serves was
+taken away): the browser's EventSource reconnects by itself with ``Last-Event-ID`` (the id of
+the last notice, or of ``ready``), the session renewal gives the request a fresh token first,
+and reporting resumes after that id, so no notice is missed or shown twice. A refused stream
+(too many open for the user: 429) tells the browser to try again later, not at once."""
 
 import asyncio
 import html
@@ -20,6 +24,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from services.web.session import Session
 from services.web.web import Web
 
+REFUSED_RETRY_MS = 30_000
+"""How long the browser waits before it reconnects after reporting refused the stream."""
+
 
 def build(web: Web) -> APIRouter:
     router = APIRouter()
@@ -33,6 +40,11 @@ def build(web: Web) -> APIRouter:
         try:
             async with asyncio.timeout(max(remaining, 0)):
                 async with aconnect_sse(web.backend.client, "GET", url, headers=headers) as source:
+                    status = source.response.status_code
+                    if status != 200:  # 401: the browser comes back at once, renewed
+                        wait = REFUSED_RETRY_MS if status == 429 else None
+                        yield ServerSentEvent(comment=f"ditolak {status}", retry=wait)
+                        return
                     async for event in source.aiter_sse():
                         if event.event == "ready":
                             yield ServerSentEvent(data="", event="ready", id=event.id)
