@@ -17,7 +17,7 @@ from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
-from infra.webhook import SeenSignatures, secret_from, signed_delivery
+from infra.webhook import SeenSignatures, public_path, secrets_from, signed_delivery
 from services.intake.api import build_eoffice_router, build_router
 from services.intake.attachments import Attachments
 from services.intake.eoffice import EofficeLetters
@@ -30,7 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
-    eoffice_secret = secret_from(settings)  # production refuses to start without one
+    eoffice_secrets = secrets_from(settings)  # production refuses to start without one
     built: list[Intake] = []
 
     def intake() -> Intake:
@@ -51,7 +51,8 @@ def create_app(settings: Settings) -> FastAPI:
         return EofficeLetters(intake(), settings.tenant, SeenSignatures(runtime.store.schema))
 
     delivery = signed_delivery(
-        eoffice_secret,
+        eoffice_secrets,
+        public_path(settings.root_path, "/eoffice/letters"),
         lambda: runtime.pool,
         lambda: SeenSignatures(runtime.store.schema),
         settings.eoffice_max_skew_seconds,
