@@ -16,7 +16,8 @@ A delivery carries three headers:
 The receiver checks, in this order: both headers are present and well formed; a ``v2`` signature
 matches, with any of its secrets (the current one and those being rotated out,
 ``secrets_from``), in constant time; the timestamp is within ``max_skew_seconds`` of its own clock
-either way; the signature was not accepted before. Seen signatures are kept (as SHA-256 hashes) in
+either way; the signature was not accepted before. Seen signatures are kept (as the SHA-256 of
+the signed message, so that the same delivery is a replay whichever of its entries matched) in
 the service's PostgreSQL schema until their timestamp leaves the window, after which the timestamp
 check alone refuses them. A signature is spent only by a delivery that was accepted, in the
 transaction of its effect. A retry sends the same body signed with its own (current) timestamp.
@@ -153,6 +154,8 @@ class Verified:
     checked_at: float
     """The receiver's clock when it verified the delivery (unix seconds)."""
     max_skew_seconds: int
+    path: str
+    """The public path it was signed for and posted to."""
 
     @property
     def expires_at(self) -> dt.datetime:
@@ -160,9 +163,12 @@ class Verified:
         return dt.datetime.fromtimestamp(self.timestamp + self.max_skew_seconds, dt.UTC)
 
     @property
-    def signature_hash(self) -> str:
-        """What the replay store keeps: SHA-256 of the accepted signature's hex."""
-        return hashlib.sha256(self.signature.encode()).hexdigest()
+    def replay_key(self) -> str:
+        """What the replay store keeps: SHA-256 of the signed message (timestamp, path, body).
+        Not of the entry that matched: a delivery signed with two secrets (a rotation) sent
+        again with one of its entries only is the same delivery, and a replay."""
+        message = f"{self.timestamp}\n{self.path}\n".encode() + self.body
+        return hashlib.sha256(message).hexdigest()
 
 
 def _get(headers: Mapping[str, str], name: str) -> str | None:
@@ -267,7 +273,7 @@ def verify(
             code="timestamp_out_of_window",
             header=TIMESTAMP_HEADER,
         )
-    return Verified(timestamp, matched, delivery_id, body, now, max_skew_seconds)
+    return Verified(timestamp, matched, delivery_id, body, now, max_skew_seconds, path)
 
 
 @dataclass(frozen=True)
@@ -289,7 +295,7 @@ class SeenSignatures:
             f"INSERT INTO {self.schema}.webhook_signatures "
             "(signature_sha256, signed_at, expires_at, delivery_id) VALUES ($1, $2, $3, $4) "
             "ON CONFLICT (signature_sha256) DO NOTHING RETURNING true",
-            verified.signature_hash,
+            verified.replay_key,
             dt.datetime.fromtimestamp(verified.timestamp, dt.UTC),
             verified.expires_at,
             verified.delivery_id,
@@ -310,7 +316,7 @@ class SeenSignatures:
             )
             seen = await conn.fetchval(
                 f"SELECT true FROM {self.schema}.webhook_signatures WHERE signature_sha256 = $1",
-                verified.signature_hash,
+                verified.replay_key,
             )
         if seen:
             raise SignatureReplayed()

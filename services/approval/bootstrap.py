@@ -18,7 +18,7 @@ from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
 from infra.webhook import SeenSignatures, public_path, secrets_from, signed_delivery
-from services.approval.api import build_eoffice_router, build_router
+from services.approval.api import DISPOSITIONS_ROUTE, build_eoffice_router, build_router
 from services.approval.eoffice import EofficeDispositions
 from services.approval.officials_store import RECORDED as OFFICIAL_EVENTS
 from services.approval.officials_store import Officials
@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     delivery = signed_delivery(
         eoffice_secrets,
-        public_path(settings.root_path, "/eoffice/dispositions"),
+        public_path(settings.root_path, DISPOSITIONS_ROUTE),
         lambda: runtime.pool,
         lambda: SeenSignatures(runtime.store.schema),
         settings.eoffice_max_skew_seconds,

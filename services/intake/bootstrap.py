@@ -18,7 +18,7 @@ from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
 from infra.webhook import SeenSignatures, public_path, secrets_from, signed_delivery
-from services.intake.api import build_eoffice_router, build_router
+from services.intake.api import LETTERS_ROUTE, build_eoffice_router, build_router
 from services.intake.attachments import Attachments
 from services.intake.eoffice import EofficeLetters
 from services.intake.usecases import Intake
@@ -52,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     delivery = signed_delivery(
         eoffice_secrets,
-        public_path(settings.root_path, "/eoffice/letters"),
+        public_path(settings.root_path, LETTERS_ROUTE),
         lambda: runtime.pool,
         lambda: SeenSignatures(runtime.store.schema),
         settings.eoffice_max_skew_seconds,

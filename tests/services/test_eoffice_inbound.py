@@ -470,9 +470,10 @@ async def test_bad_signature_old_timestamp_and_replay_are_refused_with_nothing_c
     # the same replayed to approval: signed for the letters' path, it is good for no other
     to_approval = await stack.deliver(stack.approval, "/eoffice/dispositions", body, headers=signed)
     refused(to_approval, 401, "signature_invalid", "X-Jejak-Signature")
+    message = f"{now}\n/api/intake/eoffice/letters\n".encode() + body
     seen = await stack.db.fetchval(
         "SELECT count(*) FROM intake.webhook_signatures WHERE signature_sha256 = $1",
-        hashlib.sha256(signed["X-Jejak-Signature"].removeprefix("v2=").encode()).hexdigest(),
+        hashlib.sha256(message).hexdigest(),
     )
     assert seen == 1
 
@@ -487,6 +488,15 @@ async def test_while_the_secret_is_rotated_the_previous_one_is_still_accepted(
     assert (await stack.letter(both, headers=signed)).status_code == 201
     answer = await stack.letter(letter(), secret="long-retired-secret-" + "r" * 24)
     assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
+    # signed with both, accepted, then sent again with one entry only: still the same delivery
+    again = letter()
+    body = body_of(again)
+    signed = webhook.sign((SECRET, PREVIOUS), path, body)
+    assert (await stack.letter(again, headers=signed)).status_code == 201
+    for entry in signed["X-Jejak-Signature"].split(","):
+        replayed = await stack.letter(again, headers={**signed, "X-Jejak-Signature": entry})
+        assert replayed.status_code == 409, replayed.text
+        assert replayed.json()["code"] == "signature_replayed"
 
 
 async def test_signatures_are_forgotten_once_their_window_has_passed(stack: Stack) -> None:
