@@ -156,6 +156,8 @@ class Verified:
     max_skew_seconds: int
     path: str
     """The public path it was signed for and posted to."""
+    current_secret: bool = True
+    """Whether it was signed with the current secret, not only with one being rotated out."""
 
     @property
     def expires_at(self) -> dt.datetime:
@@ -248,12 +250,12 @@ def verify(
             code="delivery_malformed",
             header=DELIVERY_HEADER,
         )
-    matched = None
-    for secret in secrets:
+    matched, current = None, False
+    for n, secret in enumerate(secrets):
         expected = signature(secret, raw_timestamp, path, body)
         for candidate in offered:
             if hmac.compare_digest(expected, candidate):
-                matched = candidate
+                matched, current = candidate, current or n == 0
     if matched is None:
         raise WebhookRefused(
             f"{SIGNATURE_HEADER} tidak cocok: hitung HMAC-SHA256 dengan rahasia tenant atas "
@@ -273,7 +275,7 @@ def verify(
             code="timestamp_out_of_window",
             header=TIMESTAMP_HEADER,
         )
-    return Verified(timestamp, matched, delivery_id, body, now, max_skew_seconds, path)
+    return Verified(timestamp, matched, delivery_id, body, now, max_skew_seconds, path, current)
 
 
 @dataclass(frozen=True)
@@ -397,6 +399,12 @@ def signed_delivery(
                 delivery=request.headers.get(DELIVERY_HEADER, "")[:128],
             )
             raise
+        if not verified.current_secret:
+            log.info(
+                "webhook signed with a previous secret only",
+                path=request.url.path,
+                delivery=verified.delivery_id,
+            )
         return verified
 
     return delivery

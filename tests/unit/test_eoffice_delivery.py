@@ -142,6 +142,10 @@ def test_while_a_secret_is_rotated_every_attempt_is_signed_with_each() -> None:
     assert entries == [f"v2={webhook.signature(k, 1718000000, '/s', body)}" for k in (new, old)]
     for receiver_knows in ((new,), (old,)):  # a receiver on either side of its own rotation
         webhook.verify(receiver_knows, "/s", headers, body, 1718000000, 300)
+    # Jejak's own receivers say whether the current secret signed (logged when it did not)
+    assert webhook.verify((new, old), "/s", headers, body, 1718000000, 300).current_secret
+    only_old = webhook.sign(old, "/s", body, 1718000000)
+    assert not webhook.verify((new, old), "/s", only_old, body, 1718000000, 300).current_secret
 
 
 def test_production_sends_status_changes_only_over_https() -> None:
