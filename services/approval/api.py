@@ -149,8 +149,14 @@ def build_eoffice_router(
             401: {"description": "Tanda tangan atau timestamp tidak sah (header disebut)"},
             409: {"description": "Replay tanda tangan, atau permohonan tidak pada langkah 3"},
             413: {"description": "Isi melebihi batas"},
-            422: {"description": "Isi tidak valid (field disebut); tidak ada yang dicatat"},
-            425: {"description": "Permohonan belum sampai ke layanan ini: ulangi (Retry-After)"},
+            422: {
+                "description": "Isi tidak valid (field disebut), mis. disposed_by bukan KADIS "
+                "atau Plt/Plh KADIS pada disposed_at; tidak ada yang dicatat"
+            },
+            425: {
+                "description": "Permohonan, atau peran KADIS pejabatnya, belum sampai ke layanan "
+                "ini: ulangi (Retry-After)"
+            },
         },
     )
     async def disposition(signed: Signed) -> JSONResponse:
