@@ -150,7 +150,7 @@ def _production_refusals() -> dict[str, list[str]]:
             problems = bare.production_problems()
         if service in WEBHOOK_RECEIVERS:
             try:
-                webhook.secret_from(bare)
+                webhook.secrets_from(bare)
             except webhook.MissingSecret as missing:
                 problems.append(str(missing))
         for problem in problems:
@@ -283,10 +283,12 @@ def render() -> str:
         ],
         "",
         "identity also refuses to start while a demo account still has the demo password, and "
-        "a JWT_PRIVATE_KEY and JWT_PUBLIC_KEY that are not one key pair; intake and approval "
-        f"refuse an EOFFICE_SECRET shorter than {webhook.MIN_SECRET_LENGTH} characters or equal "
-        "to the public development one. A key equal to the development key kept in JWT_KEY_DIR "
-        "counts as missing.",
+        "a JWT_PRIVATE_KEY and JWT_PUBLIC_KEY that are not one key pair; intake, approval and "
+        f"eoffice refuse an EOFFICE_SECRET shorter than {webhook.MIN_SECRET_LENGTH} characters "
+        "or equal to the public development one, and the same of a secret in "
+        f"EOFFICE_PREVIOUS_SECRETS (at most {webhook.MAX_PREVIOUS_SECRETS}); eoffice refuses an "
+        "EOFFICE_CALLBACK_URL that is not https. A key equal to the development key kept in "
+        "JWT_KEY_DIR counts as missing.",
         "",
     ]
     return "\n".join(lines)

@@ -470,7 +470,8 @@ _APPROVAL: tuple[Rule, ...] = (
         (),
         "DISPOSE",
         authentication="WEBHOOK",
-        note="Decided as the named official in the role KADIS; one per e-office disposition id.",
+        note="Decided as the named official, who must hold KADIS at disposed_at or act for a "
+        "holder then as Plt/Plh (identity's facts); one per e-office disposition id.",
     ),
 )
 

@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         description="HMAC-SHA256 secret of this tenant's e-office webhook (environment only); "
         "required in production, infra.webhook.DEVELOPMENT_SECRET otherwise",
     )
+    eoffice_previous_secrets: SecretStr | None = Field(
+        default=None,
+        description="Secrets being rotated out, comma-separated (at most 3): still accepted from "
+        "the e-office and signed with towards it, until the rotation is over "
+        "(docs/eoffice-webhook.md)",
+    )
     eoffice_max_skew_seconds: int = Field(
         default=300,
         ge=30,

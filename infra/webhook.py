@@ -4,14 +4,20 @@
 A delivery carries three headers:
 
 - ``X-Jejak-Timestamp``: the sender's clock when it signed, in unix seconds;
-- ``X-Jejak-Signature``: ``v1=<hex>``, the lower-case hex HMAC-SHA256 with the tenant's shared
-  secret over the bytes ``f"{timestamp}.".encode() + raw_body``; several comma-separated entries
-  may be sent (e.g. while the secret is rotated) and one matching ``v1`` entry is enough;
+- ``X-Jejak-Signature``: ``v2=<hex>``, the lower-case hex HMAC-SHA256 with the tenant's shared
+  secret over the bytes ``f"{timestamp}\\n{path}\\n".encode() + raw_body``, where ``path`` is the
+  full public path the delivery is posted to (``public_path``: the gateway's prefix included,
+  e.g. ``/api/intake/eoffice/letters``; no query), so a signature made for one endpoint is no
+  good at another; several comma-separated entries may be sent (one per secret while a secret is
+  rotated) and one matching ``v2`` entry is enough. ``v1`` (no path) is retired: a header with
+  only ``v1`` entries is refused as such;
 - ``X-Jejak-Delivery`` (optional): the sender's id of this attempt, for logs and support.
 
-The receiver checks, in this order: both headers are present and well formed; a ``v1`` signature
-matches (constant-time compare); the timestamp is within ``max_skew_seconds`` of its own clock
-either way; the signature was not accepted before. Seen signatures are kept (as SHA-256 hashes) in
+The receiver checks, in this order: both headers are present and well formed; a ``v2`` signature
+matches, with any of its secrets (the current one and those being rotated out,
+``secrets_from``), in constant time; the timestamp is within ``max_skew_seconds`` of its own clock
+either way; the signature was not accepted before. Seen signatures are kept (as the SHA-256 of
+the signed message, so that the same delivery is a replay whichever of its entries matched) in
 the service's PostgreSQL schema until their timestamp leaves the window, after which the timestamp
 check alone refuses them. A signature is spent only by a delivery that was accepted, in the
 transaction of its effect. A retry sends the same body signed with its own (current) timestamp.
@@ -26,7 +32,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -44,7 +50,9 @@ from infra.settings import ProductionConfigError, Settings
 TIMESTAMP_HEADER = "X-Jejak-Timestamp"
 SIGNATURE_HEADER = "X-Jejak-Signature"
 DELIVERY_HEADER = "X-Jejak-Delivery"
-SCHEME = "v1"
+SCHEME = "v2"
+RETIRED_SCHEMES = frozenset({"v1"})
+"""Schemes no longer accepted: ``v1`` signed ``timestamp + "." + body`` without the path."""
 
 DEVELOPMENT_SECRET = "jejak-development-eoffice-secret-do-not-use-in-production"
 """The e-office secret when ``EOFFICE_SECRET`` is unset outside production (documented, public:
@@ -52,6 +60,10 @@ never accepted in production)."""
 
 MIN_SECRET_LENGTH = 32
 """The shortest secret production accepts (characters)."""
+
+MAX_PREVIOUS_SECRETS = 3
+"""How many secrets being rotated out ``EOFFICE_PREVIOUS_SECRETS`` may hold (so that a signature
+header with one entry per secret stays within its eight entries)."""
 
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 _HEX_SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
@@ -98,23 +110,33 @@ def _key(secret: str | bytes) -> bytes:
     return secret.encode() if isinstance(secret, str) else secret
 
 
-def signature(secret: str | bytes, timestamp: int | str, body: bytes) -> str:
-    """The ``v1`` signature: lower-case hex HMAC-SHA256(secret, ``f"{timestamp}."`` + body)."""
-    message = f"{timestamp}.".encode() + body
+def public_path(root_path: str, route: str) -> str:
+    """The path a sender signs and a receiver checks: the gateway's prefix (``ROOT_PATH``, e.g.
+    ``/api/intake``) and the route (``/eoffice/letters``), as the e-office posts to it."""
+    return root_path.rstrip("/") + route
+
+
+def signature(secret: str | bytes, timestamp: int | str, path: str, body: bytes) -> str:
+    """The ``v2`` signature: lower-case hex HMAC-SHA256(secret,
+    ``f"{timestamp}\\n{path}\\n"`` + body)."""
+    message = f"{timestamp}\n{path}\n".encode() + body
     return hmac.new(_key(secret), message, hashlib.sha256).hexdigest()
 
 
 def sign(
-    secret: str | bytes,
+    secrets: str | bytes | Sequence[str | bytes],
+    path: str,
     body: bytes,
     timestamp: int | None = None,
     delivery_id: str | None = None,
 ) -> dict[str, str]:
-    """The headers that sign ``body`` now (or at ``timestamp``): for senders and tests."""
+    """The headers that sign ``body`` for ``path`` now (or at ``timestamp``), one ``v2`` entry
+    per secret: for senders and tests."""
     at = int(time.time()) if timestamp is None else timestamp
+    keys = [secrets] if isinstance(secrets, str | bytes) else list(secrets)
     headers = {
         TIMESTAMP_HEADER: str(at),
-        SIGNATURE_HEADER: f"{SCHEME}={signature(secret, at, body)}",
+        SIGNATURE_HEADER: ",".join(f"{SCHEME}={signature(k, at, path, body)}" for k in keys),
     }
     if delivery_id is not None:
         headers[DELIVERY_HEADER] = delivery_id
@@ -132,6 +154,10 @@ class Verified:
     checked_at: float
     """The receiver's clock when it verified the delivery (unix seconds)."""
     max_skew_seconds: int
+    path: str
+    """The public path it was signed for and posted to."""
+    current_secret: bool = True
+    """Whether it was signed with the current secret, not only with one being rotated out."""
 
     @property
     def expires_at(self) -> dt.datetime:
@@ -139,9 +165,12 @@ class Verified:
         return dt.datetime.fromtimestamp(self.timestamp + self.max_skew_seconds, dt.UTC)
 
     @property
-    def signature_hash(self) -> str:
-        """What the replay store keeps: SHA-256 of the accepted signature's hex."""
-        return hashlib.sha256(self.signature.encode()).hexdigest()
+    def replay_key(self) -> str:
+        """What the replay store keeps: SHA-256 of the signed message (timestamp, path, body).
+        Not of the entry that matched: a delivery signed with two secrets (a rotation) sent
+        again with one of its entries only is the same delivery, and a replay."""
+        message = f"{self.timestamp}\n{self.path}\n".encode() + self.body
+        return hashlib.sha256(message).hexdigest()
 
 
 def _get(headers: Mapping[str, str], name: str) -> str | None:
@@ -159,11 +188,21 @@ def _signatures(header: str) -> list[str]:
             code="signature_malformed",
             header=SIGNATURE_HEADER,
         )
-    found = []
+    found, retired = [], False
     for entry in entries:
         scheme, sep, value = entry.partition("=")
-        if sep and scheme.strip() == SCHEME and _HEX_SIGNATURE.match(value.strip()):
-            found.append(value.strip())
+        if sep and _HEX_SIGNATURE.match(value.strip()):
+            if scheme.strip() == SCHEME:
+                found.append(value.strip())
+            retired = retired or scheme.strip() in RETIRED_SCHEMES
+    if not found and retired:
+        raise WebhookRefused(
+            f"{SIGNATURE_HEADER} memakai skema v1 yang sudah tidak diterima; tandatangani dengan "
+            f"'{SCHEME}=' atas '<{TIMESTAMP_HEADER}>\\n<path>\\n<isi mentah>' "
+            "(docs/eoffice-webhook.md).",
+            code="signature_scheme_retired",
+            header=SIGNATURE_HEADER,
+        )
     if not found:
         raise WebhookRefused(
             f"{SIGNATURE_HEADER} harus berbentuk '{SCHEME}=<64 digit hex huruf kecil>'.",
@@ -174,14 +213,15 @@ def _signatures(header: str) -> list[str]:
 
 
 def verify(
-    secrets: tuple[str | bytes, ...],
+    secrets: Sequence[str | bytes],
+    path: str,
     headers: Mapping[str, str],
     body: bytes,
     now: float,
     max_skew_seconds: int,
 ) -> Verified:
-    """Authenticate a delivery (pure, no replay check): a ``Verified``, or ``WebhookRefused``
-    naming the header at fault."""
+    """Authenticate a delivery posted to ``path`` (pure, no replay check): a ``Verified``, or
+    ``WebhookRefused`` naming the header at fault."""
     raw_timestamp = _get(headers, TIMESTAMP_HEADER)
     if raw_timestamp is None:
         raise WebhookRefused(
@@ -210,16 +250,17 @@ def verify(
             code="delivery_malformed",
             header=DELIVERY_HEADER,
         )
-    matched = None
-    for secret in secrets:
-        expected = signature(secret, raw_timestamp, body)
+    matched, current = None, False
+    for n, secret in enumerate(secrets):
+        expected = signature(secret, raw_timestamp, path, body)
         for candidate in offered:
             if hmac.compare_digest(expected, candidate):
-                matched = candidate
+                matched, current = candidate, current or n == 0
     if matched is None:
         raise WebhookRefused(
             f"{SIGNATURE_HEADER} tidak cocok: hitung HMAC-SHA256 dengan rahasia tenant atas "
-            f"'<{TIMESTAMP_HEADER}>.<isi mentah>' persis seperti byte yang dikirim.",
+            f"'<{TIMESTAMP_HEADER}>\\n{path}\\n<isi mentah>' persis seperti byte yang dikirim "
+            "(path: alamat lengkap titik akhir ini, tanpa query).",
             code="signature_invalid",
             header=SIGNATURE_HEADER,
         )
@@ -234,7 +275,7 @@ def verify(
             code="timestamp_out_of_window",
             header=TIMESTAMP_HEADER,
         )
-    return Verified(timestamp, matched, delivery_id, body, now, max_skew_seconds)
+    return Verified(timestamp, matched, delivery_id, body, now, max_skew_seconds, path, current)
 
 
 @dataclass(frozen=True)
@@ -256,7 +297,7 @@ class SeenSignatures:
             f"INSERT INTO {self.schema}.webhook_signatures "
             "(signature_sha256, signed_at, expires_at, delivery_id) VALUES ($1, $2, $3, $4) "
             "ON CONFLICT (signature_sha256) DO NOTHING RETURNING true",
-            verified.signature_hash,
+            verified.replay_key,
             dt.datetime.fromtimestamp(verified.timestamp, dt.UTC),
             verified.expires_at,
             verified.delivery_id,
@@ -277,25 +318,42 @@ class SeenSignatures:
             )
             seen = await conn.fetchval(
                 f"SELECT true FROM {self.schema}.webhook_signatures WHERE signature_sha256 = $1",
-                verified.signature_hash,
+                verified.replay_key,
             )
         if seen:
             raise SignatureReplayed()
 
 
-def secret_from(settings: Settings) -> str:
-    """The tenant's e-office secret: ``EOFFICE_SECRET``; outside production the documented
-    ``DEVELOPMENT_SECRET`` when unset. Production refuses to start without a proper one."""
+def _checked(variable: str, secret: str) -> str:
+    if secret == DEVELOPMENT_SECRET:
+        raise MissingSecret(f"{variable} is the public development secret; set a real one")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise MissingSecret(f"{variable} must be at least {MIN_SECRET_LENGTH} characters")
+    return secret
+
+
+def secrets_from(settings: Settings) -> tuple[str, ...]:
+    """The tenant's e-office secrets, the current one first: ``EOFFICE_SECRET``, then those being
+    rotated out (``EOFFICE_PREVIOUS_SECRETS``, comma-separated), each accepted inbound and signed
+    with outbound. Outside production an unset ``EOFFICE_SECRET`` is the documented
+    ``DEVELOPMENT_SECRET``. Production refuses to start without a proper current secret, or with
+    a previous one that is too short, the development one, or more than
+    ``MAX_PREVIOUS_SECRETS``."""
     configured = settings.eoffice_secret.get_secret_value() if settings.eoffice_secret else None
+    raw = settings.eoffice_previous_secrets
+    previous = [p.strip() for p in (raw.get_secret_value() if raw else "").split(",")]
+    previous = [p for p in previous if p and p != configured]
+    if len(previous) > MAX_PREVIOUS_SECRETS:
+        raise MissingSecret(
+            f"EOFFICE_PREVIOUS_SECRETS memuat {len(previous)} rahasia; paling banyak "
+            f"{MAX_PREVIOUS_SECRETS}: hapus yang sudah tidak dipakai e-office."
+        )
     if settings.environment != "production":
-        return configured or DEVELOPMENT_SECRET
+        return (configured or DEVELOPMENT_SECRET, *previous)
     if not configured:
         raise MissingSecret("EOFFICE_SECRET must be set in production (ENVIRONMENT=production)")
-    if configured == DEVELOPMENT_SECRET:
-        raise MissingSecret("EOFFICE_SECRET is the public development secret; set a real one")
-    if len(configured) < MIN_SECRET_LENGTH:
-        raise MissingSecret(f"EOFFICE_SECRET must be at least {MIN_SECRET_LENGTH} characters")
-    return configured
+    _checked("EOFFICE_SECRET", configured)
+    return (configured, *(_checked("EOFFICE_PREVIOUS_SECRETS", p) for p in previous))
 
 
 async def read_body(request: Request, limit_bytes: int = MAX_BODY_BYTES) -> bytes:
@@ -314,22 +372,24 @@ async def read_body(request: Request, limit_bytes: int = MAX_BODY_BYTES) -> byte
 
 
 def signed_delivery(
-    secret: str,
+    secrets: Sequence[str],
+    path: str,
     pool: Callable[[], asyncpg.Pool],
     seen: Callable[[], SeenSignatures],
     max_skew_seconds: int,
     clock: Callable[[], float] = time.time,
 ) -> Callable[[Request], Awaitable[Verified]]:
-    """A FastAPI dependency: the authenticated delivery (its raw body inside), not seen before,
-    or 401/409/413. The route parses the body itself with ``parse_body`` afterwards, so that
-    nothing unauthenticated is parsed, and the use case spends the signature
-    (``SeenSignatures.spend``) in the transaction of its effect."""
+    """A FastAPI dependency: the delivery, authenticated for ``path`` (its ``public_path``) with
+    any of ``secrets``, its raw body inside, not seen before, or 401/409/413. The route parses
+    the body itself with ``parse_body`` afterwards, so that nothing unauthenticated is parsed,
+    and the use case spends the signature (``SeenSignatures.spend``) in the transaction of its
+    effect."""
 
     async def delivery(request: Request) -> Verified:
         body = await read_body(request)
         now = clock()
         try:
-            verified = verify((secret,), request.headers, body, now, max_skew_seconds)
+            verified = verify(secrets, path, request.headers, body, now, max_skew_seconds)
             await seen().recall(pool(), verified)
         except WebhookRefused as refused:
             log.warning(
@@ -339,6 +399,12 @@ def signed_delivery(
                 delivery=request.headers.get(DELIVERY_HEADER, "")[:128],
             )
             raise
+        if not verified.current_secret:
+            log.info(
+                "webhook signed with a previous secret only",
+                path=request.url.path,
+                delivery=verified.delivery_id,
+            )
         return verified
 
     return delivery
@@ -392,7 +458,8 @@ def request_body_doc(model: type[BaseModel], description: str) -> dict[str, Any]
                 "required": True,
                 "name": SIGNATURE_HEADER,
                 "schema": {"type": "string", "maxLength": _MAX_SIGNATURE_HEADER},
-                "description": "v1=<hex HMAC-SHA256(secret, f'{timestamp}.{raw body}')>",
+                "description": "v2=<hex HMAC-SHA256(secret, f'{timestamp}\\n{path}\\n{raw body}')>"
+                ", path the full public path (docs/eoffice-webhook.md); one entry per secret",
             },
             {
                 "in": "header",

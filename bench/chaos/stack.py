@@ -78,6 +78,13 @@ def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.2) -
     return True
 
 
+FOR_ONE_REQUESTER = {
+    "INTAKE_UPLOADS_AT_ONCE_PER_USER": "1000",
+    "INTAKE_UPLOAD_FILES_PER_DAY": "1000000",
+}
+"""intake's upload limits for a run whose users all upload as ``pemohon.dinkes``."""
+
+
 def _brokers(home: Path, size: int) -> dict[str, KafkaBroker]:
     if size == 1:
         return {"kafka": KafkaBroker(home, free_port(), free_port())}
@@ -104,6 +111,8 @@ def chaos_stack(
         services = service_processes(endpoints, data_dir)
         for service in services:
             service.env["KAFKA_REPLICATION_FACTOR"] = str(brokers)
+            if service.name == "intake":  # every user walks as the one demo requester
+                service.env |= FOR_ONE_REQUESTER
         services.append(web_process(services, data_dir))
         processes: dict[str, Supervised] = {**kafka, "postgres": stack.postgres}
         processes.update({p.name: p for p in services})

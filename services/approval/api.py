@@ -125,17 +125,21 @@ def build_router(
     return router
 
 
+DISPOSITIONS_ROUTE = "/eoffice/dispositions"
+"""The e-office's dispositions webhook; signed as ``ROOT_PATH`` + this (``public_path``)."""
+
+
 def build_eoffice_router(
     dispositions: Callable[[], EofficeDispositions],
     delivery: Callable[..., Awaitable[Verified]],
 ) -> APIRouter:
     """``POST /eoffice/dispositions``: authenticated by the webhook signature, not a bearer token
     (the contract: ``docs/eoffice-webhook.md``)."""
-    router = APIRouter(prefix="/eoffice", tags=["e-office"])
+    router = APIRouter(tags=["e-office"])
     Signed = Annotated[Verified, Depends(delivery)]
 
     @router.post(
-        "/dispositions",
+        DISPOSITIONS_ROUTE,
         status_code=201,
         summary="Disposisi dari e-office: langkah 3 oleh pejabat yang disebut, sekali per "
         "disposition_id",
@@ -145,8 +149,14 @@ def build_eoffice_router(
             401: {"description": "Tanda tangan atau timestamp tidak sah (header disebut)"},
             409: {"description": "Replay tanda tangan, atau permohonan tidak pada langkah 3"},
             413: {"description": "Isi melebihi batas"},
-            422: {"description": "Isi tidak valid (field disebut); tidak ada yang dicatat"},
-            425: {"description": "Permohonan belum sampai ke layanan ini: ulangi (Retry-After)"},
+            422: {
+                "description": "Isi tidak valid (field disebut), mis. disposed_by bukan KADIS "
+                "atau Plt/Plh KADIS pada disposed_at; tidak ada yang dicatat"
+            },
+            425: {
+                "description": "Permohonan, atau peran KADIS pejabatnya, belum sampai ke layanan "
+                "ini: ulangi (Retry-After)"
+            },
         },
     )
     async def disposition(signed: Signed) -> JSONResponse:

@@ -17,9 +17,11 @@ from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
-from infra.webhook import SeenSignatures, secret_from, signed_delivery
-from services.approval.api import build_eoffice_router, build_router
+from infra.webhook import SeenSignatures, public_path, secrets_from, signed_delivery
+from services.approval.api import DISPOSITIONS_ROUTE, build_eoffice_router, build_router
 from services.approval.eoffice import EofficeDispositions
+from services.approval.officials_store import RECORDED as OFFICIAL_EVENTS
+from services.approval.officials_store import Officials
 from services.approval.usecases import Approval
 
 SQL = Path(__file__).parent / "sql"
@@ -29,7 +31,7 @@ def create_app(settings: Settings) -> FastAPI:
     settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
-    eoffice_secret = secret_from(settings)  # production refuses to start without one
+    eoffice_secrets = secrets_from(settings)  # production refuses to start without one
     holder: list[Approval] = []
 
     def approval() -> Approval:
@@ -46,19 +48,25 @@ def create_app(settings: Settings) -> FastAPI:
         return holder[0]
 
     def dispositions() -> EofficeDispositions:
+        schema = runtime.store.schema
         return EofficeDispositions(
-            approval(), settings.tenant, SeenSignatures(runtime.store.schema)
+            approval(), settings.tenant, SeenSignatures(schema), Officials(schema)
         )
 
     delivery = signed_delivery(
-        eoffice_secret,
+        eoffice_secrets,
+        public_path(settings.root_path, DISPOSITIONS_ROUTE),
         lambda: runtime.pool,
         lambda: SeenSignatures(runtime.store.schema),
         settings.eoffice_max_skew_seconds,
     )
 
     async def handle(delivered: Delivered, conn: Connection) -> None:
-        await approval().handle(delivered.envelope, conn)
+        envelope = delivered.envelope
+        if envelope.event_type in OFFICIAL_EVENTS:  # identity's: who may dispose as KADIS
+            await Officials(runtime.store.schema).record(conn, envelope)
+        else:
+            await approval().handle(envelope, conn)
 
     runtime = ServiceRuntime(
         "approval",

@@ -1,10 +1,15 @@
 """The e-office's inbound dispositions (``POST /eoffice/dispositions``): the Head of Department
 dispositioned the letter in the e-office, and Jejak records step 3 as done there, by that official.
 
-Authentication is the signed webhook of ``infra.webhook`` (no bearer token). The disposition is
-decided by approval's own domain as the named official in the role KADIS, so the ``Disposed``
-event's actor is that official (``user_id`` = ``disposed_by``, role KADIS). That it came through
-the e-office is written where every reader of the timeline sees it, at the head of the note:
+Authentication is the signed webhook of ``infra.webhook`` (no bearer token). The named official
+must have held KADIS at ``disposed_at``, or acted for a holder then as Plt/Plh, by identity's
+events as approval recorded them (``officials_store``); otherwise 422 naming ``body.disposed_by``,
+or 425 while ``disposed_at`` is under ``IDENTITY_SETTLE`` old (identity's latest facts may still
+be on their way). The disposition is then decided by approval's own domain as that official, so
+the ``Disposed`` event's actor is the official (``user_id`` = ``disposed_by``, role KADIS, and
+``on_behalf_of`` the absent Head for a Plt/Plh, as when a Plt/Plh disposes in Jejak). That it
+came through the e-office is written where every reader of the timeline sees it, at the head of
+the note:
 
     [via e-office | <disposition_id> | <disposed_at, ISO 8601> | <disposed_by_name or id>] <note>
 
@@ -38,6 +43,7 @@ from infra.principal import Principal
 from infra.webhook import SeenSignatures, Verified
 from services.approval.commands import Dispose
 from services.approval.domain import ApprovalState, decide, fold
+from services.approval.officials_store import Officials
 from services.approval.usecases import Approval
 from services.approval.views import present
 
@@ -52,6 +58,11 @@ FUTURE_SKEW = dt.timedelta(minutes=5)
 
 RETRY_AFTER_SECONDS = 30
 """What a 425 asks the e-office to wait before it retries."""
+
+IDENTITY_SETTLE = dt.timedelta(minutes=5)
+"""How long after ``disposed_at`` identity's facts of that instant (a role just granted, a
+Plt/Plh just appointed) may still be on their way to approval: a named official who held no KADIS
+then is answered 425 (retry) until then, 422 after."""
 
 
 class InboundDisposition(BaseModel):
@@ -94,22 +105,38 @@ class InboundDisposition(BaseModel):
 
 
 class NotYetKnown(DomainError):
-    """The request has not reached approval yet (or not its reception): 425, retry later."""
+    """What the disposition rests on has not reached approval yet (the request or its reception
+    from intake; the official's KADIS from identity): 425, retry later."""
 
     status = 425
 
-    def __init__(self, what: str) -> None:
+    def __init__(
+        self, what: str, source: str = "intake", code: str = "request_not_yet_known"
+    ) -> None:
         super().__init__(
-            f"{what} belum diketahui layanan persetujuan (masih dalam perjalanan dari intake); "
+            f"{what} belum diketahui layanan persetujuan (masih dalam perjalanan dari {source}); "
             f"ulangi dalam {RETRY_AFTER_SECONDS} detik."
         )
+        self.code = code
 
     def detail(self) -> dict[str, object]:
         return {
             "message": self.message,
-            "code": "request_not_yet_known",
+            "code": self.code,
             "retry_after_seconds": RETRY_AFTER_SECONDS,
         }
+
+
+class NotKadis(InvalidInput):
+    """The named official neither held KADIS nor acted for a holder at ``disposed_at``: 422."""
+
+    def __init__(self, disposition: "InboundDisposition") -> None:
+        super().__init__(
+            f"{disposition.disposed_by} tidak memegang peran KADIS dan tidak menjabat Plt/Plh "
+            f"KADIS pada {disposition.disposed_at.isoformat()}; disposisi dari e-office harus "
+            "oleh Kepala Dinas atau Plt/Plh-nya pada saat itu.",
+            field="body.disposed_by",
+        )
 
 
 def note_of(disposition: InboundDisposition) -> str:
@@ -126,6 +153,7 @@ class EofficeDispositions:
     approval: Approval
     tenant: str
     seen: SeenSignatures
+    officials: Officials
     clock: Callable[[], dt.datetime] = utc_now
 
     @property
@@ -160,11 +188,7 @@ class EofficeDispositions:
             state, version = await self._state(conn, request_id)
             if state.status in ("ABSENT", "SUBMITTED"):
                 raise NotYetKnown(f"Penerimaan permohonan {request_id}")
-            official = Principal(
-                user_id=disposition.disposed_by,
-                name=disposition.disposed_by_name or disposition.disposed_by,
-                roles=frozenset({"KADIS"}),
-            )
+            official = await self._official(conn, disposition, now)
             command = Dispose(
                 request_id=request_id,
                 note=note_of(disposition),
@@ -187,6 +211,29 @@ class EofficeDispositions:
                 delivery.delivery_id,
             )
         return 201, self._answer(disposition, state, [str(e.event_id) for e in sealed], True)
+
+    async def _official(
+        self, conn: Connection, disposition: InboundDisposition, now: dt.datetime
+    ) -> Principal:
+        """The named official as KADIS (or Plt/Plh of one) at ``disposed_at``; ``NotKadis``, or
+        ``NotYetKnown`` while identity's facts of that instant may still be on their way."""
+        official = await self.officials.acting(
+            conn,
+            self.tenant,
+            disposition.disposed_by,
+            disposition.disposed_by_name or disposition.disposed_by,
+            "KADIS",
+            disposition.disposed_at,
+        )
+        if official is not None:
+            return official
+        if now - disposition.disposed_at < IDENTITY_SETTLE:
+            raise NotYetKnown(
+                f"Peran KADIS {disposition.disposed_by} pada {disposition.disposed_at.isoformat()}",
+                source="identity",
+                code="official_not_yet_known",
+            )
+        raise NotKadis(disposition)
 
     async def _state(self, conn: Connection, request_id: str) -> tuple[ApprovalState, int]:
         events, own_version = await self.approval.timeline.load(conn, request_id)

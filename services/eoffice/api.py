@@ -114,7 +114,12 @@ def document_webhook(app: FastAPI) -> None:
         body: StatusNotice,
         timestamp: Annotated[str, header(TIMESTAMP_HEADER, "Unix seconds when signed")],
         signature: Annotated[
-            str, header(SIGNATURE_HEADER, "v1=<hex HMAC-SHA256(secret, f'{timestamp}.{body}')>")
+            str,
+            header(
+                SIGNATURE_HEADER,
+                "v2=<hex HMAC-SHA256(secret, f'{timestamp}\\n{path}\\n{body}')>, path the "
+                "callback URL's; one comma-separated entry per secret while one is rotated",
+            ),
         ],
         delivery: Annotated[
             str, header(DELIVERY_HEADER, "= body.delivery_id; the same on every attempt")

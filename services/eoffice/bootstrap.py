@@ -19,7 +19,7 @@ from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
-from infra.webhook import secret_from
+from infra.webhook import secrets_from
 from services.eoffice.api import build_router, document_webhook
 from services.eoffice.config import EofficeConfig
 from services.eoffice.outbound import Poster
@@ -39,7 +39,8 @@ def create_app(
     """The eoffice app. ``config`` defaults to the ``EOFFICE_*`` environment."""
     conf = config or EofficeConfig()
     settings.check_production()
-    secret = secret_from(settings)  # production refuses to start without a real one
+    secrets = secrets_from(settings)  # production refuses to start without a real one
+    conf.check_callback(settings.environment)
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
     schedule = DeliverySchedule(lambda: runtime.store, settings.tenant)
@@ -65,7 +66,7 @@ def create_app(
             poster = None
             if conf.callback_url is not None:
                 url, timeout = str(conf.callback_url), conf.attempt_timeout_seconds
-                poster = Poster(client, url, secret, timeout)
+                poster = Poster(client, url, secrets, timeout)
             worker = DeliveryWorker(
                 schedule,
                 poster,

@@ -1,12 +1,27 @@
 """eoffice's own settings (environment variables ``EOFFICE_*``), beside ``infra.Settings``, which
 holds the tenant's shared secret (``EOFFICE_SECRET``)."""
 
-from typing import Self
+import ipaddress
+from typing import Literal, Self
 
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.settings import ProductionConfigError
 from services.eoffice.backoff import RetryPolicy
+
+
+class InsecureCallback(ProductionConfigError):
+    """A callback URL the status changes may not be sent to: the service refuses to start."""
+
+
+def _loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address((host or "").strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class EofficeConfig(BaseSettings):
@@ -46,6 +61,24 @@ class EofficeConfig(BaseSettings):
         if self.max_backoff_seconds < self.initial_backoff_seconds:
             raise ValueError("max_backoff_seconds must not be below initial_backoff_seconds")
         return self
+
+    def check_callback(self, environment: Literal["development", "production"]) -> None:
+        """Refuse (``InsecureCallback``) a callback URL that is not https: the bodies name
+        requests and officials, and the signature does not hide them. Development may use http
+        on the machine itself (loopback)."""
+        url = self.callback_url
+        if url is None or url.scheme == "https":
+            return
+        if environment == "production":
+            raise InsecureCallback(
+                f"EOFFICE_CALLBACK_URL harus https di produksi (ENVIRONMENT=production), bukan "
+                f"{url.scheme}://{url.host}; layanan eoffice tidak dijalankan."
+            )
+        if not _loopback(url.host):
+            raise InsecureCallback(
+                f"EOFFICE_CALLBACK_URL http hanya boleh ke mesin ini (127.0.0.1, ::1, localhost), "
+                f"bukan {url.host}; gunakan https."
+            )
 
     @property
     def policy(self) -> RetryPolicy:

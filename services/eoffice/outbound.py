@@ -1,10 +1,12 @@
 """Posting one delivery to the e-office's callback URL, signed as the inbound webhooks are
-(``infra.webhook``: ``v1`` = HMAC-SHA256 over ``timestamp + "." + body``)."""
+(``infra.webhook``: ``v2`` = HMAC-SHA256 over ``timestamp``, the callback URL's path and the body),
+one entry per configured secret so that the e-office may rotate its side at its own pace."""
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
@@ -17,17 +19,27 @@ EVENT_HEADER = "X-Jejak-Event"
 USER_AGENT = "Jejak-Webhook/1"
 
 
+def signed_path(url: str) -> str:
+    """The path of the callback URL, as signed: without query or fragment, ``/`` if empty."""
+    return urlsplit(url).path or "/"
+
+
 def signed_headers(
-    secret: str, body: bytes, delivery_id: UUID, attempt: int, timestamp: int
+    secrets: Sequence[str],
+    url: str,
+    body: bytes,
+    delivery_id: UUID,
+    attempt: int,
+    timestamp: int,
 ) -> dict[str, str]:
-    """Every header of one attempt: the signature over ``body`` at ``timestamp`` (unix seconds),
-    the delivery id, the attempt's number."""
+    """Every header of one attempt: the signatures (one per secret) over ``body`` for ``url``'s
+    path at ``timestamp`` (unix seconds), the delivery id, the attempt's number."""
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         EVENT_HEADER: "CaseStatusChanged",
         ATTEMPT_HEADER: str(attempt),
-        **webhook.sign(secret, body, timestamp, delivery_id=str(delivery_id)),
+        **webhook.sign(secrets, signed_path(url), body, timestamp, delivery_id=str(delivery_id)),
     }
 
 
@@ -37,12 +49,14 @@ class Poster:
 
     client: httpx.AsyncClient
     url: str
-    secret: str
+    secrets: Sequence[str]
     timeout_seconds: float
     clock: Callable[[], float] = time.time
 
     async def post(self, body: bytes, delivery_id: UUID, attempt: int) -> AttemptResult:
-        headers = signed_headers(self.secret, body, delivery_id, attempt, int(self.clock()))
+        headers = signed_headers(
+            self.secrets, self.url, body, delivery_id, attempt, int(self.clock())
+        )
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 answer = await self.client.post(

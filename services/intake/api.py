@@ -184,16 +184,20 @@ def build_router(intake: Callable[[], Intake], principal: Any) -> APIRouter:
     return router
 
 
+LETTERS_ROUTE = "/eoffice/letters"
+"""The e-office's letters webhook; signed as ``ROOT_PATH`` + this (``public_path``)."""
+
+
 def build_eoffice_router(
     letters: Callable[[], EofficeLetters], delivery: Callable[..., Awaitable[Verified]]
 ) -> APIRouter:
     """``POST /eoffice/letters``: authenticated by the webhook signature, not a bearer token
     (the contract: ``docs/eoffice-webhook.md``)."""
-    router = APIRouter(prefix="/eoffice", tags=["e-office"])
+    router = APIRouter(tags=["e-office"])
     Signed = Annotated[Verified, Depends(delivery)]
 
     @router.post(
-        "/letters",
+        LETTERS_ROUTE,
         status_code=201,
         response_model=LetterAccepted,
         summary="Surat masuk dari e-office: menjadi permohonan (langkah 1 dan 2), sekali per "

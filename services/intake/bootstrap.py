@@ -18,8 +18,8 @@ from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
-from infra.webhook import SeenSignatures, secret_from, signed_delivery
-from services.intake.api import build_eoffice_router, build_router
+from infra.webhook import SeenSignatures, public_path, secrets_from, signed_delivery
+from services.intake.api import LETTERS_ROUTE, build_eoffice_router, build_router
 from services.intake.attachments import Attachments
 from services.intake.config import IntakeConfig
 from services.intake.eoffice import EofficeLetters
@@ -37,7 +37,7 @@ def create_app(settings: Settings, config: IntakeConfig | None = None) -> FastAP
     settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
-    eoffice_secret = secret_from(settings)  # production refuses to start without one
+    eoffice_secrets = secrets_from(settings)  # production refuses to start without one
     built: list[Intake] = []
     slots = UploadSlots(conf.uploads_at_once_per_user, conf.uploads_at_once)
     quota = DailyQuota(conf.upload_files_per_day, conf.upload_bytes_per_day)
@@ -62,7 +62,8 @@ def create_app(settings: Settings, config: IntakeConfig | None = None) -> FastAP
         return EofficeLetters(intake(), settings.tenant, SeenSignatures(runtime.store.schema))
 
     delivery = signed_delivery(
-        eoffice_secret,
+        eoffice_secrets,
+        public_path(settings.root_path, LETTERS_ROUTE),
         lambda: runtime.pool,
         lambda: SeenSignatures(runtime.store.schema),
         settings.eoffice_max_skew_seconds,

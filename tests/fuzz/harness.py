@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import requests
@@ -42,7 +43,8 @@ class WebhookSignature(requests.auth.AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         body = request.body or b""
-        request.headers.update(sign(self.secret, body.encode() if isinstance(body, str) else body))
+        raw = body.encode() if isinstance(body, str) else body
+        request.headers.update(sign(self.secret, urlsplit(request.url or "").path, raw))
         return request
 
 

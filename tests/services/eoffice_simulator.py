@@ -53,7 +53,7 @@ class Simulator:
     async def receive(self, request: Request) -> Response:
         body = await request.body()
         try:
-            verified = webhook.verify((self.secret,), request.headers, body, time.time(), 300)
+            verified = webhook.verify((self.secret,), PATH, request.headers, body, time.time(), 300)
         except webhook.WebhookRefused as refused:
             self.problems.append(f"refused: {refused.code}")
             return JSONResponse({"code": refused.code}, 401)

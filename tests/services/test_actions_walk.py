@@ -36,6 +36,7 @@ from services.approval.bootstrap import create_app as create_approval
 from services.dev_tracking.bootstrap import create_app as create_dev_tracking
 from services.identity.bootstrap import create_app as create_identity
 from services.intake.bootstrap import create_app as create_intake
+from services.intake.config import IntakeConfig
 from tests.e2e.sop import (
     FULL_PROCESS,
     MANUAL,
@@ -380,7 +381,8 @@ async def jejak(
     configured = settings.model_copy(update={"jwt_key_dir": str(keys)})
     apps = {
         "identity": create_identity(configured),  # seeds the demo users if there are none yet
-        "intake": create_intake(configured),
+        # the twins walk as one requester at once: more uploads at a time than a person makes
+        "intake": create_intake(configured, IntakeConfig(uploads_at_once_per_user=64)),
         "approval": create_approval(configured),
         "dev_tracking": create_dev_tracking(configured),
     }

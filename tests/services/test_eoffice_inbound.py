@@ -8,6 +8,7 @@ e-office becomes ``Disposed`` by the named official, once."""
 import asyncio
 import datetime as dt
 import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -28,13 +29,21 @@ from infra.auth import TokenIssuer, development_keys
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
 from services.approval.bootstrap import create_app as create_approval
+from services.identity.bootstrap import create_app as create_identity
 from services.intake.bootstrap import create_app as create_intake
 from tests.kafka_helpers import eventually, read_topic
 
 SECRET = "test-tenant-secret-" + "x" * 24
+PREVIOUS = "test-tenant-old-secret-" + "y" * 24
+ROOTS = {"intake": "/api/intake", "approval": "/api/approval"}
+"""Each service's ``ROOT_PATH``, as behind the gateway: the signed path is the public one."""
 INTAKE_TOPIC = "jejak.intake.events"
 APPROVAL_TOPIC = "jejak.approval.events"
 AUDITOR = Principal(user_id="u-auditor", name="Auditor", roles=frozenset({"AUDITOR"}))
+ADMIN = Principal(user_id="u-admin-eoffice", name="Admin", roles=frozenset({"ADMIN"}))
+OFFICIALS: dict[str, str] = {}
+"""The user ids identity gave this module's people (``people``): ``kadis`` holds KADIS, ``plt``
+acts for ``kadis`` as Plt, ``kabid`` holds KABID_TI only."""
 DOC = Path(__file__).parents[2] / "docs" / "eoffice-webhook.md"
 
 
@@ -68,6 +77,7 @@ def body_of(payload: dict[str, Any]) -> bytes:
 class Stack:
     intake: httpx.AsyncClient
     approval: httpx.AsyncClient
+    identity: httpx.AsyncClient
     issuer: TokenIssuer
     db: asyncpg.Connection
     settings: Settings
@@ -86,11 +96,20 @@ class Stack:
         signed = (
             headers
             if headers is not None
-            else webhook.sign(secret, body, at, delivery_id=f"dlv-{uuid.uuid4().hex[:8]}")
+            else webhook.sign(
+                secret, self.public(client, path), body, at, delivery_id=f"dlv-{uuid.uuid4()}"
+            )
         )
         return await client.post(
             path, content=body, headers={**signed, "Content-Type": "application/json"}
         )
+
+    def public(self, client: httpx.AsyncClient, path: str) -> str:
+        """The path the e-office posts to behind the gateway (what it signs)."""
+        return ROOTS[client.base_url.host] + path
+
+    def signed(self, client: httpx.AsyncClient, path: str, body: bytes) -> dict[str, str]:
+        return webhook.sign(SECRET, self.public(client, path), body)
 
     async def letter(self, payload: dict[str, Any], **kwargs: Any) -> httpx.Response:
         return await self.deliver(self.intake, "/eoffice/letters", body_of(payload), **kwargs)
@@ -99,6 +118,31 @@ class Stack:
         return await self.deliver(
             self.approval, "/eoffice/dispositions", body_of(payload), **kwargs
         )
+
+    async def as_admin(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = await self.identity.post(
+            path,
+            json=body,
+            headers={
+                "Authorization": f"Bearer {self.issuer.issue(ADMIN)}",
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
+        )
+        assert answer.status_code in (200, 201), answer.text
+        return dict(answer.json())
+
+    async def person(self, name: str, roles: tuple[str, ...]) -> str:
+        """A new user of identity with ``roles``: its user id."""
+        answer = await self.as_admin(
+            "/users",
+            {
+                "username": f"{name}-{uuid.uuid4().hex[:8]}",
+                "password": "rahasia-uji-panjang",
+                "full_name": f"Pejabat {name}",
+                "roles": list(roles),
+            },
+        )
+        return str(answer["user"]["user_id"])
 
     async def intake_events(self) -> int:
         return int(await self.db.fetchval("SELECT count(*) FROM intake.events"))
@@ -146,12 +190,20 @@ async def stack(
     keys = tmp_path_factory.mktemp("keys")
     private, _ = development_keys(keys)
     configured = settings.model_copy(
-        update={"jwt_key_dir": str(keys), "eoffice_secret": SecretStr(SECRET)}
+        update={
+            "jwt_key_dir": str(keys),
+            "eoffice_secret": SecretStr(SECRET),
+            "eoffice_previous_secrets": SecretStr(PREVIOUS),
+        }
     )
-    apps: list[FastAPI] = [create_intake(configured), create_approval(configured)]
+    apps: list[FastAPI] = [
+        create(configured.model_copy(update={"root_path": ROOTS[name]}))
+        for name, create in (("intake", create_intake), ("approval", create_approval))
+    ]
+    apps.append(create_identity(configured))
     async with AsyncExitStack() as running:
         clients = []
-        for app, host in zip(apps, ("intake", "approval"), strict=True):
+        for app, host in zip(apps, ("intake", "approval", "identity"), strict=True):
             await running.enter_async_context(app.router.lifespan_context(app))
             clients.append(
                 await running.enter_async_context(
@@ -162,47 +214,91 @@ async def stack(
             )
         db = await asyncpg.connect(settings.database_url)
         running.push_async_callback(db.close)
-        yield Stack(clients[0], clients[1], TokenIssuer(private), db, configured)
+        built = Stack(clients[0], clients[1], clients[2], TokenIssuer(private), db, configured)
+        await people(built)
+        yield built
+
+
+async def people(stack: Stack) -> None:
+    """The officials the dispositions name, registered in identity now (``OFFICIALS``)."""
+    OFFICIALS["kadis"] = await stack.person("kadis", ("KADIS",))
+    OFFICIALS["plt"] = await stack.person("plt", ())
+    OFFICIALS["kabid"] = await stack.person("kabid", ("KABID_TI",))
+    now = dt.datetime.now(dt.UTC)
+    await stack.as_admin(
+        "/delegations",
+        {
+            "delegate_user_id": OFFICIALS["plt"],
+            "official_user_id": OFFICIALS["kadis"],
+            "role": "KADIS",
+            "kind": "PLT",
+            "valid_from": (now - dt.timedelta(hours=1)).isoformat(),
+            "valid_until": (now + dt.timedelta(hours=2)).isoformat(),
+            "reason": "Kadis cuti; Surat Perintah 800/15/2026",
+        },
+    )
 
 
 # The signature, as the contract page states it ------------------------------------------------
 
 
 def test_the_worked_example_of_the_contract_page_holds() -> None:
-    """The page's example: its secret, timestamp and body give its hex, with this code."""
+    """The page's example: its secret, timestamp, path and body give its hex, with this code."""
     page = DOC.read_text()
-    secret = "contoh-rahasia-katingan-0123456789abcdef"
+    secret, path = "contoh-rahasia-katingan-0123456789abcdef", "/api/intake/eoffice/letters"
     body = (
         b'{"letter_id":"SRK-2024-000123","letter_number":"440/012/DINKES/VI/2024",'
         b'"letter_date":"2024-06-10","sender_opd":"DINKES",'
         b'"subject":"Permohonan Pembangunan Aplikasi SIMPUS"}'
     )
-    expected = webhook.signature(secret, 1718000000, body)
-    assert expected == "204608461bc1b51f02b549bbc867ecde85280b90b8ab4d47d37f19c211cdbf79"
-    for text in (secret, body.decode(), "1718000000", f"v1={expected}"):
+    expected = webhook.signature(secret, 1718000000, path, body)
+    assert expected == "89d881fc8d86de36a5aa49090b47b1aecf901053218b2c5219ec96d7611bb2a7"
+    for text in (secret, body.decode(), "1718000000", path, f"v2={expected}"):
         assert text in page, text
-    headers = webhook.sign(secret, body, 1718000000)
-    verified = webhook.verify((secret,), headers, body, 1718000000 + 299, 300)
+    headers = webhook.sign(secret, path, body, 1718000000)
+    verified = webhook.verify((secret,), path, headers, body, 1718000000 + 299, 300)
     assert verified.signature == expected
-    # several entries (a secret being rotated): one matching v1 entry is enough
-    rotated = {**headers, webhook.SIGNATURE_HEADER: f"v0=abc, v1={'0' * 64}, v1={expected}"}
-    assert webhook.verify((secret,), rotated, body, 1718000000, 300).signature == expected
+    # several entries (a secret being rotated): one matching v2 entry is enough
+    rotated = {**headers, webhook.SIGNATURE_HEADER: f"v0=abc, v2={'0' * 64}, v2={expected}"}
+    assert webhook.verify((secret,), path, rotated, body, 1718000000, 300).signature == expected
+    # the retired v1 (no path) is refused as such, even when it is right for v1
+    v1 = hmac.new(secret.encode(), b"1718000000." + body, hashlib.sha256).hexdigest()
+    with pytest.raises(webhook.WebhookRefused) as refused:
+        webhook.verify(
+            (secret,), path, {**headers, "X-Jejak-Signature": f"v1={v1}"}, body, 1718000000, 300
+        )
+    assert refused.value.code == "signature_scheme_retired"
 
 
-def test_production_refuses_to_start_without_a_real_secret(settings: Settings) -> None:
-    production = settings.model_copy(update={"environment": "production"})
+def test_production_refuses_to_start_without_real_secrets(settings: Settings) -> None:
+    production = settings.model_copy(
+        update={"environment": "production", "eoffice_secret": SecretStr(SECRET)}
+    )
     for secret in (None, webhook.DEVELOPMENT_SECRET, "too-short"):
         configured = production.model_copy(
             update={"eoffice_secret": SecretStr(secret) if secret else None}
         )
         with pytest.raises(webhook.MissingSecret, match="EOFFICE_SECRET"):
-            webhook.secret_from(configured)
+            webhook.secrets_from(configured)
         for create_app in (create_intake, create_approval):
             with pytest.raises(ProductionConfigError):
                 create_app(configured)
-    real = production.model_copy(update={"eoffice_secret": SecretStr(SECRET)})
-    assert webhook.secret_from(real) == SECRET
-    assert webhook.secret_from(settings) == webhook.DEVELOPMENT_SECRET  # development default
+    for previous in (
+        webhook.DEVELOPMENT_SECRET,
+        "too-short",
+        ",".join(f"{n:040}" for n in range(4)),
+    ):
+        configured = production.model_copy(
+            update={"eoffice_previous_secrets": SecretStr(f"{PREVIOUS},{previous}")}
+        )
+        with pytest.raises(webhook.MissingSecret, match="EOFFICE_PREVIOUS_SECRETS"):
+            webhook.secrets_from(configured)
+    rotating = production.model_copy(
+        update={"eoffice_previous_secrets": SecretStr(f" {PREVIOUS} ,{SECRET},")}
+    )
+    assert webhook.secrets_from(production) == (SECRET,)
+    assert webhook.secrets_from(rotating) == (SECRET, PREVIOUS)  # the current one first, once
+    assert webhook.secrets_from(settings) == (webhook.DEVELOPMENT_SECRET,)  # development default
 
 
 # Letters ----------------------------------------------------------------------------------------
@@ -310,7 +406,7 @@ async def test_bad_signature_old_timestamp_and_replay_are_refused_with_nothing_c
         "signature_invalid",
         "X-Jejak-Signature",
     )
-    tampered = webhook.sign(SECRET, body_of(letter()))  # a signature of another body
+    tampered = stack.signed(stack.intake, "/eoffice/letters", body_of(letter()))  # another body
     refused(
         await stack.letter(bad, headers=tampered), 401, "signature_invalid", "X-Jejak-Signature"
     )
@@ -335,7 +431,7 @@ async def test_bad_signature_old_timestamp_and_replay_are_refused_with_nothing_c
     )
     refused(
         await stack.letter(
-            bad, headers={"X-Jejak-Timestamp": "yesterday", "X-Jejak-Signature": "v1=" + "0" * 64}
+            bad, headers={"X-Jejak-Timestamp": "yesterday", "X-Jejak-Signature": "v2=" + "0" * 64}
         ),
         401,
         "timestamp_malformed",
@@ -363,7 +459,7 @@ async def test_bad_signature_old_timestamp_and_replay_are_refused_with_nothing_c
     # a delivery accepted once, sent again byte for byte (same timestamp and signature)
     original = letter()
     body = body_of(original)
-    signed = webhook.sign(SECRET, body, now)
+    signed = webhook.sign(SECRET, stack.public(stack.intake, "/eoffice/letters"), body, now)
     first = await stack.letter(original, headers=signed)
     assert first.status_code == 201, first.text
     after_first = await stack.intake_events()
@@ -371,14 +467,36 @@ async def test_bad_signature_old_timestamp_and_replay_are_refused_with_nothing_c
     refused(replayed, 409, "signature_replayed", "X-Jejak-Signature")
     assert await stack.intake_events() == after_first
     assert await stack.letters_kept(original["letter_id"]) == 1
-    # the same replayed to approval: its payload is no disposition, so nothing happens there
+    # the same replayed to approval: signed for the letters' path, it is good for no other
     to_approval = await stack.deliver(stack.approval, "/eoffice/dispositions", body, headers=signed)
-    assert to_approval.status_code == 422, to_approval.text
+    refused(to_approval, 401, "signature_invalid", "X-Jejak-Signature")
+    message = f"{now}\n/api/intake/eoffice/letters\n".encode() + body
     seen = await stack.db.fetchval(
         "SELECT count(*) FROM intake.webhook_signatures WHERE signature_sha256 = $1",
-        hashlib.sha256(signed["X-Jejak-Signature"].removeprefix("v1=").encode()).hexdigest(),
+        hashlib.sha256(message).hexdigest(),
     )
     assert seen == 1
+
+
+async def test_while_the_secret_is_rotated_the_previous_one_is_still_accepted(
+    stack: Stack,
+) -> None:
+    assert (await stack.letter(letter(), secret=PREVIOUS)).status_code == 201
+    both = letter()
+    path, body = stack.public(stack.intake, "/eoffice/letters"), body_of(both)
+    signed = webhook.sign(("not-yet-known-new-secret-" + "z" * 24, PREVIOUS), path, body)
+    assert (await stack.letter(both, headers=signed)).status_code == 201
+    answer = await stack.letter(letter(), secret="long-retired-secret-" + "r" * 24)
+    assert answer.status_code == 401 and answer.json()["code"] == "signature_invalid"
+    # signed with both, accepted, then sent again with one entry only: still the same delivery
+    again = letter()
+    body = body_of(again)
+    signed = webhook.sign((SECRET, PREVIOUS), path, body)
+    assert (await stack.letter(again, headers=signed)).status_code == 201
+    for entry in signed["X-Jejak-Signature"].split(","):
+        replayed = await stack.letter(again, headers={**signed, "X-Jejak-Signature": entry})
+        assert replayed.status_code == 409, replayed.text
+        assert replayed.json()["code"] == "signature_replayed"
 
 
 async def test_signatures_are_forgotten_once_their_window_has_passed(stack: Stack) -> None:
@@ -429,19 +547,27 @@ async def test_an_oversized_body_is_413(stack: Stack) -> None:
 # Dispositions -----------------------------------------------------------------------------------
 
 
+def wib(at: dt.datetime) -> str:
+    """``at`` as the e-office writes it: whole seconds, Western Indonesia Time."""
+    return at.astimezone(dt.timezone(dt.timedelta(hours=7))).replace(microsecond=0).isoformat()
+
+
 def disposition(**overrides: Any) -> dict[str, Any]:
+    """A disposition by this module's KADIS, made now (the next whole second, so after the
+    grants ``people`` made)."""
     return {
         "disposition_id": f"DSP-{uuid.uuid4().hex[:12]}",
-        "disposed_by": "kadis",
+        "disposed_by": OFFICIALS["kadis"],
         "disposed_by_name": "Drs. Yohanes Ngabut, M.Si.",
         "note": "Mohon Kabid TI menindaklanjuti dan menjadwalkan rapat.",
         "disposition_number": "005/77/DISKOMINFOSTANDI/VI/2024",
-        "disposed_at": "2024-06-11T09:30:00+07:00",
+        "disposed_at": wib(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)),
     } | overrides
 
 
 async def known_to_approval(stack: Stack, payload: dict[str, Any]) -> httpx.Response:
-    """Post the disposition (signed afresh each time) until approval knows the request."""
+    """Post the disposition (signed afresh each time) until approval knows the request and the
+    official's KADIS (or Plt/Plh of one)."""
     last: list[httpx.Response] = []
 
     async def accepted() -> bool:
@@ -449,7 +575,7 @@ async def known_to_approval(stack: Stack, payload: dict[str, Any]) -> httpx.Resp
         last[:] = [answer]
         if answer.status_code == 425:
             assert answer.headers["Retry-After"] == "30"
-            assert answer.json()["code"] == "request_not_yet_known"
+            assert answer.json()["code"] in ("request_not_yet_known", "official_not_yet_known")
             return False
         return True
 
@@ -493,14 +619,14 @@ async def test_a_disposition_becomes_disposed_by_the_named_official_once(stack: 
     event = events[0]
     assert event["event_id"] == result["event_ids"][0]
     assert event["actor"] == {
-        "user_id": "kadis",
+        "user_id": OFFICIALS["kadis"],
         "role": "KADIS",
         "opd": None,
         "on_behalf_of": None,
     }
     note = event["payload"]["note"]
     assert note == (
-        f"[via e-office | {payload['disposition_id']} | 2024-06-11T09:30:00+07:00 | "
+        f"[via e-office | {payload['disposition_id']} | {payload['disposed_at']} | "
         f"Drs. Yohanes Ngabut, M.Si.] {payload['note']}"
     )
     assert event["payload"]["disposition_number"] == payload["disposition_number"]
@@ -532,7 +658,7 @@ async def test_a_disposition_approval_cannot_place_yet_is_425_and_records_nothin
     before = await stack.approval_events()
     for named in ({"letter_id": "SRK-not-yet-here"}, {"request_id": str(uuid.uuid4())}):
         body = body_of(disposition(**named))
-        signed = webhook.sign(SECRET, body)
+        signed = stack.signed(stack.approval, "/eoffice/dispositions", body)
         for _ in range(2):  # a refused delivery spends nothing: the same bytes may come again
             answer = await stack.deliver(
                 stack.approval, "/eoffice/dispositions", body, headers=signed
@@ -555,7 +681,7 @@ async def test_bad_dispositions_are_refused_with_nothing_recorded(stack: Stack) 
             "body.disposed_by",
         ),
         (
-            disposition(letter_id=source["letter_id"], disposed_at="2024-06-11T09:30:00"),
+            disposition(letter_id=source["letter_id"], disposed_at="2026-06-11T09:30:00"),
             "body.disposed_at",
         ),
         (
@@ -599,3 +725,57 @@ async def test_the_webhooks_are_in_the_openapi_with_their_headers(stack: Stack) 
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert "$ref" not in json.dumps(schema)  # inlined: resolvable by any client
         assert "required" in schema
+
+
+async def test_a_disposition_by_a_plt_of_kadis_records_on_whose_behalf(stack: Stack) -> None:
+    source = letter()
+    request_id = await stack.created(source)
+    payload = disposition(
+        letter_id=source["letter_id"], disposed_by=OFFICIALS["plt"], disposed_by_name=None
+    )
+    answer = await known_to_approval(stack, payload)
+    assert answer.status_code == 201, answer.text
+    (event,) = await stack.on_topic(APPROVAL_TOPIC, request_id, 1)
+    assert event["actor"] == {
+        "user_id": OFFICIALS["plt"],
+        "role": "KADIS",
+        "opd": None,
+        "on_behalf_of": {"user_id": OFFICIALS["kadis"], "role": "KADIS", "kind": "PLT"},
+    }
+
+
+async def test_a_disposition_by_no_kadis_at_that_time_is_refused_naming_disposed_by(
+    stack: Stack,
+) -> None:
+    source = letter()
+    request_id = await stack.created(source)
+    ten_minutes_ago = wib(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10))
+    refused = [
+        # held KADIS only from when identity granted it, not ten minutes ago
+        disposition(letter_id=source["letter_id"], disposed_at=ten_minutes_ago),
+        # Plt within the delegation's window, but the official held no KADIS yet then
+        disposition(letter_id=source["letter_id"], disposed_by=OFFICIALS["plt"]),
+        # holds KABID_TI, never KADIS
+        disposition(letter_id=source["letter_id"], disposed_by=OFFICIALS["kabid"]),
+        # nobody identity knows
+        disposition(letter_id=source["letter_id"], disposed_by="u-nobody"),
+    ]
+    before = await stack.approval_events()
+    for n, payload in enumerate(refused):
+        payload["disposed_at"] = ten_minutes_ago
+        answer = await known_to_approval(stack, payload)
+        assert answer.status_code == 422, (n, answer.text)
+        assert answer.json()["field"] == "body.disposed_by"
+        assert "tidak memegang peran KADIS" in answer.json()["message"]
+    # made just now: identity's facts of this instant may still be on their way, so 425 (retry)
+    recent = body_of(disposition(letter_id=source["letter_id"], disposed_by=OFFICIALS["kabid"]))
+    signed = stack.signed(stack.approval, "/eoffice/dispositions", recent)
+    for _ in range(2):  # refused: nothing spent, the same bytes may come again
+        answer = await stack.deliver(
+            stack.approval, "/eoffice/dispositions", recent, headers=signed
+        )
+        assert answer.status_code == 425, answer.text
+        assert answer.json()["code"] == "official_not_yet_known"
+        assert answer.headers["Retry-After"] == "30"
+    assert await stack.approval_events() == before
+    assert (await stack.intake_state(request_id))["current_step"] == "DISPOSE"

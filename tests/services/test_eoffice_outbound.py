@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -32,7 +33,7 @@ from infra.auth import TokenIssuer, development_keys
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
 from services.eoffice.bootstrap import create_app as create_eoffice
-from services.eoffice.config import EofficeConfig
+from services.eoffice.config import EofficeConfig, InsecureCallback
 from services.reporting.bootstrap import create_app as create_reporting
 from services.reporting.config import ReportingConfig
 from services.reporting.status_changes import changes_for
@@ -40,6 +41,7 @@ from tests.kafka_helpers import eventually
 from tests.services.eoffice_simulator import Simulator
 
 SECRET = "test-tenant-secret-" + "o" * 24
+NEW_SECRET = "test-tenant-new-secret-" + "n" * 24
 BEFORE_EVERYTHING = dt.datetime(2023, 12, 1, tzinfo=dt.UTC)  # reporting breaches nothing
 Flow = list[tuple[Service, Envelope]]
 
@@ -444,3 +446,56 @@ def test_production_refuses_to_start_without_a_real_secret(settings: Settings) -
     with_secret = production.model_copy(update={"eoffice_secret": SecretStr(SECRET)})
     with pytest.raises(ProductionConfigError, match="JWT_PUBLIC_KEY"):
         create_eoffice(with_secret, config(None))  # and without the other production settings
+
+
+def test_production_refuses_to_start_with_a_callback_url_that_is_not_https(
+    settings: Settings, tmp_path: Path
+) -> None:
+    _, public = development_keys(tmp_path / "production-keys")
+    production = settings.model_copy(
+        update={
+            "environment": "production",
+            "eoffice_secret": SecretStr(SECRET),
+            "jwt_public_key": public,
+            "app_db_password": "production-password-" + "p" * 20,
+        }
+    )
+    for url in ("http://eoffice.katingankab.go.id/jejak/status", "http://127.0.0.1:9/jejak"):
+        with pytest.raises(InsecureCallback, match="EOFFICE_CALLBACK_URL harus https"):
+            create_eoffice(production, config(None, callback_url=url))
+    create_eoffice(production, config(None, callback_url="https://eoffice.example/jejak"))
+    with pytest.raises(InsecureCallback, match="hanya boleh ke mesin ini"):  # development
+        create_eoffice(settings, config(None, callback_url="http://eoffice.example/jejak"))
+
+
+async def test_while_jejak_rotates_its_secret_the_e_office_may_check_either(
+    system: System,
+) -> None:
+    """Jejak takes a new secret and keeps the old as a previous one: every change is signed
+    with both, so the e-office's receiver goes on checking the old secret, and moves over to
+    the new one whenever it likes, without a refused delivery."""
+    sim, original = system.sim, system.settings
+    sim.fail_half = False
+    problems = len(sim.problems)
+    await system.stop_eoffice()
+    system.settings = original.model_copy(
+        update={
+            "eoffice_secret": SecretStr(NEW_SECRET),
+            "eoffice_previous_secrets": SecretStr(SECRET),
+        }
+    )
+    try:
+        await system.start_eoffice(config(sim))
+        ((rid, flow),) = flows(1, seed=53)
+        await system.publish(flow[: len(flow) // 2])
+        await all_delivered(system, [rid])  # checked with the old secret
+        sim.secret = NEW_SECRET  # the e-office moves over
+        await system.publish(flow[len(flow) // 2 :])
+        await all_delivered(system, [rid])
+        assert sim.sequences(rid) == list(range(1, len(await system.changes(rid)) + 1))
+        assert sim.problems[problems:] == []
+    finally:
+        sim.secret = SECRET
+        await system.stop_eoffice()
+        system.settings = original
+        await system.start_eoffice(config(sim))

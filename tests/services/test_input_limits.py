@@ -202,7 +202,7 @@ async def test_bug_a_webhook_signature_header_had_no_limit(
     approval = svc["approval"]
     before = await owner_conn.fetchval("SELECT count(*) FROM approval.webhook_signatures")
     body = b'{"disposition_id": "x"}'
-    headers = sign(DEVELOPMENT_SECRET, body)
+    headers = sign(DEVELOPMENT_SECRET, "/eoffice/dispositions", body)
     headers[SIGNATURE_HEADER] = headers[SIGNATURE_HEADER] + " " * 1024
     answer = await approval.http.post("/eoffice/dispositions", content=body, headers=headers)
     assert answer.status_code == 401

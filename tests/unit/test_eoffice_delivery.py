@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import uuid
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from pydantic import ValidationError
@@ -15,7 +16,7 @@ from events.reporting import CaseStatusChanged, StepRef
 from events.steps import StepCode, step
 from infra import webhook
 from services.eoffice.backoff import RetryPolicy
-from services.eoffice.config import EofficeConfig
+from services.eoffice.config import EofficeConfig, InsecureCallback
 from services.eoffice.delivery import (
     AttemptResult,
     Due,
@@ -43,6 +44,8 @@ CHANGE = CaseStatusChanged(
     cause_event_type="Disposed",
     cause_occurred_at=NOW,
 )
+CALLBACK = "https://eoffice.katingankab.go.id/jejak/status"
+"""The contract page's example of the e-office's receiver."""
 
 
 def due(attempts: int) -> Due:
@@ -110,20 +113,53 @@ def test_the_body_is_the_change_with_its_delivery_id_and_tenant() -> None:
 
 def test_every_attempt_is_signed_as_the_inbound_webhooks_are() -> None:
     secret = "rahasia-bersama-" + "k" * 24
+    url, path = "https://eoffice.example/jejak/status?tenant=katingan", "/jejak/status"
     delivery_id = uuid.uuid4()
     body = notice_body(delivery_id, "katingan", CHANGE)
-    headers = signed_headers(secret, body, delivery_id, 2, 1718000000)
-    verified = webhook.verify((secret,), headers, body, 1718000000 + 10, 300)
+    headers = signed_headers((secret,), url, body, delivery_id, 2, 1718000000)
+    verified = webhook.verify((secret,), path, headers, body, 1718000000 + 10, 300)
     assert verified.delivery_id == str(delivery_id)
-    assert headers[webhook.SIGNATURE_HEADER] == "v1=" + webhook.signature(secret, 1718000000, body)
+    expected = webhook.signature(secret, 1718000000, path, body)
+    assert headers[webhook.SIGNATURE_HEADER] == "v2=" + expected
     assert (headers[ATTEMPT_HEADER], headers["Content-Type"]) == ("2", "application/json")
     with pytest.raises(webhook.WebhookRefused):
-        webhook.verify(("another-secret",), headers, body, 1718000000, 300)
+        webhook.verify(("another-secret",), path, headers, body, 1718000000, 300)
     with pytest.raises(webhook.WebhookRefused):
-        webhook.verify((secret,), headers, body + b" ", 1718000000, 300)
-    later = signed_headers(secret, body, delivery_id, 3, 1718000030)  # a retry: signed afresh
+        webhook.verify((secret,), path, headers, body + b" ", 1718000000, 300)
+    with pytest.raises(webhook.WebhookRefused):  # the path is signed: not good for another
+        webhook.verify((secret,), "/jejak/other", headers, body, 1718000000, 300)
+    later = signed_headers((secret,), url, body, delivery_id, 3, 1718000030)  # signed afresh
     assert later[webhook.SIGNATURE_HEADER] != headers[webhook.SIGNATURE_HEADER]
     assert later[webhook.DELIVERY_HEADER] == headers[webhook.DELIVERY_HEADER]
+
+
+def test_while_a_secret_is_rotated_every_attempt_is_signed_with_each() -> None:
+    new, old = "rahasia-baru-" + "n" * 24, "rahasia-lama-" + "o" * 24
+    delivery_id = uuid.uuid4()
+    body = notice_body(delivery_id, "katingan", CHANGE)
+    headers = signed_headers((new, old), "https://e.example/s", body, delivery_id, 1, 1718000000)
+    entries = headers[webhook.SIGNATURE_HEADER].split(",")
+    assert entries == [f"v2={webhook.signature(k, 1718000000, '/s', body)}" for k in (new, old)]
+    for receiver_knows in ((new,), (old,)):  # a receiver on either side of its own rotation
+        webhook.verify(receiver_knows, "/s", headers, body, 1718000000, 300)
+    # Jejak's own receivers say whether the current secret signed (logged when it did not)
+    assert webhook.verify((new, old), "/s", headers, body, 1718000000, 300).current_secret
+    only_old = webhook.sign(old, "/s", body, 1718000000)
+    assert not webhook.verify((new, old), "/s", only_old, body, 1718000000, 300).current_secret
+
+
+def test_production_sends_status_changes_only_over_https() -> None:
+    def check(url: str, environment: Literal["development", "production"]) -> None:
+        EofficeConfig(callback_url=url).check_callback(environment)  # type: ignore[arg-type]
+
+    check("https://eoffice.example/jejak", "production")
+    for url in ("http://eoffice.example/jejak", "http://127.0.0.1:8080/jejak"):
+        with pytest.raises(InsecureCallback, match="harus https di produksi"):
+            check(url, "production")
+    for url in ("http://127.0.0.1:8080/j", "http://localhost/j", "http://[::1]/j"):
+        check(url, "development")  # the machine itself
+    with pytest.raises(InsecureCallback, match="hanya boleh ke mesin ini"):
+        check("http://10.0.0.5/jejak", "development")
 
 
 def test_only_a_parked_delivery_can_be_resent() -> None:
@@ -169,7 +205,7 @@ def test_the_worked_example_of_the_contract_page_is_what_jejak_sends() -> None:
     )
     delivery_id = uuid.UUID("0190a1b9-5e40-7a11-b2c3-d4e5f6a7b8c9")
     body = notice_body(delivery_id, "katingan", change)
-    headers = signed_headers(secret, body, delivery_id, 1, timestamp)
+    headers = signed_headers((secret,), CALLBACK, body, delivery_id, 1, timestamp)
     assert f"exactly these {len(body)} bytes" in outbound
     assert f"\n{body.decode()}\n" in outbound
     for name in (webhook.TIMESTAMP_HEADER, webhook.SIGNATURE_HEADER, webhook.DELIVERY_HEADER):

@@ -17,7 +17,7 @@ intake:
 approval:
   database: true
   kafka: true
-  consumes: [intake]
+  consumes: [intake, identity]
   secrets: [eoffice]
 dev_tracking:
   database: true
