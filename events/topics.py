@@ -30,7 +30,7 @@ PREFIX = "jejak"
 SUBSCRIPTIONS: dict[Service, tuple[Service, ...]] = {
     "identity": (),
     "intake": ("approval",),
-    "approval": ("intake",),
+    "approval": ("intake", "dev_tracking"),
     "dev_tracking": ("approval",),
     "reporting": ("identity", "intake", "approval", "dev_tracking", "reporting"),
     "eoffice": ("reporting",),
@@ -38,7 +38,8 @@ SUBSCRIPTIONS: dict[Service, tuple[Service, ...]] = {
 }
 """Whose topics each service consumes (DESIGN.md's "consumes" column). reporting follows every
 topic that makes up a case; eoffice's own (the audit of its deliveries) is not one of them.
-documents renders the papers of the steps, with the names and NIPs identity holds."""
+documents renders the papers of the steps, with the names and NIPs identity holds. approval
+follows dev_tracking for its ``RequestCompleted`` only: no new Surat Tugas after completion."""
 
 # The headers of a dead letter.
 DLQ_HEADER_ERROR = "error"

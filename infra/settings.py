@@ -81,6 +81,13 @@ class Settings(BaseSettings):
         description="An access token's life (identity): a revoked role or an ended delegation "
         "stops working within it; token/refresh renews it with the roles held then",
     )
+    assignment_grace_working_days: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="dev_tracking: how many working days after a Surat Tugas's last day its team "
+        "may still act; after that only a new letter from KADIS extends the period",
+    )
     jwt_private_key: str | None = Field(default=None, description="identity's Ed25519 PEM")
     jwt_public_key: str | None = Field(default=None, description="The PEM every service verifies")
     jwt_key_dir: str = Field(default=".jejak/keys", description="Development keys, if no PEMs")

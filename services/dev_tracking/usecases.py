@@ -16,10 +16,12 @@ from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.dev_tracking.domain import (
+    DEFAULT_GRACE,
     LIST_REQUESTS,
     DevActions,
     DevState,
     DevTrackingCommand,
+    Grace,
     available_actions,
     decide,
     ensure_visible,
@@ -48,6 +50,8 @@ class DevTracking:
     timeline: Timeline
     keys: IdempotencyKeys
     clock: Callable[[], dt.datetime] = field(default=_now)
+    grace: Grace = DEFAULT_GRACE
+    """How long after the Surat Tugas's last day the team may still act."""
 
     @property
     def _requests(self) -> str:
@@ -74,7 +78,7 @@ class DevTracking:
         await self.timeline.lock(conn, request_id)
         seen, version = await self.timeline.load(conn, request_id)
         state = fold(seen)
-        events = decide(state, command, principal, self.clock())
+        events = decide(state, command, principal, self.clock(), self.grace)
         actor = principal.acting_as(access.acting_role(principal, rule_of(command)))
         sealed = await self.timeline.append(conn, request_id, version, events, actor)
         state = fold(events, state)
@@ -99,7 +103,10 @@ class DevTracking:
     async def actions(self, principal: Principal, request_id: str) -> DevActions:
         """What ``principal`` may do on the request now, if it may see it (as ``get``)."""
         state = await self._visible(principal, request_id)
-        return DevActions(request_id=request_id, actions=tuple(available_actions(state, principal)))
+        return DevActions(
+            request_id=request_id,
+            actions=tuple(available_actions(state, principal, self.clock().date(), self.grace)),
+        )
 
     async def list_requests(self, principal: Principal) -> list[dict[str, Any]]:
         """The requests known here, latest change first; a requester sees its own OPD's."""

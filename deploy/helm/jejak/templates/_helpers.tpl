@@ -17,7 +17,7 @@ intake:
 approval:
   database: true
   kafka: true
-  consumes: [intake]
+  consumes: [intake, dev_tracking]
   secrets: [eoffice]
 dev_tracking:
   database: true
