@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=2000, ge=1, le=50_000)
     relay_idle_seconds: float = Field(default=0.05, gt=0)
     pool_max_size: int = Field(default=10, ge=1)
+    database_statement_timeout_ms: int = Field(
+        default=60_000,
+        ge=100,
+        le=3_600_000,
+        description="The longest a statement of a service's pool may run (PostgreSQL's "
+        "statement_timeout, waits on locks included); a longer one is cancelled (503)",
+    )
+    database_acquire_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="The longest a wait for a free connection (503)"
+    )
     consumer_batch_max: int = Field(
         default=500, ge=1, le=10_000, description="Most records a batch consumer handles at once"
     )

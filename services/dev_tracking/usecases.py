@@ -37,6 +37,11 @@ WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 CONSUMED = frozenset({TaskAssigned.event_type(), RequestSubmitted.event_type()})
 """The other services' events ``evolve`` cares about; any other consumed event is ignored."""
 
+PAGE_SIZE = 100
+"""How many requests one page of the list holds unless the caller asks for fewer or more."""
+MAX_PAGE_SIZE = 500
+"""The most requests one page of the list may hold."""
+
 ATTEMPTS = 3
 """How often a command is tried when the store asks for a retry in a new transaction."""
 
@@ -108,8 +113,11 @@ class DevTracking:
             actions=tuple(available_actions(state, principal, self.clock().date(), self.grace)),
         )
 
-    async def list_requests(self, principal: Principal) -> list[dict[str, Any]]:
-        """The requests known here, latest change first; a requester sees its own OPD's."""
+    async def list_requests(
+        self, principal: Principal, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """One page of the requests known here, latest change first; a requester sees its own
+        OPD's."""
         columns = (
             "request_id, opd, letter_number, team_members, current_step, who_must_act, percent, "
             "updated_at"
@@ -117,8 +125,10 @@ class DevTracking:
         opd = access.opd_filter(principal, LIST_REQUESTS)
         rows = await self.timeline.store.pool.fetch(
             f"SELECT {columns} FROM {self._requests} WHERE ($1::text IS NULL OR opd = $1) "
-            "ORDER BY updated_at DESC, request_id",
+            "ORDER BY updated_at DESC, request_id LIMIT $2 OFFSET $3",
             opd,
+            limit,
+            offset,
         )
         return [{**dict(r), "updated_at": r["updated_at"].isoformat()} for r in rows]
 

@@ -572,7 +572,13 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
         ),
         ("reporting", "ExportJson"): Probe(f"/cases/{rid}/export.json", request),
         ("reporting", "ExportCsv"): Probe(f"/cases/{rid}/export.csv", request),
-        ("reporting", "SlaReport"): Probe("/reports/sla"),
+        ("reporting", "SlaReport"): Probe(
+            "/reports/sla",
+            params={
+                "submitted_from": "2026-01-01T00:00:00+07:00",
+                "submitted_to": "2027-01-01T00:00:00+07:00",
+            },
+        ),
         ("reporting", "ShowCalendar"): Probe("/calendar/days", params={"year": "2030"}),
         ("reporting", "EditCalendarDay"): Probe(
             "/calendar/days",

@@ -616,3 +616,27 @@ async def test_the_team_acts_only_within_the_letters_period_until_a_new_letter_e
     await ok(client, MEMBER, rid, "progress", {"percent": 10, "note": "Modul pertama"})
     actions = await client.get(f"/requests/{rid}/actions", headers=auth(client, LEAD))
     assert "ReportProgress" in [a["command"] for a in actions.json()["actions"]]
+
+
+async def test_the_request_list_comes_in_bounded_pages(
+    client: Client, producer: AIOKafkaProducer
+) -> None:
+    """Issue 17, item 9: the list never answers more than a page (100 unless asked, at most
+    500); further pages by offset; a bad bound is a 422 naming the field."""
+    first, second = [await assigned(client, producer) for _ in range(2)]
+    headers = auth(client, KABID)
+
+    async def page(**params: int) -> list[str]:
+        answer = await client.get("/requests", headers=headers, params=params)
+        assert answer.status_code == 200, answer.text
+        return [r["request_id"] for r in answer.json()]
+
+    assert await page(limit=1) == [second]  # latest change first
+    assert await page(limit=1, offset=1) == [first]
+    assert len(await page()) <= 100
+    for params, field in (({"limit": 0}, "query.limit"), ({"limit": 501}, "query.limit")):
+        refused = await client.get("/requests", headers=headers, params=params)
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    beyond = await client.get("/requests", headers=headers, params={"offset": -1})
+    assert [e["field"] for e in beyond.json()["errors"]] == ["query.offset"]
