@@ -505,15 +505,15 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
                 ]
             },
         ),
-        ("approval", "AssignTeam"): Probe(
+        ("approval", "AssignTeam"): Probe(  # in development: a new letter, the same team
             f"{on}/assign",
             request,
             json={
                 "letter_number": "800/2/2024",
-                "team_members": ["u-a"],
-                "team_lead": "u-a",
-                "period_start": "2024-02-12",
-                "period_end": "2024-03-29",
+                "team_members": w.ids["team"].split(","),
+                "team_lead": w.user_ids["tim"],
+                "period_start": str(TODAY),
+                "period_end": str(TODAY + dt.timedelta(days=60)),
             },
         ),
         ("approval", "RejectRequest"): Probe(f"{on}/reject", request, json={"reason": "Tolak."}),
