@@ -288,6 +288,7 @@ async def test_killed_services_lose_nothing_and_duplicate_nothing(
     await restart(processes["dev_tracking"])
     await walk.uat_rejected_then_accepted()
     at(await walk.state("dev_tracking"), "DONE", None)
+    await j.until("approval", walk.request_id, status="COMPLETED")  # it follows the completion
 
     # Another OPD's requester can neither see nor touch the request.
     for service in ("intake", "approval", "dev_tracking"):
