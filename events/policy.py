@@ -443,6 +443,8 @@ _APPROVAL: tuple[Rule, ...] = (
         "Penerbitan surat tugas (langkah 7)",
         _grants("ANY", "KADIS"),
         "ASSIGN",
+        note="Again while the request is in development (steps 8-13): a new Surat Tugas that "
+        "extends the team's period (the team acts only within it and a grace of working days).",
     ),
     _cmd(
         "approval",

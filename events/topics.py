@@ -30,7 +30,7 @@ PREFIX = "jejak"
 SUBSCRIPTIONS: dict[Service, tuple[Service, ...]] = {
     "identity": (),
     "intake": ("approval",),
-    "approval": ("intake", "identity"),
+    "approval": ("intake", "identity", "dev_tracking"),
     "dev_tracking": ("approval",),
     "reporting": ("identity", "intake", "approval", "dev_tracking", "reporting"),
     "eoffice": ("reporting",),
@@ -40,7 +40,8 @@ SUBSCRIPTIONS: dict[Service, tuple[Service, ...]] = {
 topic that makes up a case; eoffice's own (the audit of its deliveries) is not one of them.
 documents renders the papers of the steps, with the names and NIPs identity holds. approval
 keeps identity's role grants and delegations, to check the official an e-office disposition
-names."""
+names, and follows dev_tracking for its ``RequestCompleted`` only: no new Surat Tugas after
+completion."""
 
 # The headers of a dead letter.
 DLQ_HEADER_ERROR = "error"

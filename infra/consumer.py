@@ -65,6 +65,7 @@ TRANSIENT: tuple[type[Exception], ...] = (
     *DATABASE_UNAVAILABLE,
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
+    asyncpg.QueryCanceledError,  # the pool's statement_timeout: a lock held long, a slow moment
     ConcurrencyConflict,
 )
 

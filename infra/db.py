@@ -1,10 +1,13 @@
-"""asyncpg pools with JSON codecs."""
+"""asyncpg pools with JSON codecs, and bounds: no statement runs longer than the pool's
+``statement_timeout`` (PostgreSQL cancels it: ``asyncpg.QueryCanceledError``) and no caller waits
+longer than the pool's acquire timeout for a connection (``TimeoutError``); the HTTP APIs answer
+both with 503 (``infra.http``)."""
 
 import json
 from typing import Any
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+from asyncpg.pool import PoolAcquireContext, PoolConnectionProxy
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection of its own or one borrowed from a pool."""
@@ -34,11 +37,60 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+DEFAULT_STATEMENT_TIMEOUT_MS = 60_000
+"""The longest a statement may run (``DATABASE_STATEMENT_TIMEOUT_MS``), waits on locks included."""
+BATCH_STATEMENT_TIMEOUT_MS = 3_600_000
+"""The operator's batch tools' bound (``jejak audit replay`` and ``verify``): one statement may
+rebuild an index over every event, or read a whole stream, but still not run for ever."""
+DEFAULT_ACQUIRE_TIMEOUT_SECONDS = 10.0
+"""The longest a caller waits for a free connection (``DATABASE_ACQUIRE_TIMEOUT_SECONDS``)."""
+
+
+class BoundedPool(asyncpg.Pool):
+    """A pool whose ``acquire`` waits at most ``acquire_timeout`` seconds unless the caller names
+    another bound; asyncpg's own default waits for ever. ``fetch``, ``execute`` and the other
+    shortcuts acquire through it too."""
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        if acquire_timeout <= 0:
+            raise ValueError("acquire_timeout must be positive")
+        super().__init__(*args, **kwargs)
+        self.acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> PoolAcquireContext:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
 async def create_pool(
-    url: str, min_size: int = 1, max_size: int = 10, **kwargs: Any
+    url: str,
+    min_size: int = 1,
+    max_size: int = 10,
+    *,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT_SECONDS,
+    **kwargs: Any,
 ) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection, **kwargs
+    """A ``BoundedPool`` of ``url``: every connection with ``statement_timeout`` set (in ms, at
+    least 1) and the JSON codecs; ``kwargs`` as ``asyncpg.create_pool`` takes them."""
+    if statement_timeout_ms < 1:
+        raise ValueError("statement_timeout_ms must be at least 1 (0 would mean no bound)")
+    server_settings = {
+        **kwargs.pop("server_settings", {}),
+        "statement_timeout": str(statement_timeout_ms),
+    }
+    pool = BoundedPool(
+        url,
+        acquire_timeout=acquire_timeout,
+        min_size=min_size,
+        max_size=max_size,
+        max_queries=kwargs.pop("max_queries", 50_000),
+        max_inactive_connection_lifetime=kwargs.pop("max_inactive_connection_lifetime", 300.0),
+        init=_init_connection,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        server_settings=server_settings,
+        **kwargs,
     )
-    assert pool is not None
+    await pool
     return pool

@@ -1,9 +1,12 @@
 """What every service's HTTP API shares: error answers that name the field or the step (and a 503
-while the database cannot be reached), the bearer-token dependency, and ``/health``."""
+while the database cannot be reached, has no free connection within the pool's acquire timeout,
+or cancels a statement at its ``statement_timeout``), the bearer-token dependency, and
+``/health``."""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +22,16 @@ from infra.wording import field_path, validation_message
 RETRY_AFTER_SECONDS = 2
 """What a 503 for an unreachable database tells the caller to wait before trying again."""
 
+
+UNAVAILABLE_MESSAGES: dict[type[Exception], str] = {
+    TimeoutError: "Layanan sedang sibuk: tidak ada sambungan basis data yang bebas; coba lagi "
+    "sebentar lagi.",
+    asyncpg.QueryCanceledError: "Permintaan ke basis data melewati batas waktunya dan "
+    "dibatalkan; coba lagi sebentar lagi, atau persempit permintaan.",
+}
+"""The 503s that are no outage: the pool's acquire timeout (``TimeoutError``) and a statement
+cancelled at ``statement_timeout`` (``infra.db``). Nothing was done; the same call may succeed
+later."""
 
 SHOWN_FIELDS = 5
 """How many fields a 422's message names; ``errors`` lists every one."""
@@ -68,16 +81,17 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def unavailable(_: Request, error: Exception) -> JSONResponse:
+        message = next(
+            (m for kind, m in UNAVAILABLE_MESSAGES.items() if isinstance(error, kind)),
+            "Basis data sedang tidak dapat dihubungi; coba lagi sebentar lagi.",
+        )
         return JSONResponse(
             status_code=503,
-            content={
-                "message": "Basis data sedang tidak dapat dihubungi; coba lagi sebentar lagi.",
-                "detail": type(error).__name__,
-            },
+            content={"message": message, "detail": type(error).__name__},
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
-    for kind in DATABASE_UNAVAILABLE:  # nothing was done: the same call may succeed later
+    for kind in (*DATABASE_UNAVAILABLE, *UNAVAILABLE_MESSAGES):  # nothing was done
         app.add_exception_handler(kind, unavailable)
 
     @app.exception_handler(InvalidToken)

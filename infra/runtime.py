@@ -75,7 +75,12 @@ class ServiceRuntime:
                 )
             )
         self.pool = await self._wait_for_database(
-            lambda: create_pool(s.app_url(self.service), max_size=s.pool_max_size)
+            lambda: create_pool(
+                s.app_url(self.service),
+                max_size=s.pool_max_size,
+                statement_timeout_ms=s.database_statement_timeout_ms,
+                acquire_timeout=s.database_acquire_timeout_seconds,
+            )
         )
         self.store = PostgresEventStore(self.pool, self.service)
         dlq = dead_letter_topic(self.service)

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=2000, ge=1, le=50_000)
     relay_idle_seconds: float = Field(default=0.05, gt=0)
     pool_max_size: int = Field(default=10, ge=1)
+    database_statement_timeout_ms: int = Field(
+        default=60_000,
+        ge=100,
+        le=3_600_000,
+        description="The longest a statement of a service's pool may run (PostgreSQL's "
+        "statement_timeout, waits on locks included); a longer one is cancelled (503)",
+    )
+    database_acquire_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="The longest a wait for a free connection (503)"
+    )
     consumer_batch_max: int = Field(
         default=500, ge=1, le=10_000, description="Most records a batch consumer handles at once"
     )
@@ -92,6 +102,13 @@ class Settings(BaseSettings):
         ge=1,
         le=30 * 24 * 60,
         description="The longest lock of an account: each further lock doubles, up to this",
+    )
+    assignment_grace_working_days: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="dev_tracking: how many working days after a Surat Tugas's last day its team "
+        "may still act; after that only a new letter from KADIS extends the period",
     )
     jwt_private_key: str | None = Field(default=None, description="identity's Ed25519 PEM")
     jwt_public_key: str | None = Field(default=None, description="The PEM every service verifies")

@@ -319,3 +319,19 @@ def completion(history: list[Step]) -> Step:
     )
     [sealed] = seal_all(last.stream_id, last.stream_version, last.hash, [news])
     return Step("dev_tracking", sealed)
+
+
+def extension(history: list[Step], period_end: dt.date, letter_number: str | None) -> Step:
+    """A later Surat Tugas of ``history``'s request (``request_history``): KADIS extends the
+    team's period to ``period_end`` a day after the last step, next in approval's stream."""
+    last = [s for s in history if s.service == "approval"][-1].envelope
+    first = TaskAssigned.model_validate(last.payload)
+    news = NewEvent.of(
+        first.model_copy(update={"letter_number": letter_number, "period_end": period_end}),
+        occurred_at=max(s.envelope.occurred_at for s in history) + dt.timedelta(days=1),
+        actor=KADIS,
+        tenant=last.tenant,
+        correlation_id=uuid.uuid4(),
+    )
+    [sealed] = seal_all(last.stream_id, last.stream_version, last.hash, [news])
+    return Step("approval", sealed)

@@ -68,11 +68,12 @@ ADMITTED: Final[Mapping[type[ApprovalCommand], frozenset[Status]]] = {
     ReturnRequest: frozenset({"AWAITING_VERIFICATION"}),
     RecordMeeting: frozenset({"AWAITING_MEETING"}),
     SignMinutes: frozenset({"AWAITING_SIGNATURE"}),
-    AssignTeam: frozenset({"AWAITING_ASSIGNMENT"}),
+    AssignTeam: frozenset({"AWAITING_ASSIGNMENT", "ASSIGNED"}),
     RejectRequest: _BEFORE_ASSIGNMENT,
 }
 """Each command's step guard (the statuses that admit it), checked by ``decide`` and by
-``available_actions``."""
+``available_actions``. AssignTeam again while the request is in development (ASSIGNED) is a new
+Surat Tugas: it extends the team's period (or changes the team) and keeps the progress made."""
 
 
 def rule_of(command: ApprovalCommand) -> policy.Rule:

@@ -7,6 +7,8 @@ The request is known from intake's ``RequestSubmitted`` (which carries the docum
     AWAITING_VERIFICATION -RequestReturned-> RETURNED -RequestRevised-> AWAITING_VERIFICATION
     AWAITING_MEETING -MeetingHeld-> AWAITING_SIGNATURE -BAsigned-> AWAITING_ASSIGNMENT
     AWAITING_ASSIGNMENT -TaskAssigned-> ASSIGNED (dev_tracking takes over)
+    ASSIGNED -TaskAssigned-> ASSIGNED (a new Surat Tugas: a longer period, or another team)
+    ASSIGNED -RequestCompleted-> COMPLETED (dev_tracking's; no new letter after it)
     any open status -RequestRejected-> REJECTED;  -RequestWithdrawn-> WITHDRAWN
 """
 
@@ -26,6 +28,7 @@ from events.approval import (
 )
 from events.base import DomainEvent
 from events.completeness import missing_sections
+from events.dev_tracking import RequestCompleted
 from events.envelope import Role
 from events.intake import (
     BusinessProcess,
@@ -47,15 +50,24 @@ Status = Literal[
     "AWAITING_SIGNATURE",
     "AWAITING_ASSIGNMENT",
     "ASSIGNED",
+    "COMPLETED",
     "REJECTED",
     "WITHDRAWN",
 ]
 """Where the request stands for approval. ABSENT: no event seen; SUBMITTED: not yet received."""
 
 CONSUMED_EVENT_TYPES: frozenset[str] = frozenset(
-    e.event_type() for e in (RequestSubmitted, RequestReceived, RequestRevised, RequestWithdrawn)
+    e.event_type()
+    for e in (
+        RequestSubmitted,
+        RequestReceived,
+        RequestRevised,
+        RequestWithdrawn,
+        RequestCompleted,
+    )
 )
-"""The other services' events ``evolve`` cares about (all intake's): the ones to consume."""
+"""The other services' events ``evolve`` cares about (intake's, and dev_tracking's completion,
+which ends the time a new Surat Tugas can be issued): the ones to consume."""
 
 CLOSED: frozenset[Status] = frozenset({"REJECTED", "WITHDRAWN"})
 """Statuses after which nothing more happens to the request."""
@@ -69,6 +81,7 @@ _STEP: dict[Status, StepCode] = {
     "AWAITING_SIGNATURE": "SIGN_MINUTES",
     "AWAITING_ASSIGNMENT": "ASSIGN",
     "ASSIGNED": "DEVELOP",
+    "COMPLETED": "DONE",
 }
 
 _WHO: dict[Status, Role] = {
@@ -105,7 +118,10 @@ class ApprovalState(BaseModel):
     revisions: int = Field(default=0, ge=0, description="How many times it was revised")
     meeting: MeetingHeld | None = Field(default=None, description="Step 5's draft minutes")
     minutes: BAsigned | None = Field(default=None, description="Step 6's signed minutes")
-    assignment: TaskAssigned | None = Field(default=None, description="Step 7's Surat Tugas")
+    assignment: TaskAssigned | None = Field(
+        default=None, description="Step 7's Surat Tugas: the latest, when a new one extended it"
+    )
+    letters: int = Field(default=0, ge=0, description="How many Surat Tugas were issued")
     rejection: RequestRejected | None = Field(default=None, description="Set when rejected")
     withdrawal: RequestWithdrawn | None = Field(default=None, description="Set when withdrawn")
     closed_at: StepCode | None = Field(
@@ -200,7 +216,14 @@ def evolve(state: ApprovalState, event: DomainEvent) -> ApprovalState:
         case BAsigned():
             return state.model_copy(update={"status": "AWAITING_ASSIGNMENT", "minutes": event})
         case TaskAssigned():
-            return state.model_copy(update={"status": "ASSIGNED", "assignment": event})
+            status = "COMPLETED" if state.status == "COMPLETED" else "ASSIGNED"
+            return state.model_copy(
+                update={"status": status, "assignment": event, "letters": state.letters + 1}
+            )
+        case RequestCompleted():
+            if state.status == "ASSIGNED":
+                return state.model_copy(update={"status": "COMPLETED"})
+            return state
         case RequestRejected():
             return _close(state, "REJECTED", rejection=event)
     return state

@@ -3,12 +3,13 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from events.fields import EntityId, RequestId
 from infra.idempotency import IdempotencyKey
+from infra.limits import MAX_OFFSET
 from infra.principal import Principal
 from services.dev_tracking.commands import (
     ManualBody,
@@ -27,7 +28,7 @@ from services.dev_tracking.commands import (
     UatBody,
 )
 from services.dev_tracking.domain import DevActions
-from services.dev_tracking.usecases import DevTracking
+from services.dev_tracking.usecases import MAX_PAGE_SIZE, PAGE_SIZE, DevTracking
 
 RequestPath = Annotated[RequestId, Path(description="Id permohonan")]
 ProblemPath = Annotated[EntityId, Path(description="Id masalah, mis. P-1")]
@@ -45,9 +46,19 @@ def build_router(tracking: Callable[[], DevTracking], principal: Any) -> APIRout
     router = APIRouter(prefix="/requests", tags=["pengembangan"])
     Caller = Annotated[Principal, Depends(principal)]
 
-    @router.get("", summary="Daftar permohonan dalam pengembangan")
-    async def requests(caller: Caller) -> list[dict[str, Any]]:
-        return await tracking().list_requests(caller)
+    @router.get(
+        "",
+        summary="Daftar permohonan dalam pengembangan, satu halaman",
+        description="Terbaru diubah dulu; halaman berikutnya dengan offset.",
+    )
+    async def requests(
+        caller: Caller,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE_SIZE, description="Paling banyak sekian permohonan")
+        ] = PAGE_SIZE,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Lewati sebanyak ini")] = 0,
+    ) -> list[dict[str, Any]]:
+        return await tracking().list_requests(caller, limit, offset)
 
     @router.get("/{request_id}", summary="Keadaan pengembangan satu permohonan")
     async def show(request_id: RequestPath, caller: Caller) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from infra.timeline import Timeline
 from services.dev_tracking.api import build_router
+from services.dev_tracking.period import Grace
 from services.dev_tracking.usecases import DevTracking
 
 SERVICE = "dev_tracking"
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     settings.check_production()
     public = settings.jwt_public_key or development_keys(Path(settings.jwt_key_dir))[1]
     verifier = TokenVerifier(public)
+    grace = Grace(settings.assignment_grace_working_days)
 
     def tracking() -> DevTracking:
         # Built on the running store each time (cheap), so the consumer, which starts inside
@@ -37,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         return DevTracking(
             Timeline(store, REGISTRY, settings.tenant),
             IdempotencyKeys(store.schema, settings.idempotency_retention),
+            grace=grace,
         )
 
     async def handle(delivered: Delivered, conn: Connection) -> None:

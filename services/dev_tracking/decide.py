@@ -8,7 +8,9 @@ Checks run in this order, so that a refusal never tells a caller more than it ma
    commands) or is a requester of another OPD, or the request's OPD is not known (UAT): the
    scopes ``TEAM`` and ``OWN_OPD`` of ``events.policy``, enforced by ``infra.access``;
 4. ``WrongStep`` (naming the current step) if the command cannot happen at this step;
-5. ``InvalidInput`` naming the field for a rule about one field.
+5. ``OutsidePeriod`` (a 409 naming the Surat Tugas's period) for a team command on a day outside
+   the latest letter's period and its grace of working days (``period``);
+6. ``InvalidInput`` naming the field for a rule about one field.
 
 Rules chosen where the SOP is silent:
 
@@ -64,6 +66,13 @@ from services.dev_tracking.commands import (
     SolveProblem,
     StartDevelopment,
     UatResult,
+)
+from services.dev_tracking.period import (
+    DEFAULT_GRACE,
+    Grace,
+    bound_by_letter,
+    ensure_within,
+    within,
 )
 from services.dev_tracking.state import DevState
 
@@ -177,10 +186,21 @@ def _details(state: DevState, command: type[DevTrackingCommand]) -> dict[str, ob
     return {}
 
 
-def available_actions(state: DevState, principal: Principal) -> list[DevAction]:
-    """The commands ``principal`` may give on the request now: those the request's state admits
-    (``admitted``) and whose access rule admits the caller, in ``ADMITTED``'s order. Nothing for
-    a request unknown here."""
+def in_period(
+    state: DevState, command: type[DevTrackingCommand], today: dt.date, grace: Grace
+) -> bool:
+    """Whether ``command`` may be given on ``today``: the team's only within the letter's period
+    and its grace, anyone else's any day."""
+    rule = policy.rule("dev_tracking", command.__name__)
+    return not bound_by_letter(rule) or within(state, today, grace)
+
+
+def available_actions(
+    state: DevState, principal: Principal, today: dt.date, grace: Grace = DEFAULT_GRACE
+) -> list[DevAction]:
+    """The commands ``principal`` may give on the request on ``today``: those the request's state
+    admits (``admitted``) on that day (``in_period``) and whose access rule admits the caller, in
+    ``ADMITTED``'s order. Nothing for a request unknown here."""
     if not state.exists:
         return []
     target = access.Target(opd=state.opd, team=frozenset(state.team_members))
@@ -193,7 +213,7 @@ def available_actions(state: DevState, principal: Principal) -> list[DevAction]:
             **_details(state, command),
         )
         for command in ADMITTED
-        if admitted(state, command)
+        if admitted(state, command) and in_period(state, command, today, grace)
     )
     return [action for action in found if action is not None]
 
@@ -218,9 +238,14 @@ def ensure_visible(state: DevState, principal: Principal) -> None:
 
 
 def decide(
-    state: DevState, command: DevTrackingCommand, principal: Principal, now: dt.datetime
+    state: DevState,
+    command: DevTrackingCommand,
+    principal: Principal,
+    now: dt.datetime,
+    grace: Grace = DEFAULT_GRACE,
 ) -> list[DomainEvent]:
-    """The events ``command`` by ``principal`` at ``now`` produces; raises a ``DomainError``."""
+    """The events ``command`` by ``principal`` at ``now`` produces; raises a ``DomainError``.
+    ``grace``: how long after the Surat Tugas's last day the team may still act."""
     rule = rule_of(command)
     grant = access.authorize(principal, rule)
     if not state.exists:
@@ -231,6 +256,8 @@ def decide(
     access.require_scope(principal, rule, target, grant)
     _admit(state, command)
     today = now.date()
+    if bound_by_letter(rule):
+        ensure_within(state, today, grace)
     match command:
         case StartDevelopment():
             return _start(state, command, today)

@@ -28,6 +28,7 @@ from services.dev_tracking.decide import (
     rule_of,
     uat_results,
 )
+from services.dev_tracking.period import DEFAULT_GRACE, Grace, OutsidePeriod
 from services.dev_tracking.state import (
     DevState,
     Problem,
@@ -40,6 +41,7 @@ from services.dev_tracking.state import (
 
 __all__ = [
     "ADMITTED",
+    "DEFAULT_GRACE",
     "GET_REQUEST",
     "LIST_REQUESTS",
     "Command",
@@ -47,6 +49,8 @@ __all__ = [
     "DevActions",
     "DevState",
     "DevTrackingCommand",
+    "Grace",
+    "OutsidePeriod",
     "Problem",
     "PublishManual",
     "RecordProblem",

@@ -16,10 +16,12 @@ from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
 from infra.timeline import Timeline
 from services.dev_tracking.domain import (
+    DEFAULT_GRACE,
     LIST_REQUESTS,
     DevActions,
     DevState,
     DevTrackingCommand,
+    Grace,
     available_actions,
     decide,
     ensure_visible,
@@ -35,6 +37,11 @@ WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 CONSUMED = frozenset({TaskAssigned.event_type(), RequestSubmitted.event_type()})
 """The other services' events ``evolve`` cares about; any other consumed event is ignored."""
 
+PAGE_SIZE = 100
+"""How many requests one page of the list holds unless the caller asks for fewer or more."""
+MAX_PAGE_SIZE = 500
+"""The most requests one page of the list may hold."""
+
 ATTEMPTS = 3
 """How often a command is tried when the store asks for a retry in a new transaction."""
 
@@ -48,6 +55,8 @@ class DevTracking:
     timeline: Timeline
     keys: IdempotencyKeys
     clock: Callable[[], dt.datetime] = field(default=_now)
+    grace: Grace = DEFAULT_GRACE
+    """How long after the Surat Tugas's last day the team may still act."""
 
     @property
     def _requests(self) -> str:
@@ -74,7 +83,7 @@ class DevTracking:
         await self.timeline.lock(conn, request_id)
         seen, version = await self.timeline.load(conn, request_id)
         state = fold(seen)
-        events = decide(state, command, principal, self.clock())
+        events = decide(state, command, principal, self.clock(), self.grace)
         actor = principal.acting_as(access.acting_role(principal, rule_of(command)))
         sealed = await self.timeline.append(conn, request_id, version, events, actor)
         state = fold(events, state)
@@ -99,10 +108,16 @@ class DevTracking:
     async def actions(self, principal: Principal, request_id: str) -> DevActions:
         """What ``principal`` may do on the request now, if it may see it (as ``get``)."""
         state = await self._visible(principal, request_id)
-        return DevActions(request_id=request_id, actions=tuple(available_actions(state, principal)))
+        return DevActions(
+            request_id=request_id,
+            actions=tuple(available_actions(state, principal, self.clock().date(), self.grace)),
+        )
 
-    async def list_requests(self, principal: Principal) -> list[dict[str, Any]]:
-        """The requests known here, latest change first; a requester sees its own OPD's."""
+    async def list_requests(
+        self, principal: Principal, limit: int = PAGE_SIZE, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """One page of the requests known here, latest change first; a requester sees its own
+        OPD's."""
         columns = (
             "request_id, opd, letter_number, team_members, current_step, who_must_act, percent, "
             "updated_at"
@@ -110,8 +125,10 @@ class DevTracking:
         opd = access.opd_filter(principal, LIST_REQUESTS)
         rows = await self.timeline.store.pool.fetch(
             f"SELECT {columns} FROM {self._requests} WHERE ($1::text IS NULL OR opd = $1) "
-            "ORDER BY updated_at DESC, request_id",
+            "ORDER BY updated_at DESC, request_id LIMIT $2 OFFSET $3",
             opd,
+            limit,
+            offset,
         )
         return [{**dict(r), "updated_at": r["updated_at"].isoformat()} for r in rows]
 

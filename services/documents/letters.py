@@ -87,6 +87,29 @@ def lembar_disposisi(tenant: Tenant, source: Source, event: Disposed) -> Built:
     return Built("LEMBAR_DISPOSISI", data, day, True, number, (disposer.full_name,))
 
 
+def _extended(tenant: Tenant, source: Source) -> list[str]:
+    """For a later Surat Tugas (KADIS extending the period in development), the letter it
+    follows, as the last line of the basis; nothing for the first."""
+    earlier = [
+        fact
+        for fact in source.facts.history
+        if isinstance(fact.event, TaskAssigned)
+        and fact.envelope.event_id != source.envelope.event_id
+    ]
+    if not earlier:
+        return []
+    previous = earlier[-1]
+    assert isinstance(previous.event, TaskAssigned)
+    number = previous.event.letter_number or source.facts.numbers.get("SURAT_TUGAS")
+    named = f"Surat Tugas Nomor {number}" if number else "Surat Tugas"
+    issued = tenant.local_day(previous.envelope.occurred_at)
+    return [
+        f"{named} tanggal {long_date(issued)} yang berlaku sampai dengan tanggal "
+        f"{long_date(previous.event.period_end)}, yang masa tugasnya diperpanjang dengan Surat "
+        "Tugas ini."
+    ]
+
+
 def surat_tugas(tenant: Tenant, source: Source, event: TaskAssigned) -> Built:
     submitted = source.facts.need_submitted()
     actor = source.envelope.actor
@@ -101,6 +124,9 @@ def surat_tugas(tenant: Tenant, source: Source, event: TaskAssigned) -> Built:
         signed_on = tenant.local_day(minutes.envelope.occurred_at)
         number = minutes.event.minutes_number or source.facts.need_number("BERITA_ACARA_RAPAT")
         basis.append(f"Berita Acara Rapat Nomor {number} tanggal {long_date(signed_on)}.")
+    extension = _extended(tenant, source)
+    if extension:
+        basis = [*basis[:-1], basis[-1].removesuffix(".").removesuffix(";") + ";", *extension]
     team = []
     for n, user_id in enumerate(event.team_members, start=1):
         member = source.person(user_id)

@@ -30,7 +30,7 @@ SubmittedFrom = Annotated[
 SubmittedTo = Annotated[
     Instant | None, Query(description="Diajukan sebelum (ISO 8601 dengan zona waktu)")
 ]
-"""The submission period of the case list and of the SLA report."""
+"""The submission period of the case list (the SLA report requires both ends)."""
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "Permohonan tidak dikenal (field request_id)"}
@@ -188,13 +188,23 @@ def build_router(
         tags=["laporan"],
         summary="Laporan SLA per langkah dan per OPD: porsi tepat waktu, median, p90; lama "
         "seluruh permohonan",
-        description="Waktu dalam menit kerja. Pemohon hanya melihat OPD-nya.",
+        description="Waktu dalam menit kerja, atas permohonan yang diajukan dalam rentang "
+        "submitted_from sampai sebelum submitted_to (wajib, dibatasi). Pemohon hanya melihat "
+        "OPD-nya.",
     )
     async def sla_report(
         caller: Caller,
+        submitted_from: Annotated[
+            Instant, Query(description="Diajukan sejak (ISO 8601 dengan zona waktu); wajib")
+        ],
+        submitted_to: Annotated[
+            Instant,
+            Query(
+                description="Diajukan sebelum (ISO 8601 dengan zona waktu); wajib, dan rentangnya "
+                "paling panjang REPORTING_SLA_REPORT_MAX_DAYS hari (366)"
+            ),
+        ],
         opd: Annotated[OpdCode | None, Query(description="Hanya OPD ini")] = None,
-        submitted_from: SubmittedFrom = None,
-        submitted_to: SubmittedTo = None,
     ) -> dict[str, Any]:
         return await queries().sla_report(caller, opd, submitted_from, submitted_to)
 

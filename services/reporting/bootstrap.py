@@ -60,7 +60,9 @@ def create_app(
     def pool() -> asyncpg.Pool:
         return runtime.pool
 
-    queries = Queries(pool, SERVICE, settings.tenant, conf.time_zone, clock)
+    queries = Queries(
+        pool, SERVICE, settings.tenant, conf.time_zone, clock, conf.sla_report_max_days
+    )
     keys = IdempotencyKeys(SERVICE, settings.idempotency_retention)
     calendar = CalendarAdmin(pool, projector, settings.tenant, keys)
 

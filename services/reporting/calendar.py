@@ -20,12 +20,10 @@ computes its dates from rules.
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from holidays.countries.indonesia import Indonesia
-
 from events.steps import MINUTES_PER_WORKING_DAY
+from infra.workdays import WORKING_WEEKDAYS, indonesian_holidays
 
 WIB = "Asia/Jakarta"
 """Western Indonesian Time (UTC+7, no daylight saving), Katingan's zone."""
@@ -38,20 +36,6 @@ _NO_TIME = dt.timedelta(0)
 _DAY = dt.timedelta(days=1)
 _MAX_DAYS_WITHOUT_WORK = 400
 """A calendar with no working day in this many consecutive days is misconfigured."""
-
-
-@cache
-def indonesian_holidays(year: int) -> frozenset[dt.date]:
-    """Indonesia's national holidays and cuti bersama of ``year`` (``holidays``: public and
-    government categories; the joint leave days are named "... Joint Holiday")."""
-    return frozenset(Indonesia(years=year, categories=("public", "government")))
-
-
-@cache
-def indonesian_holiday_names(year: int) -> dict[dt.date, str]:
-    """The same days with their (English) names, for showing the calendar to an admin."""
-    days = Indonesia(years=year, categories=("public", "government"))
-    return {day: str(name) for day, name in sorted(days.items())}
 
 
 def _utc(instant: dt.datetime, name: str) -> dt.datetime:
@@ -71,7 +55,7 @@ class WorkingCalendar:
     """Extra days off (an admin's addition, e.g. a regional holiday)."""
     removed: frozenset[dt.date] = frozenset()
     """Default holidays that are working days after all (an admin's removal)."""
-    working_weekdays: frozenset[int] = frozenset(range(5))
+    working_weekdays: frozenset[int] = WORKING_WEEKDAYS
     """``date.weekday()`` numbers of the office days: Monday (0) to Friday (4)."""
     holiday_source: HolidaySource = field(default=indonesian_holidays)
 

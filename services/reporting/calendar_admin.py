@@ -18,7 +18,7 @@ from infra.db import Connection
 from infra.errors import NotFound
 from infra.idempotency import NO_KEY, Answer, IdempotencyKeys, Key
 from infra.principal import Principal
-from services.reporting.calendar import indonesian_holiday_names
+from infra.workdays import indonesian_holiday_names
 from services.reporting.calendar_store import (
     DayEdit,
     check_edit,

@@ -27,3 +27,10 @@ class ReportingConfig(BaseSettings):
         description="Most notification streams one user may hold open at once, per replica "
         "(one more is answered 429)",
     )
+    sla_report_max_days: int = Field(
+        default=366,
+        ge=1,
+        le=3660,
+        description="The longest submission period (submitted_from to submitted_to) one SLA "
+        "report covers; a wider one is refused with 422",
+    )

@@ -25,7 +25,7 @@ import asyncpg
 
 from events.envelope import utc_now
 from events.topics import topics_consumed_by
-from infra.db import create_pool
+from infra.db import BATCH_STATEMENT_TIMEOUT_MS, create_pool
 from infra.kafka_history import Plan, plan
 from infra.migrations import migrate
 from infra.settings import Settings
@@ -104,7 +104,12 @@ async def replay(
         if live is None:
             raise ReplayFailed(f"no live reporting schema {options.live_schema!r} to compare with")
     await migrate(settings.database_url, schema, role, settings.app_db_password, SQL_DIR)
-    owner = await create_pool(settings.database_url, min_size=1, max_size=len(LOAD_TABLES))
+    owner = await create_pool(
+        settings.database_url,
+        min_size=1,
+        max_size=len(LOAD_TABLES),
+        statement_timeout_ms=BATCH_STATEMENT_TIMEOUT_MS,
+    )
     try:
         deferred = await prepare_for_load(owner, schema)
         edits = await _copy_calendar(owner, options.live_schema, schema, options.tenant)

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from events.envelope import Envelope
 from events.topics import SERVICES, topic_for
-from infra.db import Connection, create_pool
+from infra.db import BATCH_STATEMENT_TIMEOUT_MS, Connection, create_pool
 from infra.eventstore import verify_chain
 from infra.eventstore.postgres import COLUMNS, row_to_envelope
 from infra.kafka_history import plan, read_partitions
@@ -196,7 +196,9 @@ async def verify_all(
 ) -> list[ChainReport]:
     """Every schema's event store, then (unless ``bootstrap_servers`` is None) every topic."""
     reports = []
-    pool = await create_pool(database_url, min_size=1, max_size=1)
+    pool = await create_pool(
+        database_url, min_size=1, max_size=1, statement_timeout_ms=BATCH_STATEMENT_TIMEOUT_MS
+    )
     try:
         async with pool.acquire() as conn:
             for schema in schemas:

@@ -630,7 +630,7 @@ EXPECTED_EVENTS: dict[str, list[str]] = {
 
 CONSUMED_EVENTS: dict[str, list[str]] = {
     "intake": EXPECTED_EVENTS["approval"],
-    "approval": EXPECTED_EVENTS["intake"],
+    "approval": [*EXPECTED_EVENTS["intake"], "RequestCompleted"],
     "dev_tracking": ["TaskAssigned"],
 }
 """The other services' events each one records in its timeline for the walked request."""

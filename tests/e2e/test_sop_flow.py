@@ -181,7 +181,9 @@ async def test_one_request_through_all_14_steps_and_every_event_on_its_topic_in_
     done = await walk.state("dev_tracking", "kadis")
     at(done, "DONE", None)
     assert done["current_step_number"] == 14
-    assert (await walk.state("approval"))["status"] == "ASSIGNED"
+    # approval follows the completion: no new Surat Tugas after it
+    completed = await running.jejak.until("approval", walk.request_id, status="COMPLETED")
+    assert completed["current_step"] == "DONE"
     intake = await walk.state("intake", "pemohon.dinkes")
     assert (intake["status"], intake["revisions"], len(intake["returns"])) == ("ASSIGNED", 1, 1)
     listed = await running.jejak.get("pemohon.dinkes", "/api/dev_tracking/requests")
@@ -286,6 +288,7 @@ async def test_killed_services_lose_nothing_and_duplicate_nothing(
     await restart(processes["dev_tracking"])
     await walk.uat_rejected_then_accepted()
     at(await walk.state("dev_tracking"), "DONE", None)
+    await j.until("approval", walk.request_id, status="COMPLETED")  # it follows the completion
 
     # Another OPD's requester can neither see nor touch the request.
     for service in ("intake", "approval", "dev_tracking"):

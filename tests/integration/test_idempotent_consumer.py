@@ -183,3 +183,27 @@ def _body(n: int) -> bytes:
         **e.model_dump(), stream_id="s", stream_version=1, prev_hash="0" * 64, hash="0" * 64
     )
     return envelope.model_dump_json().encode()
+
+
+async def test_a_statement_cancelled_at_its_timeout_is_retried_not_dead_lettered(
+    app_pool: asyncpg.Pool, schema: str, effects: str
+) -> None:
+    """The pools' statement_timeout (issue 17, item 9) cancels a statement that waits too long,
+    on a lock say: a transient failure, tried again, never a poison event."""
+    tries = 0
+
+    async def handler(delivered: Delivered, conn: asyncpg.Connection) -> None:
+        nonlocal tries
+        tries += 1
+        if tries == 1:
+            await conn.execute("SET LOCAL statement_timeout = 100")
+            await conn.execute("SELECT pg_sleep(1)")
+        await conn.execute(f"INSERT INTO {effects} VALUES ($1, 0)", delivered.envelope.event_id)
+
+    async def no_dead_letters(body: bytes, headers: dict[str, str]) -> None:
+        raise AssertionError("nothing should be dead-lettered")
+
+    consumer = IdempotentConsumer(app_pool, schema, handler, no_dead_letters)
+    assert await consumer.process(_body(1), "t") == Outcome.HANDLED
+    assert tries == 2
+    assert await app_pool.fetchval(f"SELECT count(*) FROM {effects}") == 1

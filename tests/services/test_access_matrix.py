@@ -506,15 +506,15 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
                 ]
             },
         ),
-        ("approval", "AssignTeam"): Probe(
+        ("approval", "AssignTeam"): Probe(  # in development: a new letter, the same team
             f"{on}/assign",
             request,
             json={
                 "letter_number": "800/2/2024",
-                "team_members": ["u-a"],
-                "team_lead": "u-a",
-                "period_start": "2024-02-12",
-                "period_end": "2024-03-29",
+                "team_members": w.ids["team"].split(","),
+                "team_lead": w.user_ids["tim"],
+                "period_start": str(TODAY),
+                "period_end": str(TODAY + dt.timedelta(days=60)),
             },
         ),
         ("approval", "RejectRequest"): Probe(f"{on}/reject", request, json={"reason": "Tolak."}),
@@ -573,7 +573,13 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
         ),
         ("reporting", "ExportJson"): Probe(f"/cases/{rid}/export.json", request),
         ("reporting", "ExportCsv"): Probe(f"/cases/{rid}/export.csv", request),
-        ("reporting", "SlaReport"): Probe("/reports/sla"),
+        ("reporting", "SlaReport"): Probe(
+            "/reports/sla",
+            params={
+                "submitted_from": "2026-01-01T00:00:00+07:00",
+                "submitted_to": "2027-01-01T00:00:00+07:00",
+            },
+        ),
         ("reporting", "ShowCalendar"): Probe("/calendar/days", params={"year": "2030"}),
         ("reporting", "EditCalendarDay"): Probe(
             "/calendar/days",

@@ -270,6 +270,13 @@ def trial(who: str, kind: str, result: str, number: str, step: str, acts: str | 
     return move
 
 
+async def accept_uat(w: Walk) -> None:
+    """The accepted UAT completes the request; approval follows (no Surat Tugas after it)."""
+    body = {"result": "ACCEPTED", "minutes_number": "BA-UAT/117/2"}
+    await w.command("pemohon.dinkes", "dev_tracking", "uat", body, "DONE", None)
+    await w.j.until("approval", w.request_id, status="COMPLETED")
+
+
 TEAM = "TIM_PENGEMBANG"
 WALK: tuple[tuple[Move, tuple[str, str] | None], ...] = (
     (submit, None),
@@ -354,16 +361,7 @@ WALK: tuple[tuple[Move, tuple[str, str] | None], ...] = (
         trial("dev.lead", "INTEGRATION", "PASSED", "BA-UJI/117/5", "UAT", "PEMOHON"),
         ("dev.lead", "RecordTestResult"),
     ),
-    (
-        dev(
-            "pemohon.dinkes",
-            "uat",
-            {"result": "ACCEPTED", "minutes_number": "BA-UAT/117/2"},
-            "DONE",
-            None,
-        ),
-        ("pemohon.dinkes", "RecordUat"),
-    ),
+    (accept_uat, ("pemohon.dinkes", "RecordUat")),
 )
 """Each move, and the (user, command) it gives: every one must have been listed to that user
 at the point before it."""

@@ -90,7 +90,12 @@ def sealed(request_id: str, event: DomainEvent, version: int = 7) -> Envelope:
     return seal_all(request_id, version - 1, "0" * 64, [new])[0]
 
 
-def letter(request_id: str, team: tuple[Principal, ...] = TEAM, opd: str = OPD) -> TaskAssigned:
+def letter(
+    request_id: str,
+    team: tuple[Principal, ...] = TEAM,
+    opd: str = OPD,
+    ends: dt.date = STARTED + dt.timedelta(days=90),
+) -> TaskAssigned:
     return TaskAssigned(
         request_id=request_id,
         letter_number=f"800/{request_id[:6]}/DISKOMINFOSTANDI/2025",
@@ -98,7 +103,7 @@ def letter(request_id: str, team: tuple[Principal, ...] = TEAM, opd: str = OPD) 
         team_lead=team[0].user_id,
         opd=opd,
         period_start=STARTED,
-        period_end=STARTED + dt.timedelta(days=90),
+        period_end=ends,
     )
 
 
@@ -581,3 +586,57 @@ async def test_every_command_with_its_key_is_safe_to_retry(
     )
     assert racing[0].json()["state"]["open_problems"] == ["P-1"]  # one problem, not four
     assert await own_events(owner_conn, rid) == 2
+
+
+async def test_the_team_acts_only_within_the_letters_period_until_a_new_letter_extends_it(
+    client: Client, producer: AIOKafkaProducer
+) -> None:
+    """Issue 17, item 11: after the Surat Tugas's last day and its grace of working days (3 by
+    default: 20 calendar days cover it whatever the holidays) the team is refused with a 409
+    naming the period; a new letter from KADIS extends it."""
+    ended = TODAY - dt.timedelta(days=20)
+    rid = await assigned(client, producer, ends=ended)
+    refused = await post(client, LEAD, rid, "start", {"started_on": str(STARTED)})
+    assert refused.status_code == 409, refused.text
+    detail = refused.json()
+    assert f"({STARTED} s.d. {ended}" in detail["message"]
+    assert detail["period_end"] == str(ended) and detail["current_step"] == "DEVELOP"
+    actions = await client.get(f"/requests/{rid}/actions", headers=auth(client, LEAD))
+    assert actions.json()["actions"] == []
+
+    extended = letter(rid, ends=TODAY + dt.timedelta(days=30))
+    await publish(producer, sealed(rid, extended.model_copy(update={"letter_number": None}), 8))
+
+    async def new_period() -> bool:
+        shown = await client.get(f"/requests/{rid}", headers=auth(client, KABID))
+        return bool(shown.json()["period_end"] == str(extended.period_end))
+
+    assert await eventually(new_period, timeout=60), "the new TaskAssigned was not consumed"
+    await ok(client, LEAD, rid, "start", {"started_on": str(STARTED)})
+    await ok(client, MEMBER, rid, "progress", {"percent": 10, "note": "Modul pertama"})
+    actions = await client.get(f"/requests/{rid}/actions", headers=auth(client, LEAD))
+    assert "ReportProgress" in [a["command"] for a in actions.json()["actions"]]
+
+
+async def test_the_request_list_comes_in_bounded_pages(
+    client: Client, producer: AIOKafkaProducer
+) -> None:
+    """Issue 17, item 9: the list never answers more than a page (100 unless asked, at most
+    500); further pages by offset; a bad bound is a 422 naming the field."""
+    first, second = [await assigned(client, producer) for _ in range(2)]
+    headers = auth(client, KABID)
+
+    async def page(**params: int) -> list[str]:
+        answer = await client.get("/requests", headers=headers, params=params)
+        assert answer.status_code == 200, answer.text
+        return [r["request_id"] for r in answer.json()]
+
+    assert await page(limit=1) == [second]  # latest change first
+    assert await page(limit=1, offset=1) == [first]
+    assert len(await page()) <= 100
+    for params, field in (({"limit": 0}, "query.limit"), ({"limit": 501}, "query.limit")):
+        refused = await client.get("/requests", headers=headers, params=params)
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    beyond = await client.get("/requests", headers=headers, params={"offset": -1})
+    assert [e["field"] for e in beyond.json()["errors"]] == ["query.offset"]

@@ -478,10 +478,13 @@ async def full_request(reporting: Reporting) -> str:
     return rid
 
 
+YEAR_2024 = {"submitted_from": "2024-01-01T00:00:00+07:00", "submitted_to": "2024-12-01T00:00Z"}
+
+
 async def test_a_full_request_at_every_stage_and_the_sla_report(
     reporting: Reporting, full_request: str
 ) -> None:
-    report = await reporting.ok("/reports/sla", "KADIS", opd=OPD)
+    report = await reporting.ok("/reports/sla", "KADIS", opd=OPD, **YEAR_2024)
     assert report["requests"] == 1
     [mine] = report["by_opd"]
     assert (mine["key"], mine["finished"], mine["on_time"]) == (OPD, 11, 10)
@@ -492,9 +495,37 @@ async def test_a_full_request_at_every_stage_and_the_sla_report(
     assert report["by_opd_and_step"][OPD][0]["key"] == "RECEIVE"
     assert report["lead_time"]["median_minutes"] == 1500
     # A requester sees its own OPD's figures only.
-    assert (await reporting.get("/reports/sla", "PEMOHON", opd=OTHER_OPD)).status_code == 403
-    own = await reporting.ok("/reports/sla", "PEMOHON")
+    other = await reporting.get("/reports/sla", "PEMOHON", opd=OTHER_OPD, **YEAR_2024)
+    assert other.status_code == 403
+    own = await reporting.ok("/reports/sla", "PEMOHON", **YEAR_2024)
     assert own["opd"] == OPD and own["requests"] == 1
+    later = {"submitted_from": "2025-01-01T00:00:00+07:00", "submitted_to": "2025-02-01T00:00Z"}
+    assert (await reporting.ok("/reports/sla", "KADIS", **later))["requests"] == 0
+
+
+async def test_the_sla_report_requires_a_bounded_period(reporting: Reporting) -> None:
+    """Issue 17, item 9: no SLA report over the whole history: both ends required, the end
+    after the start, at most a year (REPORTING_SLA_REPORT_MAX_DAYS) apart; each refusal a 422
+    naming the field, in Indonesian."""
+    missing = await reporting.get("/reports/sla", "KADIS")
+    assert missing.status_code == 422
+    named = {e["field"] for e in missing.json()["errors"]}
+    assert named == {"query.submitted_from", "query.submitted_to"}
+    start = "2024-01-01T00:00:00+07:00"
+    wide = await reporting.get(
+        "/reports/sla", "KADIS", submitted_from=start, submitted_to="2025-01-02T00:00:00+07:00"
+    )
+    assert (wide.status_code, wide.json()["field"]) == (422, "query.submitted_to")
+    assert "paling panjang 366 hari, bukan 367 hari" in wide.json()["message"]
+    backwards = await reporting.get(
+        "/reports/sla", "KADIS", submitted_from=start, submitted_to="2023-12-31T00:00:00+07:00"
+    )
+    assert (backwards.status_code, backwards.json()["field"]) == (422, "query.submitted_to")
+    assert "harus sesudah awalnya" in backwards.json()["message"]
+    year = await reporting.get(
+        "/reports/sla", "KADIS", submitted_from=start, submitted_to="2024-12-31T00:00:00+07:00"
+    )
+    assert year.status_code == 200, year.text
 
 
 async def test_the_timeline_names_who_in_which_role_and_on_whose_behalf(

@@ -22,7 +22,7 @@ from events.approval import (
 )
 from events.base import DomainEvent
 from events.completeness import SECTION_LABELS
-from events.dev_tracking import DevelopmentStarted
+from events.dev_tracking import DevelopmentStarted, RequestCompleted
 from events.envelope import OnBehalfOf, Role
 from events.identity import OpdRegistered
 from events.intake import (
@@ -167,6 +167,7 @@ ASSIGNED = TaskAssigned(
     period_end=dt.date(2024, 3, 29),
 )
 REJECTED = RequestRejected(request_id=REQ, reason="Tidak sesuai prioritas.")
+COMPLETED = RequestCompleted(request_id=REQ, completed_on=dt.date(2024, 4, 1))
 
 HISTORIES: dict[Status, tuple[DomainEvent, ...]] = {
     "SUBMITTED": (submitted(),),
@@ -177,6 +178,7 @@ HISTORIES: dict[Status, tuple[DomainEvent, ...]] = {
     "AWAITING_SIGNATURE": (submitted(), RECEIVED, DISPOSED, VERIFIED, MET),
     "AWAITING_ASSIGNMENT": (submitted(), RECEIVED, DISPOSED, VERIFIED, MET, SIGNED),
     "ASSIGNED": (submitted(), RECEIVED, DISPOSED, VERIFIED, MET, SIGNED, ASSIGNED),
+    "COMPLETED": (submitted(), RECEIVED, DISPOSED, VERIFIED, MET, SIGNED, ASSIGNED, COMPLETED),
     "REJECTED": (submitted(), RECEIVED, DISPOSED, REJECTED),
     "WITHDRAWN": (submitted(), RECEIVED, DISPOSED, VERIFIED, WITHDRAWN),
 }
@@ -210,7 +212,7 @@ ACCEPTED_AT: dict[type[ApprovalCommand], set[Status]] = {
     ReturnRequest: {"AWAITING_VERIFICATION"},
     RecordMeeting: {"AWAITING_MEETING"},
     SignMinutes: {"AWAITING_SIGNATURE"},
-    AssignTeam: {"AWAITING_ASSIGNMENT"},
+    AssignTeam: {"AWAITING_ASSIGNMENT", "ASSIGNED"},
     RejectRequest: {
         "AWAITING_DISPOSITION",
         "AWAITING_VERIFICATION",
@@ -426,6 +428,7 @@ def test_out_of_order_commands_name_the_current_step(
         ("AWAITING_SIGNATURE", "SIGN_MINUTES", "KABID_TI"),
         ("AWAITING_ASSIGNMENT", "ASSIGN", "KADIS"),
         ("ASSIGNED", "DEVELOP", "TIM_PENGEMBANG"),
+        ("COMPLETED", "DONE", None),
         ("REJECTED", "VERIFY", None),
         ("WITHDRAWN", "MEETING", None),
     ],
@@ -665,6 +668,25 @@ def test_evolve_refuses_another_requests_event() -> None:
     other = RequestReceived(request_id="another", received_by="u-sekretariat")
     with pytest.raises(ValueError, match="another"):
         evolve(STATES["AWAITING_DISPOSITION"], other)
+
+
+def test_kadis_extends_the_period_with_a_new_letter_while_in_development() -> None:
+    later = ASSIGN.model_copy(update={"letter_number": None, "period_end": dt.date(2024, 5, 31)})
+    [letter] = decide(STATES["ASSIGNED"], later, principal("KADIS"), NOW)
+    assert isinstance(letter, TaskAssigned) and letter.period_end == dt.date(2024, 5, 31)
+    state = evolve(STATES["ASSIGNED"], letter)
+    assert (state.status, state.assignment, state.letters) == ("ASSIGNED", letter, 2)
+    with pytest.raises(NotAllowed):
+        decide(STATES["ASSIGNED"], later, principal("KABID_TI"), NOW)
+
+
+def test_no_new_letter_once_development_is_completed() -> None:
+    with pytest.raises(WrongStep) as refused:
+        decide(STATES["COMPLETED"], ASSIGN, principal("KADIS"), NOW)
+    assert refused.value.current_step == "DONE"
+    late = evolve(STATES["COMPLETED"], ASSIGNED)  # a letter that crossed the completion
+    assert late.status == "COMPLETED"
+    assert evolve(STATES["REJECTED"], COMPLETED) == STATES["REJECTED"]
 
 
 def test_events_approval_does_not_use_change_nothing() -> None:

@@ -158,7 +158,8 @@ APPROVAL_CALLERS = (
             {"KABID_TI": ["SignMinutes"], "KADIS": ["SignMinutes", "RejectRequest"]},
         ),
         ("AWAITING_ASSIGNMENT", {"KADIS": ["AssignTeam", "RejectRequest"]}),
-        ("ASSIGNED", {}),
+        ("ASSIGNED", {"KADIS": ["AssignTeam"]}),
+        ("COMPLETED", {}),
         ("REJECTED", {}),
         ("WITHDRAWN", {}),
     ],
@@ -261,15 +262,15 @@ def test_dev_tracking_lists_the_teams_and_the_requesters_commands(
     state: str, team: list[str], requester: list[str]
 ) -> None:
     at = DEV_STATES[state]()
-    assert listed(dev.available_actions(at, d.DEV)) == team
-    assert listed(dev.available_actions(at, d.REQUESTER)) == requester
+    assert listed(dev.available_actions(at, d.DEV, d.TODAY)) == team
+    assert listed(dev.available_actions(at, d.REQUESTER, d.TODAY)) == requester
     for caller in DEV_CALLERS[1:]:
         if caller != d.REQUESTER:
-            assert dev.available_actions(at, caller) == [], (state, caller)
+            assert dev.available_actions(at, caller, d.TODAY) == [], (state, caller)
 
 
 def details(state: dev.DevState, who: Principal, command: str) -> dict[str, object]:
-    action = next(x for x in dev.available_actions(state, who) if x.command == command)
+    action = next(x for x in dev.available_actions(state, who, d.TODAY) if x.command == command)
     return action.model_dump(include={"problem_ids", "test_kind", "uat_results"})
 
 
@@ -311,7 +312,7 @@ def dev_commands(state: dev.DevState) -> list[dev.DevTrackingCommand]:
 def test_dev_tracking_lists_exactly_what_decide_lets_through(name: str) -> None:
     state = DEV_STATES[name]()
     for caller in DEV_CALLERS:
-        offered = dev.available_actions(state, caller)
+        offered = dev.available_actions(state, caller, d.TODAY)
         through = [
             c for c in dev_commands(state) if not refused(dev.decide, state, c, caller, d.NOW)
         ]
@@ -334,7 +335,7 @@ def test_dev_tracking_the_test_kind_offered_is_the_only_one_accepted() -> None:
 
 
 def test_dev_tracking_nothing_before_the_assignment() -> None:
-    assert dev.available_actions(dev.fold([]), d.DEV) == []
+    assert dev.available_actions(dev.fold([]), d.DEV, d.TODAY) == []
 
 
 def test_a_plt_kadis_gets_nothing_the_kadis_does_not() -> None:

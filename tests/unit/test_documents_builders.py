@@ -202,6 +202,27 @@ def test_surat_tugas_names_the_team_its_basis_and_the_period(documents: dict[str
     assert letter.data["tembusan"][-1] == "Arsip"
 
 
+def test_a_later_surat_tugas_names_the_letter_whose_period_it_extends() -> None:
+    history = samples.request_history("req-ext")
+    later = samples.extension(history, dt.date(2027, 4, 30), None)
+    numbers = {
+        "TANDA_TERIMA": "0001/Agenda/Diskominfostandi/2026",
+        "SURAT_TUGAS": "800.1.11.1/0012/Diskominfostandi/2026",
+    }
+    first, second = [
+        b for b in built_all([*history, later], numbers=numbers) if b.kind == "SURAT_TUGAS"
+    ]
+    assert "diperpanjang" not in text_of(first.data["basis"])
+    basis = text_of(second.data["basis"])
+    assert (
+        "Surat Tugas Nomor 800.1.11.1/0012/Diskominfostandi/2026 tanggal 11 Desember 2026" in basis
+    )
+    assert "sampai dengan tanggal 31 Maret 2027, yang masa tugasnya diperpanjang" in basis
+    assert second.data["basis"][-2].endswith(";")
+    assert "4 Januari 2027 sampai dengan tanggal 30 April 2027" in text_of(second.data["tasks"])
+    assert second.typed_number is None  # numbered from the register, as a letter of its own
+
+
 def test_berita_acara_pengujian_shows_the_result_and_findings(documents: dict[str, Built]) -> None:
     failed, passed = documents["BERITA_ACARA_PENGUJIAN"], documents["BERITA_ACARA_PENGUJIAN#2"]
     assert failed.data["title"] == "BERITA ACARA PENGUJIAN SISTEM"

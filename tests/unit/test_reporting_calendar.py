@@ -10,13 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.reporting.calendar import (
-    DEFAULT_CALENDAR,
-    WorkingCalendar,
-    indonesian_holiday_names,
-    indonesian_holidays,
-    minutes,
-)
+from infra.workdays import add_working_days, indonesian_holiday_names, indonesian_holidays
+from services.reporting.calendar import DEFAULT_CALENDAR, WorkingCalendar, minutes
 from services.reporting.calendar_fast import FastCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -41,6 +36,16 @@ def test_default_days_off_are_the_indonesian_holidays_and_cuti_bersama() -> None
     assert CAL.is_working_day(dt.date(2026, 8, 18))  # an ordinary Tuesday
     assert dt.date(2026, 8, 17) in CAL.days_off(2026)
     assert indonesian_holidays(2026) == CAL.days_off(2026)
+
+
+def test_working_days_after_a_day_skip_weekends_and_national_holidays() -> None:
+    friday = dt.date(2026, 8, 14)
+    assert add_working_days(friday, 0) == friday
+    # Saturday, Sunday and Monday 17 August (Independence Day) are skipped.
+    assert add_working_days(friday, 1) == dt.date(2026, 8, 18)
+    assert add_working_days(friday, 3) == dt.date(2026, 8, 20)
+    with pytest.raises(ValueError, match="negative"):
+        add_working_days(friday, -1)
 
 
 def test_admin_edits_add_and_remove_days() -> None:

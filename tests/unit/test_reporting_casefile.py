@@ -65,6 +65,7 @@ from services.reporting.casefile import (
 from services.reporting.casefile_draft import CaseDraft, Update
 from services.reporting.casefile_steps import update_for
 from services.reporting.notifications import notices_for_step, waiting_point
+from services.reporting.sla_steps import trail
 
 REQ = "0190f1c2-7a3b-7c4d-8e5f-0123456789ab"
 OPD = "DINKES"
@@ -721,3 +722,34 @@ def test_a_draft_tells_the_notices_what_its_case_would() -> None:
 
 def _without_history(case: CaseFile) -> CaseFile:
     return case.model_copy(update={"history": (), "updated_at": None})
+
+
+def _envelopes(steps: Sequence[Step]) -> list[Envelope]:
+    return [e for lane in _seal(steps).values() for e in lane]
+
+
+def _visits(envelopes: Sequence[Envelope]) -> list[str]:
+    registry = default_registry()
+    timed = [
+        (e.occurred_at, registry.load(e.event_type, e.schema_version, e.payload)) for e in envelopes
+    ]
+    return [visit.code for visit in trail(timed).visits]
+
+
+def test_a_later_surat_tugas_extends_the_period_and_keeps_the_progress() -> None:
+    """KADIS issues a new Surat Tugas in development (issue 17, item 11): the case shows the new
+    period and both letters, the step stays, and the SLA opens no new visit."""
+    before = [s for s in _flow() if s[1] <= 130]
+    first = next(s[3] for s in before if isinstance(s[3], TaskAssigned))
+    assert isinstance(first, TaskAssigned)
+    later = first.model_copy(update={"letter_number": "ST-2", "period_end": dt.date(2024, 5, 31)})
+    with_later = _envelopes([*before, ("approval", 135, KADIS, later)])
+    extended, plain = fold(with_later), fold(_envelopes(before))
+    assert extended.team is not None and plain.team is not None
+    assert (extended.team.letter_number, extended.team.period_end) == ("ST-2", later.period_end)
+    assert (plain.team.letter_number, plain.team.period_end) == ("ST-1", dt.date(2024, 4, 30))
+    letters = [d.number for d in extended.documents if d.kind == "ASSIGNMENT_LETTER"]
+    assert letters == ["ST-1", "ST-2"]
+    assert (extended.step, extended.next_test) == (plain.step, plain.next_test)
+    assert extended.step == "UNIT_TEST"
+    assert _visits(with_later) == _visits(_envelopes(before))

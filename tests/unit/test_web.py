@@ -37,11 +37,19 @@ def test_dates_and_numbers_as_the_office_writes_them() -> None:
 
 
 def test_a_month_of_the_sla_report() -> None:
-    assert month_of("2026-12", "Asia/Jakarta") == (
+    today = dt.date(2026, 12, 7)
+    assert month_of("2026-12", "Asia/Jakarta", today) == (
         "2026-12-01T00:00:00+07:00",
         "2027-01-01T00:00:00+07:00",
+        True,
     )
-    assert month_of("2026-13", "Asia/Jakarta") == (None, None)
+    twelve_months = ("2026-01-01T00:00:00+07:00", "2027-01-01T00:00:00+07:00", False)
+    assert month_of("2026-13", "Asia/Jakarta", today) == twelve_months
+    assert month_of("", "Asia/Jakarta", today) == twelve_months
+    assert month_of("", "Asia/Jakarta", dt.date(2026, 3, 31))[:2] == (
+        "2025-04-01T00:00:00+07:00",
+        "2026-04-01T00:00:00+07:00",
+    )
     assert month_name("2026-02-01") == "Februari 2026"
 
 

@@ -9,7 +9,7 @@ import uuid
 from playwright.async_api import expect
 
 from tests.web.conftest import Opener
-from tests.web.steps import act
+from tests.web.steps import act, open_case
 
 TODAY = dt.date.today()
 STARTED = TODAY - dt.timedelta(days=20)
@@ -130,6 +130,17 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
 
     # Step 8: development, a problem and its solution
     await act(lead, request_id, "StartDevelopment", {"started_on": str(STARTED)})
+
+    # KADIS extends the team's period with a new Surat Tugas, the form filled with the letter in
+    # force (issue 17, item 11): the team's progress is kept
+    await open_case(kadis, request_id, "AssignTeam")
+    extension = kadis.page.locator("#aksi-AssignTeam")
+    await extension.locator("summary").click()
+    await expect(extension).to_contain_text("Surat Tugas yang berlaku")
+    await expect(extension.locator("input[name='period_start']")).to_have_value(str(STARTED))
+    await kadis.shot("perpanjang-surat-tugas")
+    assert await kadis.accessibility_violations() == []
+    await act(kadis, request_id, "AssignTeam", {"period_end": str(TODAY + dt.timedelta(days=60))})
     await act(lead, request_id, "ReportProgress", {"percent": "70", "note": "Registrasi selesai."})
     await act(lead, request_id, "RecordProblem", {"description": "Server uji belum ada."})
     await act(lead, request_id, "SolveProblem", {"solution": "Memakai VM pusat data."})
@@ -204,7 +215,9 @@ async def test_a_request_from_submission_to_done(person: Opener) -> None:
 
     # The official documents: the Surat Tugas issued, signed, and checkable by anyone
     official = auditor.page.locator("section[aria-labelledby=dokumen-resmi] table")
-    letter = official.locator("tr", has_text="Surat Tugas")
+    letters = official.locator("tr", has_text="Surat Tugas")
+    await expect(letters).to_have_count(2, timeout=30_000)  # the first and the extension
+    letter = letters.first
     await expect(letter).to_contain_text("800.1.11.1/", timeout=30_000)  # the register's
     minutes = official.locator("tr", has_text="Berita Acara Rapat")
     await expect(minutes).to_have_count(2)  # the draft, then the signed minutes

@@ -36,7 +36,7 @@ async def waiting_on(web: Web, session: Session) -> list[dict[str, Any]]:
         return cases
     mine = {
         r["request_id"]
-        for r in await web.backend.get(token, "dev_tracking", "/requests")
+        for r in await web.backend.get(token, "dev_tracking", "/requests", {"limit": 500})
         if session.user.user_id in r.get("team_members", [])
     }
     return [

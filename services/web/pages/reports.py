@@ -3,6 +3,7 @@ table with a server-rendered chart beside it."""
 
 import datetime as dt
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -15,15 +16,21 @@ from services.web.web import Web
 STANDARD_MINUTES = {s.code: s.standard_minutes for s in STEPS}
 
 
-def month_of(text: str, zone: str) -> tuple[str | None, str | None]:
-    """The instants a month (``YYYY-MM``) starts and ends in the office's zone; (None, None)
-    for no month or a malformed one (the whole history)."""
+def _next_month(first: dt.date) -> dt.date:
+    return (first + dt.timedelta(days=32)).replace(day=1)
+
+
+def month_of(text: str, zone: str, today: dt.date) -> tuple[str, str, bool]:
+    """The instants the report's period starts and ends in the office's zone, and whether it is
+    the month ``text`` (``YYYY-MM``) names; for no month or a malformed one, the twelve months
+    up to ``today``'s (reporting refuses a period longer than a year)."""
     try:
         first = dt.date.fromisoformat(f"{text}-01")
     except ValueError:
-        return None, None
-    after = (first + dt.timedelta(days=32)).replace(day=1)
-    return start_of(first, zone), start_of(after, zone)
+        year_ago = dt.date(today.year - 1, today.month, 1)
+        end = _next_month(today.replace(day=1))
+        return start_of(_next_month(year_ago), zone), start_of(end, zone), False
+    return start_of(first, zone), start_of(_next_month(first), zone), True
 
 
 def chart_rows(by_step: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,8 +55,9 @@ def build(web: Web) -> APIRouter:
         opd: Annotated[str, Query(max_length=32)] = "",
         bulan: Annotated[str, Query(max_length=7, description="YYYY-MM")] = "",
     ) -> HTMLResponse:
-        period = month_of(bulan, web.settings.time_zone)
-        params = {"opd": opd, "submitted_from": period[0], "submitted_to": period[1]}
+        zone = web.settings.time_zone
+        start, end, chosen = month_of(bulan, zone, dt.datetime.now(ZoneInfo(zone)).date())
+        params = {"opd": opd, "submitted_from": start, "submitted_to": end}
         report = await web.backend.get(session.token, "reporting", "/reports/sla", params)
         opds = await web.backend.get(session.token, "identity", "/opds")
         return web.page(
@@ -61,7 +69,7 @@ def build(web: Web) -> APIRouter:
             rows=chart_rows(report["by_step"]),
             opds=opds,
             opd=opd,
-            month=bulan if period[0] else "",
+            month=bulan if chosen else "",
         )
 
     return router

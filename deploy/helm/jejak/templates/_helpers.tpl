@@ -17,7 +17,7 @@ intake:
 approval:
   database: true
   kafka: true
-  consumes: [intake, identity]
+  consumes: [intake, identity, dev_tracking]
   secrets: [eoffice]
 dev_tracking:
   database: true
