@@ -109,9 +109,10 @@ class Service:
                 "attachments": attachments,
             }
         ).encode()
-        signed = webhook.sign(webhook.DEVELOPMENT_SECRET, body, delivery_id=uuid.uuid4().hex)
+        path = "/eoffice/letters"  # the app runs without a gateway's prefix here
+        signed = webhook.sign(webhook.DEVELOPMENT_SECRET, path, body, delivery_id=uuid.uuid4().hex)
         headers = {**signed, "Content-Type": "application/json"}
-        return await self.client.post("/eoffice/letters", content=body, headers=headers)
+        return await self.client.post(path, content=body, headers=headers)
 
     async def state(self, request_id: str) -> dict[str, Any]:
         answer = await self.get(f"/requests/{request_id}", BY_ROLE["AUDITOR"])
