@@ -62,6 +62,7 @@ def templates(time_zone: str) -> Jinja2Templates:
     env.globals["words"] = vocabulary
     env.globals["zip"] = zip
     env.globals["request_values"] = presenters.request_values
+    env.globals["new_key"] = presenters.new_key
     return found
 
 

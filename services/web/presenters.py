@@ -1,10 +1,17 @@
 """Small views of the services' data for the templates: options of a picker, the values of a
 form filled from a stored request. No rule is decided here."""
 
+import uuid
 from typing import Any
 
 from services.web.commands import NEEDS_LISTS, NEEDS_TEXTS, PROCESS_LISTS, PROCESS_TEXTS
 from services.web.vocabulary import DELEGATION_KINDS, ROLES, SECTIONS
+
+
+def new_key() -> str:
+    """A fresh ``Idempotency-Key`` for a form: sent again as it is when the form is re-sent, so
+    that a command acts once."""
+    return str(uuid.uuid4())
 
 
 def user_option(user: dict[str, Any]) -> tuple[str, str]:

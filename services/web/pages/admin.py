@@ -2,7 +2,6 @@
 services refuse anyone but ADMIN (AUDITOR reads some); the pages only show what they answer."""
 
 import datetime as dt
-import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -79,7 +78,6 @@ def build(web: Web) -> APIRouter:
             sections=SECTIONS,
             done=ADMIN_BY_NAME.get(request.query_params.get("berhasil", "")),
             refused=refused or {},
-            new_key=lambda: str(uuid.uuid4()),
             **data,
         )
 
@@ -113,7 +111,6 @@ def build(web: Web) -> APIRouter:
             nav="admin",
             person=person,
             refused=refused or {},
-            new_key=lambda: str(uuid.uuid4()),
         )
 
     @router.get("/admin/pengguna/{user_id}", response_class=HTMLResponse)

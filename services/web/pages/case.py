@@ -3,7 +3,6 @@ history, and exactly the step forms the user may submit now (as the services say
 
 import asyncio
 import datetime as dt
-import uuid
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
@@ -137,7 +136,6 @@ def form_defaults(web: Web) -> dict[str, Any]:
         "classifications": DISPOSITION_CLASSIFICATION,
         "commands": BY_NAME,
         "steps": STEPS,
-        "new_key": lambda: str(uuid.uuid4()),
     }
 
 

@@ -1,7 +1,6 @@
 """Daftar Permohonan (filters, paging, CSV) and Permohonan Baru (the guided request form)."""
 
 import datetime as dt
-import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ from services.web.commands import business_process, needs_analysis
 from services.web.formatting import start_of
 from services.web.forms import errors_by_field, kept, text, upload
 from services.web.pages.case import projected
+from services.web.presenters import new_key
 from services.web.session import Session
 from services.web.vocabulary import STATUSES, STEP_NAMES
 from services.web.web import Web, go
@@ -143,7 +143,7 @@ def build(web: Web) -> APIRouter:
             status,
             nav="new",
             form="baru",
-            values=values or {"idempotency_key": str(uuid.uuid4())},
+            values=values or {"idempotency_key": new_key()},
             errors=errors_by_field(refused.fields) if refused else {},
             message=refused.message if refused else "",
         )
