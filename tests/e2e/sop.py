@@ -70,6 +70,8 @@ class User:
     opd: str | None
     roles: list[str]
     headers: dict[str, str]
+    refresh_token: str | None = None
+    """What renews ``headers``' access token, which lives minutes (a walk may take longer)."""
 
 
 @dataclass
@@ -96,7 +98,13 @@ class Jejak:
         found = me.json()
         assert found["username"] == username
         user = User(
-            username, found["user_id"], found["full_name"], found["opd"], found["roles"], headers
+            username,
+            found["user_id"],
+            found["full_name"],
+            found["opd"],
+            found["roles"],
+            headers,
+            login.json().get("refresh_token"),
         )
         self.users[username] = user
         return user
@@ -116,8 +124,27 @@ class Jejak:
         answer = await self.client.request(
             method, path, headers={**self.users[who].headers, **(headers or {})}, **kwargs
         )
+        if answer.status_code == 401 and expect != 401 and await self.renew(who):
+            answer = await self.client.request(  # a 401 did nothing: sending again is safe
+                method, path, headers={**self.users[who].headers, **(headers or {})}, **kwargs
+            )
         assert answer.status_code == expect, f"{who} {method} {path}: {answer.text}"
         return answer
+
+    async def renew(self, who: str) -> bool:
+        """A fresh access token for ``who`` from its refresh token, as the web app renews a
+        session's; False when there is none or identity refuses it."""
+        user = self.users[who]
+        if user.refresh_token is None:
+            return False
+        renewed = await self.client.post(
+            "/api/identity/token/refresh",
+            headers={"Authorization": f"Bearer {user.refresh_token}"},
+        )
+        if renewed.status_code != 200:
+            return False
+        user.headers = {"Authorization": f"Bearer {renewed.json()['access_token']}"}
+        return True
 
     async def post(
         self, who: str, path: str, body: Any = None, expect: int = 200, **kwargs: Any

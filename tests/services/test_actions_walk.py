@@ -559,3 +559,15 @@ async def test_every_listed_action_succeeds_and_every_other_command_is_refused(
     assert len(pending) > 20, "the twins must prove the other offers"
     gate = asyncio.Semaphore(TWINS_AT_ONCE)
     await asyncio.gather(*(prove(jejak, offer, gate) for offer in pending))
+
+
+async def test_the_walks_client_renews_a_refused_access_token(jejak: Jejak) -> None:
+    """Access tokens live minutes and a long walk (the fault suite's) outlives them: a 401 is
+    answered by a refresh and the call is sent again."""
+    kadis = jejak["kadis"]
+    kadis.headers = {"Authorization": "Bearer no-longer-valid"}
+
+    me = await jejak.get("kadis", "/api/identity/me")
+
+    assert me["username"] == "kadis"
+    assert kadis.headers["Authorization"] != "Bearer no-longer-valid"
