@@ -80,9 +80,11 @@ def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.2) -
 
 FOR_ONE_REQUESTER = {
     "INTAKE_UPLOADS_AT_ONCE_PER_USER": "1000",
+    "INTAKE_UPLOADS_AT_ONCE": "1000",
     "INTAKE_UPLOAD_FILES_PER_DAY": "1000000",
 }
-"""intake's upload limits for a run whose users all upload as ``pemohon.dinkes``."""
+"""intake's upload limits for a run whose users (30 at once in ``make chaos``) all upload as
+``pemohon.dinkes``."""
 
 
 def _brokers(home: Path, size: int) -> dict[str, KafkaBroker]:
