@@ -53,7 +53,7 @@ class BoundedPool(asyncpg.Pool):
 
     def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
         if acquire_timeout <= 0:
-            raise ValueError("acquire_timeout must be positive")
+            raise ValueError("acquire_timeout harus lebih dari 0 detik.")
         super().__init__(*args, **kwargs)
         self.acquire_timeout = acquire_timeout
 
@@ -73,7 +73,9 @@ async def create_pool(
     """A ``BoundedPool`` of ``url``: every connection with ``statement_timeout`` set (in ms, at
     least 1) and the JSON codecs; ``kwargs`` as ``asyncpg.create_pool`` takes them."""
     if statement_timeout_ms < 1:
-        raise ValueError("statement_timeout_ms must be at least 1 (0 would mean no bound)")
+        raise ValueError(
+            "statement_timeout_ms paling sedikit 1 (0 berarti kueri tanpa batas waktu)."
+        )
     server_settings = {
         **kwargs.pop("server_settings", {}),
         "statement_timeout": str(statement_timeout_ms),

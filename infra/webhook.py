@@ -326,9 +326,11 @@ class SeenSignatures:
 
 def _checked(variable: str, secret: str) -> str:
     if secret == DEVELOPMENT_SECRET:
-        raise MissingSecret(f"{variable} is the public development secret; set a real one")
+        raise MissingSecret(
+            f"{variable} berisi rahasia pengembangan yang terbuka untuk umum; pasang rahasia asli."
+        )
     if len(secret) < MIN_SECRET_LENGTH:
-        raise MissingSecret(f"{variable} must be at least {MIN_SECRET_LENGTH} characters")
+        raise MissingSecret(f"{variable} harus paling sedikit {MIN_SECRET_LENGTH} karakter.")
     return secret
 
 
@@ -351,7 +353,7 @@ def secrets_from(settings: Settings) -> tuple[str, ...]:
     if settings.environment != "production":
         return (configured or DEVELOPMENT_SECRET, *previous)
     if not configured:
-        raise MissingSecret("EOFFICE_SECRET must be set in production (ENVIRONMENT=production)")
+        raise MissingSecret("EOFFICE_SECRET wajib diisi di produksi (ENVIRONMENT=production).")
     _checked("EOFFICE_SECRET", configured)
     return (configured, *(_checked("EOFFICE_PREVIOUS_SECRETS", p) for p in previous))
 
