@@ -1,9 +1,15 @@
-"""Reading a whole topic back, for assertions."""
+"""Reading a whole topic back, for assertions; publishing a service's events as its relay
+would."""
 
 import asyncio
 import time
+import uuid
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from events.base import DomainEvent
+from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent
+from infra.eventstore.contract import seal_all
 
 
 def from_the_start(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
@@ -46,3 +52,25 @@ async def eventually(check, timeout: float = 30.0, interval: float = 0.1):  # ty
         if result or time.monotonic() > deadline:
             return result
         await asyncio.sleep(interval)
+
+
+async def publish_as_relay(
+    producer: AIOKafkaProducer,
+    topic: str,
+    stream_id: str,
+    heads: dict[str, tuple[int, str]],
+    actor: Actor,
+    events: tuple[DomainEvent, ...],
+    times: int = 1,
+) -> list[Envelope]:
+    """Seal ``events`` after ``stream_id``'s head in ``heads`` (moved on) and publish each
+    ``times`` times to ``topic``, keyed by the stream, as a service's relay would."""
+    version, prev = heads.get(stream_id, (0, GENESIS_HASH))
+    new = [NewEvent.of(e, actor=actor, correlation_id=uuid.uuid4()) for e in events]
+    sealed = seal_all(stream_id, version, prev, new)
+    heads[stream_id] = (sealed[-1].stream_version, sealed[-1].hash)
+    for envelope in sealed * times:
+        await producer.send_and_wait(
+            topic, envelope.model_dump_json().encode(), key=stream_id.encode()
+        )
+    return sealed

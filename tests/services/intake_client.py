@@ -13,15 +13,14 @@ from aiokafka import AIOKafkaProducer
 
 from events.approval import Disposed, RequestReturned
 from events.base import DomainEvent
-from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent, Role
+from events.envelope import Actor, Envelope, Role
 from infra import webhook
 from infra.auth import TokenIssuer, development_keys
-from infra.eventstore.contract import seal_all
 from infra.principal import Principal
 from infra.settings import Settings
 from services.intake.bootstrap import create_app
 from services.intake.config import IntakeConfig
-from tests.kafka_helpers import eventually
+from tests.kafka_helpers import eventually, publish_as_relay
 
 APPROVAL_TOPIC = "jejak.approval.events"
 INTAKE_TOPIC = "jejak.intake.events"
@@ -121,23 +120,10 @@ class Service:
 
     async def approval_says(self, request_id: str, *events: DomainEvent) -> list[Envelope]:
         """Publish approval's events for the request, as its relay would."""
-        version, prev = self._heads.get(request_id, (0, GENESIS_HASH))
         actor = Actor(user_id="u-kabid", role="KABID_TI", opd="DISKOMINFOSTANDI")
-        new = [
-            NewEvent.of(
-                e,
-                actor=actor,
-                correlation_id=uuid.uuid4(),
-            )
-            for e in events
-        ]
-        sealed = seal_all(request_id, version, prev, new)
-        for envelope in sealed:
-            await self.producer.send_and_wait(
-                APPROVAL_TOPIC, envelope.model_dump_json().encode(), key=request_id.encode()
-            )
-            self._heads[request_id] = (envelope.stream_version, envelope.hash)
-        return sealed
+        return await publish_as_relay(
+            self.producer, APPROVAL_TOPIC, request_id, self._heads, actor, events
+        )
 
     async def until(self, request_id: str, **expected: Any) -> dict[str, Any]:
         """The request's state once intake has consumed enough to match ``expected``."""

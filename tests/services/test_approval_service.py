@@ -30,7 +30,7 @@ from infra.principal import Principal
 from infra.settings import Settings
 from services.approval.bootstrap import create_app
 from tests.idempotency_checks import check_racing_retries_act_once, check_retry_safe
-from tests.kafka_helpers import eventually, read_topic
+from tests.kafka_helpers import eventually, publish_as_relay, read_topic
 
 OPD = "DINKES"
 OTHER_OPD = "DISDIK"
@@ -179,24 +179,16 @@ class Service:
         approval has recorded them."""
         request_id = str(events[0].request_id)  # type: ignore[attr-defined]
         before = await self.consumed(request_id)
-        version, prev = self.intake_heads.get(request_id, (0, GENESIS_HASH))
         actor = Actor(user_id="u-pemohon", role="PEMOHON", opd=OPD)
-        new = [
-            NewEvent.of(
-                e,
-                actor=actor,
-                correlation_id=uuid.uuid4(),
-            )
-            for e in events
-        ]
-        sealed = seal_all(request_id, version, prev, new)
-        self.intake_heads[request_id] = (sealed[-1].stream_version, sealed[-1].hash)
-        for envelope in sealed * (2 if duplicate else 1):
-            await self.producer.send_and_wait(
-                "jejak.intake.events",
-                envelope.model_dump_json().encode(),
-                key=request_id.encode(),
-            )
+        await publish_as_relay(
+            self.producer,
+            "jejak.intake.events",
+            request_id,
+            self.intake_heads,
+            actor,
+            events,
+            times=2 if duplicate else 1,
+        )
 
         async def recorded() -> bool:
             return await self.consumed(request_id) >= before + len(events)
