@@ -14,6 +14,8 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from services.documents.cms_template import TemplateSigner
+
 SIGNATURE_BYTES_RESERVED = 16_384
 """Room kept for the CMS signature. Without it pyHanko signs twice (a dummy signature first, to
 measure the room): this halves the signing time (``docs/benchmarks.md``, documents). An ECDSA
@@ -56,7 +58,7 @@ class PadesSigner:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        self._signer = signers.SimpleSigner(
+        self._signer = TemplateSigner(
             signing_cert=_asn1_cert(material.cert_pem),
             signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
             cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
