@@ -22,14 +22,26 @@ from services.documents import SQL_DIR
 from services.documents.api import build_router
 from services.documents.config import DocumentsConfig
 from services.documents.issuer import Issuer
+from services.documents.press import Press, ProcessPress, ThreadPress
 from services.documents.queries import Documents
 from services.documents.recorder import Recorder
 from services.documents.render import Renderer
-from services.documents.signing import Signer
-from services.documents.signing_setup import check_signing, signer_from, unsigned
+from services.documents.signing import PadesSigner, Signer
+from services.documents.signing_setup import check_signing, material_from, unsigned
 from services.documents.store import DocumentStore
 
 SERVICE = "documents"
+
+
+async def press_for(config: DocumentsConfig, settings: Settings, renderer: Renderer) -> Press:
+    """Where the documents are rendered and signed with the department's certificate: a pool
+    of ``config.processes`` processes (started now), or threads of this process."""
+    material = material_from(config, settings)
+    if config.processes == 0:
+        return ThreadPress(renderer, PadesSigner(material))
+    press = ProcessPress(config.processes, renderer, material)
+    await press.warm()
+    return press
 
 
 def create_app(
@@ -50,14 +62,9 @@ def create_app(
     def pool() -> asyncpg.Pool:
         return runtime.pool
 
+    renderer = Renderer(Path(conf.font_dir))
     issuer = Issuer(
-        pool,
-        lambda: runtime.store,
-        store,
-        conf,
-        Renderer(Path(conf.font_dir)),
-        signer or unsigned(),
-        clock,
+        pool, lambda: runtime.store, store, conf, ThreadPress(renderer, signer or unsigned()), clock
     )
     recorder = Recorder(SERVICE, issuer.wake)
     runtime = ServiceRuntime(
@@ -74,7 +81,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.running():
             if signer is None:  # generated on first start in development: not at import
-                issuer.signer = signer_from(conf, settings)
+                issuer.press = await press_for(conf, settings, renderer)
             app.state.issuer = issuer
             stop = asyncio.Event()
             task = asyncio.create_task(issuer.run(stop), name="documents-issuer")
@@ -83,6 +90,7 @@ def create_app(
             finally:
                 stop.set()
                 await task
+                await asyncio.to_thread(issuer.press.close)
 
     app = FastAPI(
         title="Jejak documents",

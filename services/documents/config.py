@@ -106,6 +106,14 @@ class DocumentsConfig(BaseSettings):
         description="Liberation Sans (Debian's fonts-liberation), embedded in every PDF",
     )
     workers: int = Field(default=2, ge=1, le=32, description="Documents issued at once")
+    processes: int = Field(
+        default=0,
+        ge=0,
+        le=32,
+        description="Processes that render and sign (0: threads of the service's own process, "
+        "which share its interpreter lock); a signer given to create_app (tests) always signs "
+        "in the service's process",
+    )
     poll_seconds: float = Field(default=0.5, gt=0, le=60, description="Longest idle wait")
     wait_for_facts_seconds: float = Field(
         default=120.0,

@@ -29,11 +29,10 @@ from services.documents import casefile
 from services.documents.builders import build
 from services.documents.config import DocumentsConfig
 from services.documents.context import Built, Source, Tenant
+from services.documents.directory import Directory
 from services.documents.facts import CaseFacts, IssuedDocument, MissingFact
 from services.documents.numbering import NumberFormat, take_next
-from services.documents.people import People
-from services.documents.render import Renderer
-from services.documents.signing import Signer
+from services.documents.press import Job, Press, PressRestarted
 from services.documents.store import DocumentStore, Pending
 
 log = structlog.get_logger()
@@ -76,8 +75,7 @@ class Issuer:
         events: Callable[[], PostgresEventStore],
         store: DocumentStore,
         config: DocumentsConfig,
-        renderer: Renderer,
-        signer: Signer,
+        press: Press,
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.pool = pool
@@ -85,8 +83,9 @@ class Issuer:
         self.store = store
         self.config = config
         self.tenant = Tenant.of(config)
-        self.renderer = renderer
-        self.signer = signer
+        self.press = press
+        """Renders and signs; replaced when the service starts (``bootstrap``)."""
+        self.directory = Directory(store)
         self.clock = clock
         self._formats = {
             "number": NumberFormat(config.number_format),
@@ -135,7 +134,7 @@ class Issuer:
             raise
         except ConcurrencyConflict:
             return True  # the stream moved under us: the document is still PENDING
-        except MissingFact as waiting:
+        except (MissingFact, PressRestarted) as waiting:
             await self._wait_or_fail(claimed[0], str(waiting))
         except Exception as error:  # a template, a signer's data, the signing
             await self._fail(claimed[0], f"{type(error).__name__}: {error}")
@@ -152,24 +151,20 @@ class Issuer:
         facts = CaseFacts.of(
             pending.request_id, history, await self.store.issued_numbers(conn, pending.request_id)
         )
-        identity = await self.store.people(conn, pending.tenant, until)
-        people = People.of(identity)
         files = None
         if pending.kind == "BERKAS_PERMOHONAN":
             files = await self._case_file(conn, pending, facts)
+        people, people_events = await self.directory.people(conn, pending.tenant, until)
         built = build(self.tenant, Source(source, pending.event, facts, people))
         number = await self._number(conn, built)
         data = built.numbered(number.text)
         url = self.config.verification_url(pending.document_id) if built.final else None
-        unsigned = await asyncio.to_thread(
-            self.renderer.render, built.kind, data, built.day, url, files
-        )
-        pdf = unsigned
+        signature = None
         if built.final:
-            reason = f"{data['title']} Nomor {number.text}"
-            pdf = await asyncio.to_thread(
-                self.signer.sign, unsigned, location=self.tenant.place, reason=reason
-            )
+            signature = (self.tenant.place, f"{data['title']} Nomor {number.text}")
+        unsigned, pdf = await self.press.make(
+            Job(built.kind, data, built.day, url, files, signature)
+        )
         issued = DocumentIssued(
             request_id=pending.request_id,
             document_id=pending.document_id,
@@ -183,7 +178,7 @@ class Issuer:
             signers=built.signers,
             source_event_id=source.event_id,
             history_versions=versions_of(history),
-            people_events=len(identity),
+            people_events=people_events,
         )
         await self._append(conn, pending, issued)
         await self.store.issued(conn, pending.document_id, self._record(built, number, issued, pdf))

@@ -72,6 +72,10 @@ class People:
             people.apply(event)
         return people
 
+    def copy(self) -> "People":
+        """Another directory with the same people (each ``Person`` is immutable)."""
+        return People(dict(self.users), dict(self.opds))
+
     def holders_of(self, role: str) -> list[Person]:
         """The users holding ``role``, by user id (a stable order)."""
         return sorted((p for p in self.users.values() if role in p.roles), key=lambda p: p.user_id)

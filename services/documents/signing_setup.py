@@ -6,7 +6,7 @@ from pathlib import Path
 from infra.settings import ProductionConfigError, Settings
 from services.documents.config import DocumentsConfig
 from services.documents.dev_ca import development_material
-from services.documents.signing import PadesSigner, Signer, SigningMaterial, split_pem
+from services.documents.signing import Signer, SigningMaterial, split_pem
 
 
 class NoSigner:
@@ -30,13 +30,12 @@ def check_signing(config: DocumentsConfig, settings: Settings) -> None:
         )
 
 
-def signer_from(config: DocumentsConfig, settings: Settings) -> Signer:
+def material_from(config: DocumentsConfig, settings: Settings) -> SigningMaterial:
+    """The department's key and certificate from settings, or the development ones."""
     check_signing(config, settings)
     if config.signing_key_pem and config.signing_cert_pem:
         certificates = split_pem(config.signing_cert_pem.encode())
-        return PadesSigner(
-            SigningMaterial(
-                config.signing_key_pem.encode(), certificates[0], tuple(certificates[1:])
-            )
+        return SigningMaterial(
+            config.signing_key_pem.encode(), certificates[0], tuple(certificates[1:])
         )
-    return PadesSigner(development_material(Path(config.signing_dir), config.agency))
+    return development_material(Path(config.signing_dir), config.agency)

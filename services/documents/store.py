@@ -79,16 +79,27 @@ class DocumentStore:
         )
         return [self.load(r["envelope"]) for r in rows]
 
-    async def people(self, conn: Connection, tenant: str, until: dt.datetime) -> list[DomainEvent]:
-        """The tenant's identity events up to ``until``: its users and OPDs (another tenant's
-        OPD of the same code is another OPD)."""
-        rows = await conn.fetch(
-            f"SELECT envelope FROM {self.s}.source_events WHERE service = 'identity' "
-            "AND occurred_at <= $1 ORDER BY occurred_at, event_id",
+    async def identity_count(self, conn: Connection, until: dt.datetime) -> int:
+        """How many identity events (of every tenant) are recorded up to ``until``."""
+        count: int = await conn.fetchval(
+            f"SELECT count(*) FROM {self.s}.source_events WHERE service = 'identity' "
+            "AND occurred_at <= $1",
             until,
         )
-        loaded = (self.load(r["envelope"]) for r in rows)
-        return [event for envelope, event in loaded if envelope.tenant == tenant]
+        return count
+
+    async def identity_events(
+        self, conn: Connection, until: dt.datetime, known: list[UUID]
+    ) -> list[tuple[Envelope, DomainEvent]]:
+        """The identity events (of every tenant: the envelope names its tenant) recorded up to
+        ``until``, except those in ``known``."""
+        rows = await conn.fetch(
+            f"SELECT envelope FROM {self.s}.source_events WHERE service = 'identity' "
+            "AND occurred_at <= $1 AND NOT (event_id = ANY($2::uuid[]))",
+            until,
+            known,
+        )
+        return [self.load(r["envelope"]) for r in rows]
 
     async def issued_numbers(self, conn: Connection, request_id: str) -> dict[str, str]:
         rows = await conn.fetch(

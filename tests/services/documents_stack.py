@@ -12,6 +12,9 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from events.envelope import Envelope, Role
 from events.topics import Service, topic_for
@@ -55,6 +58,12 @@ class System:
     ca: bytes
     published: set[uuid.UUID] = field(default_factory=set)
 
+    @property
+    def trust(self) -> asn1_x509.Certificate:
+        """The development CA, as pyHanko's validator takes a trust root."""
+        certificate = x509.load_pem_x509_certificate(self.ca)
+        return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
     def headers(self, role: Role, opd: str | None = None) -> dict[str, str]:
         who = Principal(user_id=f"t-{role.lower()}", name=role, roles=frozenset({role}), opd=opd)
         return {"Authorization": f"Bearer {self.issuer.issue(who)}"}
@@ -95,16 +104,21 @@ class System:
 
 
 @asynccontextmanager
-async def running(settings: Settings, folder: Path) -> AsyncIterator[System]:
+async def running(settings: Settings, folder: Path, processes: int = 0) -> AsyncIterator[System]:
     """The documents service with its signing material in ``folder``, consuming Kafka, and
-    this module's people published."""
+    this module's people published. With ``processes``, it renders and signs in a pool of
+    that many processes with its own signer (``System.signer`` is then not the one used)."""
     private, _ = development_keys(folder / "keys")
     configured = settings.model_copy(update={"jwt_key_dir": str(folder / "keys")})
     conf = DocumentsConfig(
-        signing_dir=str(folder / "signing"), poll_seconds=0.05, workers=8, wait_for_facts_seconds=60
+        signing_dir=str(folder / "signing"),
+        poll_seconds=0.05,
+        workers=8,
+        wait_for_facts_seconds=60,
+        processes=processes,
     )
     signer = FlakySigner(PadesSigner(development_material(folder / "signing", conf.agency)))
-    app = create_app(configured, conf, signer=signer)
+    app = create_app(configured, conf, signer=None if processes else signer)
     await ensure_topics(
         settings.kafka_bootstrap_servers,
         [topic_for(s) for s in ("identity", "intake", "approval", "dev_tracking")],

@@ -19,9 +19,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pypdf
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -114,9 +111,7 @@ async def test_a_requests_documents_are_issued_signed_and_verifiable(system: Sys
     await publish_history(system, samples.request_history(rid, tenant=TENANT))
     documents = await system.settled(rid, 8)
     assert {d["state"] for d in documents} == {"ISSUED"}, documents
-    trust = asn1_x509.Certificate.load(
-        x509.load_pem_x509_certificate(system.ca).public_bytes(serialization.Encoding.DER)
-    )
+    trust = system.trust
     seen: set[str] = set()
     for document in documents:
         kind = document["kind"]
@@ -178,9 +173,7 @@ async def test_the_public_check_tells_the_original_from_a_changed_copy(system: S
     other = await system.api.post(check, content=bytes(changed))
     assert other.status_code == 200 and other.json()["matches"] is False
     [signature] = PdfFileReader(io.BytesIO(bytes(changed)), strict=False).embedded_signatures
-    trust = asn1_x509.Certificate.load(
-        x509.load_pem_x509_certificate(system.ca).public_bytes(serialization.Encoding.DER)
-    )
+    trust = system.trust
     status = await async_validate_pdf_signature(signature, ValidationContext(trust_roots=[trust]))
     assert not status.intact
     not_pdf = await system.api.post(check, content=b"hello")
@@ -391,9 +384,7 @@ async def test_a_completed_request_gets_its_whole_case_file(system: System) -> N
         included += len(pypdf.PdfReader(io.BytesIO(one.content)).pages)
     assert pages >= 2 + included + 1  # cover, contents, every page of each, the appendix
     assert to_png(pdf, "berkas_permohonan")
-    trust = asn1_x509.Certificate.load(
-        x509.load_pem_x509_certificate(system.ca).public_bytes(serialization.Encoding.DER)
-    )
+    trust = system.trust
     [signature] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     status = await async_validate_pdf_signature(signature, ValidationContext(trust_roots=[trust]))
     assert status.bottom_line and status.intact and status.valid
