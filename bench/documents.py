@@ -5,18 +5,22 @@ source event to its document being downloadable.
 kind: receipt, disposition, draft and final meeting minutes, Surat Tugas, two test minutes, UAT
 minutes; seven signed) built once, then rendered with typst and signed with pyHanko
 (``Renderer``, ``PadesSigner`` with a development certificate), one after another, in 1 and in
-``--processes`` forked processes that start together after a warm-up. Printed: documents/s and
-the share of the time spent signing.
+``--processes`` forked processes that start together after a warm-up. Printed: documents/s, the
+share of the time spent signing, and the CPU time per document (which the load of other
+processes on a shared machine changes much less than the rate).
 
 **Through the service**: the documents service as its own process (``python -m
-services.documents``, default settings: 2 issuing workers) on a throwaway Kafka and PostgreSQL
-(``bench.stack.servers``), then with a second replica of it (same schema and consumer group;
-replicas share the pending documents through ``FOR UPDATE SKIP LOCKED``). The users and the
-requests' histories are produced straight to the services' topics as their relays would
+services.documents``; default settings, or ``--workers`` and ``--pool`` for
+``DOCUMENTS_WORKERS`` and ``DOCUMENTS_PROCESSES``) on a throwaway Kafka and PostgreSQL
+(``bench.stack.servers``), then with ``--replicas`` replicas of it (same schema and consumer
+group; replicas share the pending documents through ``FOR UPDATE SKIP LOCKED``). The users and
+the requests' histories are produced straight to the services' topics as their relays would
 (``infra.relay.message_of``).
 
 - *Throughput*: ``--backlog`` requests' histories (8 documents each) produced at once; the time
-  from the first record sent until every document is ISSUED (polled every 100 ms).
+  from the first record sent until every document is ISSUED (polled every 250 ms), and the CPU
+  time per document of the service's processes (with their pools) and of everything the
+  benchmark started (the service, PostgreSQL, Kafka, its producer), from ``/proc``.
 - *Latency*: requests' histories produced one event at a time at ``--rate`` documents/s (an
   open loop). An ``AFTER INSERT`` trigger on ``documents.document_files`` calls ``pg_notify``;
   the issuer inserts the PDF in the transaction that issues it, so the notification arrives
@@ -46,6 +50,7 @@ from aiokafka import AIOKafkaProducer
 from rich.table import Table
 
 from bench import report
+from bench.cpu import Watched, cpu_seconds, cpu_shares
 from bench.stack import servers
 from bench.web import percentile
 from devstack.process import free_port
@@ -105,6 +110,9 @@ class Rendered:
     documents: int
     seconds: float
     signing_seconds: float
+    cpu_seconds: float
+    """CPU time of the process over the run (``time.process_time``): what the load of other
+    processes on the machine changes little."""
 
 
 def render_and_sign(count: int, start_at: float, signing_dir: str) -> Rendered:
@@ -119,7 +127,7 @@ def render_and_sign(count: int, start_at: float, signing_dir: str) -> Rendered:
             renderer.render(doc.kind, doc.numbered("1"), doc.day, "x"), location="", reason=""
         )
     time.sleep(max(0.0, start_at - time.time()))
-    started, signing = time.perf_counter(), 0.0
+    started, signing, cpu = time.perf_counter(), 0.0, time.process_time()
     for i in range(count):
         doc = documents[i % len(documents)]
         url = f"{conf.public_base_url}/verifikasi/{uuid.uuid4()}" if doc.final else None
@@ -128,15 +136,18 @@ def render_and_sign(count: int, start_at: float, signing_dir: str) -> Rendered:
             before = time.perf_counter()
             signer.sign(pdf, location="Kasongan", reason=f"Dokumen {i}")
             signing += time.perf_counter() - before
-    return Rendered(count, time.perf_counter() - started, signing)
+    return Rendered(count, time.perf_counter() - started, signing, time.process_time() - cpu)
 
 
 def _run_one(args: tuple[int, float, str]) -> Rendered:
     return render_and_sign(*args)
 
 
-def render_runs(count: int, processes: int, signing_dir: str) -> list[tuple[int, float, float]]:
-    """(processes, documents/s, signing share) for 1 and ``processes`` processes."""
+def render_runs(
+    count: int, processes: int, signing_dir: str
+) -> list[tuple[int, float, float, float]]:
+    """(processes, documents/s, signing share, CPU ms per document) for 1 and ``processes``
+    processes."""
     rows = []
     for n in sorted({1, processes}):
         start_at = time.time() + 4.0  # after every process has warmed up
@@ -145,10 +156,12 @@ def render_runs(count: int, processes: int, signing_dir: str) -> list[tuple[int,
         documents = sum(r.documents for r in runs)
         seconds = max(r.seconds for r in runs)
         share = sum(r.signing_seconds for r in runs) / sum(r.seconds for r in runs)
-        rows.append((n, documents / seconds, share))
+        cpu_ms = sum(r.cpu_seconds for r in runs) / documents * 1000
+        rows.append((n, documents / seconds, share, cpu_ms))
         report.console.print(
             f"  render+sign, {n} process(es): {documents} documents in {seconds:.2f} s = "
-            f"{documents / seconds:.1f}/s (signing {share:.0%} of the time)"
+            f"{documents / seconds:.1f}/s (signing {share:.0%} of the time; "
+            f"{cpu_ms:.1f} ms CPU per document)"
         )
     return rows
 
@@ -166,6 +179,8 @@ class Stack:
     endpoints: Endpoints
     folder: Path
     producer: AIOKafkaProducer
+    settings: dict[str, str] = field(default_factory=dict)
+    """The service's ``DOCUMENTS_*`` settings of the run (workers, processes)."""
     processes: list[ServiceProcess] = field(default_factory=list)
 
     async def send(self, step: samples.Step) -> None:
@@ -186,17 +201,19 @@ class Stack:
             p for p in service_processes(self.endpoints, self.folder) if p.name == "documents"
         ]
         port = free_port()
-        env = {**documents.env, "HTTP_PORT": str(port), "ROOT_PATH": ""}
+        env = {**documents.env, **self.settings, "HTTP_PORT": str(port), "ROOT_PATH": ""}
         log = self.folder / "logs" / f"documents-{len(self.processes) + 1}.log"
         return ServiceProcess("documents", port, log, env)
 
 
 @asynccontextmanager
-async def documents_stack(endpoints: Endpoints, folder: Path) -> AsyncIterator[Stack]:
+async def documents_stack(
+    endpoints: Endpoints, folder: Path, settings: dict[str, str]
+) -> AsyncIterator[Stack]:
     await ensure_topics(endpoints.kafka_bootstrap_servers, [topic_for(t) for t in TOPICS])
     producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap_servers, acks="all")
     await producer.start()
-    stack = Stack(endpoints, folder, producer)
+    stack = Stack(endpoints, folder, producer, settings)
     try:
         yield stack
     finally:
@@ -215,14 +232,52 @@ async def issued_count(conn: asyncpg.Connection, tenant: str) -> tuple[int, int]
     return int(row["issued"]), int(row["failed"])
 
 
-async def throughput(stack: Stack, conn: asyncpg.Connection, requests: int) -> float:
+POLL_SECONDS = 0.25
+"""How often the throughput run counts the documents issued (a query PostgreSQL answers)."""
+IDLE_SECONDS = 5.0
+"""How long the idle CPU of the stack is measured before a throughput run."""
+
+
+@dataclass(frozen=True)
+class Throughput:
+    per_second: float
+    service_cpu_ms: float
+    """CPU per document of the documents service's processes (their pools included), their
+    idle CPU (polling loops, the Kafka consumer's fetches) left out."""
+    stack_cpu_ms: float
+    """The same of everything this benchmark started: the service, PostgreSQL, Kafka and the
+    benchmark's own producer and polling."""
+    idle_ms_per_s: float
+    """The CPU that everything started uses per second while no document is issued (left
+    out of the two figures above: at a low rate it would weigh on each document)."""
+    machine_busy: float
+    """The share of the machine's cores busy meanwhile (other sessions' processes included)."""
+
+
+def watched(stack: Stack) -> dict[str, Watched]:
+    service = {f"documents-{i}": Watched(p.pid or 0) for i, p in enumerate(stack.processes)}
+    return {**service, "stack": Watched(os.getpid())}
+
+
+def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds used between the two readings: each service process's, the sum of them
+    (``service``) and the whole stack's (``stack``)."""
+    used = {k: after[k] - before[k] for k in before if k != "machine"}
+    used["service"] = sum(v for k, v in used.items() if k.startswith("documents-"))
+    return used
+
+
+async def throughput(stack: Stack, conn: asyncpg.Connection, requests: int) -> Throughput:
     """Documents/s through the service: a backlog of ``requests`` histories."""
     tenant = f"bench-{uuid.uuid4().hex[:8]}"
     await stack.send_all([samples.Step("identity", e) for e in samples.identity_events(tenant)])
     await asyncio.sleep(2)  # the users are known before the first document
     steps = [s for h in histories(requests, tenant) for s in h]
     expected = requests * DOCUMENTS_PER_REQUEST
-    started = time.perf_counter()
+    idle_before = cpu_seconds(watched(stack))
+    await asyncio.sleep(IDLE_SECONDS)
+    cpu_before, started = cpu_seconds(watched(stack)), time.perf_counter()
+    idle = {k: v / IDLE_SECONDS for k, v in spent(idle_before, cpu_before).items()}
     await stack.send_all(steps)
     while True:
         issued, failed = await issued_count(conn, tenant)
@@ -232,9 +287,21 @@ async def throughput(stack: Stack, conn: asyncpg.Connection, requests: int) -> f
             break
         if time.perf_counter() - started > 600:
             raise RuntimeError(f"only {issued} of {expected} documents issued in 600 s")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(POLL_SECONDS)
     seconds = time.perf_counter() - started
-    return expected / seconds
+    used = cpu_seconds(watched(stack))
+    run = spent(cpu_before, used)
+
+    def per_document(key: str) -> float:
+        return (run[key] - idle[key] * seconds) / expected * 1000
+
+    return Throughput(
+        expected / seconds,
+        per_document("service"),
+        per_document("stack"),
+        idle["stack"] * 1000,
+        cpu_shares(cpu_before, used, seconds)["machine"],
+    )
 
 
 @dataclass
@@ -316,12 +383,20 @@ CREATE TRIGGER bench_notify AFTER INSERT ON documents.document_files
 
 
 async def service_runs(
-    endpoints: Endpoints, folder: str, backlog: int, rate: float, seconds: float, replicas: int
+    endpoints: Endpoints,
+    folder: str,
+    backlog: int,
+    rate: float,
+    seconds: float,
+    replicas: int,
+    settings: dict[str, str],
 ) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
+    shape = ", ".join(f"{k.removeprefix('DOCUMENTS_').lower()} {v}" for k, v in settings.items())
+    shape = f"({shape})" if shape else "(default settings)"
     owner = await asyncpg.connect(endpoints.database_url)
     try:
-        async with documents_stack(endpoints, Path(folder)) as stack:
+        async with documents_stack(endpoints, Path(folder), settings) as stack:
             first = stack.replica()
             stack.processes.append(first)
             await asyncio.to_thread(start_all, [first])
@@ -331,15 +406,21 @@ async def service_runs(
                     more = stack.replica()
                     stack.processes.append(more)
                     await asyncio.to_thread(start_all, [more])
-                rate_found = await throughput(stack, owner, backlog)
-                label = f"through the service, {n} process(es), backlog of {backlog * 8}"
-                report.console.print(f"  {label}: {rate_found:.1f} documents/s")
-                rows.append((label, f"{rate_found:.1f} documents/s"))
+                found = await throughput(stack, owner, backlog)
+                label = f"through the service, {n} process(es) {shape}, backlog of {backlog * 8}"
+                figure = (
+                    f"{found.per_second:.1f} documents/s; CPU per document: service "
+                    f"{found.service_cpu_ms:.1f} ms, with PostgreSQL and Kafka "
+                    f"{found.stack_cpu_ms:.1f} ms (idle: {found.idle_ms_per_s:.0f} ms/s); "
+                    f"machine {found.machine_busy:.0f}% busy"
+                )
+                report.console.print(f"  {label}: {figure}")
+                rows.append((label, figure))
                 measured = await latency(stack, owner, rate, seconds)
                 p50 = percentile(measured.delays_ms, 50)
                 p99 = percentile(measured.delays_ms, 99)
                 label = (
-                    f"event → downloadable, {n} process(es), "
+                    f"event → downloadable, {n} process(es) {shape}, "
                     f"{measured.offered_rate:.1f} documents/s offered"
                 )
                 figures = (
@@ -363,6 +444,13 @@ def main(
     backlog: Annotated[int, typer.Option(help="Requests (8 documents each) at once")] = 30,
     rate: Annotated[float, typer.Option(help="Documents/s offered in the latency run")] = 10.0,
     seconds: Annotated[float, typer.Option(help="Length of the latency run")] = 30.0,
+    replicas: Annotated[int, typer.Option(help="Service processes of the second runs")] = 2,
+    workers: Annotated[
+        int | None, typer.Option(help="DOCUMENTS_WORKERS of each service process")
+    ] = None,
+    pool: Annotated[
+        int | None, typer.Option(help="DOCUMENTS_PROCESSES of each service process")
+    ] = None,
 ) -> None:
     """Documents rendered and signed per second (target 50/s) and event-to-download delay."""
     report.console.print(
@@ -376,14 +464,19 @@ def main(
         servers(None) as endpoints,  # started outside the event loop (it runs one itself)
         tempfile.TemporaryDirectory(prefix="jejak-bench-documents-") as folder,
     ):
-        rows = asyncio.run(service_runs(endpoints, folder, backlog, rate, seconds, processes))
+        given = {"DOCUMENTS_WORKERS": workers, "DOCUMENTS_PROCESSES": pool}
+        settings = {k: str(v) for k, v in given.items() if v is not None}
+        rows = asyncio.run(
+            service_runs(endpoints, folder, backlog, rate, seconds, replicas, settings)
+        )
     table = Table(title="Documents (target: at least 50 rendered and signed per second)")
     table.add_column("what")
     table.add_column("figure", justify="right")
-    for n, per_second, share in rendered:
+    for n, per_second, share, cpu_ms in rendered:
         met = "met" if per_second >= TARGET_RATE else "MISSED"
         table.add_row(
-            f"render + sign in {n} process(es)", f"{per_second:.1f}/s ({share:.0%} signing) {met}"
+            f"render + sign in {n} process(es)",
+            f"{per_second:.1f}/s ({share:.0%} signing, {cpu_ms:.1f} ms CPU each) {met}",
         )
     for label, figure in rows:
         table.add_row(label, figure)
