@@ -34,7 +34,7 @@ class Seen:
 
     @property
     def order(self) -> tuple[dt.datetime, UUID]:
-        """The order the issuer folds events in (``store.history`` and ``store.people``)."""
+        """The order the issuer folds events in (``store.history`` and ``directory.Fold``)."""
         return self.envelope.occurred_at, self.envelope.event_id
 
 
