@@ -4,6 +4,7 @@ per kind in ``templates/``, fed the builder's dict as JSON. Fonts come from one 
 data renders the same bytes."""
 
 import datetime as dt
+import io
 import json
 import shutil
 import tempfile
@@ -11,17 +12,24 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
+import segno
 import typst
 
 from events.documents import DocumentKind
 from services.documents import TEMPLATES_DIR
-from services.documents.qr import qr_svg
 
 PDF_STANDARD: Literal["a-2b"] = "a-2b"
 
 
 class RenderFailed(RuntimeError):
     """The template could not be rendered; the message says why (typst's diagnostic)."""
+
+
+def qr_svg(url: str) -> str:
+    """The QR code of ``url`` as SVG (no XML declaration), for a template's ``image``."""
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", xmldecl=False, border=0)
+    return out.getvalue().decode()
 
 
 class Renderer:
