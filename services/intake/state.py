@@ -44,7 +44,7 @@ from events.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
-from events.sop import Position, move, waits_on
+from events.sop import START, Position, move, waits_on
 from events.steps import StepCode, StepRole
 
 Status = Literal["OPEN", "RETURNED", "ASSIGNED", "WITHDRAWN", "REJECTED"]
@@ -116,7 +116,7 @@ def _submitted(event: RequestSubmitted) -> RequestState:
         request_id=event.request_id,
         opd=event.opd,
         status="OPEN",
-        step="RECEIVE",
+        step=move(START, event).step,
         title=event.title,
         summary=event.summary,
         letter=event.letter,
