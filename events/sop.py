@@ -28,7 +28,8 @@ command's), and the property test ``tests/unit/test_sop_readers.py`` walks rando
 through every reader and checks they agree on the step.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from itertools import pairwise
 
 from events.base import DomainEvent
 from events.dev_tracking import TestFailed, TestKind, TestPassed
@@ -64,13 +65,22 @@ _REWORK: dict[Trigger, StepCode] = {
 _OUTPUT_OF_ONCE: dict[Trigger, StepCode] = {
     t: s.code for s in STEPS if s.once_per_request for t in s.left_by
 }
-_AFTER_TESTS: StepCode = STEPS[step(TEST_STEP[TEST_ORDER[-1]]).number].code
-_FIRST_TEST_AT: StepCode = STEPS[step(TEST_STEP[TEST_ORDER[0]]).number - 2].code
+_MOVING: frozenset[str] = frozenset(
+    t.partition(":")[0]
+    for s in STEPS
+    for t in (*s.entered_by, *s.left_by, *s.paused_by, *s.resumed_by)
+)
+"""Every event type the table names; any other event leaves a request where it is."""
+_NUMBER: dict[StepCode, int] = {s.code: s.number for s in STEPS}
+_AFTER: dict[StepCode, StepCode] = {s.code: n.code for s, n in pairwise(STEPS)}
+_AFTER_TESTS: StepCode = _AFTER[TEST_STEP[TEST_ORDER[-1]]]
+_FIRST_TEST_AT: StepCode = STEPS[_NUMBER[TEST_STEP[TEST_ORDER[0]]] - 2].code
+_TEST_RESULTS = (TestPassed, TestFailed)
 
 
 def trigger(event: DomainEvent) -> Trigger:
     """The event as the table names it: its type, and a test result's kind."""
-    if isinstance(event, TestPassed | TestFailed):
+    if isinstance(event, _TEST_RESULTS):
         return f"{event.event_type()}:{event.kind}"
     return event.event_type()
 
@@ -81,46 +91,47 @@ def next_test(kind: TestKind) -> TestKind | None:
     return TEST_ORDER[following] if following < len(TEST_ORDER) else None
 
 
-def _after_tests(at: Position) -> StepCode:
-    here = step(_AFTER_TESTS)
-    if here.once_per_request and at.manual_published:
-        return STEPS[here.number].code
-    return here.code
-
-
 def _tested(at: Position, event: TestPassed | TestFailed) -> Position:
     if isinstance(event, TestFailed):
-        return replace(at, step=TEST_STEP[event.kind])
-    following = next_test(event.kind)
-    to = TEST_STEP[following] if following is not None else _after_tests(at)
-    return replace(at, step=to, next_test=following)
+        to, due = TEST_STEP[event.kind], at.next_test
+    else:
+        due = next_test(event.kind)
+        if due is not None:
+            to = TEST_STEP[due]
+        elif at.manual_published and step(_AFTER_TESTS).once_per_request:
+            to = _AFTER[_AFTER_TESTS]
+        else:
+            to = _AFTER_TESTS
+    return Position(to, due, at.manual_published, at.returned)
 
 
 def _forward(at: Position, to: StepCode) -> Position:
-    if step(to).number <= step(at.step).number:
+    if _NUMBER[to] <= _NUMBER[at.step]:
         return at
     due = TEST_ORDER[0] if to == _FIRST_TEST_AT else None if to == "DONE" else at.next_test
-    return replace(at, step=to, next_test=due, returned=False)
+    return Position(to, due, at.manual_published, False)
 
 
 def move(at: Position, event: DomainEvent) -> Position:
     """Where the request stands after ``event``; unchanged by an event that does not move it."""
-    if isinstance(event, TestPassed | TestFailed):
+    name = event.event_type()
+    if name not in _MOVING:
+        return at
+    if isinstance(event, _TEST_RESULTS):
         return _tested(at, event)
-    name = trigger(event)
-    here = step(at.step)
     if name in _REWORK:
         rejected_at = step(_REWORK[name])
         assert rejected_at.rework_step is not None
-        return replace(at, step=rejected_at.rework_step, next_test=rejected_at.retest)
+        return Position(rejected_at.rework_step, rejected_at.retest, at.manual_published, False)
     if name in _OUTPUT_OF_ONCE:
         left = _OUTPUT_OF_ONCE[name]
-        to = STEPS[step(left).number].code if at.step == left else at.step
-        return replace(at, step=to, manual_published=True)
+        to = _AFTER[left] if at.step == left else at.step
+        return Position(to, at.next_test, True, at.returned)
+    here = step(at.step)
     if name in here.paused_by:
-        return replace(at, returned=True)
+        return Position(at.step, at.next_test, at.manual_published, True)
     if name in here.resumed_by:
-        return replace(at, returned=False)
+        return Position(at.step, at.next_test, at.manual_published, False)
     if name in _FORWARD:
         return _forward(at, _FORWARD[name])
     return at

@@ -183,7 +183,7 @@ def _moved(case: CaseDraft, event: DomainEvent) -> Update:
         returned=case.status == "RETURNED",
     )
     after = move(at, event)
-    if after == at:
+    if after is at or after == at:
         return {}
     moved = changes(step=after.step, next_test=after.next_test)
     if after.returned != at.returned:

@@ -139,16 +139,21 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
     if kind in _CLOSING:
         state.close(_CLOSING[kind], when, kind.event_type())
         return
-    before, visit = state.position, state.current
+    before = state.position
     after = move(before, event)
-    if isinstance(event, TestFailed) and after.step == before.step and visit is not None:
-        visit.failed_runs += 1  # the same kind failed again: the same visit
-        state.position = after
+    if after is before:
         return
-    state.move(after, when, kind.event_type())
-    if visit is None or state.current is not visit:
+    visit = state.current
+    if after.step != before.step:
+        state.move(after, when, kind.event_type())
         if isinstance(event, TestFailed) and state.current is not None:
             state.current.failed_runs = 1
+        return
+    state.position = after
+    if visit is None:
+        return
+    if isinstance(event, TestFailed):
+        visit.failed_runs += 1  # the same kind failed again: the same visit
     elif after.returned and not before.returned and not visit.paused:
         visit.pauses.append((when, None))
     elif before.returned and not after.returned and visit.paused:
