@@ -75,6 +75,7 @@ _NUMBER: dict[StepCode, int] = {s.code: s.number for s in STEPS}
 _AFTER: dict[StepCode, StepCode] = {s.code: n.code for s, n in pairwise(STEPS)}
 _AFTER_TESTS: StepCode = _AFTER[TEST_STEP[TEST_ORDER[-1]]]
 _FIRST_TEST_AT: StepCode = STEPS[_NUMBER[TEST_STEP[TEST_ORDER[0]]] - 2].code
+_LAST: StepCode = STEPS[-1].code
 _TEST_RESULTS = (TestPassed, TestFailed)
 
 
@@ -108,7 +109,7 @@ def _tested(at: Position, event: TestPassed | TestFailed) -> Position:
 def _forward(at: Position, to: StepCode) -> Position:
     if _NUMBER[to] <= _NUMBER[at.step]:
         return at
-    due = TEST_ORDER[0] if to == _FIRST_TEST_AT else None if to == "DONE" else at.next_test
+    due = TEST_ORDER[0] if to == _FIRST_TEST_AT else None if to == _LAST else at.next_test
     return Position(to, due, at.manual_published, False)
 
 
