@@ -7,7 +7,8 @@ depend on it and never on each other.
 - ``events.canonical``: canonical JSON and the SHA-256 hash chain.
 - ``events.identity``, ``intake``, ``approval``, ``dev_tracking``, ``reporting``, ``eoffice``: the
   payloads each service emits; ``events.catalog`` lists them all and builds the ``EventRegistry``.
-- ``events.steps``: the SOP's 14 steps with actor, standard working time and output document.
+- ``events.steps``: the SOP's 14 steps with actor, standard working time and output document,
+  and the events that enter and leave each; ``events.sop`` moves a request along them.
 - ``events.topics``: Kafka topic, consumer-group and dead-letter names.
 - ``events.completeness``: which sections of a submission are missing (step 4).
 """

@@ -18,12 +18,25 @@ Labels are the SOP's text with the scan's garbles corrected ("Menetirna" -> "Men
 notified besides the actor when the step overruns: KABID_TI supervises the team and
 follows up requesters on behalf of the IT division, KADIS supervises KABID_TI, and KADIS's own
 superior (the regent's secretariat) is outside the system, hence ``None``.
+
+The step machine is data here too: ``entered_by`` and ``left_by`` name the events (a test result
+with its kind, ``TestPassed:SYSTEM``) that bring a request to a step and take it away;
+``paused_by`` / ``resumed_by`` those that stop and restart its clock while it waits on the
+requester; ``test_kind`` the test done at each test step, so that the steps' order is the SOP's
+test order (``TEST_ORDER``); ``once_per_request`` a step a later round passes by once its output
+exists (the manual book, after a rejected UAT); ``rework_step`` / ``retest`` where a rejection
+sends the request back and which test is due again. ``events.sop`` moves a request along this
+table, and every reader of the step machine (the services' folds, reporting's case file and SLA,
+the web app) goes through it. A regency with another SOP changes this table, and the tests of
+``events.sop`` check that the moves still agree with it.
 """
 
 from datetime import timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from events.dev_tracking import TestKind
 
 StepCode = Literal[
     "SUBMIT",
@@ -45,6 +58,13 @@ StepCode = Literal[
 
 StepRole = Literal["PEMOHON", "KADIS", "KABID_TI", "TIM_PENGEMBANG"]
 """The four SOP actors (the "Pelaksana" columns)."""
+
+StepService = Literal["intake", "approval", "dev_tracking"]
+"""The services whose commands perform the steps."""
+
+Trigger = str
+"""An event type that moves a request, e.g. ``Disposed``; a test result with the kind of test,
+``TestPassed:SYSTEM``."""
 
 MINUTES_PER_WORKING_DAY = 480
 """One working day of office time: 8 hours."""
@@ -83,6 +103,27 @@ class Step(BaseModel):
     )
     output_document: str = Field(
         description="The SOP's output (Indonesian document name); empty for DONE"
+    )
+    name_id: str = Field(min_length=1, description="A short Indonesian name, for lists and forms")
+    service: StepService = Field(description="The service whose commands perform the step")
+    entered_by: tuple[Trigger, ...] = Field(description="The events that bring a request here")
+    left_by: tuple[Trigger, ...] = Field(description="The events that take a request away")
+    paused_by: tuple[Trigger, ...] = Field(
+        default=(), description="Events that stop the step's clock: it waits on the requester"
+    )
+    resumed_by: tuple[Trigger, ...] = Field(
+        default=(), description="Events that restart the clock ``paused_by`` stopped"
+    )
+    test_kind: TestKind | None = Field(default=None, description="The test done at this step")
+    once_per_request: bool = Field(
+        default=False,
+        description="A later round (after a rejected UAT) skips the step once its output exists",
+    )
+    rework_step: StepCode | None = Field(
+        default=None, description="Where a rejection at this step sends the request back"
+    )
+    retest: TestKind | None = Field(
+        default=None, description="The test due again after a rejection at this step"
     )
 
     @property
@@ -127,6 +168,10 @@ STEPS: tuple[Step, ...] = (
             "Surat Permohonan, Formulir Analisis Kebutuhan dan Spesifikasi Aplikasi, "
             "Dokumen Proses Bisnis"
         ),
+        name_id="Pengajuan",
+        service="intake",
+        entered_by=(),
+        left_by=("RequestSubmitted",),
     ),
     Step(
         number=2,
@@ -144,6 +189,10 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=5,
         standard_time_label="5 menit",
         output_document="Surat Permohonan beserta dokumen kelengkapannya",
+        name_id="Penerimaan",
+        service="intake",
+        entered_by=("RequestSubmitted",),
+        left_by=("RequestReceived",),
     ),
     Step(
         number=3,
@@ -158,6 +207,10 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=5,
         standard_time_label="5 menit",
         output_document="Disposisi",
+        name_id="Disposisi",
+        service="approval",
+        entered_by=("RequestReceived",),
+        left_by=("Disposed",),
     ),
     Step(
         number=4,
@@ -172,6 +225,12 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=15,
         standard_time_label="15 menit",
         output_document="Disposisi",
+        name_id="Pemeriksaan Kelengkapan",
+        service="approval",
+        entered_by=("Disposed",),
+        left_by=("DocumentsVerified",),
+        paused_by=("RequestReturned",),
+        resumed_by=("RequestRevised",),
     ),
     Step(
         number=5,
@@ -186,6 +245,10 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=3 * _HOUR,
         standard_time_label="2-3 jam",
         output_document="Draft Berita Acara",
+        name_id="Rapat",
+        service="approval",
+        entered_by=("DocumentsVerified",),
+        left_by=("MeetingHeld",),
     ),
     Step(
         number=6,
@@ -203,6 +266,10 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=5,
         standard_time_label="5 menit",
         output_document="Berita Acara",
+        name_id="Berita Acara Rapat",
+        service="approval",
+        entered_by=("MeetingHeld",),
+        left_by=("BAsigned",),
     ),
     Step(
         number=7,
@@ -217,6 +284,10 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=30,
         standard_time_label="30 menit",
         output_document="Surat Tugas",
+        name_id="Surat Tugas",
+        service="approval",
+        entered_by=("BAsigned",),
+        left_by=("TaskAssigned",),
     ),
     Step(
         number=8,
@@ -236,6 +307,15 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=45 * _DAY,
         standard_time_label="± 30-45 hari",
         output_document="Aplikasi",
+        name_id="Pengembangan",
+        service="dev_tracking",
+        entered_by=("TaskAssigned", "DevelopmentStarted", "UATRejected"),
+        left_by=(
+            "TestPassed:SYSTEM",
+            "TestFailed:SYSTEM",
+            "TestPassed:INTEGRATION",
+            "TestFailed:INTEGRATION",
+        ),
     ),
     Step(
         number=9,
@@ -250,6 +330,11 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=2 * _HOUR,
         standard_time_label="2 jam",
         output_document="Berita Acara System Testing",
+        name_id="Uji Sistem",
+        service="dev_tracking",
+        entered_by=("TestFailed:SYSTEM",),
+        left_by=("TestPassed:SYSTEM",),
+        test_kind="SYSTEM",
     ),
     Step(
         number=10,
@@ -264,6 +349,11 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=2 * _HOUR,
         standard_time_label="2 jam",
         output_document="Berita Acara Unit Testing",
+        name_id="Uji Unit",
+        service="dev_tracking",
+        entered_by=("TestPassed:SYSTEM", "TestFailed:UNIT"),
+        left_by=("TestPassed:UNIT",),
+        test_kind="UNIT",
     ),
     Step(
         number=11,
@@ -279,6 +369,11 @@ STEPS: tuple[Step, ...] = (
         standard_time_label="2 jam",
         # The scan says "Berita Acara Unit Testing" here too: a copy slip.
         output_document="Berita Acara Integration Testing",
+        name_id="Uji Integrasi",
+        service="dev_tracking",
+        entered_by=("TestPassed:UNIT", "TestFailed:INTEGRATION"),
+        left_by=("TestPassed:INTEGRATION",),
+        test_kind="INTEGRATION",
     ),
     Step(
         number=12,
@@ -293,6 +388,11 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=1 * _DAY,
         standard_time_label="1 hari",
         output_document="Manual Book Aplikasi",
+        name_id="Buku Manual",
+        service="dev_tracking",
+        entered_by=("TestPassed:INTEGRATION",),
+        left_by=("ManualPublished",),
+        once_per_request=True,
     ),
     Step(
         number=13,
@@ -307,6 +407,12 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=1 * _DAY,
         standard_time_label="1 hari",
         output_document="Berita Acara User Acceptance Test (UAT)",
+        name_id="User Acceptance Test (UAT)",
+        service="dev_tracking",
+        entered_by=("TestPassed:INTEGRATION", "ManualPublished"),
+        left_by=("UATRejected", "RequestCompleted"),
+        rework_step="DEVELOP",
+        retest="INTEGRATION",
     ),
     Step(
         number=14,
@@ -321,11 +427,21 @@ STEPS: tuple[Step, ...] = (
         standard_minutes=0,
         standard_time_label="",
         output_document="",
+        name_id="Selesai",
+        service="dev_tracking",
+        entered_by=("RequestCompleted",),
+        left_by=(),
     ),
 )
 """All 14 steps, in order: ``STEPS[n - 1].number == n``."""
 
 _BY_CODE: dict[str, Step] = {s.code: s for s in STEPS}
+
+TEST_ORDER: tuple[TestKind, ...] = tuple(s.test_kind for s in STEPS if s.test_kind is not None)
+"""The SOP's test order (system, unit, integration): the order of the test steps."""
+
+TEST_STEP: dict[TestKind, StepCode] = {s.test_kind: s.code for s in STEPS if s.test_kind}
+"""The step at which each kind of test happens (steps 9, 10 and 11)."""
 
 
 class UnknownStep(LookupError):

@@ -8,7 +8,7 @@ from typing import Any
 
 from events.envelope import Role
 from events.fields import FREE_TEXT, NIP_PATTERN, ONE_LINE, VISIBLE_ASCII
-from events.steps import step
+from events.steps import TEST_STEP, step
 
 ROLE_LABELS: Mapping[Role, str] = {
     "PEMOHON": "pemohon",
@@ -20,11 +20,7 @@ ROLE_LABELS: Mapping[Role, str] = {
     "SYSTEM": "sistem",
 }
 
-TEST_LABELS: Mapping[str, str] = {
-    "SYSTEM": "Uji Sistem",
-    "UNIT": "Uji Unit",
-    "INTEGRATION": "Uji Integrasi",
-}
+TEST_LABELS: Mapping[str, str] = {kind: step(code).name_id for kind, code in TEST_STEP.items()}
 
 
 def at_step(code: str) -> str:

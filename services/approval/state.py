@@ -10,6 +10,9 @@ The request is known from intake's ``RequestSubmitted`` (which carries the docum
     ASSIGNED -TaskAssigned-> ASSIGNED (a new Surat Tugas: a longer period, or another team)
     ASSIGNED -RequestCompleted-> COMPLETED (dev_tracking's; no new letter after it)
     any open status -RequestRejected-> REJECTED;  -RequestWithdrawn-> WITHDRAWN
+
+Each status but the closed ones is a place in the SOP table (``_STATUS``): the step is moved by
+``events.sop.move``, and the status named after it.
 """
 
 from collections.abc import Iterable
@@ -38,7 +41,8 @@ from events.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
-from events.steps import StepCode
+from events.sop import Position, move, waits_on
+from events.steps import StepCode, step
 
 Status = Literal[
     "ABSENT",
@@ -72,28 +76,33 @@ which ends the time a new Surat Tugas can be issued): the ones to consume."""
 CLOSED: frozenset[Status] = frozenset({"REJECTED", "WITHDRAWN"})
 """Statuses after which nothing more happens to the request."""
 
+_STATUS: dict[StepCode, Status] = {
+    "SUBMIT": "ABSENT",
+    "RECEIVE": "SUBMITTED",
+    "DISPOSE": "AWAITING_DISPOSITION",
+    "VERIFY": "AWAITING_VERIFICATION",
+    "MEETING": "AWAITING_MEETING",
+    "SIGN_MINUTES": "AWAITING_SIGNATURE",
+    "ASSIGN": "AWAITING_ASSIGNMENT",
+    "DEVELOP": "ASSIGNED",
+    "DONE": "COMPLETED",
+}
+"""Approval's word for each step it sees a request at; from DEVELOP on, dev_tracking follows
+the tests, and approval knows only that the request is ASSIGNED until it is COMPLETED."""
+
 _STEP: dict[Status, StepCode] = {
-    "SUBMITTED": "RECEIVE",
-    "AWAITING_DISPOSITION": "DISPOSE",
-    "AWAITING_VERIFICATION": "VERIFY",
+    **{status: code for code, status in _STATUS.items() if status != "ABSENT"},
     "RETURNED": "VERIFY",
-    "AWAITING_MEETING": "MEETING",
-    "AWAITING_SIGNATURE": "SIGN_MINUTES",
-    "AWAITING_ASSIGNMENT": "ASSIGN",
-    "ASSIGNED": "DEVELOP",
-    "COMPLETED": "DONE",
 }
 
-_WHO: dict[Status, Role] = {
-    "SUBMITTED": "KADIS",
-    "AWAITING_DISPOSITION": "KADIS",
-    "AWAITING_VERIFICATION": "KABID_TI",
-    "RETURNED": "PEMOHON",
-    "AWAITING_MEETING": "KABID_TI",
-    "AWAITING_SIGNATURE": "KABID_TI",
-    "AWAITING_ASSIGNMENT": "KADIS",
-    "ASSIGNED": "TIM_PENGEMBANG",
-}
+
+def _status_at(at: Position) -> Status:
+    if at.returned:
+        return "RETURNED"
+    if at.step in _STATUS:
+        return _STATUS[at.step]
+    assert step(at.step).number > step("DEVELOP").number  # a test, the manual or UAT
+    return "ASSIGNED"
 
 
 class ApprovalState(BaseModel):
@@ -161,7 +170,18 @@ def current_step(state: ApprovalState) -> StepCode | None:
 
 def who_must_act(state: ApprovalState) -> Role | None:
     """The role the request waits on, or None when it is closed or does not exist."""
-    return _WHO.get(state.status)
+    code = _STEP.get(state.status)
+    if code is None or state.closed:
+        return None
+    return waits_on(code, returned=state.status == "RETURNED")
+
+
+def _moved(state: ApprovalState, event: DomainEvent, **changes: object) -> ApprovalState:
+    """``state`` with ``changes`` and, unless it is closed, the status after ``event``."""
+    if state.closed:  # the first ending stands
+        return state.model_copy(update=changes)
+    at = Position(step=_STEP.get(state.status, "SUBMIT"), returned=state.status == "RETURNED")
+    return state.model_copy(update={**changes, "status": _status_at(move(at, event))})
 
 
 def _close(state: ApprovalState, status: Status, **changes: object) -> ApprovalState:
@@ -183,47 +203,32 @@ def evolve(state: ApprovalState, event: DomainEvent) -> ApprovalState:
         case RequestSubmitted():
             if state.opd is not None:  # a request is submitted once; revisions come as such
                 return state
-            status: Status = "SUBMITTED" if state.status == "ABSENT" else state.status
-            return state.model_copy(
-                update={
-                    "status": status,
-                    "opd": event.opd,
-                    "title": event.title,
-                    "needs_analysis": event.needs_analysis,
-                    "business_process": event.business_process,
-                }
+            return _moved(
+                state,
+                event,
+                opd=event.opd,
+                title=event.title,
+                needs_analysis=event.needs_analysis,
+                business_process=event.business_process,
             )
-        case RequestReceived():
-            if state.status in ("ABSENT", "SUBMITTED"):
-                return state.model_copy(update={"status": "AWAITING_DISPOSITION"})
-            return state
+        case RequestReceived() | RequestCompleted():
+            return _moved(state, event)
         case RequestRevised():
             return _revise(state, event)
         case RequestWithdrawn():
             return _close(state, "WITHDRAWN", withdrawal=event)
         case Disposed():
-            return state.model_copy(
-                update={"status": "AWAITING_VERIFICATION", "disposition": event}
-            )
+            return _moved(state, event, disposition=event)
         case DocumentsVerified():
-            return state.model_copy(update={"status": "AWAITING_MEETING", "verification": event})
+            return _moved(state, event, verification=event)
         case RequestReturned():
-            return state.model_copy(
-                update={"status": "RETURNED", "last_return": event, "returns": state.returns + 1}
-            )
+            return _moved(state, event, last_return=event, returns=state.returns + 1)
         case MeetingHeld():
-            return state.model_copy(update={"status": "AWAITING_SIGNATURE", "meeting": event})
+            return _moved(state, event, meeting=event)
         case BAsigned():
-            return state.model_copy(update={"status": "AWAITING_ASSIGNMENT", "minutes": event})
+            return _moved(state, event, minutes=event)
         case TaskAssigned():
-            status = "COMPLETED" if state.status == "COMPLETED" else "ASSIGNED"
-            return state.model_copy(
-                update={"status": status, "assignment": event, "letters": state.letters + 1}
-            )
-        case RequestCompleted():
-            if state.status == "ASSIGNED":
-                return state.model_copy(update={"status": "COMPLETED"})
-            return state
+            return _moved(state, event, assignment=event, letters=state.letters + 1)
         case RequestRejected():
             return _close(state, "REJECTED", rejection=event)
     return state
@@ -235,9 +240,7 @@ def _revise(state: ApprovalState, event: RequestRevised) -> ApprovalState:
         value = getattr(event, name)
         if value is not None:
             changes[name] = value
-    if state.status == "RETURNED":
-        changes["status"] = "AWAITING_VERIFICATION"
-    return state.model_copy(update=changes)
+    return _moved(state, event, **changes)
 
 
 def fold(events: Iterable[DomainEvent], state: ApprovalState = INITIAL) -> ApprovalState:

@@ -2,7 +2,7 @@
 
 The stream opens with approval's ``TaskAssigned`` (step 7's assignment letter), which dev_tracking
 consumes; before it the request "does not exist" here (``state.exists`` is false). The steps it
-moves through are those of ``events.steps``:
+moves through are those of ``events.steps``, and ``events.sop.move`` moves it:
 
     DEVELOP -> SYSTEM_TEST -> UNIT_TEST -> INTEGRATION_TEST -> MANUAL -> UAT -> DONE
 
@@ -39,21 +39,8 @@ from events.dev_tracking import (
 )
 from events.envelope import Role
 from events.intake import RequestSubmitted
+from events.sop import Position, move, waits_on
 from events.steps import StepCode
-
-TEST_STEP: dict[TestKind, StepCode] = {
-    "SYSTEM": "SYSTEM_TEST",
-    "UNIT": "UNIT_TEST",
-    "INTEGRATION": "INTEGRATION_TEST",
-}
-"""The step at which each kind of test happens (steps 9, 10 and 11)."""
-
-NEXT_TEST: dict[TestKind, TestKind | None] = {
-    "SYSTEM": "UNIT",
-    "UNIT": "INTEGRATION",
-    "INTEGRATION": None,
-}
-"""The SOP's test order: the kind due once a kind has passed; None after integration."""
 
 
 class _Frozen(BaseModel):
@@ -146,9 +133,7 @@ def _assigned(state: DevState, event: TaskAssigned) -> DevState:
         "period_start": event.period_start,
         "period_end": event.period_end,
     }
-    if not state.exists:  # a later letter (a changed team) keeps the progress made
-        update |= {"step": "DEVELOP", "next_test": "SYSTEM"}
-    return state.model_copy(update=update)
+    return _moved(state.model_copy(update=update), event)
 
 
 def _with(numbers: frozenset[str], typed: str | None) -> frozenset[str]:
@@ -156,21 +141,18 @@ def _with(numbers: frozenset[str], typed: str | None) -> frozenset[str]:
     return numbers if typed is None else numbers | {typed}
 
 
-def _tested(state: DevState, kind: TestKind, run: TestRun) -> DevState:
-    update: dict[str, object] = {
-        "test_runs": (*state.test_runs, run),
-        "minutes_numbers": _with(state.minutes_numbers, run.minutes_number),
-    }
-    if not run.passed:
-        update["step"] = TEST_STEP[kind]
-        return state.model_copy(update=update)
-    following = NEXT_TEST[kind]
-    update["next_test"] = following
-    if following is not None:
-        update["step"] = TEST_STEP[following]
-    else:
-        update["step"] = "MANUAL" if state.manual_version is None else "UAT"
-    return state.model_copy(update=update)
+def _moved(state: DevState, event: DomainEvent) -> DevState:
+    """``state`` with the step and the test due after ``event`` (``events.sop``); a later letter
+    (a changed team) keeps the progress made."""
+    at = Position(
+        step=state.step or "ASSIGN",
+        next_test=state.next_test,
+        manual_published=state.manual_version is not None,
+    )
+    after = move(at, event)
+    if after == at:
+        return state
+    return state.model_copy(update={"step": after.step, "next_test": after.next_test})
 
 
 def evolve(state: DevState, event: DomainEvent) -> DevState:
@@ -199,7 +181,7 @@ def evolve(state: DevState, event: DomainEvent) -> DevState:
         ) if not state.exists:
             raise ValueError(f"{event.event_type()} before TaskAssigned")
         case DevelopmentStarted():
-            return state.model_copy(update={"started_on": event.started_on})
+            return _moved(state, event).model_copy(update={"started_on": event.started_on})
         case ProgressReported():
             return state.model_copy(update={"percent": event.percent, "progress_note": event.note})
         case ProblemRecorded():
@@ -225,15 +207,17 @@ def evolve(state: DevState, event: DomainEvent) -> DevState:
                 findings=event.findings,
                 tested_on=event.tested_on,
             )
-            return _tested(state, event.kind, run)
+            recorded = state.model_copy(
+                update={
+                    "test_runs": (*state.test_runs, run),
+                    "minutes_numbers": _with(state.minutes_numbers, run.minutes_number),
+                }
+            )
+            return _moved(recorded, event)
         case ManualPublished():
-            update: dict[str, object] = {
-                "manual_title": event.title,
-                "manual_version": event.version,
-            }
-            if state.step == "MANUAL":
-                update["step"] = "UAT"
-            return state.model_copy(update=update)
+            return _moved(state, event).model_copy(
+                update={"manual_title": event.title, "manual_version": event.version}
+            )
         case UATAccepted():
             return state.model_copy(
                 update={
@@ -242,17 +226,15 @@ def evolve(state: DevState, event: DomainEvent) -> DevState:
                 }
             )
         case UATRejected():
-            return state.model_copy(
+            return _moved(state, event).model_copy(
                 update={
-                    "step": "DEVELOP",
-                    "next_test": "INTEGRATION",
                     "uat_rejections": state.uat_rejections + 1,
                     "last_uat_findings": event.findings,
                     "minutes_numbers": _with(state.minutes_numbers, event.minutes_number),
                 }
             )
         case RequestCompleted():
-            return state.model_copy(update={"step": "DONE", "completed_on": event.completed_on})
+            return _moved(state, event).model_copy(update={"completed_on": event.completed_on})
         case _:
             return state
 
@@ -276,10 +258,6 @@ def who_must_act(state: DevState) -> Role | None:
     At UAT it waits on the requester (PEMOHON), unless problems are still open: acceptance is
     refused until the team (TIM_PENGEMBANG) records their solutions.
     """
-    match state.step:
-        case None | "DONE":
-            return None
-        case "UAT":
-            return "TIM_PENGEMBANG" if state.open_problems else "PEMOHON"
-        case _:
-            return "TIM_PENGEMBANG"
+    if state.step is None:
+        return None
+    return waits_on(state.step, open_problems=bool(state.open_problems))

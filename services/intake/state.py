@@ -12,7 +12,8 @@ the request along are followed so that intake knows where the request stands:
     any open status --RequestWithdrawn--> WITHDRAWN; --RequestRejected--> REJECTED
 
 WITHDRAWN and REJECTED are final: a later event of another service (one that crossed the
-withdrawal on the wire) leaves them as they are. Events intake does not follow are ignored.
+withdrawal on the wire) leaves them as they are. Events intake does not follow are ignored. The
+step is the SOP table's (``events.sop.move``); the status is intake's own word for where it is.
 """
 
 from collections.abc import Iterable
@@ -43,7 +44,8 @@ from events.intake import (
     RequestSubmitted,
     RequestWithdrawn,
 )
-from events.steps import StepCode, StepRole, step
+from events.sop import START, Position, move, waits_on
+from events.steps import StepCode, StepRole
 
 Status = Literal["OPEN", "RETURNED", "ASSIGNED", "WITHDRAWN", "REJECTED"]
 """OPEN: in intake or approval; RETURNED: waiting on the requester's revision; ASSIGNED: handed
@@ -103,13 +105,10 @@ class RequestState(BaseModel):
         return missing_sections(self.needs_analysis, self.business_process)
 
 
-_STEP_AFTER: dict[type[DomainEvent], StepCode] = {
-    Disposed: "VERIFY",
-    DocumentsVerified: "MEETING",
-    MeetingHeld: "SIGN_MINUTES",
-    BAsigned: "ASSIGN",
-}
-"""Approval's events that only move an open request to the next step."""
+def _moved(state: RequestState, event: DomainEvent, **changes: object) -> RequestState:
+    """``state`` with ``changes`` and the step after ``event`` (``events.sop``)."""
+    at = Position(step=state.step, returned=state.status == "RETURNED")
+    return state.model_copy(update={**changes, "step": move(at, event).step})
 
 
 def _submitted(event: RequestSubmitted) -> RequestState:
@@ -117,7 +116,7 @@ def _submitted(event: RequestSubmitted) -> RequestState:
         request_id=event.request_id,
         opd=event.opd,
         status="OPEN",
-        step="RECEIVE",
+        step=move(START, event).step,
         title=event.title,
         summary=event.summary,
         letter=event.letter,
@@ -142,9 +141,7 @@ def _revised(state: RequestState, event: RequestRevised) -> RequestState:
         )
         if getattr(event, name) is not None
     }
-    return state.model_copy(
-        update={**changes, "status": "OPEN", "step": "VERIFY", "revisions": state.revisions + 1}
-    )
+    return _moved(state, event, **changes, status="OPEN", revisions=state.revisions + 1)
 
 
 def _own(state: RequestState, event: DomainEvent) -> RequestState:
@@ -153,12 +150,8 @@ def _own(state: RequestState, event: DomainEvent) -> RequestState:
         case RequestSubmitted():
             raise InconsistentHistory(f"request {state.request_id} submitted twice")
         case RequestReceived():
-            return state.model_copy(
-                update={
-                    "step": "DISPOSE",
-                    "received_by": event.received_by,
-                    "agenda_number": event.agenda_number,
-                }
+            return _moved(
+                state, event, received_by=event.received_by, agenda_number=event.agenda_number
             )
         case RequestRevised():
             return _revised(state, event)
@@ -174,14 +167,12 @@ def _foreign(state: RequestState, event: DomainEvent) -> RequestState:
     match event:
         case RequestReturned():
             back = Return(reasons=event.reasons, missing_sections=event.missing_sections)
-            return state.model_copy(
-                update={"status": "RETURNED", "step": "VERIFY", "returns": (*state.returns, back)}
-            )
+            return _moved(state, event, status="RETURNED", returns=(*state.returns, back))
         case RequestRejected():
             return state.model_copy(update={"status": "REJECTED", "closing_reason": event.reason})
         case TaskAssigned():
-            return state.model_copy(update={"status": "ASSIGNED", "step": "DEVELOP"})
-    return state.model_copy(update={"step": _STEP_AFTER[type(event)]})
+            return _moved(state, event, status="ASSIGNED")
+    return _moved(state, event)
 
 
 _OWN: tuple[type[DomainEvent], ...] = (
@@ -191,10 +182,13 @@ _OWN: tuple[type[DomainEvent], ...] = (
     RequestWithdrawn,
 )
 _FOLLOWED: tuple[type[DomainEvent], ...] = (
+    Disposed,
+    DocumentsVerified,
     RequestReturned,
-    RequestRejected,
+    MeetingHeld,
+    BAsigned,
     TaskAssigned,
-    *_STEP_AFTER,
+    RequestRejected,
 )
 
 FOLLOWED_EVENT_TYPES: frozenset[str] = frozenset(e.event_type() for e in _FOLLOWED)
@@ -242,6 +236,4 @@ def who_must_act(state: RequestState | None) -> StepRole | None:
     """
     if state is None or state.is_closed:
         return None
-    if state.status == "RETURNED":
-        return "PEMOHON"
-    return step(state.step).actor_role
+    return waits_on(state.step, returned=state.status == "RETURNED")

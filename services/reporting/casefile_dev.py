@@ -1,9 +1,9 @@
 """The effects of dev_tracking's events (steps 8 to 14) and of reporting's SlaBreached on a case.
 
-The step logic is dev_tracking's (``services.dev_tracking.state``): a passed test moves on to the
-next kind, a failed one stays at its step; after integration comes the manual, or UAT straight
-away if a manual already exists; a rejected UAT sends the team back to DEVELOP with the
-integration test due again; ``RequestCompleted`` ends at DONE.
+Where each event takes the request (a passed test to the next kind, a failed one stays at its
+step, after integration the manual or UAT, a rejected UAT back to DEVELOP with the integration
+test due again, ``RequestCompleted`` to DONE) is the SOP table's (``events.sop``), applied by
+``casefile_steps.update_for``; here are the facts each event records and its timeline line.
 """
 
 from dataclasses import replace
@@ -24,31 +24,16 @@ from events.dev_tracking import (
 )
 from events.envelope import Envelope
 from events.reporting import SlaBreached
-from events.steps import StepCode
+from events.steps import TEST_STEP
 from services.reporting.casefile_draft import CaseDraft
 from services.reporting.casefile_effect import (
     Effect,
     add_document,
-    advance,
     changes,
     numbers,
     one_line,
 )
 from services.reporting.casefile_model import ProblemEntry
-
-TEST_STEP: dict[TestKind, StepCode] = {
-    "SYSTEM": "SYSTEM_TEST",
-    "UNIT": "UNIT_TEST",
-    "INTEGRATION": "INTEGRATION_TEST",
-}
-"""The step at which each kind of test happens (steps 9, 10 and 11)."""
-
-NEXT_TEST: dict[TestKind, TestKind | None] = {
-    "SYSTEM": "UNIT",
-    "UNIT": "INTEGRATION",
-    "INTEGRATION": None,
-}
-"""The SOP's test order."""
 
 _TEST_NAME: dict[TestKind, str] = {"SYSTEM": "System", "UNIT": "Unit", "INTEGRATION": "Integration"}
 
@@ -70,15 +55,7 @@ def _tested(case: CaseDraft, env: Envelope, event: TestPassed | TestFailed) -> E
     what = f"{_TEST_NAME[event.kind]} test {'passed' if passed else 'failed'}"
     if event.findings:
         what += f": {one_line('; '.join(event.findings))}"
-    move = changes(step=at_step)
-    if passed:
-        following = NEXT_TEST[event.kind]
-        move["next_test"] = following
-        if following is not None:
-            move["step"] = TEST_STEP[following]
-        else:
-            move["step"] = "UAT" if case.manual_published else "MANUAL"
-    return Effect(at_step, what, numbers(event.minutes_number), record, move)
+    return Effect(at_step, what, numbers(event.minutes_number), record)
 
 
 def _problems(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
@@ -118,10 +95,7 @@ def _uat(case: CaseDraft, env: Envelope, event: UATAccepted | UATRejected) -> Ef
         case, env, "UAT_MINUTES", "UAT", event.minutes_number, passed=False, findings=event.findings
     )
     record["uat_rejections"] = case.uat_rejections + 1
-    move = changes(step="DEVELOP", next_test="INTEGRATION")
-    return Effect(
-        "UAT", f"UAT rejected: {one_line('; '.join(event.findings))}", number, record, move
-    )
+    return Effect("UAT", f"UAT rejected: {one_line('; '.join(event.findings))}", number, record)
 
 
 def dev_effect(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
@@ -130,7 +104,7 @@ def dev_effect(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | N
         case DevelopmentStarted():
             record = changes(development_started_on=event.started_on)
             what = f"Development started on {event.started_on}"
-            return Effect("DEVELOP", what, (), record, changes(step=advance(case, "DEVELOP")))
+            return Effect("DEVELOP", what, (), record)
         case ProgressReported():
             record = changes(
                 progress_percent=event.percent,
@@ -146,16 +120,13 @@ def dev_effect(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | N
                 case, env, "MANUAL", "MANUAL", None, title=event.title, version=event.version
             )
             record["manual_published"] = True
-            move = changes(step="UAT") if case.step == "MANUAL" else changes()
             what = f"Manual '{event.title}' version {event.version} published"
-            return Effect("MANUAL", what, (), record, move)
+            return Effect("MANUAL", what, (), record)
         case UATAccepted() | UATRejected():
             return _uat(case, env, event)
         case RequestCompleted():
-            move = changes(
-                status="COMPLETED", step="DONE", next_test=None, closed_at=env.occurred_at
-            )
-            return Effect("DONE", f"Request completed on {event.completed_on}", (), {}, move)
+            ending = changes(status="COMPLETED", closed_at=env.occurred_at)
+            return Effect("DONE", f"Request completed on {event.completed_on}", (), {}, ending)
     return _problems(case, env, event)
 
 

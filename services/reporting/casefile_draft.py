@@ -12,6 +12,7 @@ before the event.
 
 from typing import Any
 
+from events.dev_tracking import TestKind
 from events.envelope import Role
 from events.steps import StepCode
 from services.reporting.casefile_model import (
@@ -69,6 +70,11 @@ class CaseDraft:
     def step(self) -> StepCode:
         at: StepCode = self.values["step"]
         return at
+
+    @property
+    def next_test(self) -> TestKind | None:
+        due: TestKind | None = self.values["next_test"]
+        return due
 
     @property
     def opd(self) -> str | None:

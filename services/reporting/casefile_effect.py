@@ -14,8 +14,9 @@ _NONE: Mapping[str, Any] = {}
 class Effect(NamedTuple):
     """One event's effect: the timeline line, the facts it records and how it moves the case.
 
-    ``record`` (documents, problems, team, progress) is always kept; ``move`` (status, step, the
-    test due) only while the case is not closed.
+    ``record`` (documents, problems, team, progress) is always kept; ``move`` (an ending's
+    status) only while the case is not closed. The step itself is the SOP table's
+    (``events.sop``), moved by ``casefile_steps.update_for``.
     """
 
     step: StepCode
@@ -34,15 +35,6 @@ def one_line(text: str, limit: int = 160) -> str:
     """``text`` on one line, shortened to ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def advance(case: CaseDraft, to: StepCode) -> StepCode:
-    """``to`` if it is later in the SOP than the case's step, else the case's step.
-
-    Used by moves that follow another service's event: if two services' clocks disagree so that,
-    say, ``Disposed`` sorts before ``RequestReceived``, the step does not go back.
-    """
-    return to if step(to).number > step(case.step).number else case.step
 
 
 def add_document(

@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from events.approval import Signatory
 from events.dev_tracking import Severity, TestKind
 from events.envelope import Actor, Envelope, Role
+from events.sop import waits_on
 from events.steps import STEPS, StepCode, step
 
 CaseStatus = Literal["ABSENT", "OPEN", "RETURNED", "REJECTED", "WITHDRAWN", "COMPLETED"]
@@ -154,11 +155,8 @@ def who_must_act(status: CaseStatus, at: StepCode, problems: Sequence[ProblemEnt
     """``CaseFile.who_must_act`` of a case with this status, step and problems log."""
     if status == "ABSENT" or status in CLOSED_STATUSES:
         return None
-    if status == "RETURNED":
-        return "PEMOHON"
-    if at == "UAT":
-        return "TIM_PENGEMBANG" if any(p.is_open for p in problems) else "PEMOHON"
-    return step(at).actor_role
+    open_problems = any(p.is_open for p in problems)
+    return waits_on(at, returned=status == "RETURNED", open_problems=open_problems)
 
 
 class CaseView(Protocol):

@@ -3,12 +3,13 @@ changes (``CaseDraft.change`` sets them).
 
 Each event has two kinds of effect (``casefile_effect.Effect``). Its *record* (documents,
 problems, team, progress) and its timeline line are kept whatever the state, because they are
-facts the auditor must see. Its *move* (status, step, the test due) applies only while the
-request is not closed: the first ending (completion, rejection, withdrawal) stands, and an event
-of another service that crossed it on the wire leaves status and step as they were.
+facts the auditor must see. Its *move* applies only while the request is not closed: the first
+ending (completion, rejection, withdrawal) stands, and an event of another service that crossed
+it on the wire leaves status and step as they were. The step, the test due and whether the
+request waits on the requester are moved by the SOP table (``events.sop.move``), as in every
+service's fold; the effect adds only the status words of an ending.
 
-Steps 1 to 7 (intake and approval) are here, following ``services.intake.state`` and
-``services.approval.state``; steps 8 to 14 are in ``casefile_dev``.
+Steps 1 to 7 (intake and approval) are here; steps 8 to 14 are in ``casefile_dev``.
 """
 
 from events.approval import (
@@ -23,14 +24,13 @@ from events.approval import (
 from events.base import DomainEvent
 from events.envelope import Envelope
 from events.intake import RequestReceived, RequestRevised, RequestSubmitted, RequestWithdrawn
-from events.steps import step
+from events.sop import Position, move
 from events.topics import Service
 from services.reporting.casefile_dev import dev_effect, sla_effect
 from services.reporting.casefile_draft import CaseDraft, Update
 from services.reporting.casefile_effect import (
     Effect,
     add_document,
-    advance,
     changes,
     numbers,
     one_line,
@@ -39,8 +39,8 @@ from services.reporting.casefile_model import ReturnEntry, Team, TimelineEntry
 
 
 def _closing(case: CaseDraft, env: Envelope, status: str, reason: str) -> Effect:
-    move = changes(status=status, closed_at=env.occurred_at, closing_reason=reason)
-    return Effect(case.step, f"Request {status.lower()}: {one_line(reason)}", (), {}, move)
+    ending = changes(status=status, closed_at=env.occurred_at, closing_reason=reason)
+    return Effect(case.step, f"Request {status.lower()}: {one_line(reason)}", (), {}, ending)
 
 
 def _intake(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
@@ -63,12 +63,10 @@ def _intake(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None
                 submitted_at=env.occurred_at,
             )
             what = f"Request submitted via {event.submitted_via}: {event.title}"
-            move = changes(step=advance(case, "RECEIVE"))
-            return Effect("SUBMIT", what, (letter.number,), record, move)
+            return Effect("SUBMIT", what, (letter.number,), record)
         case RequestReceived():
             what = f"Request received for the Head of Department by {event.received_by}"
-            move = changes(step=advance(case, "DISPOSE"))
-            return Effect("RECEIVE", what, numbers(event.agenda_number), {}, move)
+            return Effect("RECEIVE", what, numbers(event.agenda_number))
         case RequestRevised():
             revised = changes(revisions=case.revisions + 1)
             if event.letter is not None:
@@ -84,10 +82,9 @@ def _intake(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None
             for name in ("title", "summary"):
                 if getattr(event, name) is not None:
                     revised[name] = getattr(event, name)
-            back = changes(status="OPEN", step="VERIFY") if case.status == "RETURNED" else {}
             what = f"Request revised: {one_line(event.note)}"
             letter_number = numbers(event.letter.number if event.letter else None)
-            return Effect("VERIFY", what, letter_number, revised, back)
+            return Effect("VERIFY", what, letter_number, revised)
         case RequestWithdrawn():
             return _closing(case, env, "WITHDRAWN", event.reason)
     return None
@@ -106,12 +103,9 @@ def _assigned(case: CaseDraft, env: Envelope, event: TaskAssigned) -> Effect:
         case, env, "ASSIGNMENT_LETTER", "ASSIGN", event.letter_number, dated=event.period_start
     )
     record |= changes(team=team, opd=case.opd or event.opd)
-    move = changes()
-    if step(case.step).number < step("DEVELOP").number:  # a later letter keeps the progress
-        move = changes(step="DEVELOP", next_test="SYSTEM")
     what = f"Assignment letter (Surat Tugas) to {len(event.team_members)} members, "
     what += f"lead {event.team_lead}"
-    return Effect("ASSIGN", what, numbers(event.letter_number), record, move)
+    return Effect("ASSIGN", what, numbers(event.letter_number), record)
 
 
 def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | None:
@@ -121,13 +115,12 @@ def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | No
             record = add_document(case, env, "DISPOSITION", "DISPOSE", number)
             said = "; ".join((*event.instructions, *([one_line(event.note)] if event.note else [])))
             what = f"Dispositioned to {event.to_role}: {said}"
-            move = changes(step=advance(case, "VERIFY"))
-            return Effect("DISPOSE", what, numbers(number), record, move)
+            return Effect("DISPOSE", what, numbers(number), record)
         case DocumentsVerified():
             what = "Documents verified"
             if event.missing_sections:
                 what += f"; accepted as missing: {', '.join(event.missing_sections)}"
-            return Effect("VERIFY", what, (), {}, changes(step=advance(case, "MEETING")))
+            return Effect("VERIFY", what)
         case RequestReturned():
             back = ReturnEntry(
                 returned_at=env.occurred_at,
@@ -136,8 +129,7 @@ def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | No
                 missing_sections=event.missing_sections,
             )
             what = f"Returned to the requester: {one_line('; '.join(event.reasons))}"
-            record = changes(returns=(*case.returns, back))
-            return Effect("VERIFY", what, (), record, changes(status="RETURNED", step="VERIFY"))
+            return Effect("VERIFY", what, (), changes(returns=(*case.returns, back)))
         case MeetingHeld():
             record = add_document(
                 case,
@@ -148,8 +140,7 @@ def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | No
                 dated=event.held_at.date(),
             )
             what = f"Meeting held with {len(event.participants)} participants; draft minutes"
-            move = changes(step=advance(case, "SIGN_MINUTES"))
-            return Effect("MEETING", what, numbers(event.minutes_number), record, move)
+            return Effect("MEETING", what, numbers(event.minutes_number), record)
         case BAsigned():
             record = add_document(
                 case,
@@ -162,8 +153,7 @@ def _approval(case: CaseDraft, env: Envelope, event: DomainEvent) -> Effect | No
             what = (
                 f"Minutes (Berita Acara) signed by {', '.join(s.name for s in event.signatories)}"
             )
-            move = changes(step=advance(case, "ASSIGN"))
-            return Effect("SIGN_MINUTES", what, numbers(event.minutes_number), record, move)
+            return Effect("SIGN_MINUTES", what, numbers(event.minutes_number), record)
         case TaskAssigned():
             return _assigned(case, env, event)
         case RequestRejected():
@@ -184,6 +174,23 @@ def _effect(case: CaseDraft, service: Service, env: Envelope, event: DomainEvent
     return None
 
 
+def _moved(case: CaseDraft, event: DomainEvent) -> Update:
+    """The step, the test due and the status RETURNED / OPEN after ``event`` (``events.sop``)."""
+    at = Position(
+        step=case.step,
+        next_test=case.next_test,
+        manual_published=case.manual_published,
+        returned=case.status == "RETURNED",
+    )
+    after = move(at, event)
+    if after is at or after == at:
+        return {}
+    moved = changes(step=after.step, next_test=after.next_test)
+    if after.returned != at.returned:
+        moved["status"] = "RETURNED" if after.returned else "OPEN"
+    return moved
+
+
 def update_for(
     case: CaseDraft, service: Service, env: Envelope, event: DomainEvent, *, timeline: bool = True
 ) -> Update:
@@ -202,6 +209,7 @@ def update_for(
         if case.status == "ABSENT":
             update["status"] = "OPEN"
         update |= effect.move
+        update |= _moved(case, event)
     if timeline:
         entry = TimelineEntry(
             at=env.occurred_at,

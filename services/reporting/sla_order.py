@@ -21,17 +21,16 @@ from events.dev_tracking import (
     ManualPublished,
     RequestCompleted,
     TestFailed,
-    TestKind,
     TestPassed,
     UATAccepted,
     UATRejected,
 )
 from events.intake import RequestReceived, RequestRevised, RequestSubmitted, RequestWithdrawn
+from events.steps import TEST_ORDER
 
 TimedEvent = tuple[dt.datetime, DomainEvent]
 """A domain event with its envelope's ``occurred_at`` (an aware datetime)."""
 
-_KINDS: tuple[TestKind, ...] = ("SYSTEM", "UNIT", "INTEGRATION")
 _BEFORE_TESTS: tuple[type[DomainEvent], ...] = (
     RequestSubmitted,
     RequestReceived,
@@ -68,7 +67,7 @@ def _rank(event: DomainEvent) -> int:
     if rank is not None:
         return rank
     if isinstance(event, TestFailed | TestPassed):
-        return 20 + 2 * _KINDS.index(event.kind) + isinstance(event, TestPassed)
+        return 20 + 2 * TEST_ORDER.index(event.kind) + isinstance(event, TestPassed)
     return 40
 
 

@@ -1,13 +1,13 @@
 """Which event starts, pauses, resumes and finishes which step's SLA clock: one request's visits.
 
-A *visit* is a maximal stretch of time during which the request is at one step, where "at" means
-what the domains' ``current_step`` says (``services.approval.state``,
-``services.dev_tracking.state``):
+A *visit* is a maximal stretch of time during which the request is at one step, where "at" is
+what the SOP table says (``events.sop.move``, which the services' folds use too):
 
 - ``RequestSubmitted`` opens RECEIVE; ``RequestReceived`` opens DISPOSE; ``Disposed`` VERIFY;
   ``DocumentsVerified`` MEETING; ``MeetingHeld`` SIGN_MINUTES; ``BAsigned`` ASSIGN;
-  ``TaskAssigned`` DEVELOP. These cross services, so they only ever move the request forward: a
-  stale one (two hosts' clocks disagreeing by a hair) changes nothing.
+  ``TaskAssigned`` (or ``DevelopmentStarted``, should it sort first) DEVELOP. These cross
+  services, so they only ever move the request forward: a stale one (two hosts' clocks
+  disagreeing by a hair) changes nothing.
 - ``RequestReturned`` pauses VERIFY (the request stays at VERIFY but waits on the requester) and
   ``RequestRevised`` resumes it. The pause is kept with the visit.
 - Development and tests (dev_tracking's own stream, in order): DEVELOP runs until the first
@@ -27,63 +27,28 @@ preparation time cannot be observed. DONE has no standard time and no visit eith
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from events.approval import (
-    BAsigned,
-    Disposed,
-    DocumentsVerified,
-    MeetingHeld,
-    RequestRejected,
-    RequestReturned,
-    TaskAssigned,
-)
+from events.approval import RequestRejected, TaskAssigned
 from events.base import DomainEvent
-from events.dev_tracking import (
-    ManualPublished,
-    RequestCompleted,
-    TestFailed,
-    TestKind,
-    TestPassed,
-    UATAccepted,
-    UATRejected,
-)
-from events.intake import RequestReceived, RequestRevised, RequestSubmitted, RequestWithdrawn
+from events.dev_tracking import RequestCompleted, TestFailed, UATAccepted
+from events.intake import RequestSubmitted, RequestWithdrawn
+from events.sop import START, Position, move
 from events.steps import StepCode, step
 from services.reporting.sla_order import TimedEvent, in_time_order
 
 Outcome = Literal["OPEN", "COMPLETED", "REJECTED", "WITHDRAWN"]
 
-_FORWARD: dict[type[DomainEvent], StepCode] = {
-    RequestSubmitted: "RECEIVE",
-    RequestReceived: "DISPOSE",
-    Disposed: "VERIFY",
-    DocumentsVerified: "MEETING",
-    MeetingHeld: "SIGN_MINUTES",
-    BAsigned: "ASSIGN",
-    TaskAssigned: "DEVELOP",
-}
 _CLOSING: dict[type[DomainEvent], Outcome] = {
     RequestRejected: "REJECTED",
     RequestWithdrawn: "WITHDRAWN",
     UATAccepted: "COMPLETED",
     RequestCompleted: "COMPLETED",
 }
+"""The endings; the requester's clock stops at ``UATAccepted``, which ``RequestCompleted``
+follows in the same command."""
 _NAMING_THE_OPD = RequestSubmitted | TaskAssigned
-_DEVELOPMENT_MOVES = TestFailed | TestPassed | ManualPublished | UATRejected
-"""The events of the development phase that can move the request (``_dev``); the others
-(progress, problems) leave the visits as they are."""
-_TEST_STEP: dict[TestKind, StepCode] = {
-    "SYSTEM": "SYSTEM_TEST",
-    "UNIT": "UNIT_TEST",
-    "INTEGRATION": "INTEGRATION_TEST",
-}
-_NEXT_TEST: dict[TestKind, TestKind | None] = {
-    "SYSTEM": "UNIT",
-    "UNIT": "INTEGRATION",
-    "INTEGRATION": None,
-}
 
 
 @dataclass(slots=True)
@@ -114,9 +79,13 @@ class Trail:
     submitted_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     outcome: Outcome = "OPEN"
-    at: StepCode | None = None
-    manual: bool = False
+    position: Position = START
     visits: list[Visit] = field(default_factory=list)
+
+    @property
+    def at(self) -> StepCode | None:
+        """The step the request is at; None before its submission."""
+        return None if self.position.step == START.step else self.position.step
 
     @property
     def current(self) -> Visit | None:
@@ -124,20 +93,16 @@ class Trail:
             return self.visits[-1]
         return None
 
-    def move(self, to: StepCode, when: dt.datetime, by: str) -> None:
-        """The request is at ``to`` from ``when``: end the open visit, open one at ``to``."""
-        if to == self.at:
+    def move(self, to: Position, when: dt.datetime, by: str) -> None:
+        """The request is at ``to`` from ``when``: at another step, end the open visit and open
+        one there."""
+        moved, self.position = to.step != self.position.step, to
+        if not moved:
             return
         self.end(when, by)
-        self.at = to
-        if step(to).has_standard_time:
-            attempt = 1 + sum(1 for v in self.visits if v.code == to)
-            self.visits.append(Visit(code=to, attempt=attempt, started_at=when))
-
-    def advance(self, to: StepCode, when: dt.datetime, by: str) -> None:
-        """``move`` only if ``to`` is further along the SOP than the request is."""
-        if self.at is None or step(to).number > step(self.at).number:
-            self.move(to, when, by)
+        if step(to.step).has_standard_time:
+            attempt = 1 + sum(1 for v in self.visits if v.code == to.step)
+            self.visits.append(Visit(code=to.step, attempt=attempt, started_at=when))
 
     def end(self, when: dt.datetime, by: str) -> None:
         visit = self.current
@@ -152,31 +117,7 @@ class Trail:
         self.end(when, by)
         self.outcome, self.ended_at = outcome, when
         if outcome == "COMPLETED":
-            self.at = "DONE"
-
-
-def _dev(state: Trail, when: dt.datetime, event: DomainEvent, name: str) -> None:
-    match event:
-        case TestFailed():
-            visit = state.current
-            if state.at == _TEST_STEP[event.kind] and visit is not None:
-                visit.failed_runs += 1
-            else:
-                state.move(_TEST_STEP[event.kind], when, name)
-                if state.current is not None:
-                    state.current.failed_runs = 1
-        case TestPassed():
-            following = _NEXT_TEST[event.kind]
-            if following is not None:
-                state.move(_TEST_STEP[following], when, name)
-            else:
-                state.move("UAT" if state.manual else "MANUAL", when, name)
-        case ManualPublished():
-            state.manual = True
-            if state.at == "MANUAL":
-                state.move("UAT", when, name)
-        case UATRejected():
-            state.move("DEVELOP", when, name)
+            self.position = replace(self.position, step="DONE", next_test=None)
 
 
 def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
@@ -195,21 +136,28 @@ def apply(state: Trail, when: dt.datetime, event: DomainEvent) -> None:
     if state.outcome != "OPEN":  # the first ending stands
         return
     kind = type(event)
-    forward = _FORWARD.get(kind)
-    if forward is not None:
-        state.advance(forward, when, kind.event_type())
-    elif kind in _CLOSING:
+    if kind in _CLOSING:
         state.close(_CLOSING[kind], when, kind.event_type())
-    elif isinstance(event, RequestReturned):
-        visit = state.current
-        if state.at == "VERIFY" and visit is not None and not visit.paused:
-            visit.pauses.append((when, None))
-    elif isinstance(event, RequestRevised):
-        visit = state.current
-        if visit is not None and visit.paused:
-            visit.pauses[-1] = (visit.pauses[-1][0], when)
-    elif isinstance(event, _DEVELOPMENT_MOVES):
-        _dev(state, when, event, kind.event_type())
+        return
+    before = state.position
+    after = move(before, event)
+    if after is before:
+        return
+    visit = state.current
+    if after.step != before.step:
+        state.move(after, when, kind.event_type())
+        if isinstance(event, TestFailed) and state.current is not None:
+            state.current.failed_runs = 1
+        return
+    state.position = after
+    if visit is None:
+        return
+    if isinstance(event, TestFailed):
+        visit.failed_runs += 1  # the same kind failed again: the same visit
+    elif after.returned and not before.returned and not visit.paused:
+        visit.pauses.append((when, None))
+    elif before.returned and not after.returned and visit.paused:
+        visit.pauses[-1] = (visit.pauses[-1][0], when)
 
 
 def trail(events: Iterable[TimedEvent], until: dt.datetime | None = None) -> Trail:

@@ -3,7 +3,7 @@ Indonesian, as the office says them (``../shared/UI.md``)."""
 
 from events.completeness import SECTION_LABELS
 from events.labels import EVENT_LABELS
-from events.steps import STEPS
+from events.steps import STEPS, TEST_STEP, step
 
 ROLES = {
     "PEMOHON": "Pemohon (OPD)",
@@ -26,25 +26,10 @@ STATUSES = {
 
 STEP_LABELS = {s.code: s.label_id for s in STEPS}
 
-STEP_NAMES = {
-    "SUBMIT": "Pengajuan",
-    "RECEIVE": "Penerimaan",
-    "DISPOSE": "Disposisi",
-    "VERIFY": "Pemeriksaan Kelengkapan",
-    "MEETING": "Rapat",
-    "SIGN_MINUTES": "Berita Acara Rapat",
-    "ASSIGN": "Surat Tugas",
-    "DEVELOP": "Pengembangan",
-    "SYSTEM_TEST": "Uji Sistem",
-    "UNIT_TEST": "Uji Unit",
-    "INTEGRATION_TEST": "Uji Integrasi",
-    "MANUAL": "Buku Manual",
-    "UAT": "User Acceptance Test (UAT)",
-    "DONE": "Selesai",
-}
+STEP_NAMES = {s.code: s.name_id for s in STEPS}
 """A step's short name, for the progress line and the lists (the SOP's own label is long)."""
 
-TEST_KINDS = {"SYSTEM": "Uji Sistem", "UNIT": "Uji Unit", "INTEGRATION": "Uji Integrasi"}
+TEST_KINDS = {kind: step(code).name_id for kind, code in TEST_STEP.items()}
 TEST_RESULTS = {"PASSED": "Lulus", "FAILED": "Gagal"}
 UAT_RESULTS = {"ACCEPTED": "Diterima", "REJECTED": "Ditolak"}
 SEVERITIES = {"LOW": "Rendah", "MEDIUM": "Sedang", "HIGH": "Tinggi", "CRITICAL": "Kritis"}

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from events.steps import STEPS
-from events.steps import step as sop_step
 from services.web.backend import Refused
 from services.web.commands import (
     BY_NAME,
@@ -25,7 +24,8 @@ from services.web.forms import errors_by_field, kept, upload
 from services.web.session import Session
 from services.web.web import Web, go
 
-COMMAND_SERVICES = ("intake", "approval", "dev_tracking")
+COMMAND_SERVICES: tuple[str, ...] = tuple(dict.fromkeys(s.service for s in STEPS))
+"""The services whose commands perform the SOP's steps, in the order the steps reach them."""
 RequestPath = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -39,15 +39,22 @@ async def optional(call: Awaitable[Any]) -> Any:
         raise
 
 
-DEVELOPMENT_STEP = sop_step("DEVELOP").number
+FIRST_STEP: dict[str, int] = {
+    service: min(s.number for s in STEPS if s.service == service) for service in COMMAND_SERVICES
+}
+"""The first step each command service performs (``events.steps``)."""
 
 
 def services_holding(case: dict[str, Any] | None) -> tuple[str, ...]:
-    """The command services that hold the request: dev_tracking only once the Surat Tugas has
-    made it (from step 8 on), intake and approval from its submission."""
-    if case is not None and case["current_step"]["number"] >= DEVELOPMENT_STEP:
-        return COMMAND_SERVICES
-    return COMMAND_SERVICES[:2]
+    """The command services that hold the request: intake and approval from its submission
+    (approval hears of it from intake), dev_tracking from its first step (8: the Surat Tugas
+    made it)."""
+    reached = case["current_step"]["number"] if case is not None else 1
+    return tuple(
+        service
+        for service in COMMAND_SERVICES
+        if service != "dev_tracking" or reached >= FIRST_STEP[service]
+    )
 
 
 async def actions_of(

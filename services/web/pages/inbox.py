@@ -1,7 +1,7 @@
 """Kotak Masuk: what waits on me now, and what is late; it changes live when a notice arrives."""
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -10,7 +10,7 @@ from events.steps import StepRole
 from services.web.session import Session
 from services.web.web import Web
 
-ACTING_ROLES: tuple[StepRole, ...] = ("PEMOHON", "KADIS", "KABID_TI", "TIM_PENGEMBANG")
+ACTING_ROLES: tuple[StepRole, ...] = get_args(StepRole)
 OPEN_STATUSES = ("OPEN", "RETURNED")
 
 
