@@ -115,8 +115,16 @@ def check_counts(
             findings.add(f"{topic} {request}: missing {dict(missing)}, extra {dict(extra)}")
 
 
-async def audit(endpoints: Endpoints, *args: str, timeout: float = 600) -> tuple[int, str]:
-    """``jejak audit <args>`` against ``endpoints``: its exit code and output."""
+AUDIT_TIMEOUT_SECONDS = 1800
+"""verify re-renders every document: on two cores shared with other work (load 25-35) a long
+run's verify took more than 600 s."""
+
+
+async def audit(
+    endpoints: Endpoints, *args: str, timeout: float = AUDIT_TIMEOUT_SECONDS
+) -> tuple[int, str]:
+    """``jejak audit <args>`` against ``endpoints``: its exit code and output; one that does not
+    finish within ``timeout`` is killed and answers -1 and what it printed until then."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -128,7 +136,12 @@ async def audit(endpoints: Endpoints, *args: str, timeout: float = 600) -> tuple
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    except TimeoutError:
+        process.kill()
+        out, _ = await process.communicate()
+        return -1, f"{out.decode(errors='replace')}\n(not finished within {timeout:.0f} s)"
     assert process.returncode is not None
     return process.returncode, out.decode(errors="replace")
 
