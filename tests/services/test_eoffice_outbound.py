@@ -458,7 +458,7 @@ def test_production_refuses_to_start_with_a_callback_url_that_is_not_https(
             "eoffice_secret": SecretStr(SECRET),
             "jwt_public_key": public,
             "app_db_password": "production-password-" + "p" * 20,
-            "checkpoint_signing_key": generate_key_pair()[0],
+            "checkpoint_signing_key": SecretStr(generate_key_pair()[0]),
         }
     )
     for url in ("http://eoffice.katingankab.go.id/jejak/status", "http://127.0.0.1:9/jejak"):
