@@ -6,6 +6,7 @@ key. An intact system verifies."""
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,12 +28,19 @@ from events.checkpoint import (
 )
 from events.envelope import GENESIS_HASH
 from events.merkle import heads_root
-from infra.checkpoint_keys import Signer, development_key, development_public_keys
+from events.topics import topic_for
+from infra.checkpoint_keys import (
+    Signer,
+    development_key,
+    development_public_keys,
+    signature_valid,
+)
 from infra.checkpoints import Checkpointer
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics, reliable_producer
 from infra.relay import OutboxRelay
+from infra.runtime import ServiceRuntime
 from infra.settings import Settings
 from services.reporting.checkpoint_audit import CheckpointReport
 from services.reporting.verify import (
@@ -268,7 +276,14 @@ async def _last(signed: Signed) -> Checkpoint:
 
 
 async def _checkpoint_records(signed: Signed) -> list:  # type: ignore[type-arg]
-    consumer = from_the_start(signed.settings.kafka_bootstrap_servers, signed.topic)
+    records = await _records_of(signed.settings, signed.topic)
+    assert records
+    return records
+
+
+async def _records_of(settings: Settings, topic: str) -> list:  # type: ignore[type-arg]
+    """The checkpoint records of ``topic``."""
+    consumer = from_the_start(settings.kafka_bootstrap_servers, topic)
     await consumer.start()
     records = []
     try:
@@ -277,10 +292,43 @@ async def _checkpoint_records(signed: Signed) -> list:  # type: ignore[type-arg]
                 records.extend(r for r in partition if r.key == CHECKPOINT_KEY)
     finally:
         await consumer.stop()
-    assert records
     return records
 
 
 async def _cli(signed: Signed, *args: str) -> tuple[int, str]:
     endpoints = Endpoints(signed.settings.kafka_bootstrap_servers, signed.settings.database_url)
     return await audit(endpoints, *args, timeout=240)
+
+
+async def test_a_service_signs_checkpoints_of_its_store_as_it_runs(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The wiring: a service's runtime (its relay's leader) signs with the service's key into
+    its checkpoint file and onto its topic."""
+    configured = settings.model_copy(
+        update={
+            "checkpoint_interval_seconds": 0.2,
+            "checkpoint_file": str(tmp_path / "{service}.jsonl"),
+        }
+    )
+    runtime = ServiceRuntime("eoffice", configured)
+    stream = f"checkpoint-test-{uuid.uuid4()}"
+    file = tmp_path / "eoffice.jsonl"
+
+    async def covered() -> Checkpoint | None:
+        lines = file.read_text().splitlines() if file.exists() else []
+        for line in reversed(lines):
+            checkpoint = Checkpoint.model_validate_json(line)
+            if any(h.stream_id == stream for h in checkpoint.heads):
+                return checkpoint
+        return None
+
+    async with runtime.running():
+        [sealed] = await runtime.store.append(stream, 0, [new_event(1)])
+        assert await eventually(covered, timeout=60)
+    checkpoint = await covered()
+    assert checkpoint is not None and checkpoint.service == "eoffice"
+    assert signature_valid(checkpoint, development_public_keys(["eoffice"])["eoffice"])
+    assert Head(stream_id=stream, version=1, hash=sealed.hash) in checkpoint.heads
+    records = await _records_of(settings, topic_for("eoffice"))
+    assert checkpoint.model_dump_json().encode() in {r.value for r in records}
