@@ -103,6 +103,7 @@ class Checkpointer:
     async def run(self, stop: asyncio.Event) -> None:
         """Sign checkpoints until ``stop`` is set (or the task is cancelled: the relay's leader
         runs it while it leads). A failure is tried again after a pause; a refusal ends it."""
+        self._signed = None  # another replica may have led (and signed) since this one did
         while not stop.is_set():
             try:
                 while await self.run_once():
