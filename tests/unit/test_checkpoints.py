@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
 
 from events.checkpoint import CHECKPOINT_HEADER, FIRST_PREVIOUS, Checkpoint, Head, is_checkpoint
 from events.merkle import HeadSet, heads_root, leaf_hash, merkle_root
@@ -23,6 +24,7 @@ from infra.checkpoint_keys import (
     signature_valid,
 )
 from infra.settings import ProductionConfigError, Settings
+from services.reporting import cli as reporting_cli
 from services.reporting.checkpoint_audit import Found, Heads, audit
 
 RFC6962_LEAVES = [
@@ -193,3 +195,22 @@ def test_production_refuses_to_start_without_its_own_checkpoint_key(tmp_path: Pa
     assert key_id(settings.checkpoint_key("intake").public_key()) == key_id(own.public_key())
     development = Settings(environment="development").checkpoint_key("intake")
     assert key_id(development.public_key()) == key_id(development_key("intake").public_key())
+
+
+def test_verify_in_production_refuses_to_check_checkpoints_without_the_keys_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Before it reads anything: without the inspectors' public keys there is nothing to check
+    a signature with (exit 2, in Indonesian); a keys file that does not read is named."""
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.delenv("CHECKPOINT_PUBLIC_KEYS_FILE", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(reporting_cli.app, ["audit", "verify"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert "CHECKPOINT_PUBLIC_KEYS_FILE wajib diisi di produksi" in result.output
+    broken = tmp_path / "keys.json"
+    broken.write_text("{")
+    monkeypatch.setenv("CHECKPOINT_PUBLIC_KEYS_FILE", str(broken))
+    result = runner.invoke(reporting_cli.app, ["audit", "verify"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert "tidak terbaca sebagai JSON" in result.output
