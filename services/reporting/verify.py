@@ -13,6 +13,10 @@ verify``).
   crash) counts once if it is the same event, and is a break if the same event id comes with
   other content; the rest is checked as above. Of a topic's broken streams, the one whose broken
   record was appended first (record timestamp) is named.
+* **Signed checkpoints**: both walks also keep every version's hash of every stream (and the
+  store which of them the relay had published; the topic its checkpoint records, which are no
+  events), so that ``audit_checkpoints`` can check a service's store and topic against its
+  signed checkpoints and against each other (``services.reporting.checkpoint_audit``).
 
 Reading needs the owner connection (``DATABASE_URL``): the app roles see only their own schema.
 """
