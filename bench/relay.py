@@ -4,12 +4,15 @@ holding the events to a fresh topic, every record acked (acks=all, idempotent pr
 import asyncio
 import time
 import uuid
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.payload import new_event
 from bench.results import Run, split
+from infra.checkpoint_keys import Signer, development_key
+from infra.checkpoints import Checkpointer
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics, reliable_producer
 from infra.relay import OutboxRelay
@@ -35,25 +38,42 @@ async def seed(store: PostgresEventStore, events: int) -> Run:
 
 
 async def relay_run(
-    store: PostgresEventStore, bootstrap_servers: str, topic: str, batch_size: int
+    store: PostgresEventStore,
+    bootstrap_servers: str,
+    topic: str,
+    batch_size: int,
+    checkpoints: Path | None = None,
 ) -> tuple[Run, int]:
     """Relay everything in the table to ``topic`` (created here) and time it. Also returns
-    how many records the topic then holds."""
+    how many records the topic then holds (events, and checkpoints if signed). With
+    ``checkpoints`` (a file), the relay's leader signs checkpoints meanwhile, as a service's
+    does (``infra.checkpoints``, the default settings)."""
     await ensure_topics(bootstrap_servers, [topic])
     producer = reliable_producer(bootstrap_servers, "jejak-bench-relay")
     await producer.start()
+    stop = asyncio.Event()
+    signing = None
     try:
         # metadata in hand before the clock starts, as in a long-running relay
         partitions = await producer.partitions_for(topic)
         relay = OutboxRelay(store, producer, topic, batch_size=batch_size)
+        if checkpoints is not None:
+            signer = Signer(development_key(store.schema))
+            checkpointer = Checkpointer(store, store.schema, producer, topic, signer, checkpoints)
         relayed = 0
         started = time.perf_counter()
+        if checkpoints is not None:
+            signing = asyncio.create_task(checkpointer.run(stop))
         while published := await relay.run_once():
             relayed += published
         seconds = time.perf_counter() - started
     finally:
+        stop.set()
+        if signing is not None:
+            await signing
         await producer.stop()
-    run = Run(LABEL, 1, relayed, seconds)
+    label = f"{LABEL}, signing checkpoints" if checkpoints is not None else LABEL
+    run = Run(label, 1, relayed, seconds)
     return run, await records_on(bootstrap_servers, topic, partitions)
 
 

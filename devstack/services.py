@@ -83,6 +83,7 @@ def service_processes(
             "LOG_FORMAT": "json",
             "ROOT_PATH": f"/api/{name}" if with_prefix else "",
             "DOCUMENTS_SIGNING_DIR": str(data_dir / "signing"),
+            "CHECKPOINT_FILE": str(data_dir / "checkpoints" / f"{name}.jsonl"),
         }
         processes.append(ServiceProcess(name, port, logs / f"{name}.log", env))
     return processes

@@ -37,6 +37,7 @@ from pydantic.json_schema import models_json_schema
 
 from events.base import DomainEvent
 from events.catalog import EVENTS_BY_SERVICE
+from events.checkpoint import CHECKPOINT_KEY, Checkpoint
 from events.envelope import Envelope
 from events.topics import (
     SERVICES,
@@ -155,6 +156,30 @@ def _message(service: Service, event: type[DomainEvent]) -> dict[str, Any]:
     }
 
 
+CHECKPOINT: dict[str, Any] = {
+    "name": "Checkpoint",
+    "title": "Signed checkpoint",
+    "summary": "The service's signature over the heads of its event store's streams; no event.",
+    "description": "Published by the service's relay leader after the events it covers, every "
+    "CHECKPOINT_EVERY_EVENTS events or CHECKPOINT_INTERVAL_SECONDS (infra/checkpoints.py). "
+    "Every consumer skips a record with the header record=checkpoint (it is no envelope); "
+    "jejak audit verify checks the store and the topic against it "
+    "(docs/inspectors.md, 'Signed checkpoints'). The same checkpoint may be published twice.",
+    "contentType": "application/json",
+    "headers": {
+        "type": "object",
+        "required": ["record"],
+        "properties": {"record": {"const": "checkpoint", "description": "Not an event"}},
+    },
+    "payload": {"$ref": f"{SCHEMAS}Checkpoint"},
+    "bindings": {
+        "kafka": {
+            "key": {"type": "string", "const": CHECKPOINT_KEY.decode()},
+            "bindingVersion": KAFKA_BINDING,
+        }
+    },
+}
+
 DEAD_LETTER: dict[str, Any] = {
     "name": "DeadLetter",
     "title": "Dead letter",
@@ -223,7 +248,7 @@ def _group(service: Service) -> dict[str, Any]:
 def asyncapi_document() -> dict[str, Any]:
     """The AsyncAPI 3.0 document of every topic."""
     events = [e for s in SERVICES for e in EVENTS_BY_SERVICE[s]]
-    schemas = _schemas([Envelope, *events])
+    schemas = _schemas([Envelope, Checkpoint, *events])
     for event in events:
         schemas[f"{event.event_type()}Record"] = _record_schema(event, event.schema_version > 1)
     messages: dict[str, Any] = {}
@@ -244,7 +269,11 @@ def asyncapi_document() -> dict[str, Any]:
             "consumer drops a repeated event_id). Kept forever: the topics are the "
             f"replayable history. Read by the consumer groups of {', '.join(readers)}.",
             "messages": {
-                e.event_type(): {"$ref": f"#/components/messages/{e.event_type()}"} for e in owned
+                **{
+                    e.event_type(): {"$ref": f"#/components/messages/{e.event_type()}"}
+                    for e in owned
+                },
+                "Checkpoint": {"$ref": "#/components/messages/Checkpoint"},
             },
             "bindings": _channel_bindings(topic),
         }
@@ -253,7 +282,10 @@ def asyncapi_document() -> dict[str, Any]:
             "title": f"{service} publishes its events",
             "summary": "The outbox relay: each event once committed, key = stream id",
             "channel": {"$ref": f"#/channels/{topic}"},
-            "messages": [{"$ref": f"#/channels/{topic}/messages/{e.event_type()}"} for e in owned],
+            "messages": [
+                *({"$ref": f"#/channels/{topic}/messages/{e.event_type()}"} for e in owned),
+                {"$ref": f"#/channels/{topic}/messages/Checkpoint"},
+            ],
         }
     for service in consumers:
         dlq = dead_letter_topic(service)
@@ -286,6 +318,7 @@ def asyncapi_document() -> dict[str, Any]:
             "messages": [{"$ref": f"#/channels/{dlq}/messages/DeadLetter"}],
         }
     messages["DeadLetter"] = DEAD_LETTER
+    messages["Checkpoint"] = CHECKPOINT
     return {
         "asyncapi": "3.0.0",
         "info": {

@@ -30,6 +30,7 @@ import structlog
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from events.checkpoint import is_checkpoint
 from infra.consumer import (
     NOT_AN_ENVELOPE,
     TRANSIENT,
@@ -155,6 +156,9 @@ def subscribe_batch(
     async def consume(message: KafkaMessage) -> None:
         records = message.raw_message
         assert isinstance(records, tuple)  # a batch subscriber's message is the fetch
-        await consumer.process([(r.value or b"", r.topic) for r in records])
+        # a signed checkpoint (infra.checkpoints) is no event
+        events = [(r.value or b"", r.topic) for r in records if not is_checkpoint(r.headers)]
+        if events:
+            await consumer.process(events)
 
     return consume

@@ -28,6 +28,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from events.checkpoint import is_checkpoint
 from events.envelope import Envelope
 from events.topics import DLQ_HEADER_ERROR, DLQ_HEADER_EVENT_ID, DLQ_HEADER_TOPIC
 from infra.db import DATABASE_UNAVAILABLE, Connection
@@ -211,7 +212,10 @@ def subscribe(
         *topics, **subscriber_options(group_id), **options
     )
     async def consume(message: KafkaMessage) -> None:
-        await consumer.process(message.body, message.raw_message.topic)  # type: ignore[union-attr]
+        record = message.raw_message
+        if is_checkpoint(record.headers):  # type: ignore[union-attr]
+            return  # a signed checkpoint (infra.checkpoints), no event
+        await consumer.process(message.body, record.topic)  # type: ignore[union-attr]
 
     return consume
 

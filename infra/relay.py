@@ -4,7 +4,8 @@ It reads the event table in the store's gap-free ``(txid, position)`` order, pub
 stream id (so a request's events stay in one partition, in order), waits for every ack, and only
 then moves its stored position. A crash anywhere re-publishes at most the last batch (consumers
 drop the duplicates by ``event_id``); nothing is skipped. One relay per schema is active at a
-time (a PostgreSQL advisory lock); others wait as standbys.
+time (a PostgreSQL advisory lock); others wait as standbys. The leader also signs the
+checkpoints of the store (``infra.checkpoints``), in a task of its own beside the relay.
 
 The relay does not rebuild envelopes in Python: PostgreSQL hands it each Kafka record's bytes
 (key, the envelope's JSON, headers) in the same query that reads the gap-free order, so a batch
@@ -28,6 +29,7 @@ from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from events.envelope import Envelope
+from infra.checkpoints import Checkpointer
 from infra.db import DATABASE_UNAVAILABLE, Connection
 from infra.eventstore import Position, PostgresEventStore
 
@@ -83,6 +85,8 @@ class OutboxRelay:
     topic: str
     batch_size: int = 2000
     idle_seconds: float = 0.05
+    checkpointer: Checkpointer | None = None
+    """Run beside the relay while it leads (``infra.checkpoints``)."""
 
     def __post_init__(self) -> None:
         self._record_sql = record_sql(self.store.schema)
@@ -182,14 +186,21 @@ class OutboxRelay:
                 raise  # not reached: interruptions are retried until the relay is stopped
 
     async def _relay_as_leader(self, stop: asyncio.Event) -> None:
+        signing: asyncio.Task[None] | None = None
         try:
             async with self.store.pool.acquire() as lock_conn:
                 await self._lead(lock_conn, stop)
+                if self.checkpointer is not None and not stop.is_set():
+                    signing = asyncio.create_task(self.checkpointer.run(stop))
                 while not stop.is_set():
                     if await self.run_once() == 0:
                         await _sleep_or_stop(stop, self.idle_seconds)
         finally:
             self.discard_read_ahead()
+            if signing is not None:
+                signing.cancel()
+                with suppress(asyncio.CancelledError):
+                    await signing
 
     async def _lead(self, conn: Connection, stop: asyncio.Event) -> None:
         key = f"jejak.relay.{self._schema}"

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,6 +17,8 @@ from faststream.kafka import KafkaBroker
 
 from events.topics import consumer_group_for, dead_letter_topic, topic_for
 from infra.batch_consumer import BatchConsumer, BatchHandler, subscribe_batch
+from infra.checkpoint_keys import Signer
+from infra.checkpoints import Checkpointer
 from infra.consumer import Handler, IdempotentConsumer, dead_letter_to, subscribe
 from infra.db import DATABASE_UNAVAILABLE, create_pool
 from infra.eventstore import PostgresEventStore
@@ -93,8 +96,23 @@ class ServiceRuntime:
             )
         )
         self._producer = await self._wait_for_kafka(self._started_producer)
+        checkpointer = Checkpointer(
+            self.store,
+            self.service,
+            self._producer,
+            self.topic,
+            Signer(s.checkpoint_key(self.service)),
+            Path(s.checkpoint_file.format(service=self.service)),
+            s.checkpoint_every_events,
+            timedelta(seconds=s.checkpoint_interval_seconds),
+        )
         relay = OutboxRelay(
-            self.store, self._producer, self.topic, s.relay_batch_size, s.relay_idle_seconds
+            self.store,
+            self._producer,
+            self.topic,
+            s.relay_batch_size,
+            s.relay_idle_seconds,
+            checkpointer,
         )
         self._relay = asyncio.create_task(relay.run(self._stop), name=f"{self.service}-relay")
         self._outbox_watch = asyncio.create_task(

@@ -5,8 +5,11 @@ from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.checkpoint_keys import development_key, is_development_key, private_key_from_pem
 
 DEFAULT_APP_DB_PASSWORD = "jejak-dev"
 """The app roles' password in development; production refuses to start with it."""
@@ -133,6 +136,34 @@ class Settings(BaseSettings):
         le=3600,
         description="How far X-Jejak-Timestamp may be from the server's clock, either way",
     )
+    checkpoint_signing_key: SecretStr | None = Field(
+        default=None,
+        description="This service's Ed25519 private key (PEM) that signs its checkpoints "
+        "(infra.checkpoints); required in production, a key derived from the service's name "
+        "otherwise",
+    )
+    checkpoint_every_events: int = Field(
+        default=1000,
+        ge=1,
+        le=5000,
+        description="A checkpoint is signed once this many events are published since the last",
+    )
+    checkpoint_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="...or once the last is this old and an event was published since",
+    )
+    checkpoint_file: str = Field(
+        default=".jejak/checkpoints/{service}.jsonl",
+        description="The append-only file every checkpoint is also written to, one JSON a line, "
+        "for the operator to ship off the machine ({service}: the service's name)",
+    )
+    checkpoint_public_keys_file: str | None = Field(
+        default=None,
+        description="jejak audit verify: the services' checkpoint public keys (JSON: service "
+        "-> PEMs); required in production, the development keys otherwise",
+    )
     idempotency_retention_hours: int = Field(
         default=7 * 24,
         ge=24,
@@ -180,7 +211,33 @@ class Settings(BaseSettings):
                 problems.append(f"{variable} is the development key from {dev_key}")
         if uses_database and self.app_db_password == DEFAULT_APP_DB_PASSWORD:
             problems.append("APP_DB_PASSWORD is the development default")
+        if uses_database:
+            problems.extend(self._checkpoint_key_problems())
         return problems
+
+    def _checkpoint_key_problems(self) -> list[str]:
+        key = self.checkpoint_signing_key
+        if key is None or not key.get_secret_value().strip():
+            return [
+                "CHECKPOINT_SIGNING_KEY wajib diisi di produksi (kunci privat Ed25519 layanan, "
+                "PEM, yang menandatangani checkpoint)"
+            ]
+        pem = key.get_secret_value()
+        try:
+            private_key_from_pem(pem)
+        except ValueError:
+            return ["CHECKPOINT_SIGNING_KEY bukan kunci privat Ed25519 (PEM)"]
+        if is_development_key(pem, self.service_name):
+            return ["CHECKPOINT_SIGNING_KEY adalah kunci pengembangan, yang diketahui semua orang"]
+        return []
+
+    def checkpoint_key(self, service: str) -> Ed25519PrivateKey:
+        """``service``'s checkpoint signing key: ``CHECKPOINT_SIGNING_KEY``, or outside
+        production (``check_production`` refuses it there) the development key."""
+        key = self.checkpoint_signing_key
+        if key is not None and key.get_secret_value().strip():
+            return private_key_from_pem(key.get_secret_value())
+        return development_key(service)
 
     def check_production(self, *, signs_tokens: bool = False, uses_database: bool = True) -> None:
         """Refuse to start (``ProductionConfigError``) if ``production_problems`` finds any."""

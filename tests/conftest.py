@@ -31,12 +31,14 @@ def endpoints() -> Iterator[Endpoints]:
 
 
 @pytest.fixture(scope="session")
-def settings(endpoints: Endpoints) -> Settings:
+def settings(endpoints: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    checkpoints = tmp_path_factory.mktemp("checkpoints") / "{service}.jsonl"
     return Settings(
         environment="development",
         database_url=endpoints.database_url,
         kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
         log_format="console",
+        checkpoint_file=str(checkpoints),
     )
 
 

@@ -8,6 +8,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from events.base import DomainEvent
+from events.checkpoint import is_checkpoint
 from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent
 from infra.eventstore.contract import seal_all
 
@@ -27,8 +28,9 @@ def from_the_start(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
 async def read_topic(
     bootstrap_servers: str, topic: str, expected: int, timeout: float = 60.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of ``topic`` from offset 0, once at least ``expected`` have arrived and the
-    topic has been quiet briefly (so that extra records would show)."""
+    """Every record of ``topic`` from offset 0 but the relays' signed checkpoints (no events:
+    ``events.checkpoint``), once at least ``expected`` have arrived and the topic has been
+    quiet briefly (so that extra records would show)."""
     consumer = from_the_start(bootstrap_servers, topic)
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
@@ -36,7 +38,7 @@ async def read_topic(
     try:
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
-            got = [r for rs in batch.values() for r in rs]
+            got = [r for rs in batch.values() for r in rs if not is_checkpoint(r.headers)]
             records.extend(got)
             if len(records) >= expected and not got:
                 return records

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from events.base import DomainEvent
 from events.catalog import service_of
+from events.checkpoint import is_checkpoint
 from events.documents import DocumentIssued
 from events.envelope import Envelope
 from events.registry import EventRegistry
@@ -66,6 +67,8 @@ class History:
     def take(self, records: list[Any]) -> None:
         """A batch of Kafka records (``infra.kafka_history.read_partitions``)."""
         for record in records:
+            if is_checkpoint(record.headers):
+                continue  # a signed checkpoint, no event
             try:
                 delivered = Delivered.of(record.value)
                 envelope = delivered.envelope

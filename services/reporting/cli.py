@@ -44,12 +44,24 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from events.topics import SERVICES, topics_consumed_by
+from events.topics import SERVICES, topic_for, topics_consumed_by
+from infra.checkpoint_keys import (
+    KeysFileError,
+    PublicKeys,
+    development_public_keys,
+    public_keys_from_file,
+)
 from infra.settings import Settings
+from services.reporting.checkpoint_audit import CheckpointReport
 from services.reporting.config import ReportingConfig
 from services.reporting.replay import LIVE_SCHEMA, ReplayOptions, ReplayResult, replay
 from services.reporting.replay_worker import ReplayFailed
-from services.reporting.verify import ChainReport, verify_all
+from services.reporting.verify import (
+    ChainReport,
+    audit_checkpoints,
+    shipped_checkpoints,
+    verify_all,
+)
 
 
 def inspectors_app(audit_help: str) -> tuple[typer.Typer, typer.Typer]:
@@ -298,10 +310,29 @@ def verify_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the reports to this file")
     ] = None,
+    checkpoints: Annotated[
+        bool,
+        typer.Option(
+            help="Also check each store and topic against the service's signed checkpoints "
+            "(with Kafka; each --schema paired with the --topic in the same place)"
+        ),
+    ] = True,
+    checkpoint_file: Annotated[
+        list[Path] | None,
+        typer.Option(help="A shipped checkpoint file to check too (repeat)"),
+    ] = None,
 ) -> None:
     """Walk every stream's hash chain in every service's event store (and on Kafka) and name
-    the first broken link of each. Exit 0 if all are intact, 1 if not, 2 if it could not run."""
+    the first broken link of each; check the stores and topics against the services' signed
+    checkpoints. Exit 0 if all are intact, 1 if not, 2 if it could not run."""
     settings = Settings.from_environment()
+    pairs = _checkpoint_pairs(schema, topic) if checkpoints and kafka else []
+    keys = _checkpoint_keys(settings, [service for service, _ in pairs]) if pairs else {}
+    try:
+        shipped, unreadable = shipped_checkpoints(checkpoint_file or [])
+    except OSError as error:
+        console.print(f"[bold red]berkas checkpoint tidak terbaca:[/bold red] {error}")
+        raise typer.Exit(2) from None
     try:
         reports = asyncio.run(
             verify_all(
@@ -318,11 +349,27 @@ def verify_command(
     if all(r.missing for r in reports):
         console.print("[bold red]nothing to verify: no such schema or topic[/bold red]")
         raise typer.Exit(2)
+    by_source = {r.source: r for r in reports}
+    audits = [
+        audit_checkpoints(
+            service,
+            by_source[f"store {service}"],
+            by_source[f"kafka {topic_name}"],
+            keys.get(service, {}),
+            shipped,
+        )
+        for service, topic_name in pairs
+    ]
+    for report in audits[:1]:
+        report.findings[:0] = unreadable
+    _print_checkpoints(audits)
     code, further = (0, {}) if schema or topic or not kafka else _further(ctx, settings, None)
+    if any(not a.intact for a in audits):
+        code = max(code, 1)
     if json_out is not None:
-        bodies = [dataclasses.asdict(r) for r in reports]
-        chains = [{k: v for k, v in b.items() if not k.startswith("_")} for b in bodies]
-        _write_json(json_out, [*chains, *({"source": k, **v} for k, v in further.items())])
+        chains = [r.public() for r in reports]
+        signed = [{"source": f"checkpoints {a.service}", **dataclasses.asdict(a)} for a in audits]
+        _write_json(json_out, [*chains, *signed, *({"source": k, **v} for k, v in further.items())])
     broken = [r for r in reports if not r.intact]
     if broken:
         for r in broken:
@@ -337,6 +384,60 @@ def verify_command(
         raise typer.Exit(max(code, 1))
     console.print("[bold green]every chain is intact[/bold green]")
     raise typer.Exit(code)
+
+
+def _checkpoint_pairs(schemas: list[str] | None, topics: list[str] | None) -> list[tuple[str, str]]:
+    """(service = schema, topic) of each service whose checkpoints are checked."""
+    if not schemas and not topics:
+        return [(service, topic_for(service)) for service in SERVICES]
+    if schemas and topics and len(schemas) == len(topics):
+        return list(zip(schemas, topics, strict=True))
+    console.print(
+        "[yellow]checkpoint tidak diperiksa: berikan --schema dan --topic berpasangan[/yellow]"
+    )
+    return []
+
+
+def _checkpoint_keys(settings: Settings, services: list[str]) -> PublicKeys:
+    """The services' public keys: CHECKPOINT_PUBLIC_KEYS_FILE, or in development the
+    development keys. Exit 2 without them."""
+    if settings.checkpoint_public_keys_file:
+        try:
+            return public_keys_from_file(Path(settings.checkpoint_public_keys_file))
+        except KeysFileError as error:
+            console.print(f"[bold red]{error}[/bold red]")
+            raise typer.Exit(2) from None
+    if settings.environment == "development":
+        return development_public_keys(services)
+    console.print(
+        "[bold red]CHECKPOINT_PUBLIC_KEYS_FILE wajib diisi di produksi: tanpa kunci publik "
+        "layanan, checkpoint tidak dapat diperiksa (atau jalankan dengan --no-checkpoints)"
+        "[/bold red]"
+    )
+    raise typer.Exit(2)
+
+
+def _print_checkpoints(audits: list[CheckpointReport]) -> None:
+    if not audits:
+        return
+    table = Table(title="checkpoint bertanda tangan")
+    for column in ("layanan", "terakhir", "ditandatangani", "stream", "peristiwa", "temuan"):
+        table.add_column(column, justify="left" if column == "layanan" else "right")
+    for a in audits:
+        if a.last is None:
+            last = "[yellow]belum ada[/yellow]"
+            signed_at = streams = events = "-"
+        else:
+            last, streams, events = str(a.last), f"{a.streams:,}", f"{a.events:,}"
+            signed_at = a.signed_at.isoformat(timespec="seconds") if a.signed_at else "-"
+        found = "[green]cocok[/green]" if a.intact else f"[red]{len(a.findings)}[/red]"
+        table.add_row(a.service, last, signed_at, streams, events, found)
+    console.print(table)
+    for a in audits:
+        for finding in a.findings:
+            console.print(f"{a.service}: {finding.message}", soft_wrap=True)
+    if any(not a.intact for a in audits):
+        console.print("[bold red]penyimpanan atau Kafka tidak cocok dengan checkpoint[/bold red]")
 
 
 if __name__ == "__main__":

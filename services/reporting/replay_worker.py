@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 from pydantic import ValidationError
 
+from events.checkpoint import is_checkpoint
 from events.envelope import Envelope
 from infra.consumer import NOT_AN_ENVELOPE, Delivered
 from infra.db import Connection
@@ -218,6 +219,8 @@ async def _run_slice(job: Job, progress: Progress) -> SliceResult:
 
     def take(records: list[Any]) -> None:
         for record in records:
+            if is_checkpoint(record.headers):
+                continue  # a signed checkpoint, no event: the live consumers skip it too
             key = key_of(record)
             if key is None:
                 unreadable.append(record)

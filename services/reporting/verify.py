@@ -13,23 +13,38 @@ verify``).
   crash) counts once if it is the same event, and is a break if the same event id comes with
   other content; the rest is checked as above. Of a topic's broken streams, the one whose broken
   record was appended first (record timestamp) is named.
+* **Signed checkpoints**: both walks also keep every version's hash of every stream (and the
+  store which of them the relay had published; the topic its checkpoint records, which are no
+  events), so that ``audit_checkpoints`` can check a service's store and topic against its
+  signed checkpoints and against each other (``services.reporting.checkpoint_audit``).
 
 Reading needs the owner connection (``DATABASE_URL``): the app roles see only their own schema.
 """
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
+from events.checkpoint import Checkpoint, is_checkpoint
 from events.envelope import Envelope
 from events.topics import SERVICES, topic_for
 from infra.db import BATCH_STATEMENT_TIMEOUT_MS, Connection, create_pool
 from infra.eventstore import verify_chain
 from infra.eventstore.postgres import COLUMNS, row_to_envelope
 from infra.kafka_history import plan, read_partitions
+from services.reporting.checkpoint_audit import (
+    CheckpointReport,
+    Finding,
+    Found,
+    Heads,
+    audit,
+)
 
 PREFETCH = 2000
 
@@ -59,6 +74,24 @@ class ChainReport:
     missing: bool = False
     """The schema or topic does not exist (nothing to verify)."""
     _first_at: Any = field(default=None, repr=False)
+    _heads: Heads = field(default_factory=lambda: Heads(""), repr=False)
+    """Every version's hash of every stream, for the checkpoints' audit."""
+    _published: dict[str, int] = field(default_factory=dict, repr=False)
+    """A store's: each stream's last version the relay had published."""
+    _checkpoints: list[Found] = field(default_factory=list, repr=False)
+    """A topic's signed checkpoints."""
+    _unreadable: list[Finding] = field(default_factory=list, repr=False)
+    """A topic's checkpoint records that do not read as checkpoints."""
+
+    def public(self) -> dict[str, Any]:
+        """The report without its collections (for ``--json``)."""
+        body = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if not f.name.startswith("_")
+        }
+        body["first"] = dataclasses.asdict(self.first) if self.first else None
+        return body
 
     @property
     def intact(self) -> bool:
@@ -113,12 +146,20 @@ def _check_rows(rows: list[asyncpg.Record]) -> tuple[Break | None, int]:
 
 async def verify_store(conn: Connection, schema: str) -> ChainReport:
     """Every stream of ``schema.events`` (``conn`` must decode JSON, as ``infra.db`` pools do)."""
-    report = ChainReport(f"store {schema}")
+    report = ChainReport(f"store {schema}", _heads=Heads(f"penyimpanan peristiwa {schema}"))
     if await conn.fetchval("SELECT to_regclass($1)", f"{schema}.events") is None:
         report.missing = True
         return report
-    sql = f"SELECT position, {COLUMNS} FROM {schema}.events ORDER BY stream_id, stream_version"
+    sql = (
+        f"SELECT position, txid::text::bigint AS txid_n, {COLUMNS} FROM {schema}.events "
+        "ORDER BY stream_id, stream_version"
+    )
+    heads, published = report._heads, report._published
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        relayed = await conn.fetchrow(
+            f"SELECT txid::text::bigint AS txid, position FROM {schema}.relay_position"
+        )
+        relay = (relayed["txid"], relayed["position"]) if relayed else (0, 0)
         stream: list[asyncpg.Record] = []
         async for row in conn.cursor(sql, prefetch=PREFETCH):
             if stream and row["stream_id"] != stream[0]["stream_id"]:
@@ -126,6 +167,9 @@ async def verify_store(conn: Connection, schema: str) -> ChainReport:
                 stream = []
             stream.append(row)
             report.events += 1
+            heads.add(row["stream_id"], row["stream_version"], row["hash"])
+            if (row["txid_n"], row["position"]) <= relay:
+                published[row["stream_id"]] = row["stream_version"]
         if stream:
             report.add(*_check_rows(stream))
     return report
@@ -136,7 +180,7 @@ async def verify_store(conn: Connection, schema: str) -> ChainReport:
 
 async def verify_topic(bootstrap_servers: str, topic: str) -> ChainReport:
     """Every stream of ``topic``, as published (from the first offset to the end now)."""
-    report = ChainReport(f"kafka {topic}")
+    report = ChainReport(f"kafka {topic}", _heads=Heads(f"Kafka {topic}"))
     layout = await plan(bootstrap_servers, [topic])
     if layout.missing_topics:
         report.missing = True
@@ -146,6 +190,9 @@ async def verify_topic(bootstrap_servers: str, topic: str) -> ChainReport:
 
     def take(records: list[Any]) -> None:
         for record in records:
+            if is_checkpoint(record.headers):
+                _take_checkpoint(report, record)
+                continue
             try:
                 envelope = Envelope.model_validate_json(record.value)
             except ValidationError:
@@ -166,6 +213,8 @@ async def verify_topic(bootstrap_servers: str, topic: str) -> ChainReport:
         report.add(broken, (record.timestamp, record.partition, record.offset))
     for events in streams.values():
         ordered = sorted(events.values(), key=lambda pair: pair[0].stream_version)
+        for envelope, _ in ordered:
+            report._heads.add(envelope.stream_id, envelope.stream_version, envelope.hash)
         link = verify_chain(envelope for envelope, _ in ordered)
         if link is None:
             report.add(None, None)
@@ -183,6 +232,16 @@ async def verify_topic(bootstrap_servers: str, topic: str) -> ChainReport:
 
 def _where(record: Any) -> str:
     return f"{record.topic}[{record.partition}]@{record.offset}"
+
+
+def _take_checkpoint(report: ChainReport, record: Any) -> None:
+    where = f"Kafka {_where(record)}"
+    try:
+        report._checkpoints.append(Found(Checkpoint.model_validate_json(record.value), where))
+    except ValidationError:
+        report._unreadable.append(
+            Finding("unreadable", f"catatan checkpoint di {where} tidak terbaca sebagai checkpoint")
+        )
 
 
 # --- all of it ----------------------------------------------------------------------------------
@@ -209,3 +268,39 @@ async def verify_all(
         for topic in topics if topics is not None else [topic_for(s) for s in SERVICES]:
             reports.append(await verify_topic(bootstrap_servers, topic))
     return reports
+
+
+# --- signed checkpoints -------------------------------------------------------------------------
+
+
+def audit_checkpoints(
+    service: str,
+    store: ChainReport,
+    topic: ChainReport,
+    keys: Mapping[str, Ed25519PublicKey],
+    shipped: Sequence[Found] = (),
+) -> CheckpointReport:
+    """``service``'s checkpoints (on ``topic`` and ``shipped``) against its store and topic, as
+    ``verify_store`` and ``verify_topic`` read them (``services.reporting.checkpoint_audit``)."""
+    mine = [f for f in shipped if f.checkpoint.service == service]
+    report = audit(
+        service, topic._checkpoints, keys, [store._heads, topic._heads], store._published, mine
+    )
+    report.findings[:0] = topic._unreadable
+    return report
+
+
+def shipped_checkpoints(paths: Sequence[Path]) -> tuple[list[Found], list[Finding]]:
+    """The checkpoints of checkpoint files (one JSON a line), and the lines that are none."""
+    found, unreadable = [], []
+    for path in paths:
+        for n, line in enumerate(path.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                found.append(Found(Checkpoint.model_validate_json(line), f"berkas {path}:{n}"))
+            except ValidationError:
+                unreadable.append(
+                    Finding("unreadable", f"baris {n} berkas {path} bukan checkpoint")
+                )
+    return found, unreadable

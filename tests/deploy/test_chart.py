@@ -3,6 +3,7 @@ Kubernetes versions it targets, every service in it, secrets referenced and neve
 owner's password in the migrations Job alone, the same routes as ``make run``'s gateway."""
 
 import re
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -104,6 +105,26 @@ def test_only_the_migrations_hold_the_owner_and_each_service_its_own_role(
             assert env["MIGRATE_ON_START"]["value"] == "false"
             service = env["SERVICE_NAME"]["value"]
             assert env["APP_DB_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == service
+
+
+def test_each_service_signs_its_checkpoints_with_its_own_key_into_a_volume(
+    manifests: tuple[Manifest, ...],
+) -> None:
+    signing = 0
+    for name, pod in pods(manifests):
+        env = env_of(pod)
+        if "DATABASE_URL" not in env or name == "jejak-migrations":
+            assert "CHECKPOINT_SIGNING_KEY" not in env, name
+            continue
+        service = env["SERVICE_NAME"]["value"]
+        key = env["CHECKPOINT_SIGNING_KEY"]["valueFrom"]["secretKeyRef"]
+        assert (key["name"], key["key"]) == ("jejak-checkpoints", service)
+        file = Path(env["CHECKPOINT_FILE"]["value"])
+        [container] = pod["containers"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        assert mounts[str(file.parent)] in {v["name"] for v in pod["volumes"]}
+        signing += 1
+    assert signing == len(SERVICES)
 
 
 def test_the_migrations_job_is_a_hook_before_upgrades(manifests: tuple[Manifest, ...]) -> None:

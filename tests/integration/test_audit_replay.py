@@ -26,9 +26,19 @@ from bench.chaos.checks import audit
 from bench.relay import delete_topic
 from bench.replay import EPOCH, sample_request
 from devstack.stack import Endpoints
+from events.checkpoint import (
+    CHECKPOINT_HEADER,
+    CHECKPOINT_HEADER_VALUE,
+    CHECKPOINT_KEY,
+    FIRST_PREVIOUS,
+    Checkpoint,
+    is_checkpoint,
+)
 from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent
-from events.topics import Service, topic_for
+from events.merkle import heads_root
+from events.topics import Service, dead_letter_topic, topic_for, topics_consumed_by
 from infra.auth import development_keys
+from infra.checkpoint_keys import Signer, development_key
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics
@@ -40,7 +50,7 @@ from services.reporting.config import ReportingConfig
 from services.reporting.replay import ReplayOptions, replay
 from services.reporting.replay_compare import Difference
 from services.reporting.verify import verify_all, verify_topic
-from tests.kafka_helpers import eventually
+from tests.kafka_helpers import eventually, read_topic
 
 TENANT = f"audit-{uuid.uuid4().hex[:8]}"
 
@@ -52,6 +62,34 @@ class Live:
     db: asyncpg.Pool
     sent: dict[str, int] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    checkpoints: list[str] = field(default_factory=list)
+    """Where the signed checkpoint records put among the events are (``topic[p]@offset``)."""
+
+    async def checkpoint(self) -> None:
+        """A signed checkpoint record on every topic reporting consumes (as each service's relay
+        leader publishes them): no event, skipped live and by the replay. Signed for another
+        service than the topic's, so a ``jejak audit verify`` of this session's topics names it
+        (no test here expects those topics to verify)."""
+        unsigned = Checkpoint(
+            service=f"test-{TENANT}",
+            sequence=1,
+            previous=FIRST_PREVIOUS,
+            signed_at=dt.datetime.now(dt.UTC),
+            streams=0,
+            events=0,
+            root=heads_root({}),
+            heads=(),
+            key_id="",
+        )
+        value = Signer(development_key(f"test-{TENANT}")).sign(unsigned).model_dump_json()
+        for topic in topics_consumed_by("reporting"):
+            sent = await self.producer.send_and_wait(
+                topic,
+                value.encode(),
+                key=CHECKPOINT_KEY,
+                headers=[(CHECKPOINT_HEADER, CHECKPOINT_HEADER_VALUE)],
+            )
+            self.checkpoints.append(f"{sent.topic}[{sent.partition}]@{sent.offset}")
 
     async def stored(self, request_id: str) -> int:
         return int(
@@ -118,6 +156,7 @@ async def live(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
         assert db is not None
         try:
             state = Live(configured, producer, db)
+            await state.checkpoint()
             rng = random.Random(22)
             flows = []
             for n in range(5 + len(CATCH_UPS)):
@@ -159,8 +198,19 @@ async def test_the_replay_equals_the_live_read_models(live: Live) -> None:
         assert {"RECEIVE", "DISPOSE", "VERIFY", "MEETING", "ASSIGN"} <= {r["step"] for r in steps}
     mine = [r for r in result.refusals if r.request_id in live.requests]
     assert [r.reason for r in mine] == ["a second event in one place of its stream"]
+    assert len(live.checkpoints) == 5
+    assert not [r for r in result.refusals if r.where in live.checkpoints]  # skipped, no event
     schema_left = await live.db.fetchval("SELECT to_regnamespace($1)", result.schema)
     assert schema_left is None  # dropped
+
+
+async def test_the_live_projection_skips_checkpoint_records_without_dead_letters(
+    live: Live,
+) -> None:
+    dead = await read_topic(
+        live.settings.kafka_bootstrap_servers, dead_letter_topic("reporting"), 0, timeout=5
+    )
+    assert not [r for r in dead if is_checkpoint(r.headers) or b"jejak.checkpoint/1" in r.value]
 
 
 async def test_a_tampered_live_row_is_reported_as_exactly_that_difference(live: Live) -> None:

@@ -6,6 +6,7 @@ import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
 
+from events.checkpoint import CHECKPOINT_HEADER, CHECKPOINT_HEADER_VALUE, CHECKPOINT_KEY
 from events.envelope import Envelope
 from infra.consumer import Delivered, IdempotentConsumer, Outcome, dead_letter_to, subscribe
 from infra.eventstore import PostgresEventStore
@@ -59,6 +60,13 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
             bodies[0],
         ]:
             await broker.publish(body, topic, key=b"req-1")
+        # a relay leader's signed checkpoint on the topic is no event: skipped, not dead-lettered
+        await broker.publish(
+            b'{"kind":"jejak.checkpoint/1"}',
+            topic,
+            key=CHECKPOINT_KEY,
+            headers={CHECKPOINT_HEADER: CHECKPOINT_HEADER_VALUE.decode()},
+        )
 
         async def all_done() -> bool:
             return await app_pool.fetchval(f"SELECT count(*) FROM {schema}.processed_events") == 4

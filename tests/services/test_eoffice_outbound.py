@@ -29,7 +29,7 @@ from pydantic import SecretStr
 from bench.replay import EPOCH, sample_request
 from events.envelope import Envelope, Role
 from events.topics import Service, topic_for
-from infra.auth import TokenIssuer, development_keys
+from infra.auth import TokenIssuer, development_keys, generate_key_pair
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
 from services.eoffice.bootstrap import create_app as create_eoffice
@@ -458,6 +458,7 @@ def test_production_refuses_to_start_with_a_callback_url_that_is_not_https(
             "eoffice_secret": SecretStr(SECRET),
             "jwt_public_key": public,
             "app_db_password": "production-password-" + "p" * 20,
+            "checkpoint_signing_key": SecretStr(generate_key_pair()[0]),
         }
     )
     for url in ("http://eoffice.katingankab.go.id/jejak/status", "http://127.0.0.1:9/jejak"):

@@ -499,6 +499,7 @@ def production(tmp_path: Path, **changes: object) -> Settings:
         "jwt_public_key": public,
         "app_db_password": "a-long-production-secret",
         "jwt_key_dir": str(tmp_path),
+        "checkpoint_signing_key": generate_key_pair()[0],
     }
     return Settings.model_validate({**fields, **changes})
 

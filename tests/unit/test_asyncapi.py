@@ -38,7 +38,11 @@ def test_check_mode_agrees() -> None:
 def test_every_event_type_is_a_message_on_its_services_topic(asyncapi: dict[str, Any]) -> None:
     messages = asyncapi["components"]["messages"]
     schemas = asyncapi["components"]["schemas"]
-    assert set(messages) == {e.event_type() for e in ALL_EVENTS} | {"DeadLetter"}
+    assert set(messages) == {e.event_type() for e in ALL_EVENTS} | {"DeadLetter", "Checkpoint"}
+    for service in SERVICES:  # every topic also carries its service's signed checkpoints
+        checkpoint = asyncapi["channels"][topic_for(service)]["messages"]["Checkpoint"]
+        assert checkpoint == {"$ref": "#/components/messages/Checkpoint"}
+    assert messages["Checkpoint"]["headers"]["properties"]["record"]["const"] == "checkpoint"
     for event in ALL_EVENTS:
         name = event.event_type()
         channel = asyncapi["channels"][topic_of(name)]
@@ -62,7 +66,7 @@ def test_every_topic_and_dead_letter_topic_is_a_channel(asyncapi: dict[str, Any]
     for service in SERVICES:
         published = asyncapi["operations"][f"{service}.publish"]
         assert published["action"] == "send"
-        assert len(published["messages"]) == len(EVENTS_BY_SERVICE[service])
+        assert len(published["messages"]) == len(EVENTS_BY_SERVICE[service]) + 1  # checkpoints
         for upstream in SUBSCRIPTIONS[service]:
             consumed = asyncapi["operations"][f"{service}.consume.{upstream}"]
             assert consumed["channel"] == {"$ref": f"#/channels/{topic_for(upstream)}"}

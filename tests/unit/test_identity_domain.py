@@ -309,6 +309,7 @@ def test_production_needs_keys_and_secrets_from_the_environment(tmp_path: Path) 
         jwt_public_key=public,
         app_db_password="a-long-production-secret",
         jwt_key_dir=str(tmp_path),
+        checkpoint_signing_key=generate_key_pair()[0],
     )
     good.check_production(signs_tokens=True)
     (tmp_path / "jwt-public.pem").write_text(public + "\n")
