@@ -8,7 +8,7 @@ import uvicorn
 
 from devstack.gateway import create_gateway
 from devstack.process import free_port, port_is_free
-from devstack.services import service_processes, web_process
+from devstack.services import migrate, service_processes, web_process
 from devstack.stack import DEFAULT_DATA_DIR, Stack
 from devstack.supervisor import Supervisor
 from services.identity.demo import DEMO_PASSWORD
@@ -51,15 +51,18 @@ def run(
     data_dir: Path = DataDir,
     port: int = typer.Option(8000, help="The gateway's port on 127.0.0.1 (0: any free one)"),
 ) -> None:
-    """Start Kafka, PostgreSQL, every service and the gateway in the foreground, restarting
-    whichever process ends (``devstack.supervisor``); Ctrl-C stops them all."""
+    """Start Kafka and PostgreSQL, migrate the database (the owner, once), then every service
+    (each as its own database role) and the gateway in the foreground, restarting whichever
+    process ends (``devstack.supervisor``); Ctrl-C stops them all."""
     stack = Stack(data_dir)
     _describe(stack)
-    services = service_processes(stack.up(), data_dir)
+    endpoints = stack.up()
+    services = service_processes(endpoints, data_dir)
     web = web_process(services, data_dir)
     processes = {p.name: p for p in (*services, web)}
     supervisor = Supervisor({**stack.supervised(), **processes}, say=typer.echo)
     try:
+        migrate(endpoints, data_dir)  # by the owner, once; no service gets the owner's URL
         supervisor.start()
         gateway_port = port if port and port_is_free(port) else free_port()
         for process in services:

@@ -7,11 +7,14 @@ import asyncpg
 CORE_SQL = Path(__file__).parent / "sql"
 
 
-async def ensure_role(conn: asyncpg.Connection, role: str, password: str) -> None:
+async def ensure_role(conn: asyncpg.Connection, role: str, password: str | None) -> None:
+    """``role`` exists and logs in with ``password``; without one it cannot log in (a group
+    role, granted to other roles)."""
     exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-    quoted_password = password.replace("'", "''")
     verb = "ALTER" if exists else "CREATE"
-    await conn.execute(f"{verb} ROLE \"{role}\" LOGIN PASSWORD '{quoted_password}'")
+    quoted = None if password is None else password.replace("'", "''")
+    login = "NOLOGIN" if quoted is None else f"LOGIN PASSWORD '{quoted}'"
+    await conn.execute(f'{verb} ROLE "{role}" {login}')
 
 
 async def migrate(
