@@ -3,9 +3,10 @@
 PDFs) and writes nothing. ``python -m infra.migrate_all`` makes it and grants it, after each
 run, every table of ``AUDITED_TABLES``.
 
-It logs in with ``AUDITOR_DB_PASSWORD``; without one it is a group role (NOLOGIN) that the
-operator grants to each inspector's own login role (``GRANT jejak_auditor TO siti``), so each
-inspector's session is named in PostgreSQL's log. ``jejak audit replay`` is no auditor's tool:
+It logs in with ``AUDITOR_DB_PASSWORD``; made without one it is a group role (NOLOGIN) that
+the operator grants to each inspector's own login role (``GRANT jejak_auditor TO siti``), so
+each inspector's session is named in PostgreSQL's log (a run without the variable leaves an
+existing role's login as it was). ``jejak audit replay`` is no auditor's tool:
 it builds a fresh schema, which needs the owner."""
 
 import asyncpg

@@ -179,10 +179,10 @@ class Settings(BaseSettings):
         if uses_database:
             if self.app_db_password == DEFAULT_APP_DB_PASSWORD:
                 problems.append("APP_DB_PASSWORD is the development default")
-            problems.extend(self._database_owner_problems())
+            problems.extend(self.database_owner_problems())
         return problems
 
-    def _database_owner_problems(self) -> list[str]:
+    def database_owner_problems(self) -> list[str]:
         """A service holds no owner's password: DATABASE_URL says only where PostgreSQL is, and
         DATABASE_APP_URL names the service's own role (``docs/security.md``, item 6)."""
         problems = []
