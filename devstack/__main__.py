@@ -1,6 +1,7 @@
 """``python -m devstack up|down|env|run``: the local Kafka and PostgreSQL, and with ``run`` every
 service behind one gateway."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -8,7 +9,7 @@ import uvicorn
 
 from devstack.gateway import create_gateway
 from devstack.process import free_port, port_is_free
-from devstack.services import migrate, service_processes, web_process
+from devstack.services import auditor_url, migrate, service_processes, web_process
 from devstack.stack import DEFAULT_DATA_DIR, Stack
 from devstack.supervisor import Supervisor
 from services.identity.demo import DEMO_PASSWORD
@@ -39,10 +40,21 @@ def down(data_dir: Path = DataDir) -> None:
 
 
 @cli.command()
-def env(data_dir: Path = DataDir) -> None:
+def env(
+    data_dir: Path = DataDir,
+    auditor: bool = typer.Option(
+        False,
+        "--auditor",
+        help="DATABASE_URL as the inspectors' read-only role (enough for jejak audit verify and "
+        "documents); without it the owner's (jejak audit replay needs it)",
+    ),
+) -> None:
     """Print shell exports for the running stack (starting it if needed), in development."""
+    endpoints = Stack(data_dir).up()
+    if auditor:
+        endpoints = replace(endpoints, database_url=auditor_url(endpoints.database_url))
     typer.echo("export ENVIRONMENT=development")
-    for key, value in Stack(data_dir).up().as_env().items():
+    for key, value in endpoints.as_env().items():
         typer.echo(f"export {key}={value}")
 
 

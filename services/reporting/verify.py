@@ -14,7 +14,9 @@ verify``).
   other content; the rest is checked as above. Of a topic's broken streams, the one whose broken
   record was appended first (record timestamp) is named.
 
-Reading needs the owner connection (``DATABASE_URL``): the app roles see only their own schema.
+Reading needs ``DATABASE_URL`` of a role that reads every service's events: the inspectors'
+read-only ``jejak_auditor`` (``infra.auditor_role``), or the owner; an app role sees only its own
+schema.
 """
 
 from collections.abc import Sequence

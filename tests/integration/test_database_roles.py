@@ -76,6 +76,7 @@ async def test_a_service_role_cannot_create_anything_or_change_a_schema(
         f"DROP TABLE {service}.events",
         f"CREATE INDEX smuggled ON {service}.events (stream_id)",
         f'CREATE ROLE "smuggled_{service}"',
+        f"CREATE DATABASE smuggled_{service}",
     ):
         assert await refused(conn, sql), sql
 
