@@ -138,7 +138,7 @@ async def test_a_service_started_before_its_database_is_created_serves_once_it_i
 ) -> None:
     """PostgreSQL answers, but the database is not there yet (a server just initialised, as
     when a supervisor starts PostgreSQL and the services at once): the service waits too,
-    until the database is created and migrated."""
+    until the database appears, migrated (made under another name, then renamed)."""
     database = f"late_{uuid.uuid4().hex[:8]}"
     url = urlsplit(endpoints.database_url)._replace(path=f"/{database}").geturl()
     given = replace(endpoints, database_url=url)
@@ -146,8 +146,11 @@ async def test_a_service_started_before_its_database_is_created_serves_once_it_i
     process.env["STARTUP_MAX_BACKOFF_SECONDS"] = "0.5"
 
     async def created_and_migrated() -> None:
-        await owner_conn.execute(f"CREATE DATABASE {database}")
-        await asyncio.to_thread(migrate, given, tmp_path)
+        making = f"{database}_making"
+        await owner_conn.execute(f"CREATE DATABASE {making}")
+        made = urlsplit(endpoints.database_url)._replace(path=f"/{making}").geturl()
+        await asyncio.to_thread(migrate, replace(endpoints, database_url=made), tmp_path)
+        await owner_conn.execute(f"ALTER DATABASE {making} RENAME TO {database}")
 
     try:
         await comes_up(process, created_and_migrated, "PostgreSQL")
