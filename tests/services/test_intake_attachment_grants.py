@@ -11,10 +11,10 @@ from typing import Any
 
 import asyncpg
 
+from infra.migrate_all import sql_dir
 from infra.migrations import migrate
 from infra.principal import Principal
 from infra.settings import Settings
-from services.intake.bootstrap import SQL
 from tests.services.intake_client import (
     BY_ROLE,
     COLLEAGUE,
@@ -24,6 +24,7 @@ from tests.services.intake_client import (
     person,
 )
 
+SQL = sql_dir("intake")
 STRANGERS_COLLEAGUE = person("u-pemohon-disdik-2", "PEMOHON", opd="DISDIK")
 
 
