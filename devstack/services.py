@@ -143,6 +143,8 @@ def web_process(services: list[ServiceProcess], data_dir: Path) -> ServiceProces
         "JWT_KEY_DIR": some["JWT_KEY_DIR"],
         "LOG_FORMAT": "json",
         "UPSTREAMS": json.dumps(upstreams),
+        # it needs no database; this replaces an owner's URL the shell may have exported
+        "DATABASE_URL": some["DATABASE_URL"],
     }
     return ServiceProcess("web", int(env["HTTP_PORT"]), data_dir / "logs" / "web.log", env)
 

@@ -2,7 +2,10 @@
 service processes) gives each service only where PostgreSQL is, and production refuses a
 service whose DATABASE_URL carries a password or whose DATABASE_APP_URL is another role."""
 
+import os
 from pathlib import Path
+
+import pytest
 
 from devstack.services import service_processes, web_process
 from devstack.stack import Endpoints
@@ -11,14 +14,18 @@ from infra.settings import Settings
 OWNER = "postgresql://jejak_owner:owner-secret@db.example:5432/jejak"
 
 
-def test_make_runs_services_hold_no_owner_password(tmp_path: Path) -> None:
+def test_make_runs_services_hold_no_owner_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", OWNER)  # make run pointed at a server of one's own
     endpoints = Endpoints("127.0.0.1:9092", OWNER)
     services = service_processes(endpoints, tmp_path)
     processes = [*services, web_process(services, tmp_path)]
     for process in processes:
-        assert not [v for v in process.env.values() if "owner-secret" in v], process.name
-        assert "jejak_owner" not in str(process.env), process.name
-        assert "MIGRATE_ON_START" not in process.env
+        launched = {**os.environ, **process.env}  # what ``spawn`` gives the process
+        assert not [v for v in launched.values() if "owner-secret" in v], process.name
+        assert "jejak_owner" not in str(launched), process.name
+        assert "MIGRATE_ON_START" not in launched
     for process in services:
         assert process.env["DATABASE_URL"] == "postgresql://db.example:5432/jejak"
         settings = Settings(environment="development", database_url=process.env["DATABASE_URL"])
