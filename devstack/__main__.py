@@ -28,8 +28,12 @@ def _describe(stack: Stack) -> None:
 
 @cli.command()
 def up(data_dir: Path = DataDir) -> None:
-    """Start both servers in the background (or find them running) and print where they are."""
-    _describe(Stack(data_dir))
+    """Start both servers in the background (or find them running), migrate the database (the
+    owner, as before ``run``'s services: a service started by hand then finds its schema) and
+    print where they are."""
+    stack = Stack(data_dir)
+    _describe(stack)
+    migrate(stack.up(), data_dir)
 
 
 @cli.command()
