@@ -40,6 +40,16 @@ def app_password(settings: Settings, service: str) -> str:
     return password
 
 
+def auditor_password(settings: Settings) -> str | None:
+    password = os.environ.get("AUDITOR_DB_PASSWORD") or None
+    if settings.environment == "production" and password == DEFAULT_APP_DB_PASSWORD:
+        raise SystemExit(
+            "jejak_auditor: kata sandinya masih bawaan pengembangan; ganti AUDITOR_DB_PASSWORD "
+            "atau kosongkan (peran kelompok tanpa login)."
+        )
+    return password
+
+
 async def migrate_all(settings: Settings) -> dict[str, list[str]]:
     """Migrate each service in turn, then grant the auditor what it reads; returns the
     migrations applied now, per service."""
@@ -52,7 +62,7 @@ async def migrate_all(settings: Settings) -> dict[str, list[str]]:
             app_password(settings, service),
             sql_dir(service),
         )
-    await grant_auditor(settings.database_url, os.environ.get("AUDITOR_DB_PASSWORD") or None)
+    await grant_auditor(settings.database_url, auditor_password(settings))
     return applied
 
 
