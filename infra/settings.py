@@ -176,9 +176,9 @@ class Settings(BaseSettings):
             dev_key = Path(self.jwt_key_dir) / dev_file
             if dev_key.is_file() and dev_key.read_text().strip() == value.strip():
                 problems.append(f"{variable} is the development key from {dev_key}")
+        if uses_database and self.app_db_password == DEFAULT_APP_DB_PASSWORD:
+            problems.append("APP_DB_PASSWORD is the development default")
         if uses_database:
-            if self.app_db_password == DEFAULT_APP_DB_PASSWORD:
-                problems.append("APP_DB_PASSWORD is the development default")
             problems.extend(self.database_owner_problems())
         return problems
 
