@@ -7,6 +7,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from devstack.kafka import KafkaBroker
 from devstack.postgres import PostgresServer
@@ -22,10 +23,22 @@ class Endpoints:
     database_url: str
 
     def as_env(self) -> dict[str, str]:
+        """The owner's connections: for the migrations and the operators' tools."""
         return {
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers,
             "DATABASE_URL": self.database_url,
         }
+
+    @property
+    def database_location(self) -> str:
+        """``database_url`` without its user and password: where PostgreSQL is."""
+        parts = urlsplit(self.database_url)
+        return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+    def service_env(self) -> dict[str, str]:
+        """What a service is given: no owner, no password (it connects as its own role,
+        ``Settings.app_url``)."""
+        return {**self.as_env(), "DATABASE_URL": self.database_location}
 
 
 def _port(remembered: int | None) -> int:

@@ -158,6 +158,18 @@ def _production_refusals() -> dict[str, list[str]]:
     return refusals
 
 
+def _owner_refusals() -> list[str]:
+    """What a service (intake, say) given the owner's connection is refused for."""
+    owner = "postgresql://jejak_owner:secret@db:5432/jejak"
+    given = Settings(
+        environment="production",
+        service_name="intake",
+        database_url=owner,
+        database_app_url=owner,
+    )
+    return given.database_owner_problems()
+
+
 def render() -> str:
     """The page, from the policy and the code."""
     tokens = identity.TokenPolicy()
@@ -289,6 +301,13 @@ def render() -> str:
         f"EOFFICE_PREVIOUS_SECRETS (at most {webhook.MAX_PREVIOUS_SECRETS}); eoffice refuses an "
         "EOFFICE_CALLBACK_URL that is not https. A key equal to the development key kept in "
         "JWT_KEY_DIR counts as missing.",
+        "",
+        "No service holds the database owner's password (the migrations run apart, "
+        "`python -m infra.migrate_all`, before the services start; `docs/security.md`). "
+        "Given an owner's connection, a service refuses to start in production; intake, for "
+        "example, says:",
+        "",
+        *[f"- {problem}" for problem in _owner_refusals()],
         "",
     ]
     return "\n".join(lines)

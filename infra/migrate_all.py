@@ -1,9 +1,12 @@
-"""``python -m infra.migrate_all``: every service's schema, app role and migrations, applied with
-the owner's connection (``DATABASE_URL``) apart from the services, which then run with
-``MIGRATE_ON_START=false`` and never hold the owner's password (the Helm chart's migrations Job).
+"""``python -m infra.migrate_all``: every service's schema, app role and migrations, and the
+inspectors' read-only role (``infra.auditor_role``), applied with the owner's connection
+(``DATABASE_URL``) before the services start. Nothing else migrates: a service connects only as
+its own role and never holds the owner's password (the Helm chart's migrations Job, compose's
+``migrations``, ``make run``, the tests and the benchmarks all run this first).
 
 Each app role's password is ``APP_DB_PASSWORD_<SERVICE>`` (``APP_DB_PASSWORD_DEV_TRACKING``, ...),
-else ``APP_DB_PASSWORD``; in production a development default is refused."""
+else ``APP_DB_PASSWORD``; in production a development default is refused. The auditor's is
+``AUDITOR_DB_PASSWORD`` (unset: a group role that logs nobody in)."""
 
 import asyncio
 import importlib.util
@@ -13,6 +16,7 @@ from pathlib import Path
 import structlog
 
 from events.topics import SERVICES
+from infra.auditor_role import grant_auditor
 from infra.logging import configure_logging
 from infra.migrations import migrate
 from infra.settings import DEFAULT_APP_DB_PASSWORD, Settings
@@ -36,8 +40,19 @@ def app_password(settings: Settings, service: str) -> str:
     return password
 
 
+def auditor_password(settings: Settings) -> str | None:
+    password = os.environ.get("AUDITOR_DB_PASSWORD") or None
+    if settings.environment == "production" and password == DEFAULT_APP_DB_PASSWORD:
+        raise SystemExit(
+            "jejak_auditor: kata sandinya masih bawaan pengembangan; ganti AUDITOR_DB_PASSWORD "
+            "atau kosongkan (peran kelompok tanpa login)."
+        )
+    return password
+
+
 async def migrate_all(settings: Settings) -> dict[str, list[str]]:
-    """Migrate each service in turn; returns the migrations applied now, per service."""
+    """Migrate each service in turn, then grant the auditor what it reads; returns the
+    migrations applied now, per service."""
     applied: dict[str, list[str]] = {}
     for service in SERVICES:
         applied[service] = await migrate(
@@ -47,6 +62,7 @@ async def migrate_all(settings: Settings) -> dict[str, list[str]]:
             app_password(settings, service),
             sql_dir(service),
         )
+    await grant_auditor(settings.database_url, auditor_password(settings))
     return applied
 
 

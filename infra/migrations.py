@@ -7,11 +7,16 @@ import asyncpg
 CORE_SQL = Path(__file__).parent / "sql"
 
 
-async def ensure_role(conn: asyncpg.Connection, role: str, password: str) -> None:
+async def ensure_role(conn: asyncpg.Connection, role: str, password: str | None) -> None:
+    """``role`` exists and logs in with ``password``. Without one, a new role cannot log in (a
+    group role, granted to other roles) and an existing one is left as it is."""
     exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-    quoted_password = password.replace("'", "''")
+    if exists and password is None:
+        return
     verb = "ALTER" if exists else "CREATE"
-    await conn.execute(f"{verb} ROLE \"{role}\" LOGIN PASSWORD '{quoted_password}'")
+    quoted = None if password is None else password.replace("'", "''")
+    login = "NOLOGIN" if quoted is None else f"LOGIN PASSWORD '{quoted}'"
+    await conn.execute(f'{verb} ROLE "{role}" {login}')
 
 
 async def migrate(

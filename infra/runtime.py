@@ -1,6 +1,8 @@
-"""The wiring of one service process: schema and role, pool, event store, outbox relay and (if it
-consumes) an idempotent Kafka consumer. Services build one in their ``bootstrap`` and run it in
-their web app's lifespan."""
+"""The wiring of one service process: pool, event store, outbox relay and (if it consumes) an
+idempotent Kafka consumer. Services build one in their ``bootstrap`` and run it in their web
+app's lifespan. A service connects only as its own role (``Settings.app_url``) and never
+migrates: its schema, role and migrations are made before it starts, by the owner
+(``python -m infra.migrate_all``)."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,7 +32,6 @@ from infra.kafka import (
 )
 from infra.logging import configure_logging
 from infra.metrics import watch_outbox
-from infra.migrations import migrate
 from infra.relay import OutboxRelay
 from infra.settings import Settings
 from infra.startup import database_unavailable, until_available
@@ -44,7 +45,6 @@ log = structlog.get_logger()
 class ServiceRuntime:
     service: str
     settings: Settings
-    sql_dir: Path | None = None
     consumes: tuple[str, ...] = ()
     handler: Handler | None = None
     batch_handler: BatchHandler | None = None
@@ -66,17 +66,6 @@ class ServiceRuntime:
         """Each step that needs PostgreSQL or Kafka waits for it (``infra.startup``)."""
         s = self.settings
         configure_logging(self.service, s.log_format, s.log_level)
-        if s.migrate_on_start:
-            extra = (self.sql_dir,) if self.sql_dir else ()
-            await self._wait_for_database(
-                lambda: migrate(
-                    s.database_url,
-                    self.service,
-                    s.app_role(self.service),
-                    s.app_db_password,
-                    *extra,
-                )
-            )
         self.pool = await self._wait_for_database(
             lambda: create_pool(
                 s.app_url(self.service),

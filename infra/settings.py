@@ -3,7 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr, model_validator
@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/jejak",
-        description="Owner connection, used to run migrations",
+        description="Where PostgreSQL is (host, port, database): a service connects there as "
+        "its own role and needs no user or password here (production refuses a password); "
+        "the owner's connection for the migrations (``python -m infra.migrate_all``) and the "
+        "operators' tools",
     )
     database_app_url: str | None = Field(
         default=None,
@@ -46,11 +49,6 @@ class Settings(BaseSettings):
     )
     app_db_password: str = Field(
         default=DEFAULT_APP_DB_PASSWORD, description="Password of the app roles"
-    )
-    migrate_on_start: bool = Field(
-        default=True,
-        description="Apply the service's migrations with DATABASE_URL at start-up; false where "
-        "they run apart (``python -m infra.migrate_all``) and DATABASE_URL holds no owner",
     )
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092")
     kafka_topic_partitions: int = Field(
@@ -213,6 +211,25 @@ class Settings(BaseSettings):
             problems.append("APP_DB_PASSWORD is the development default")
         if uses_database:
             problems.extend(self._checkpoint_key_problems())
+            problems.extend(self.database_owner_problems())
+        return problems
+
+    def database_owner_problems(self) -> list[str]:
+        """A service holds no owner's password: DATABASE_URL says only where PostgreSQL is, and
+        DATABASE_APP_URL names the service's own role (``docs/security.md``, item 6)."""
+        problems = []
+        if urlsplit(self.database_url).password is not None:
+            problems.append(
+                "DATABASE_URL layanan memuat kata sandi; layanan tersambung sebagai perannya "
+                "sendiri, jadi DATABASE_URL cukup berisi alamat basis data tanpa pengguna dan "
+                "kata sandi (kata sandi pemilik hanya untuk python -m infra.migrate_all)"
+            )
+        own = self.app_role(self.service_name)
+        if self.database_app_url and urlsplit(self.database_app_url).username != own:
+            problems.append(
+                f"DATABASE_APP_URL layanan {self.service_name} bukan peran {own}; layanan "
+                "hanya boleh tersambung sebagai perannya sendiri"
+            )
         return problems
 
     def _checkpoint_key_problems(self) -> list[str]:
@@ -259,8 +276,13 @@ class Settings(BaseSettings):
         """Connection string of ``service``'s app role, which may not alter stored events."""
         if self.database_app_url:
             return self.database_app_url
-        parts = urlsplit(self.database_url)
-        host = parts.hostname or "127.0.0.1"
-        port = f":{parts.port}" if parts.port else ""
-        netloc = f"{self.app_role(service)}:{self.app_db_password}@{host}{port}"
-        return urlunsplit(parts._replace(netloc=netloc))
+        return role_url(self.database_url, self.app_role(service), self.app_db_password)
+
+
+def role_url(database_url: str, role: str, password: str) -> str:
+    """``database_url`` logging in as ``role`` with ``password``, whoever it named before."""
+    parts = urlsplit(database_url)
+    host = parts.hostname or "127.0.0.1"
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{quote(role, safe='')}:{quote(password, safe='')}@{host}{port}"
+    return urlunsplit(parts._replace(netloc=netloc))

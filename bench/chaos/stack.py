@@ -14,7 +14,7 @@ import httpx
 from devstack.kafka import KafkaBroker, bootstrap_servers, kafka_cluster
 from devstack.postgres import PostgresServer
 from devstack.process import free_port, is_alive
-from devstack.services import ServiceProcess, service_processes, web_process
+from devstack.services import ServiceProcess, migrate, service_processes, web_process
 from devstack.stack import Endpoints
 from devstack.supervisor import Backoff, Supervised, Supervisor
 from devstack.throwaway import throwaway_stack
@@ -120,6 +120,8 @@ def chaos_stack(
         processes.update({p.name: p for p in services})
         supervisor = Supervisor(processes, say, Backoff(stable_after=stable_after))
         try:
+            stack.postgres.start()  # then adopted by the supervisor
+            migrate(endpoints, data_dir)  # by the owner, before any service, as make run
             supervisor.start()
             running = ChaosStack(
                 supervisor,

@@ -24,8 +24,6 @@ from services.approval.officials_store import RECORDED as OFFICIAL_EVENTS
 from services.approval.officials_store import Officials
 from services.approval.usecases import Approval
 
-SQL = Path(__file__).parent / "sql"
-
 
 def create_app(settings: Settings) -> FastAPI:
     settings.check_production()
@@ -71,7 +69,6 @@ def create_app(settings: Settings) -> FastAPI:
     runtime = ServiceRuntime(
         "approval",
         settings,
-        sql_dir=SQL,
         consumes=topics_consumed_by("approval"),
         handler=handle,
     )

@@ -22,7 +22,6 @@ from services.dev_tracking.period import Grace
 from services.dev_tracking.usecases import DevTracking
 
 SERVICE = "dev_tracking"
-SQL = Path(__file__).parent / "sql"
 REGISTRY = default_registry()
 
 
@@ -46,7 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
         await tracking().handle(delivered.envelope, conn)
 
     runtime = ServiceRuntime(
-        SERVICE, settings, sql_dir=SQL, consumes=topics_consumed_by(SERVICE), handler=handle
+        SERVICE, settings, consumes=topics_consumed_by(SERVICE), handler=handle
     )
 
     @asynccontextmanager

@@ -220,8 +220,8 @@ async def audit_documents(
     schema: str = LIVE_SCHEMA,
 ) -> DocumentsAudit:
     """Every document issued (of ``tenant`` and ``request`` if given) re-rendered from
-    Kafka; with ``database_url`` (an owner's), also the service's stored row and PDF of each
-    compared with its event (``audit_stored``)."""
+    Kafka; with ``database_url`` (the auditor's, ``infra.auditor_role``, or an owner's), also
+    the service's stored row and PDF of each compared with its event (``audit_stored``)."""
     layout = await plan(bootstrap_servers, TOPICS)
     history = History(default_registry())
     await read_partitions(bootstrap_servers, layout.partitions, history.take)

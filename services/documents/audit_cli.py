@@ -2,8 +2,8 @@
 ``DocumentIssued``, and the service's stored row and PDF of each too (``services.documents.
 audit``); also run by ``jejak audit verify`` and ``replay`` (``check``). Exit 0: every document
 re-renders to its recorded bytes and is stored as issued; 1: some differ; 2: the check could not
-run. Reads ``KAFKA_BOOTSTRAP_SERVERS``, ``DATABASE_URL`` (an owner's) and the ``DOCUMENTS_*``
-settings, as the service does."""
+run. Reads ``KAFKA_BOOTSTRAP_SERVERS``, ``DATABASE_URL`` (the inspectors' read-only
+``jejak_auditor``'s is enough) and the ``DOCUMENTS_*`` settings, as the service does."""
 
 import asyncio
 import dataclasses

@@ -18,7 +18,6 @@ from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
-from services.documents import SQL_DIR
 from services.documents.api import build_router
 from services.documents.config import DocumentsConfig
 from services.documents.issuer import Issuer
@@ -70,7 +69,6 @@ def create_app(
     runtime = ServiceRuntime(
         SERVICE,
         settings,
-        sql_dir=SQL_DIR,
         consumes=topics_consumed_by(SERVICE),
         handler=recorder.handle,
     )

@@ -28,7 +28,6 @@ from services.eoffice.usecases import Deliveries
 from services.eoffice.worker import DeliveryWorker
 
 SERVICE = "eoffice"
-SQL = Path(__file__).parent / "sql"
 
 
 def create_app(
@@ -50,7 +49,7 @@ def create_app(
         await schedule.record(conn, delivered.envelope, clock())
 
     runtime = ServiceRuntime(
-        SERVICE, settings, sql_dir=SQL, consumes=topics_consumed_by(SERVICE), handler=handle
+        SERVICE, settings, consumes=topics_consumed_by(SERVICE), handler=handle
     )
 
     def wake() -> None:

@@ -21,8 +21,6 @@ from services.identity import demo, domain
 from services.identity.api import build_router
 from services.identity.usecases import Identity
 
-SQL = Path(__file__).parent / "sql"
-
 
 def _is_key_pair(private: str, public: str) -> bool:
     probe = Principal(user_id="key-check", name="", roles=frozenset())
@@ -67,7 +65,7 @@ def create_app(
         private, public = settings.jwt_private_key, settings.jwt_public_key
     else:
         private, public = development_keys(Path(settings.jwt_key_dir))
-    runtime = ServiceRuntime("identity", settings, sql_dir=SQL)
+    runtime = ServiceRuntime("identity", settings)
     verifier = TokenVerifier(public, clock=clock)
     holder: dict[str, Identity] = {}
 

@@ -28,8 +28,6 @@ from services.intake.quota import UploadLedger
 from services.intake.upload_limits import DailyQuota, UploadSlots
 from services.intake.usecases import Intake
 
-SQL = Path(__file__).parent / "sql"
-
 
 def create_app(settings: Settings, config: IntakeConfig | None = None) -> FastAPI:
     """The intake app. ``config`` defaults to the ``INTAKE_*`` environment."""
@@ -73,7 +71,7 @@ def create_app(settings: Settings, config: IntakeConfig | None = None) -> FastAP
         await intake().handle(delivered.envelope, conn)
 
     runtime = ServiceRuntime(
-        "intake", settings, sql_dir=SQL, consumes=topics_consumed_by("intake"), handler=handle
+        "intake", settings, consumes=topics_consumed_by("intake"), handler=handle
     )
 
     @asynccontextmanager

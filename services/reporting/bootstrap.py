@@ -22,7 +22,6 @@ from infra.idempotency import IdempotencyKeys
 from infra.limits import limit_input
 from infra.runtime import ServiceRuntime
 from infra.settings import Settings
-from services.reporting import SQL_DIR
 from services.reporting.api import build_router
 from services.reporting.breaches import BreachWatcher
 from services.reporting.calendar_admin import CalendarAdmin
@@ -51,7 +50,6 @@ def create_app(
     runtime = ServiceRuntime(
         SERVICE,
         settings,
-        sql_dir=SQL_DIR,
         consumes=topics_consumed_by(SERVICE),
         handler=projector.handle,
         batch_handler=projector.handle_batch,

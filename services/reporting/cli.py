@@ -11,8 +11,9 @@ A composing application (``jejak.cli``, the ``jejak`` command) may put further c
 command's context (``Checks``): each runs after the command's own and adds its report and exit
 status; the documents' re-rendering is one (reporting imports no other service).
 
-Both read ``DATABASE_URL`` (an owner: the replay creates a schema and a role; verification reads
-every service's schema) and ``KAFKA_BOOTSTRAP_SERVERS``; the replay also ``APP_DB_PASSWORD``
+Both read ``DATABASE_URL`` (the replay an owner's: it creates a schema and a role; verification
+only reads every service's events, which the inspectors' read-only role ``jejak_auditor`` may:
+``infra.auditor_role``) and ``KAFKA_BOOTSTRAP_SERVERS``; the replay also ``APP_DB_PASSWORD``
 and ``REPORTING_TIME_ZONE``, as the services do.
 """
 

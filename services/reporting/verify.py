@@ -18,7 +18,9 @@ verify``).
   events), so that ``audit_checkpoints`` can check a service's store and topic against its
   signed checkpoints and against each other (``services.reporting.checkpoint_audit``).
 
-Reading needs the owner connection (``DATABASE_URL``): the app roles see only their own schema.
+Reading needs ``DATABASE_URL`` of a role that reads every service's events: the inspectors'
+read-only ``jejak_auditor`` (``infra.auditor_role``), or the owner; an app role sees only its own
+schema.
 """
 
 import dataclasses

@@ -17,7 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
-from devstack.services import ServiceProcess, service_processes, web_process
+from devstack.services import ServiceProcess, migrate, service_processes, web_process
 from devstack.stack import Endpoints
 from infra.auth import TokenIssuer, development_keys
 from infra.principal import Principal
@@ -137,16 +137,23 @@ async def test_a_service_started_before_its_database_is_created_serves_once_it_i
     endpoints: Endpoints, owner_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     """PostgreSQL answers, but the database is not there yet (a server just initialised, as
-    when a supervisor starts PostgreSQL and the services at once): the service waits too."""
+    when a supervisor starts PostgreSQL and the services at once): the service waits too,
+    until the database appears, migrated (made under another name, then renamed)."""
     database = f"late_{uuid.uuid4().hex[:8]}"
     url = urlsplit(endpoints.database_url)._replace(path=f"/{database}").geturl()
     given = replace(endpoints, database_url=url)
     process = next(p for p in service_processes(given, tmp_path) if p.name == "identity")
     process.env["STARTUP_MAX_BACKOFF_SECONDS"] = "0.5"
+
+    async def created_and_migrated() -> None:
+        making = f"{database}_making"
+        await owner_conn.execute(f"CREATE DATABASE {making}")
+        made = urlsplit(endpoints.database_url)._replace(path=f"/{making}").geturl()
+        await asyncio.to_thread(migrate, replace(endpoints, database_url=made), tmp_path)
+        await owner_conn.execute(f"ALTER DATABASE {making} RENAME TO {database}")
+
     try:
-        await comes_up(
-            process, lambda: owner_conn.execute(f"CREATE DATABASE {database}"), "PostgreSQL"
-        )
+        await comes_up(process, created_and_migrated, "PostgreSQL")
         async with httpx.AsyncClient(base_url=process.url, timeout=10) as client:
             login = await client.post(
                 "/login", json={"username": "admin", "password": DEMO_PASSWORD}

@@ -23,12 +23,13 @@ async def effects(owner_conn: asyncpg.Connection, schema: str, settings: Setting
 
 
 @pytest.fixture
-def migrate_reporting(settings: Settings) -> MigrateReporting:
+def migrate_reporting(settings: Settings, owner_settings: Settings) -> MigrateReporting:
     """``await migrate_reporting(schema, sql=SQL_DIR)``: ``schema`` migrated with reporting's SQL
     (or the files in ``sql``), owned by its app role; returns the files applied now."""
 
     async def apply(schema: str, sql: Path = SQL_DIR) -> list[str]:
         role = settings.app_role(schema)
-        return await migrate(settings.database_url, schema, role, settings.app_db_password, sql)
+        owner = owner_settings.database_url
+        return await migrate(owner, schema, role, settings.app_db_password, sql)
 
     return apply

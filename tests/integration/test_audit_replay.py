@@ -58,6 +58,7 @@ TENANT = f"audit-{uuid.uuid4().hex[:8]}"
 @dataclass
 class Live:
     settings: Settings
+    """The operator's (the owner's): the replay builds a fresh schema and role."""
     producer: AIOKafkaProducer
     db: asyncpg.Pool
     sent: dict[str, int] = field(default_factory=dict)
@@ -141,7 +142,9 @@ CATCH_UPS = ("intake dev_tracking reporting approval", "reporting dev_tracking a
 
 
 @pytest.fixture(scope="module")
-async def live(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+async def live(
+    settings: Settings, owner_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Live]:
     """The live reporting service, having projected seven whole requests of this run's tenant:
     five as they happened, two topic by topic (``CATCH_UPS``)."""
     keys = tmp_path_factory.mktemp("keys")
@@ -152,10 +155,10 @@ async def live(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> 
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
     async with app.router.lifespan_context(app):
         await producer.start()
-        db = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=6)
+        db = await asyncpg.create_pool(owner_settings.database_url, min_size=1, max_size=6)
         assert db is not None
         try:
-            state = Live(configured, producer, db)
+            state = Live(owner_settings, producer, db)
             await state.checkpoint()
             rng = random.Random(22)
             flows = []
@@ -272,13 +275,13 @@ def _events(n: int) -> list[NewEvent]:
 
 
 async def test_verify_names_the_first_broken_link_of_an_event_store(
-    settings: Settings, schema: str, app_pool: asyncpg.Pool, owner_conn: asyncpg.Connection
+    owner_settings: Settings, schema: str, app_pool: asyncpg.Pool, owner_conn: asyncpg.Connection
 ) -> None:
     store = PostgresEventStore(app_pool, schema)
     await store.append("stream-a", 0, _events(3))
     await store.append("stream-b", 0, _events(4))
     await store.append("stream-c", 0, _events(2))
-    [intact] = await verify_all(settings.database_url, None, [schema])
+    [intact] = await verify_all(owner_settings.database_url, None, [schema])
     assert (intact.intact, intact.streams, intact.events) == (True, 3, 9)
 
     # The app role may not edit a stored event; the owner can, and the chains tell.
@@ -292,14 +295,14 @@ async def test_verify_names_the_first_broken_link_of_an_event_store(
     b3 = await owner_conn.fetchval(
         f"SELECT event_id FROM {schema}.events WHERE stream_id = 'stream-b' AND stream_version = 3"
     )
-    [report] = await verify_all(settings.database_url, None, [schema])
+    [report] = await verify_all(owner_settings.database_url, None, [schema])
     assert (report.intact, report.broken_streams) == (False, 2)
     first = report.first
     assert first is not None
     assert (first.stream_id, first.stream_version, first.event_id) == ("stream-b", 3, str(b3))
     assert first.reason == "content does not match its hash: the event was altered"
 
-    code, out = await _cli(settings, "verify", "--schema", schema, "--no-kafka")
+    code, out = await _cli(owner_settings, "verify", "--schema", schema, "--no-kafka")
     assert code == 1, out
     assert "stream stream-b version 3" in out and str(b3) in out
 

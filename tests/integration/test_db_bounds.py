@@ -18,9 +18,9 @@ from infra.settings import Settings
 
 
 @pytest.fixture
-async def small_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+async def small_pool(owner_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(
-        settings.database_url, max_size=1, statement_timeout_ms=300, acquire_timeout=0.3
+        owner_settings.database_url, max_size=1, statement_timeout_ms=300, acquire_timeout=0.3
     )
     yield pool
     await pool.close()
@@ -42,14 +42,14 @@ def api_over(pool: asyncpg.Pool) -> httpx.AsyncClient:
 
 
 async def test_a_statement_longer_than_the_timeout_is_cancelled(
-    small_pool: asyncpg.Pool, settings: Settings
+    small_pool: asyncpg.Pool, owner_settings: Settings
 ) -> None:
     started = time.monotonic()
     with pytest.raises(asyncpg.QueryCanceledError, match="statement timeout"):
         await small_pool.fetchval("SELECT pg_sleep(2)")
     assert time.monotonic() - started < 1.5
     assert await small_pool.fetchval("SELECT 1") == 1  # the connection is still good
-    default = await create_pool(settings.database_url, max_size=1)
+    default = await create_pool(owner_settings.database_url, max_size=1)
     try:
         shown = await default.fetchval("SHOW statement_timeout")
         assert shown == f"{DEFAULT_STATEMENT_TIMEOUT_MS // 60_000}min"

@@ -1,6 +1,6 @@
 """Migrations apart from the services, as the cluster runs them: ``infra.migrate_all`` with the
-owner makes every schema and role; a service then starts with a connection string that holds no
-owner (``MIGRATE_ON_START=false``), as its own role, which cannot alter its events."""
+owner makes every schema and role in a fresh database; a service then starts with a connection
+string that holds no owner, as its own role, which cannot alter its events."""
 
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,17 +20,17 @@ async def database(owner_conn: asyncpg.Connection, unique_name: str) -> str:
     return unique_name
 
 
-def url_of(settings: Settings, database: str, *, with_owner: bool) -> str:
-    parts = urlsplit(settings.database_url)
+def url_of(owner: Settings, database: str, *, with_owner: bool) -> str:
+    parts = urlsplit(owner.database_url)
     netloc = parts.netloc if with_owner else parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=netloc, path=f"/{database}"))
 
 
 async def test_a_service_runs_on_what_the_migrations_made_without_the_owner(
-    settings: Settings, database: str
+    settings: Settings, owner_settings: Settings, database: str
 ) -> None:
-    owner = settings.model_copy(
-        update={"database_url": url_of(settings, database, with_owner=True)}
+    owner = owner_settings.model_copy(
+        update={"database_url": url_of(owner_settings, database, with_owner=True)}
     )
     applied = await migrate_all(owner)
     assert set(applied) == set(SERVICES)
@@ -38,10 +38,7 @@ async def test_a_service_runs_on_what_the_migrations_made_without_the_owner(
     assert all(not names for names in (await migrate_all(owner)).values())  # applied once
 
     service = settings.model_copy(
-        update={
-            "database_url": url_of(settings, database, with_owner=False),
-            "migrate_on_start": False,
-        }
+        update={"database_url": url_of(owner_settings, database, with_owner=False)}
     )
     assert "@" not in service.database_url
     async with ServiceRuntime("dev_tracking", service).running() as runtime:

@@ -32,11 +32,11 @@ SLA = RequestSla(
 
 @pytest.fixture
 async def owner(
-    settings: Settings, unique_name: str, migrate_reporting: MigrateReporting
+    owner_settings: Settings, unique_name: str, migrate_reporting: MigrateReporting
 ) -> AsyncIterator[asyncpg.Pool]:
     for side in ("live", "replayed"):
         await migrate_reporting(f"{unique_name}_{side}")
-    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    pool = await create_pool(owner_settings.database_url, min_size=1, max_size=1)
     yield pool
     for side in ("live", "replayed"):
         await pool.execute(f"DROP SCHEMA {unique_name}_{side} CASCADE")

@@ -28,10 +28,10 @@ CONSTRAINTS = (
 
 @pytest.fixture
 async def fresh(
-    settings: Settings, unique_name: str, migrate_reporting: MigrateReporting
+    owner_settings: Settings, unique_name: str, migrate_reporting: MigrateReporting
 ) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
     await migrate_reporting(unique_name)
-    pool = await create_pool(settings.database_url, min_size=1, max_size=len(LOAD_TABLES))
+    pool = await create_pool(owner_settings.database_url, min_size=1, max_size=len(LOAD_TABLES))
     yield pool, unique_name
     await pool.execute(f"DROP SCHEMA {unique_name} CASCADE")
     await pool.close()
@@ -70,7 +70,7 @@ async def test_a_row_written_twice_fails_the_replay_naming_its_key(
 
 
 async def test_the_workers_timestamps_reach_postgresql_as_the_same_instants(
-    fresh: tuple[asyncpg.Pool, str], settings: Settings
+    fresh: tuple[asyncpg.Pool, str], owner_settings: Settings
 ) -> None:
     pool, schema = fresh
     instants = [
@@ -79,7 +79,7 @@ async def test_the_workers_timestamps_reach_postgresql_as_the_same_instants(
         dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
     ]
     await pool.execute(f"CREATE TABLE {schema}.instants (n int, at timestamptz)")
-    conn = await copying_connection(settings.database_url)
+    conn = await copying_connection(owner_settings.database_url)
     try:
         await conn.copy_records_to_table(
             "instants", schema_name=schema, records=list(enumerate(instants))

@@ -17,7 +17,8 @@ import pytest
 
 from devstack.kafka import KafkaBroker
 from devstack.postgres import PostgresServer
-from devstack.stack import Stack
+from devstack.services import migrate as migrate_databases
+from devstack.stack import Endpoints, Stack
 from devstack.throwaway import throwaway_stack
 from infra.auth import TokenIssuer, development_keys
 from infra.db import DATABASE_UNAVAILABLE, create_pool
@@ -36,24 +37,31 @@ from tests.service_apps import service_app
 
 @pytest.fixture(scope="module")
 def own_stack() -> Iterator[Stack]:
-    """A Kafka and a PostgreSQL for this module alone."""
+    """A Kafka and a PostgreSQL for this module alone, migrated by the owner."""
     with pytest.MonkeyPatch.context() as env:
         env.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
         env.delenv("DATABASE_URL", raising=False)
         with throwaway_stack("restarts") as stack:
-            stack.up()
+            migrate_databases(stack.up(), stack.data_dir)
             yield stack
 
 
 @pytest.fixture(scope="module")
 def own_settings(own_stack: Stack) -> Settings:
+    """A service's: where PostgreSQL is, no owner (``owner_url`` is the owner's)."""
     assert own_stack.kafka is not None and own_stack.postgres is not None
+    endpoints = Endpoints(own_stack.kafka.bootstrap_servers, own_stack.postgres.url)
     return Settings(
         environment="development",
-        database_url=own_stack.postgres.url,
-        kafka_bootstrap_servers=own_stack.kafka.bootstrap_servers,
+        database_url=endpoints.database_location,
+        kafka_bootstrap_servers=endpoints.kafka_bootstrap_servers,
         log_format="console",
     )
+
+
+def owner_url(stack: Stack) -> str:
+    assert stack.postgres is not None
+    return stack.postgres.url
 
 
 async def restart(
@@ -118,7 +126,7 @@ async def test_the_relay_publishes_every_event_across_database_and_broker_restar
     cleanly, or killed as a crash would). Every stored event reaches the topic (at least once,
     in stream order), and the relay never stops."""
     s, schema = own_settings, "t" + uuid.uuid4().hex[:12]
-    await migrate(s.database_url, schema, s.app_role(schema), s.app_db_password)
+    await migrate(owner_url(own_stack), schema, s.app_role(schema), s.app_db_password)
     pool = await create_pool(s.app_url(schema), max_size=6)
     topic = f"test.{schema}.events"
     await ensure_topics(s.kafka_bootstrap_servers, [topic])
@@ -222,7 +230,7 @@ async def test_a_call_while_the_database_is_down_is_a_503_and_works_once_it_is_b
     assert (await client.get("/health")).status_code == 200
 
     # Exactly one request was stored, and the relay, interrupted too, publishes it.
-    conn = await asyncpg.connect(own_settings.database_url)
+    conn = await asyncpg.connect(owner_url(own_stack))
     try:
         stored = await conn.fetchval("SELECT count(*) FROM intake.events")
     finally:

@@ -624,7 +624,7 @@ def _probes(w: World) -> dict[tuple[str, str], Probe]:
 
 @pytest.fixture(scope="module")
 async def world(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, owner_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
     keys = tmp_path_factory.mktemp("keys")
     private, _ = development_keys(keys)
@@ -638,7 +638,7 @@ async def world(
             clients[service] = await running.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url=f"http://{service}")
             )
-        db = await asyncpg.connect(settings.database_url)
+        db = await asyncpg.connect(owner_settings.database_url)
         running.push_async_callback(db.close)
         w = World(clients, db)
         seed = Principal("u-matrix-seed", "Seed", frozenset({"ADMIN"}), DEPT)

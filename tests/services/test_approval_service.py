@@ -241,7 +241,7 @@ class Service:
 
 @pytest.fixture(scope="module")
 async def service(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, owner_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Service]:
     keys = tmp_path_factory.mktemp("keys")
     private, _ = development_keys(keys)
@@ -250,7 +250,7 @@ async def service(
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
     async with app.router.lifespan_context(app):
         await producer.start()
-        db = await asyncpg.connect(settings.database_url)
+        db = await asyncpg.connect(owner_settings.database_url)
         transport = httpx.ASGITransport(app=app)
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://approval") as c:

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import shutil
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import get_args
 
@@ -16,6 +17,7 @@ import asyncpg
 import pytest
 
 from bench.chaos.checks import audit
+from devstack.services import auditor_url
 from devstack.stack import Endpoints
 from events.catalog import default_registry
 from events.documents import DocumentIssued, DocumentKind
@@ -56,7 +58,7 @@ async def rerendered(
             DocumentsConfig(),
             request=request_id,
             templates=templates,
-            database_url=settings.database_url if stored else None,
+            database_url=auditor_url(settings.database_url) if stored else None,
         )
         return result if result.documents >= count else None
 
@@ -171,7 +173,8 @@ async def test_a_tampered_hash_is_a_difference(
     body = json.loads(out.read_text())
     assert {d["document_id"] for d in body["differences"]} == {str(receipt.document_id)}
     verified = tmp_path / "verify.json"
-    code, said = await audit(endpoints, "verify", "--json", str(verified))
+    as_auditor = replace(endpoints, database_url=auditor_url(endpoints.database_url))
+    code, said = await audit(as_auditor, "verify", "--json", str(verified))
     assert code == 1, said
     [documents] = [r for r in json.loads(verified.read_text()) if r["source"] == "documents"]
     assert str(receipt.document_id) in {d["document_id"] for d in documents["differences"]}

@@ -185,7 +185,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, owner_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     keys = tmp_path_factory.mktemp("keys")
     private, _ = development_keys(keys)
@@ -212,7 +212,7 @@ async def stack(
                     )
                 )
             )
-        db = await asyncpg.connect(settings.database_url)
+        db = await asyncpg.connect(owner_settings.database_url)
         running.push_async_callback(db.close)
         built = Stack(clients[0], clients[1], clients[2], TokenIssuer(private), db, configured)
         await people(built)

@@ -159,7 +159,7 @@ class System:
 
 @pytest.fixture(scope="module")
 async def system(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, owner_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[System]:
     keys = tmp_path_factory.mktemp("keys")
     private, _ = development_keys(keys)
@@ -173,7 +173,7 @@ async def system(
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
         await producer.start()
         running.push_async_callback(producer.stop)
-        db = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
+        db = await asyncpg.create_pool(owner_settings.database_url, min_size=1, max_size=4)
         assert db is not None
         running.push_async_callback(db.close)
         await sim.start()

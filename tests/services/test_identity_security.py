@@ -541,7 +541,7 @@ def test_other_services_refuse_production_without_the_public_key(tmp_path: Path)
 
 
 async def test_production_identity_refuses_to_run_while_demo_accounts_keep_the_demo_password(
-    identity: Identity, settings: Settings, tmp_path: Path, owner_conn: object
+    identity: Identity, settings: Settings, tmp_path: Path
 ) -> None:
     live = production(
         tmp_path,
@@ -550,14 +550,9 @@ async def test_production_identity_refuses_to_run_while_demo_accounts_keep_the_d
         log_format="console",
     )
     app = create_app(live)
-    try:
-        with pytest.raises(ProductionConfigError, match=r"demo password: .*admin"):
-            async with app.router.lifespan_context(app):
-                pass
-    finally:  # the production run set the app role's password; give the tests theirs back
-        await owner_conn.execute(  # type: ignore[attr-defined]
-            f"ALTER ROLE \"{settings.app_role('identity')}\" PASSWORD '{settings.app_db_password}'"
-        )
+    with pytest.raises(ProductionConfigError, match=r"demo password: .*admin"):
+        async with app.router.lifespan_context(app):
+            pass
 
 
 async def test_each_further_lock_of_an_account_lasts_longer_until_a_success(

@@ -11,10 +11,10 @@ from typing import Any
 
 import asyncpg
 
+from infra.migrate_all import sql_dir
 from infra.migrations import migrate
 from infra.principal import Principal
 from infra.settings import Settings
-from services.intake.bootstrap import SQL
 from tests.services.intake_client import (
     BY_ROLE,
     COLLEAGUE,
@@ -24,6 +24,7 @@ from tests.services.intake_client import (
     person,
 )
 
+SQL = sql_dir("intake")
 STRANGERS_COLLEAGUE = person("u-pemohon-disdik-2", "PEMOHON", opd="DISDIK")
 
 
@@ -130,7 +131,7 @@ async def test_proof_of_possession_is_what_grants(intake: Service) -> None:
 
 
 async def test_the_migration_forgets_what_letters_granted(
-    settings: Settings, unique_name: str, tmp_path: Path
+    settings: Settings, owner_settings: Settings, unique_name: str, tmp_path: Path
 ) -> None:
     """Before it, a letter recorded its digests as its OPD's; the migration deletes those
     references (and any to bytes never stored), keeping the proven ones."""
@@ -140,8 +141,9 @@ async def test_the_migration_forgets_what_letters_granted(
         if path.name < "0112":
             shutil.copy(path, before)
     role, password = settings.app_role(unique_name), settings.app_db_password
-    await migrate(settings.database_url, unique_name, role, password, before)
-    conn = await asyncpg.connect(settings.database_url)
+    owner = owner_settings.database_url
+    await migrate(owner, unique_name, role, password, before)
+    conn = await asyncpg.connect(owner)
     try:
         s = unique_name
         for digest in ("a" * 64, "b" * 64):
@@ -163,9 +165,7 @@ async def test_the_migration_forgets_what_letters_granted(
             f"INSERT INTO {s}.request_attachments (sha256, request_id) VALUES ($1, $2)",
             [("a" * 64, "r-letter"), ("c" * 64, "r-letter"), ("b" * 64, "r-web")],
         )
-        assert await migrate(settings.database_url, s, role, password, SQL) == [
-            "0112_upload_limits.sql"
-        ]
+        assert await migrate(owner, s, role, password, SQL) == ["0112_upload_limits.sql"]
         kept = await conn.fetch(f"SELECT sha256, request_id FROM {s}.request_attachments")
         assert [tuple(r) for r in kept] == [("b" * 64, "r-web")]
         types = await conn.fetch(f"SELECT media_type FROM {s}.attachment_uploads")

@@ -182,14 +182,14 @@ class Harness:
 
 @pytest.fixture(scope="module")
 async def harness(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, owner_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Harness]:
     schema = "t" + uuid.uuid4().hex[:12]
     sql_dir = tmp_path_factory.mktemp("sql")
     for file in SQL:
         shutil.copy(file, sql_dir / file.name)
     await migrate(
-        settings.database_url,
+        owner_settings.database_url,
         schema,
         settings.app_role(schema),
         settings.app_db_password,

@@ -198,7 +198,7 @@ class Reporting:
 
 @pytest.fixture(scope="module")
 async def reporting(
-    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings, owner_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Reporting]:
     keys = tmp_path_factory.mktemp("keys")
     private, _ = development_keys(keys)
@@ -208,7 +208,7 @@ async def reporting(
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
     async with app.router.lifespan_context(app):
         await producer.start()
-        db = await asyncpg.connect(settings.database_url)
+        db = await asyncpg.connect(owner_settings.database_url)
         transport = httpx.ASGITransport(app=app)
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as c:
@@ -914,7 +914,7 @@ async def test_a_redelivered_envelope_changes_nothing(reporting: Reporting) -> N
     notices = await r.db.fetchval(
         "SELECT count(*) FROM reporting.notices WHERE request_id = $1", rid
     )
-    pool = await create_pool(r.settings.database_url, max_size=1)
+    pool = await create_pool(r.settings.app_url("reporting"), max_size=1)
     try:
         async with pool.acquire() as conn, conn.transaction():
             await projector.handle(Delivered.of(received.model_dump_json().encode()), conn)

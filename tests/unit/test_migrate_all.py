@@ -5,7 +5,7 @@ production."""
 import pytest
 
 from events.topics import SERVICES
-from infra.migrate_all import app_password, sql_dir
+from infra.migrate_all import app_password, auditor_password, sql_dir
 from infra.settings import DEFAULT_APP_DB_PASSWORD, Settings
 
 
@@ -27,3 +27,15 @@ def test_production_refuses_the_development_password() -> None:
     settings = Settings(environment="production", app_db_password=DEFAULT_APP_DB_PASSWORD)
     with pytest.raises(SystemExit, match="intake"):
         app_password(settings, "intake")
+
+
+def test_production_refuses_the_development_password_for_the_auditor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    production = Settings(environment="production", app_db_password="a-long-production-secret")
+    monkeypatch.delenv("AUDITOR_DB_PASSWORD", raising=False)
+    assert auditor_password(production) is None  # a group role, no login
+    monkeypatch.setenv("AUDITOR_DB_PASSWORD", DEFAULT_APP_DB_PASSWORD)
+    with pytest.raises(SystemExit, match="jejak_auditor"):
+        auditor_password(production)
+    assert auditor_password(Settings(environment="development")) == DEFAULT_APP_DB_PASSWORD
