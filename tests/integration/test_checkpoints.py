@@ -98,7 +98,7 @@ class Signed:
 
 @pytest.fixture
 async def signed(
-    settings: Settings,
+    owner_settings: Settings,
     schema: str,
     app_pool: asyncpg.Pool,
     owner_conn: asyncpg.Connection,
@@ -106,8 +106,8 @@ async def signed(
 ) -> AsyncIterator[Signed]:
     store = PostgresEventStore(app_pool, schema)
     topic = f"test.{schema}.events"
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic])
-    producer = reliable_producer(settings.kafka_bootstrap_servers, "checkpoint-test")
+    await ensure_topics(owner_settings.kafka_bootstrap_servers, [topic])
+    producer = reliable_producer(owner_settings.kafka_bootstrap_servers, "checkpoint-test")
     await producer.start()
     file = tmp_path / f"{schema}.jsonl"
     checkpointer = Checkpointer(
@@ -142,9 +142,9 @@ async def signed(
         await running
         await producer.stop()
     try:
-        yield Signed(settings, schema, topic, file, owner_conn, app_pool)
+        yield Signed(owner_settings, schema, topic, file, owner_conn, app_pool)
     finally:
-        await delete_topic(settings.kafka_bootstrap_servers, topic)
+        await delete_topic(owner_settings.kafka_bootstrap_servers, topic)
 
 
 async def test_an_intact_system_verifies_against_its_signed_checkpoints(signed: Signed) -> None:
