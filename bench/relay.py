@@ -12,6 +12,7 @@ from bench.payload import new_event
 from bench.results import Run, split
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics, reliable_producer
+from infra.kafka_login import KafkaLogin
 from infra.relay import OutboxRelay
 
 SEED_WRITERS = 8
@@ -35,12 +36,12 @@ async def seed(store: PostgresEventStore, events: int) -> Run:
 
 
 async def relay_run(
-    store: PostgresEventStore, bootstrap_servers: str, topic: str, batch_size: int
+    store: PostgresEventStore, kafka: KafkaLogin, topic: str, batch_size: int
 ) -> tuple[Run, int]:
     """Relay everything in the table to ``topic`` (created here) and time it. Also returns
     how many records the topic then holds."""
-    await ensure_topics(bootstrap_servers, [topic])
-    producer = reliable_producer(bootstrap_servers, "jejak-bench-relay")
+    await ensure_topics(kafka, [topic])
+    producer = reliable_producer(kafka, "jejak-bench-relay")
     await producer.start()
     try:
         # metadata in hand before the clock starts, as in a long-running relay
@@ -54,12 +55,12 @@ async def relay_run(
     finally:
         await producer.stop()
     run = Run(LABEL, 1, relayed, seconds)
-    return run, await records_on(bootstrap_servers, topic, partitions)
+    return run, await records_on(kafka, topic, partitions)
 
 
-async def records_on(bootstrap_servers: str, topic: str, partitions: set[int]) -> int:
+async def records_on(kafka: KafkaLogin, topic: str, partitions: set[int]) -> int:
     """How many records ``topic`` holds (the sum of its partitions' end offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.options(), enable_auto_commit=False)
     await consumer.start()
     try:
         offsets = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
@@ -68,8 +69,8 @@ async def records_on(bootstrap_servers: str, topic: str, partitions: set[int]) -
         await consumer.stop()
 
 
-async def delete_topic(bootstrap_servers: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def delete_topic(kafka: KafkaLogin, topic: str) -> None:
+    admin = AIOKafkaAdminClient(**kafka.options())
     await admin.start()
     try:
         await admin.delete_topics([topic])

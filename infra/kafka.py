@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
+from infra.kafka_login import KafkaLogin
 from infra.settings import DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC_PARTITIONS
 
 
@@ -32,10 +33,10 @@ def connection_errors_unlogged() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def reliable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+def reliable_producer(login: KafkaLogin, client_id: str) -> AIOKafkaProducer:
     """acks=all and idempotence: a retried send is neither lost nor duplicated nor reordered."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **login.options(),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -46,14 +47,15 @@ def reliable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProduce
 
 
 async def ensure_topics(
-    bootstrap_servers: str,
+    login: KafkaLogin,
     topics: Iterable[str],
     partitions: int = DEFAULT_TOPIC_PARTITIONS,
     replication_factor: int = DEFAULT_REPLICATION_FACTOR,
 ) -> None:
     """Create ``topics`` with infinite retention (they are the replayable history) if missing;
-    a service passes its settings' ``kafka_topic_partitions`` and ``kafka_replication_factor``."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    a service passes its settings' ``kafka_topic_partitions`` and ``kafka_replication_factor``.
+    ``login`` must be allowed to create them (a service: only its own, ``infra.kafka_acl``)."""
+    admin = AIOKafkaAdminClient(**login.options())
     try:
         await admin.start()
         existing = set(await admin.list_topics())

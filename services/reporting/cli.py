@@ -45,6 +45,7 @@ from rich.table import Table
 from rich.text import Text
 
 from events.topics import SERVICES, topics_consumed_by
+from infra.kafka_acl import AUDITOR
 from infra.settings import Settings
 from services.reporting.config import ReportingConfig
 from services.reporting.replay import LIVE_SCHEMA, ReplayOptions, ReplayResult, replay
@@ -306,7 +307,7 @@ def verify_command(
         reports = asyncio.run(
             verify_all(
                 settings.database_url,
-                settings.kafka_bootstrap_servers if kafka else None,
+                settings.kafka_login(AUDITOR) if kafka else None,
                 tuple(schema) if schema else SERVICES,
                 topic or None,
             )

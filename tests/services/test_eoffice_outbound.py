@@ -37,7 +37,7 @@ from services.eoffice.config import EofficeConfig, InsecureCallback
 from services.reporting.bootstrap import create_app as create_reporting
 from services.reporting.config import ReportingConfig
 from services.reporting.status_changes import changes_for
-from tests.kafka_helpers import eventually
+from tests.kafka_helpers import eventually, relay_producer
 from tests.services.eoffice_simulator import Simulator
 
 SECRET = "test-tenant-secret-" + "o" * 24
@@ -170,7 +170,7 @@ async def system(
     sim = Simulator(SECRET)
     async with AsyncExitStack() as running:
         await running.enter_async_context(reporting.router.lifespan_context(reporting))
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        producer = relay_producer(settings, "reporting")
         await producer.start()
         running.push_async_callback(producer.stop)
         db = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)

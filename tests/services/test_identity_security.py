@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from events.envelope import OnBehalfOf
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, development_keys, generate_key_pair
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
 from services.identity.bootstrap import create_app
@@ -224,7 +225,7 @@ async def test_an_ended_delegation_vanishes_from_new_tokens_and_its_events_name_
         assert again.status_code == 409
 
     records = await read_topic(
-        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+        settings.kafka_login(ADMIN), "jejak.identity.events", expected=1, timeout=20
     )
     mine = [json.loads(r.value) for r in records if r.key == f"delegation-{delegation_id}".encode()]
     assert [e["event_type"] for e in mine] == ["DelegationGranted", "DelegationEnded"]
@@ -613,7 +614,7 @@ async def test_an_admin_unlocks_an_account_and_nobody_else_may(
         assert missing.status_code == 404
 
     records = await read_topic(
-        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+        settings.kafka_login(ADMIN), "jejak.identity.events", expected=1, timeout=20
     )
     [event] = [e for r in records if (e := json.loads(r.value))["event_id"] == event_id]
     assert event["event_type"] == "LoginUnlocked" and event["actor"]["role"] == "ADMIN"
