@@ -3,10 +3,11 @@
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError, for_code
 
 from infra.kafka_login import KafkaLogin
 from infra.settings import DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC_PARTITIONS
@@ -46,6 +47,14 @@ def reliable_producer(login: KafkaLogin, client_id: str) -> AIOKafkaProducer:
     )
 
 
+def _raise_refusals(topic_errors: Iterable[tuple[Any, ...]]) -> None:
+    """A CreateTopics answer names each topic's error instead of raising it: raise the first
+    (a topic created meanwhile by another is no error)."""
+    for topic, code, *_ in topic_errors:
+        if code and code != TopicAlreadyExistsError.errno:
+            raise for_code(code)(f"topic {topic} could not be created")
+
+
 async def ensure_topics(
     login: KafkaLogin,
     topics: Iterable[str],
@@ -71,6 +80,7 @@ async def ensure_topics(
         ]
         if missing:
             with suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+                answer = await admin.create_topics(missing)
+                _raise_refusals(answer.topic_errors)
     finally:
         await admin.close()

@@ -30,6 +30,7 @@ from bench.replay import EPOCH, sample_request
 from events.envelope import Envelope, Role
 from events.topics import Service, topic_for
 from infra.auth import TokenIssuer, development_keys
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
 from services.eoffice.bootstrap import create_app as create_eoffice
@@ -37,7 +38,7 @@ from services.eoffice.config import EofficeConfig, InsecureCallback
 from services.reporting.bootstrap import create_app as create_reporting
 from services.reporting.config import ReportingConfig
 from services.reporting.status_changes import changes_for
-from tests.kafka_helpers import eventually, relay_producer
+from tests.kafka_helpers import eventually
 from tests.services.eoffice_simulator import Simulator
 
 SECRET = "test-tenant-secret-" + "o" * 24
@@ -170,7 +171,7 @@ async def system(
     sim = Simulator(SECRET)
     async with AsyncExitStack() as running:
         await running.enter_async_context(reporting.router.lifespan_context(reporting))
-        producer = relay_producer(settings, "reporting")
+        producer = AIOKafkaProducer(**settings.kafka_login(ADMIN).options(), acks="all")
         await producer.start()
         running.push_async_callback(producer.stop)
         db = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4)
