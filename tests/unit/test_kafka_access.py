@@ -2,9 +2,12 @@
 (``infra.consumer.misplaced``) and production's refusal of a missing Kafka password."""
 
 import uuid
+from pathlib import Path
 
 import pytest
+import yaml
 
+from deploy.kafka import setup_gen
 from events.envelope import GENESIS_HASH, Actor, NewEvent
 from events.identity import RoleGranted
 from events.topics import SERVICES, SUBSCRIPTIONS, topic_for
@@ -21,6 +24,8 @@ from infra.kafka_acl import (
 )
 from infra.settings import DEVELOPMENT_KAFKA_PASSWORD, ProductionConfigError, Settings
 from tests.unit.test_indonesian_refusals import english_in
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def allowed(operation: Operation, service: str, topic: str) -> bool:
@@ -113,3 +118,18 @@ def test_a_kafka_password_of_its_own_passes_and_names_the_login() -> None:
     assert "s3cret" not in repr(login)
     named = Settings(environment="production", kafka_sasl_username="other")  # type: ignore[arg-type]
     assert named.kafka_login("jejak-intake").username == "other"
+
+
+def test_composes_kafka_setup_is_current_and_each_service_has_its_own_password() -> None:
+    """deploy/kafka/setup.sh is what setup_gen.py makes from infra/kafka_acl.py, and compose
+    gives each service the password of its own user, which the format step created."""
+    assert setup_gen.main(["--check"]) == 0, f"stale: run {setup_gen.COMMAND}"
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    script = setup_gen.SCRIPT.read_text()
+    for service in SERVICES:
+        variable = setup_gen.password_variable(principal_of(service))
+        env = compose["services"][service]["environment"]
+        assert env["KAFKA_SASL_PASSWORD"] == f"${{{variable}:?}}"
+        assert f"name={principal_of(service)},password=${{{variable}:?}}" in script
+        assert "KAFKA_SASL_USERNAME" not in env  # the default: its own user
+    assert "KAFKA_SASL_PASSWORD" not in compose["services"]["web"]["environment"]
