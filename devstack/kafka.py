@@ -208,6 +208,11 @@ def bootstrap_servers(brokers: list[KafkaBroker]) -> str:
     return ",".join(b.bootstrap_servers for b in brokers)
 
 
+def admin_of(brokers: list[KafkaBroker]) -> KafkaLogin:
+    """The admin's login to ``brokers`` (nodes of one cluster)."""
+    return KafkaLogin(bootstrap_servers(brokers), ADMIN, DEVELOPMENT_KAFKA_PASSWORD)
+
+
 def sasl_config() -> list[str]:
     """Authentication and authorization: clients and brokers speak SASL/SCRAM-SHA-512 as their
     principals, whose rights KRaft's StandardAuthorizer checks (``infra.kafka_acl``); the
