@@ -5,6 +5,7 @@ find the topics it consumes). Both are idempotent: each start makes them current
 aiokafka's admin client has no ACL calls; confluent-kafka's (librdkafka) has."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import (
@@ -15,6 +16,9 @@ from confluent_kafka.admin import (
     NewTopic,
     ResourcePatternType,
     ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
 )
 
 from events.topics import SERVICES, dead_letter_topic, topic_for
@@ -55,6 +59,20 @@ def admin_client(login: KafkaLogin) -> AdminClient:
             "log_level": 4,
         }
     )
+
+
+def add_user(login: KafkaLogin, user: str, password: str, grants: Iterable[Grant]) -> None:
+    """A SCRAM-SHA-512 user (its password set anew if it exists) allowed ``grants``, as the
+    admin ``login``: another principal with a service's rights, for a run that must not use the
+    development password (a production start in the tests)."""
+    admin = admin_client(login)
+    upsert = UserScramCredentialUpsertion(
+        user, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192), password.encode()
+    )
+    for future in admin.alter_user_scram_credentials([upsert]).values():
+        future.result(timeout=TIMEOUT_SECONDS)
+    for future in admin.create_acls(bindings(replace(g, principal=user) for g in grants)).values():
+        future.result(timeout=TIMEOUT_SECONDS)
 
 
 def provision(login: KafkaLogin, replicas: int) -> None:

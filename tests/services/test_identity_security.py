@@ -17,9 +17,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from devstack.kafka_access import add_user
 from events.envelope import OnBehalfOf
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, development_keys, generate_key_pair
-from infra.kafka_acl import ADMIN
+from infra.kafka_acl import ADMIN, grants_of
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
 from services.identity.bootstrap import create_app
@@ -499,6 +500,7 @@ def production(tmp_path: Path, **changes: object) -> Settings:
         "jwt_private_key": private,
         "jwt_public_key": public,
         "app_db_password": "a-long-production-secret",
+        "kafka_sasl_password": "identity-s-own-kafka-secret",
         "jwt_key_dir": str(tmp_path),
     }
     return Settings.model_validate({**fields, **changes})
@@ -543,10 +545,14 @@ def test_other_services_refuse_production_without_the_public_key(tmp_path: Path)
 async def test_production_identity_refuses_to_run_while_demo_accounts_keep_the_demo_password(
     identity: Identity, settings: Settings, tmp_path: Path, owner_conn: object
 ) -> None:
+    user, password = f"jejak-identity-{tmp_path.name[-8:]}", "a-production-kafka-secret"
+    add_user(settings.kafka_login(ADMIN), user, password, grants_of("identity"))
     live = production(
         tmp_path,
         database_url=settings.database_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        kafka_sasl_username=user,
+        kafka_sasl_password=password,
         log_format="console",
     )
     app = create_app(live)
