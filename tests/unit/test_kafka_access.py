@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from deploy.kafka import setup_gen
+from devstack.kafka import KafkaBroker
 from events.envelope import GENESIS_HASH, Actor, NewEvent
 from events.identity import RoleGranted
 from events.topics import SERVICES, SUBSCRIPTIONS, topic_for
@@ -133,3 +134,14 @@ def test_composes_kafka_setup_is_current_and_each_service_has_its_own_password()
         assert f"name={principal_of(service)},password=${{{variable}:?}}" in script
         assert "KAFKA_SASL_USERNAME" not in env  # the default: its own user
     assert "KAFKA_SASL_PASSWORD" not in compose["services"]["web"]["environment"]
+
+
+def test_a_local_kafka_folder_made_before_sasl_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """Its metadata holds no SCRAM user, so no service could connect: the stack says so (in
+    Indonesian, to the developer) instead of starting a Kafka nobody may use."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "meta.properties").write_text("node.id=1\n")
+    with pytest.raises(RuntimeError, match="SASL/SCRAM") as refused:
+        KafkaBroker(tmp_path, 1, 2).start()
+    assert "make stack-down" in str(refused.value)
+    assert english_in(str(refused.value).replace("make stack-down", "")) == []
