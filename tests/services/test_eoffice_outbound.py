@@ -459,6 +459,7 @@ def test_production_refuses_to_start_with_a_callback_url_that_is_not_https(
             "eoffice_secret": SecretStr(SECRET),
             "jwt_public_key": public,
             "app_db_password": "production-password-" + "p" * 20,
+            "kafka_sasl_password": SecretStr("eoffice-s-own-kafka-password"),
         }
     )
     for url in ("http://eoffice.katingankab.go.id/jejak/status", "http://127.0.0.1:9/jejak"):
