@@ -20,6 +20,7 @@ from confluent_kafka.admin import (
     ScramMechanism,
     UserScramCredentialUpsertion,
 )
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from events.topics import SERVICES, dead_letter_topic, topic_for
 from infra.kafka_acl import Grant, every_grant
@@ -76,10 +77,23 @@ def add_user(login: KafkaLogin, user: str, password: str, grants: Iterable[Grant
 
 
 def provision(login: KafkaLogin, replicas: int) -> None:
-    """Create every ACL and every service's topics (``replicas`` copies) that are missing."""
+    """Create every ACL and every service's topics (``replicas`` copies) that are missing. A
+    node of a cluster that is ready before the others have joined waits for them (a topic
+    needs as many brokers as replicas)."""
     admin = admin_client(login)
     for future in admin.create_acls(bindings(every_grant(SERVICES))).values():
         future.result(timeout=TIMEOUT_SECONDS)
+    for attempt in Retrying(
+        retry=retry_if_exception(lambda e: _error_name(e) == "INVALID_REPLICATION_FACTOR"),
+        stop=stop_after_delay(TIMEOUT_SECONDS),
+        wait=wait_fixed(0.5),
+        reraise=True,
+    ):
+        with attempt:
+            _create_topics(admin, replicas)
+
+
+def _create_topics(admin: AdminClient, replicas: int) -> None:
     existing = admin.list_topics(timeout=TIMEOUT_SECONDS).topics
     wanted = [t for s in SERVICES for t in (topic_for(s), dead_letter_topic(s))]
     missing = [
@@ -96,5 +110,13 @@ def provision(login: KafkaLogin, replicas: int) -> None:
         try:
             future.result(timeout=TIMEOUT_SECONDS)
         except KafkaException as error:
-            if error.args[0].name() != "TOPIC_ALREADY_EXISTS":
+            if _error_name(error) != "TOPIC_ALREADY_EXISTS":
                 raise
+
+
+def _error_name(error: BaseException) -> str | None:
+    """librdkafka's name of a ``KafkaException``'s error, e.g. ``TOPIC_ALREADY_EXISTS``."""
+    if isinstance(error, KafkaException) and error.args:
+        name: str = error.args[0].name()
+        return name
+    return None
