@@ -14,6 +14,7 @@ from bench.results import Figure, Run, figure
 from bench.stack import servers, settings_of
 from infra.db import create_pool
 from infra.eventstore import PostgresEventStore
+from infra.kafka_acl import ADMIN
 from infra.settings import Settings
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
@@ -88,7 +89,7 @@ async def _relay_run(settings: Settings, options: Options) -> Run:
         report.print_run(await relay.seed(store, options.relay_events))
         await database.checkpoint(settings)
         run, on_topic = await relay.relay_run(
-            store, settings.kafka_bootstrap_servers, topic, options.relay_batch_size
+            store, settings.kafka_login(ADMIN), topic, options.relay_batch_size
         )
         report.print_run(run)
         if run.events != options.relay_events or on_topic != run.events:
@@ -100,7 +101,7 @@ async def _relay_run(settings: Settings, options: Options) -> Run:
     finally:
         await pool.close()
         await database.drop(settings, schema, schema)
-        await relay.delete_topic(settings.kafka_bootstrap_servers, topic)
+        await relay.delete_topic(settings.kafka_login(ADMIN), topic)
 
 
 async def _bench(settings: Settings, options: Options) -> bool:

@@ -61,6 +61,7 @@ from events.envelope import Envelope
 from events.topics import topic_for
 from infra.auth import TokenIssuer, development_keys
 from infra.kafka import ensure_topics
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.relay import message_of
 from services.documents.builders import KIND_OF_EVENT, build
@@ -210,8 +211,9 @@ class Stack:
 async def documents_stack(
     endpoints: Endpoints, folder: Path, settings: dict[str, str]
 ) -> AsyncIterator[Stack]:
-    await ensure_topics(endpoints.kafka_bootstrap_servers, [topic_for(t) for t in TOPICS])
-    producer = AIOKafkaProducer(bootstrap_servers=endpoints.kafka_bootstrap_servers, acks="all")
+    kafka = endpoints.kafka_login(ADMIN)  # the events of four services, through one producer
+    await ensure_topics(kafka, [topic_for(t) for t in TOPICS])
+    producer = AIOKafkaProducer(**kafka.options(), acks="all")
     await producer.start()
     stack = Stack(endpoints, folder, producer, settings)
     try:

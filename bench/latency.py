@@ -55,6 +55,8 @@ from bench.cpu import Watched, children_named, cpu_seconds, cpu_shares, parent_o
 from bench.stack import servers
 from devstack.services import ServiceProcess, service_processes, start_all, stop_all
 from devstack.stack import Endpoints
+from infra.kafka_acl import AUDITOR
+from infra.kafka_login import KafkaLogin
 from services.identity.demo import DEMO_PASSWORD
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
@@ -410,14 +412,14 @@ class OnTopic:
     """When each event id reached the bench from the services' topics (a consumer outside any
     group, from the end of every partition): splits the latency into relay and projection."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaLogin) -> None:
+        self.kafka = kafka
         self.seen: dict[str, float] = {}
         self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.kafka.options(),
             enable_auto_commit=False,
             auto_offset_reset="latest",
             fetch_max_wait_ms=100,
@@ -782,7 +784,7 @@ async def _bench(
     admin = await asyncpg.connect(endpoints.database_url)
     listener = await asyncpg.connect(endpoints.database_url)
     commits = Commits()
-    on_topic = OnTopic(endpoints.kafka_bootstrap_servers)
+    on_topic = OnTopic(endpoints.kafka_login(AUDITOR))
     stop = asyncio.Event()
     watching = asyncio.create_task(on_topic.run(stop))
     try:

@@ -15,6 +15,7 @@ from infra.checkpoint_keys import Signer, development_key
 from infra.checkpoints import Checkpointer
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics, reliable_producer
+from infra.kafka_login import KafkaLogin
 from infra.relay import OutboxRelay
 
 SEED_WRITERS = 8
@@ -39,7 +40,7 @@ async def seed(store: PostgresEventStore, events: int) -> Run:
 
 async def relay_run(
     store: PostgresEventStore,
-    bootstrap_servers: str,
+    kafka: KafkaLogin,
     topic: str,
     batch_size: int,
     checkpoints: Path | None = None,
@@ -48,8 +49,8 @@ async def relay_run(
     how many records the topic then holds (events, and checkpoints if signed). With
     ``checkpoints`` (a file), the relay's leader signs checkpoints meanwhile, as a service's
     does (``infra.checkpoints``, the default settings)."""
-    await ensure_topics(bootstrap_servers, [topic])
-    producer = reliable_producer(bootstrap_servers, "jejak-bench-relay")
+    await ensure_topics(kafka, [topic])
+    producer = reliable_producer(kafka, "jejak-bench-relay")
     await producer.start()
     stop = asyncio.Event()
     signing = None
@@ -74,12 +75,12 @@ async def relay_run(
         await producer.stop()
     label = f"{LABEL}, signing checkpoints" if checkpoints is not None else LABEL
     run = Run(label, 1, relayed, seconds)
-    return run, await records_on(bootstrap_servers, topic, partitions)
+    return run, await records_on(kafka, topic, partitions)
 
 
-async def records_on(bootstrap_servers: str, topic: str, partitions: set[int]) -> int:
+async def records_on(kafka: KafkaLogin, topic: str, partitions: set[int]) -> int:
     """How many records ``topic`` holds (the sum of its partitions' end offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.options(), enable_auto_commit=False)
     await consumer.start()
     try:
         offsets = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
@@ -88,8 +89,8 @@ async def records_on(bootstrap_servers: str, topic: str, partitions: set[int]) -
         await consumer.stop()
 
 
-async def delete_topic(bootstrap_servers: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def delete_topic(kafka: KafkaLogin, topic: str) -> None:
+    admin = AIOKafkaAdminClient(**kafka.options())
     await admin.start()
     try:
         await admin.delete_topics([topic])

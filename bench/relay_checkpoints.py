@@ -16,6 +16,7 @@ from bench.results import Figure, Run, figure
 from bench.stack import servers, settings_of
 from infra.db import create_pool
 from infra.eventstore import PostgresEventStore
+from infra.kafka_acl import ADMIN
 from infra.settings import Settings
 
 app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
@@ -33,7 +34,7 @@ async def _one(settings: Settings, events: int, batch_size: int, signed: bool) -
         with tempfile.TemporaryDirectory() as folder:
             file = Path(folder) / "checkpoints.jsonl" if signed else None
             run, on_topic = await relay.relay_run(
-                store, settings.kafka_bootstrap_servers, topic, batch_size, file
+                store, settings.kafka_login(ADMIN), topic, batch_size, file
             )
             lines = len(file.read_text().splitlines()) if file and file.exists() else 0
         signed_count = await pool.fetchval(f"SELECT count(*) FROM {schema}.checkpoints")
@@ -49,7 +50,7 @@ async def _one(settings: Settings, events: int, batch_size: int, signed: bool) -
     finally:
         await pool.close()
         await database.drop(settings, schema, schema)
-        await relay.delete_topic(settings.kafka_bootstrap_servers, topic)
+        await relay.delete_topic(settings.kafka_login(ADMIN), topic)
 
 
 async def _bench(settings: Settings, events: int, batch_size: int, repeat: int) -> None:

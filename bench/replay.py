@@ -72,7 +72,9 @@ from events.reporting import SlaBreached
 from events.topics import SERVICES, Service
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics
+from infra.kafka_acl import ADMIN
 from infra.kafka_history import plan, read_partitions
+from infra.kafka_login import KafkaLogin
 from infra.relay import message_of
 from infra.settings import Settings
 from services.reporting.replay import ReplayOptions, ReplayResult, replay
@@ -253,11 +255,11 @@ def bench_topics(run: str) -> dict[Service, str]:
     return {s: f"bench.replay-{run}.{s}.events" for s in SERVICES}
 
 
-async def seed(bootstrap: str, topics: dict[Service, str], requests: int, reports: int) -> int:
+async def seed(kafka: KafkaLogin, topics: dict[Service, str], requests: int, reports: int) -> int:
     """Produce ``requests`` sample requests in whole batches per partition (each request's key
     picks the partition as a keyed send would); returns how many events."""
-    await ensure_topics(bootstrap, topics.values())
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, max_batch_size=1024 * 1024)
+    await ensure_topics(kafka, topics.values())
+    producer = AIOKafkaProducer(**kafka.options(), acks=1, max_batch_size=1024 * 1024)
     await producer.start()
     rng = random.Random(4)
     sent = 0
@@ -295,18 +297,19 @@ async def seed(bootstrap: str, topics: dict[Service, str], requests: int, report
     return sent
 
 
-async def raw_run(bootstrap: str, topics: list[str]) -> tuple[int, float]:
+async def raw_run(kafka: KafkaLogin, topics: list[str]) -> tuple[int, float]:
     """Read every record of ``topics`` once, doing nothing with them: (records, seconds)."""
-    layout = await plan(bootstrap, topics)
+    layout = await plan(kafka, topics)
     started = time.perf_counter()
-    read = await read_partitions(bootstrap, layout.partitions, lambda records: None)
+    read = await read_partitions(kafka, layout.partitions, lambda records: None)
     return read, time.perf_counter() - started
 
 
 async def replay_run(settings: Settings, topics: list[str], requests: int) -> ReplayResult:
     """The replay into a fresh schema (dropped afterwards), checked: every event projected,
     every request rebuilt, nothing refused."""
-    result = await replay(settings, ReplayOptions(topics=tuple(topics), compare=False))
+    as_admin = settings.model_copy(update={"kafka_sasl_username": ADMIN})  # bench.* topics
+    result = await replay(as_admin, ReplayOptions(topics=tuple(topics), compare=False))
     done = (result.events_stored, result.requests, result.refusals)
     if done != (result.events_read, requests, []):
         raise RuntimeError(
@@ -319,10 +322,10 @@ async def replay_run(settings: Settings, topics: list[str], requests: int) -> Re
 async def _bench(settings: Settings, requests: int, reports: int, repeat: int) -> bool:
     report.print_machine(report.machine(await database.server_facts(settings)))
     topics = bench_topics(uuid.uuid4().hex[:8])
-    bootstrap = settings.kafka_bootstrap_servers
+    kafka = settings.kafka_login(ADMIN)
     try:
         started = time.perf_counter()
-        events = await seed(bootstrap, topics, requests, reports)
+        events = await seed(kafka, topics, requests, reports)
         seconds = time.perf_counter() - started
         report.console.print(
             f"\nseeded {events:,} events of {requests:,} requests in {seconds:.1f} s "
@@ -332,7 +335,7 @@ async def _bench(settings: Settings, requests: int, reports: int, repeat: int) -
         raw_rates, replay_rates = [], []
         for _ in range(repeat):
             await database.checkpoint(settings)
-            read, seconds = await raw_run(bootstrap, names)
+            read, seconds = await raw_run(kafka, names)
             raw_rates.append(read / seconds)
             report.console.print(
                 f"  raw aiokafka read   {read:,} events {seconds:6.2f} s "
@@ -352,7 +355,7 @@ async def _bench(settings: Settings, requests: int, reports: int, repeat: int) -
             )
     finally:
         for topic in topics.values():
-            await delete_topic(bootstrap, topic)
+            await delete_topic(kafka, topic)
     raw, rebuilt = statistics.median(raw_rates), statistics.median(replay_rates)
     ratio = statistics.median(b / a for a, b in zip(raw_rates, replay_rates, strict=True))
     met = rebuilt >= REPLAY_TARGET and ratio >= RATIO_TARGET

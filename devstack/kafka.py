@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from devstack.kafka_access import provision
 from devstack.process import (
     accepts_connections,
     free_port,
@@ -21,7 +22,18 @@ from devstack.process import (
     terminate,
     wait_until,
 )
+from events.topics import SERVICES
+from infra.kafka_acl import ADMIN, principals
+from infra.kafka_login import KafkaLogin
+from infra.settings import DEVELOPMENT_KAFKA_PASSWORD
 
+SASL_MARK = ".sasl"
+"""Left in a node's folder formatted with the SCRAM users."""
+UNAUTHENTICATED_DATA = (
+    "Data Kafka di {home} dibuat sebelum Kafka memakai SASL/SCRAM dan tidak berisi pengguna "
+    "layanan. Hentikan stack (make stack-down), hapus folder data stack itu (Kafka dan "
+    "PostgreSQL bersama, agar event store dan topik tetap sama), lalu jalankan lagi."
+)
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy" / "kafka"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jejak"
 HEAP = os.environ.get("JEJAK_KAFKA_HEAP", "-Xms256m -Xmx768m")
@@ -86,6 +98,10 @@ class KafkaBroker:
         return f"127.0.0.1:{self.port}"
 
     @property
+    def admin_login(self) -> KafkaLogin:
+        return KafkaLogin(self.bootstrap_servers, ADMIN, DEVELOPMENT_KAFKA_PASSWORD)
+
+    @property
     def log(self) -> Path:
         return self.home / "server.out"
 
@@ -113,12 +129,12 @@ class KafkaBroker:
                     f"node.id={self.node_id}",
                     "controller.quorum.voters="
                     + (self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}"),
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"listeners=BROKER://127.0.0.1:{self.port},"
                     f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    f"advertised.listeners=BROKER://127.0.0.1:{self.port}",
                     "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    "inter.broker.listener.name=BROKER",
+                    *sasl_config(),
                     f"log.dirs={self.home / 'data'}",
                     "num.partitions=3",
                     f"default.replication.factor={self.replicas}",
@@ -148,17 +164,22 @@ class KafkaBroker:
                     self.cluster_id,
                     "-c",
                     str(config),
+                    *scram_users(),
                 ),
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
+            (self.home / SASL_MARK).touch()
+        elif not (self.home / SASL_MARK).exists():
+            raise RuntimeError(UNAUTHENTICATED_DATA.format(home=self.home))
         self.pid = spawn(self._java("kafka.Kafka", str(config)), self.log)
         wait_until(self.is_ready, f"Kafka on port {self.port}", timeout, self.log)
+        provision(self.admin_login, self.replicas)
 
     def is_ready(self) -> bool:
         if self.pid is not None and not is_alive(self.pid):
             raise RuntimeError(f"Kafka exited:\n{self.log.read_text(errors='replace')[-3000:]}")
-        return accepts_connections(self.port) and broker_answers(self.bootstrap_servers)
+        return accepts_connections(self.port) and broker_answers(self.admin_login)
 
     def stop(self) -> None:
         terminate(self.pid, timeout=60)
@@ -187,9 +208,55 @@ def bootstrap_servers(brokers: list[KafkaBroker]) -> str:
     return ",".join(b.bootstrap_servers for b in brokers)
 
 
-def broker_answers(bootstrap_servers: str) -> bool:
+def admin_of(brokers: list[KafkaBroker]) -> KafkaLogin:
+    """The admin's login to ``brokers`` (nodes of one cluster)."""
+    return KafkaLogin(bootstrap_servers(brokers), ADMIN, DEVELOPMENT_KAFKA_PASSWORD)
+
+
+def sasl_config() -> list[str]:
+    """Authentication and authorization: clients and brokers speak SASL/SCRAM-SHA-512 as their
+    principals, whose rights KRaft's StandardAuthorizer checks (``infra.kafka_acl``); the
+    controllers (whose quorum holds the SCRAM credentials, so cannot check them) take SASL/PLAIN
+    from the admin alone. Nothing is reachable without a password."""
+    plain_login = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="{ADMIN}" password="{DEVELOPMENT_KAFKA_PASSWORD}" '
+        f'user_{ADMIN}="{DEVELOPMENT_KAFKA_PASSWORD}";'
+    )
+    scram_login = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{ADMIN}" password="{DEVELOPMENT_KAFKA_PASSWORD}";'
+    )
+    return [
+        "listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,BROKER:SASL_PLAINTEXT",
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+        "sasl.mechanism.controller.protocol=PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+        f"listener.name.controller.plain.sasl.jaas.config={plain_login}",
+        f"listener.name.broker.scram-sha-512.sasl.jaas.config={scram_login}",
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        f"super.users=User:{ADMIN}",
+        "allow.everyone.if.no.acl.found=false",
+    ]
+
+
+def scram_users() -> list[str]:
+    """``kafka-storage format``'s options that create every principal's SCRAM credential
+    (``--add-scram``), with the development password."""
+    return [
+        option
+        for user in principals(SERVICES)
+        for option in (
+            "--add-scram",
+            f"SCRAM-SHA-512=[name={user},password={DEVELOPMENT_KAFKA_PASSWORD}]",
+        )
+    ]
+
+
+def broker_answers(login: KafkaLogin) -> bool:
     async def probe() -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+        admin = AIOKafkaAdminClient(**login.options(), request_timeout_ms=3000)
         try:
             await admin.start()
             await admin.list_topics()

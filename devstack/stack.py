@@ -13,6 +13,8 @@ from devstack.kafka import KafkaBroker
 from devstack.postgres import PostgresServer
 from devstack.process import free_port, is_alive, port_is_free
 from devstack.supervisor import Supervised
+from infra.kafka_login import KafkaLogin
+from infra.settings import DEVELOPMENT_KAFKA_PASSWORD
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / ".jejak"
 
@@ -21,6 +23,10 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / ".jejak"
 class Endpoints:
     kafka_bootstrap_servers: str
     database_url: str
+
+    def kafka_login(self, principal: str) -> KafkaLogin:
+        """Kafka as ``principal``, with the local stack's development password."""
+        return KafkaLogin(self.kafka_bootstrap_servers, principal, DEVELOPMENT_KAFKA_PASSWORD)
 
     def as_env(self) -> dict[str, str]:
         """The owner's connections: for the migrations and the operators' tools."""

@@ -3,7 +3,8 @@
 FastStream's batch subscriber hands over what one ``getmany`` returned (records of several
 partitions, each partition's in its order). ``BatchConsumer.process``:
 
-1. parses every record; if one is not an envelope, the batch goes down the per-record path (4);
+1. parses every record; if one is not an envelope, or is ``misplaced`` (another service's event
+   type on a topic), the batch goes down the per-record path (4);
 2. in one database transaction, looks up which of the event ids were handled before (one
    query), drops those and any id repeated in the batch, runs the batch handler with the rest
    in delivery order, and records each of their ids as handled; the offsets of the whole batch
@@ -38,6 +39,7 @@ from infra.consumer import (
     Delivered,
     IdempotentConsumer,
     Outcome,
+    misplaced,
     subscriber_options,
 )
 from infra.db import Connection
@@ -72,6 +74,8 @@ class BatchConsumer:
             delivered = [Delivered.of(body) for body, _ in records]
         except NOT_AN_ENVELOPE:
             return await self._one_by_one(records, "a record is not a valid envelope")
+        if any(misplaced(d.envelope, t) for d, (_, t) in zip(delivered, records, strict=True)):
+            return await self._one_by_one(records, "a record is another service's event")
         try:
             topics = [topic for _, topic in records]
             outcomes: list[Outcome] = await self.single.retrying()(

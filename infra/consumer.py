@@ -8,6 +8,14 @@ write) are retried with backoff and, if they persist, left uncommitted for redel
 pause that grows while they last (``infra.redelivery``). Any
 other failure makes the message poison: it goes to the dead-letter topic with the error, is
 recorded as dead-lettered, and the consumer moves on.
+
+A record whose event type another service emits than the one whose topic it came on
+(``misplaced``) is dead-lettered before any handler sees it, and its event id is not recorded
+(the real event may still come): Kafka's ACLs let only a service write its topic
+(``infra.kafka_acl``), so a record on ``jejak.identity.events`` comes from identity, and this
+check keeps identity's principal, were it stolen, from passing off another service's event
+(a ``TaskAssigned``, say) on its own topic. The event registry (``events.catalog``) is what
+names each event type's service; the envelope needs no field of its own for it.
 """
 
 import traceback
@@ -28,9 +36,17 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from events.catalog import topic_of
 from events.checkpoint import is_checkpoint
 from events.envelope import Envelope
-from events.topics import DLQ_HEADER_ERROR, DLQ_HEADER_EVENT_ID, DLQ_HEADER_TOPIC
+from events.registry import UnknownEventType
+from events.topics import (
+    DLQ_HEADER_ERROR,
+    DLQ_HEADER_EVENT_ID,
+    DLQ_HEADER_TOPIC,
+    SERVICES,
+    topic_for,
+)
 from infra.db import DATABASE_UNAVAILABLE, Connection
 from infra.eventstore.errors import ConcurrencyConflict
 from infra.redelivery import RedeliveryPause
@@ -121,6 +137,10 @@ class IdempotentConsumer:
             )
             return Outcome.DEAD_LETTERED
         envelope = delivered.envelope
+        if reason := misplaced(envelope, topic):
+            log.error("misplaced event dead-lettered", event_type=envelope.event_type, topic=topic)
+            await self.dead_letter(body, _dead_letter_headers(reason, topic, envelope))
+            return Outcome.DEAD_LETTERED
         bound = structlog.contextvars.bound_contextvars(
             event_id=str(envelope.event_id),
             stream_id=envelope.stream_id,
@@ -168,14 +188,7 @@ class IdempotentConsumer:
     ) -> Outcome:
         reason = "".join(traceback.format_exception_only(error)).strip()
         log.error("poison event dead-lettered", event_type=envelope.event_type, error=reason)
-        await self.dead_letter(
-            body,
-            {
-                DLQ_HEADER_ERROR: reason,
-                DLQ_HEADER_TOPIC: topic,
-                DLQ_HEADER_EVENT_ID: str(envelope.event_id),
-            },
-        )
+        await self.dead_letter(body, _dead_letter_headers(reason, topic, envelope))
         await self.pool.execute(
             f"INSERT INTO {self.schema}.processed_events (event_id, topic, outcome, error) "
             "VALUES ($1, $2, 'dead_lettered', $3) ON CONFLICT (event_id) DO NOTHING",
@@ -184,6 +197,32 @@ class IdempotentConsumer:
             reason,
         )
         return Outcome.DEAD_LETTERED
+
+
+def misplaced(envelope: Envelope, topic: str) -> str | None:
+    """Why ``envelope`` may not come from ``topic``, a service's events topic: its event type
+    is another service's (``events.catalog``). None if it may, and for an unknown event type
+    (left to the handler) or a topic that is no service's."""
+    if topic not in _SERVICE_TOPICS:
+        return None
+    try:
+        owner_topic = topic_of(envelope.event_type)
+    except UnknownEventType:
+        return None
+    if owner_topic == topic:
+        return None
+    return f"{envelope.event_type} is emitted on {owner_topic}, not on {topic}"
+
+
+_SERVICE_TOPICS = frozenset(topic_for(s) for s in SERVICES)
+
+
+def _dead_letter_headers(reason: str, topic: str, envelope: Envelope) -> dict[str, str]:
+    return {
+        DLQ_HEADER_ERROR: reason,
+        DLQ_HEADER_TOPIC: topic,
+        DLQ_HEADER_EVENT_ID: str(envelope.event_id),
+    }
 
 
 def subscriber_options(group_id: str) -> dict[str, Any]:

@@ -3,11 +3,13 @@
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError, for_code
 
+from infra.kafka_login import KafkaLogin
 from infra.settings import DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC_PARTITIONS
 
 
@@ -32,10 +34,10 @@ def connection_errors_unlogged() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def reliable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+def reliable_producer(login: KafkaLogin, client_id: str) -> AIOKafkaProducer:
     """acks=all and idempotence: a retried send is neither lost nor duplicated nor reordered."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **login.options(),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -45,15 +47,24 @@ def reliable_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProduce
     )
 
 
+def _raise_refusals(topic_errors: Iterable[tuple[Any, ...]]) -> None:
+    """A CreateTopics answer names each topic's error instead of raising it: raise the first
+    (a topic created meanwhile by another is no error)."""
+    for topic, code, *_ in topic_errors:
+        if code and code != TopicAlreadyExistsError.errno:
+            raise for_code(code)(f"topic {topic} could not be created")
+
+
 async def ensure_topics(
-    bootstrap_servers: str,
+    login: KafkaLogin,
     topics: Iterable[str],
     partitions: int = DEFAULT_TOPIC_PARTITIONS,
     replication_factor: int = DEFAULT_REPLICATION_FACTOR,
 ) -> None:
     """Create ``topics`` with infinite retention (they are the replayable history) if missing;
-    a service passes its settings' ``kafka_topic_partitions`` and ``kafka_replication_factor``."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    a service passes its settings' ``kafka_topic_partitions`` and ``kafka_replication_factor``.
+    ``login`` must be allowed to create them (a service: only its own, ``infra.kafka_acl``)."""
+    admin = AIOKafkaAdminClient(**login.options())
     try:
         await admin.start()
         existing = set(await admin.list_topics())
@@ -69,6 +80,7 @@ async def ensure_topics(
         ]
         if missing:
             with suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+                answer = await admin.create_topics(missing)
+                _raise_refusals(answer.topic_errors)
     finally:
         await admin.close()

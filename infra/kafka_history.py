@@ -16,6 +16,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import murmur2
 
+from infra.kafka_login import KafkaLogin
+
 READER_OPTIONS: dict[str, Any] = {
     "fetch_max_bytes": 64 * 1024 * 1024,
     "max_partition_fetch_bytes": 16 * 1024 * 1024,
@@ -94,10 +96,10 @@ class Plan:
         ]
 
 
-def reader(bootstrap_servers: str) -> AIOKafkaConsumer:
+def reader(login: KafkaLogin) -> AIOKafkaConsumer:
     """A consumer outside any group, committing nothing (it only reads)."""
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **login.options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -105,9 +107,9 @@ def reader(bootstrap_servers: str) -> AIOKafkaConsumer:
     )
 
 
-async def plan(bootstrap_servers: str, topics: Sequence[str]) -> Plan:
-    """The partitions of ``topics`` and their end offsets, now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def plan(login: KafkaLogin, topics: Sequence[str]) -> Plan:
+    """The partitions of ``topics`` and their end offsets, now (those ``login`` may read)."""
+    admin = AIOKafkaAdminClient(**login.options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -121,7 +123,7 @@ async def plan(bootstrap_servers: str, topics: Sequence[str]) -> Plan:
     ends: dict[TopicPartition, int] = {}
     starts: dict[TopicPartition, int] = {}
     if tps:
-        consumer = reader(bootstrap_servers)
+        consumer = reader(login)
         await consumer.start()
         try:
             ends = await consumer.end_offsets(tps)
@@ -137,14 +139,14 @@ async def plan(bootstrap_servers: str, topics: Sequence[str]) -> Plan:
 
 
 async def read_partitions(
-    bootstrap_servers: str, partitions: Sequence[Partition], on_batch: Callable[[list[Any]], None]
+    login: KafkaLogin, partitions: Sequence[Partition], on_batch: Callable[[list[Any]], None]
 ) -> int:
     """Every record of ``partitions`` from the first offset to its ``end``, in batches handed to
     ``on_batch`` (each partition's records in order). Returns how many were read."""
     pending = {TopicPartition(p.topic, p.partition): p.end for p in partitions if p.end > 0}
     if not pending:
         return 0
-    consumer = reader(bootstrap_servers)
+    consumer = reader(login)
     await consumer.start()
     read = 0
     try:

@@ -30,6 +30,8 @@ from infra.kafka import (
     kafka_unavailable,
     reliable_producer,
 )
+from infra.kafka_acl import principal_of
+from infra.kafka_login import KafkaLogin
 from infra.logging import configure_logging
 from infra.metrics import watch_outbox
 from infra.relay import OutboxRelay
@@ -62,6 +64,11 @@ class ServiceRuntime:
     def topic(self) -> str:
         return topic_for(self.service)
 
+    @property
+    def kafka(self) -> KafkaLogin:
+        """The service's own Kafka principal (``infra.kafka_acl``)."""
+        return self.settings.kafka_login(principal_of(self.service))
+
     async def start(self) -> None:
         """Each step that needs PostgreSQL or Kafka waits for it (``infra.startup``)."""
         s = self.settings
@@ -78,8 +85,8 @@ class ServiceRuntime:
         dlq = dead_letter_topic(self.service)
         await self._wait_for_kafka(
             lambda: ensure_topics(
-                s.kafka_bootstrap_servers,
-                [self.topic, dlq, *self.consumes],
+                self.kafka,
+                [self.topic, dlq],
                 s.kafka_topic_partitions,
                 s.kafka_replication_factor,
             )
@@ -108,8 +115,7 @@ class ServiceRuntime:
             watch_outbox(self.pool, self.service, self._stop), name=f"{self.service}-outbox-metrics"
         )
         if self.handler is not None and self.consumes:
-            # FastStream takes one address per item (a comma-separated string stays one item)
-            self._broker = KafkaBroker(s.kafka_bootstrap_servers.split(","), logger=None)
+            self._broker = self.kafka.broker(logger=None)
             consumer = IdempotentConsumer(
                 self.pool, self.service, self.handler, dead_letter_to(self._broker, dlq)
             )
@@ -132,7 +138,7 @@ class ServiceRuntime:
             return await until_available("Kafka", step, kafka_unavailable, wait)
 
     async def _started_producer(self) -> AIOKafkaProducer:
-        producer = reliable_producer(self.settings.kafka_bootstrap_servers, f"{self.service}-relay")
+        producer = reliable_producer(self.kafka, f"{self.service}-relay")
         try:
             await producer.start()
         except BaseException:

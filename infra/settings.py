@@ -10,9 +10,13 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.checkpoint_keys import development_key, is_development_key, private_key_from_pem
+from infra.kafka_login import KafkaLogin
 
 DEFAULT_APP_DB_PASSWORD = "jejak-dev"
 """The app roles' password in development; production refuses to start with it."""
+DEVELOPMENT_KAFKA_PASSWORD = "jejak-dev-kafka"
+"""Every Kafka principal's password on the local stack (``devstack.kafka``); production refuses
+to start without KAFKA_SASL_PASSWORD, or with this one."""
 DEFAULT_TOPIC_PARTITIONS = 3
 DEFAULT_REPLICATION_FACTOR = 1
 """One replica: the single-node development stack; a cluster sets KAFKA_REPLICATION_FACTOR."""
@@ -60,6 +64,20 @@ class Settings(BaseSettings):
         default=DEFAULT_REPLICATION_FACTOR,
         ge=1,
         description="Replicas of a topic a service creates (at most the number of brokers)",
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None,
+        description="The SCRAM-SHA-512 user this process connects to Kafka as; unset: the "
+        "service's own (infra.kafka_acl.principal_of), or the auditor for `jejak audit`",
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None,
+        description="Its password (environment only); required in production, "
+        "DEVELOPMENT_KAFKA_PASSWORD otherwise",
+    )
+    kafka_ssl_ca_pem: str | None = Field(
+        default=None,
+        description="The brokers' CA (PEM): set, Kafka is reached over TLS (SASL_SSL)",
     )
     startup_max_backoff_seconds: float = Field(
         default=10.0,
@@ -186,13 +204,14 @@ class Settings(BaseSettings):
         return cls(**given)
 
     def production_problems(
-        self, *, signs_tokens: bool = False, uses_database: bool = True
+        self, *, signs_tokens: bool = False, uses_database: bool = True, uses_kafka: bool = True
     ) -> list[str]:
         """What keeps this configuration from running in production (empty in development).
 
         Every service needs JWT_PUBLIC_KEY from the environment and a non-default
         APP_DB_PASSWORD (unless it has no database: the web app); the one that signs tokens
-        (identity) also needs JWT_PRIVATE_KEY. A key
+        (identity) also needs JWT_PRIVATE_KEY, and one that uses Kafka its own
+        KAFKA_SASL_PASSWORD. A key
         equal to the development key kept in JWT_KEY_DIR counts as missing."""
         if self.environment != "production":
             return []
@@ -212,6 +231,11 @@ class Settings(BaseSettings):
         if uses_database:
             problems.extend(self._checkpoint_key_problems())
             problems.extend(self.database_owner_problems())
+        if uses_kafka and self._kafka_password() == DEVELOPMENT_KAFKA_PASSWORD:
+            problems.append(
+                "KAFKA_SASL_PASSWORD belum diisi atau masih kata sandi pengembangan "
+                "(produksi wajib memakai kata sandi Kafka milik layanan ini)"
+            )
         return problems
 
     def database_owner_problems(self) -> list[str]:
@@ -256,10 +280,12 @@ class Settings(BaseSettings):
             return private_key_from_pem(key.get_secret_value())
         return development_key(service)
 
-    def check_production(self, *, signs_tokens: bool = False, uses_database: bool = True) -> None:
+    def check_production(
+        self, *, signs_tokens: bool = False, uses_database: bool = True, uses_kafka: bool = True
+    ) -> None:
         """Refuse to start (``ProductionConfigError``) if ``production_problems`` finds any."""
         if problems := self.production_problems(
-            signs_tokens=signs_tokens, uses_database=uses_database
+            signs_tokens=signs_tokens, uses_database=uses_database, uses_kafka=uses_kafka
         ):
             raise ProductionConfigError(
                 f"{self.service_name}: refusing to start in production: " + "; ".join(problems)
@@ -268,6 +294,20 @@ class Settings(BaseSettings):
     @property
     def idempotency_retention(self) -> timedelta:
         return timedelta(hours=self.idempotency_retention_hours)
+
+    def _kafka_password(self) -> str:
+        secret = self.kafka_sasl_password
+        return secret.get_secret_value() if secret else DEVELOPMENT_KAFKA_PASSWORD
+
+    def kafka_login(self, principal: str) -> KafkaLogin:
+        """How this process reaches Kafka: as KAFKA_SASL_USERNAME if set, else as
+        ``principal`` (the service's own, or the auditor)."""
+        return KafkaLogin(
+            self.kafka_bootstrap_servers,
+            self.kafka_sasl_username or principal,
+            self._kafka_password(),
+            self.kafka_ssl_ca_pem,
+        )
 
     def app_role(self, service: str) -> str:
         return f"jejak_app_{service}"

@@ -1,5 +1,5 @@
 """Reading a whole topic back, for assertions; publishing a service's events as its relay
-would."""
+would, as that service's Kafka principal (which may write only its own topics)."""
 
 import asyncio
 import time
@@ -11,14 +11,17 @@ from events.base import DomainEvent
 from events.checkpoint import is_checkpoint
 from events.envelope import GENESIS_HASH, Actor, Envelope, NewEvent
 from infra.eventstore.contract import seal_all
+from infra.kafka_acl import principal_of
+from infra.kafka_login import KafkaLogin
+from infra.settings import Settings
 
 
-def from_the_start(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
+def from_the_start(kafka: KafkaLogin, topic: str) -> AIOKafkaConsumer:
     """A consumer of every partition of ``topic`` from offset 0, in no group, committing
     nothing."""
     return AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap_servers,
+        **kafka.options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
@@ -26,12 +29,12 @@ def from_the_start(bootstrap_servers: str, topic: str) -> AIOKafkaConsumer:
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, expected: int, timeout: float = 60.0
+    kafka: KafkaLogin, topic: str, expected: int, timeout: float = 60.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of ``topic`` from offset 0 but the relays' signed checkpoints (no events:
     ``events.checkpoint``), once at least ``expected`` have arrived and the topic has been
     quiet briefly (so that extra records would show)."""
-    consumer = from_the_start(bootstrap_servers, topic)
+    consumer = from_the_start(kafka, topic)
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     deadline = time.monotonic() + timeout
@@ -56,6 +59,12 @@ async def eventually(check, timeout: float = 30.0, interval: float = 0.1):  # ty
         await asyncio.sleep(interval)
 
 
+def relay_producer(settings: Settings, service: str) -> AIOKafkaProducer:
+    """A producer (not started) as ``service``'s principal, as its relay publishes: Kafka
+    refuses it any topic but the service's own (``infra.kafka_acl``)."""
+    return AIOKafkaProducer(**settings.kafka_login(principal_of(service)).options(), acks="all")
+
+
 async def publish_as_relay(
     producer: AIOKafkaProducer,
     topic: str,
@@ -66,7 +75,8 @@ async def publish_as_relay(
     times: int = 1,
 ) -> list[Envelope]:
     """Seal ``events`` after ``stream_id``'s head in ``heads`` (moved on) and publish each
-    ``times`` times to ``topic``, keyed by the stream, as a service's relay would."""
+    ``times`` times to ``topic``, keyed by the stream, as a service's relay would, with
+    ``producer`` (``relay_producer`` of the topic's service)."""
     version, prev = heads.get(stream_id, (0, GENESIS_HASH))
     new = [NewEvent.of(e, actor=actor, correlation_id=uuid.uuid4()) for e in events]
     sealed = seal_all(stream_id, version, prev, new)

@@ -18,6 +18,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from devstack.stack import Endpoints
 from events.checkpoint import is_checkpoint
 from events.topics import SERVICES, topic_for
+from infra.kafka_acl import AUDITOR
+from infra.kafka_login import KafkaLogin
 from tests.e2e.sop import EXPECTED_EVENTS
 from tests.kafka_helpers import from_the_start
 
@@ -33,9 +35,9 @@ type: the commands' own, a document for each of the 13 steps' events that an off
 (``docs/documents.md``), and reporting's 17 status changes of the case."""
 
 
-async def read_all(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+async def read_all(kafka: KafkaLogin, topic: str) -> list[dict[str, Any]]:
     """Every envelope on ``topic``, from offset 0 to its end as of now."""
-    consumer = from_the_start(bootstrap, topic)
+    consumer = from_the_start(kafka, topic)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -56,10 +58,10 @@ async def read_all(bootstrap: str, topic: str) -> list[dict[str, Any]]:
         await consumer.stop()
 
 
-async def lag(bootstrap: str) -> int:
+async def lag(kafka: KafkaLogin) -> int:
     """How many records every consumer group has yet to commit, over all its partitions."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    admin = AIOKafkaAdminClient(**kafka.options())
+    consumer = AIOKafkaConsumer(**kafka.options(), group_id=None)
     await admin.start()
     await consumer.start()
     try:
@@ -155,10 +157,10 @@ async def check_all(
     endpoints: Endpoints, requests: list[str], findings: Findings, report: Path
 ) -> None:
     """The topics (counts per request, streams), then ``jejak audit verify`` and ``replay``."""
-    bootstrap = endpoints.kafka_bootstrap_servers
+    auditor = endpoints.kafka_login(AUDITOR)
     for service in SERVICES:
         topic = topic_for(service)
-        envelopes = await read_all(bootstrap, topic)
+        envelopes = await read_all(auditor, topic)
         check_streams(topic, envelopes, findings)
         if service in PER_REQUEST:
             check_counts(topic, envelopes, PER_REQUEST[service], requests, findings)

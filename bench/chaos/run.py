@@ -13,6 +13,7 @@ from bench.chaos.client import RetryingTransport
 from bench.chaos.killer import Kill, Killer
 from bench.chaos.stack import ChaosStack, chaos_stack
 from devstack.gateway import create_gateway
+from infra.kafka_acl import ADMIN
 from tests.e2e.sop import Jejak, Walk, walk_through_all_14_steps
 
 RECOVERY_TARGET_SECONDS = 30.0
@@ -99,7 +100,7 @@ async def settle(stack: ChaosStack, timeout: float) -> bool:
     quiet = 0
     while time.monotonic() < deadline:
         try:
-            behind = await lag(stack.endpoints.kafka_bootstrap_servers)
+            behind = await lag(stack.endpoints.kafka_login(ADMIN))
         except Exception:  # a broker still restarting
             behind = -1
         healthy = await asyncio.to_thread(stack.all_services_healthy)

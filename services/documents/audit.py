@@ -30,6 +30,7 @@ from events.catalog import default_registry
 from events.documents import DocumentIssued
 from events.topics import topic_for, topics_consumed_by
 from infra.kafka_history import plan, read_partitions
+from infra.kafka_login import KafkaLogin
 from services.documents import TEMPLATES_DIR, casefile
 from services.documents.audit_history import History, Seen
 from services.documents.audit_stored import compare_stored
@@ -211,7 +212,7 @@ class Rerenderer:
 
 
 async def audit_documents(
-    bootstrap_servers: str,
+    kafka: KafkaLogin,
     config: DocumentsConfig,
     tenant: str | None = None,
     request: str | None = None,
@@ -222,9 +223,9 @@ async def audit_documents(
     """Every document issued (of ``tenant`` and ``request`` if given) re-rendered from
     Kafka; with ``database_url`` (the auditor's, ``infra.auditor_role``, or an owner's), also
     the service's stored row and PDF of each compared with its event (``audit_stored``)."""
-    layout = await plan(bootstrap_servers, TOPICS)
+    layout = await plan(kafka, TOPICS)
     history = History(default_registry())
-    await read_partitions(bootstrap_servers, layout.partitions, history.take)
+    await read_partitions(kafka, layout.partitions, history.take)
     rerenderer = Rerenderer(config, Renderer(Path(config.font_dir), templates))
     result = await asyncio.to_thread(rerenderer.check, history, tenant, request)
     result.missing_topics, result.lost = layout.missing_topics, layout.lost

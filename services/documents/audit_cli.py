@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
+from infra.kafka_acl import AUDITOR
 from infra.settings import Settings
 from services.documents.audit import DocumentsAudit, audit_documents
 from services.documents.config import DocumentsConfig
@@ -64,7 +65,7 @@ def check(
     try:
         result = asyncio.run(
             audit_documents(
-                settings.kafka_bootstrap_servers,
+                settings.kafka_login(AUDITOR),
                 DocumentsConfig(),
                 tenant=tenant,
                 request=request,

@@ -52,6 +52,7 @@ from infra.checkpoint_keys import (
     development_public_keys,
     public_keys_from_file,
 )
+from infra.kafka_acl import AUDITOR
 from infra.settings import Settings
 from services.reporting.checkpoint_audit import CheckpointReport
 from services.reporting.config import ReportingConfig
@@ -338,7 +339,7 @@ def verify_command(
         reports = asyncio.run(
             verify_all(
                 settings.database_url,
-                settings.kafka_bootstrap_servers if kafka else None,
+                settings.kafka_login(AUDITOR) if kafka else None,
                 tuple(schema) if schema else SERVICES,
                 topic or None,
             )

@@ -26,6 +26,7 @@ import asyncpg
 from events.envelope import utc_now
 from events.topics import topics_consumed_by
 from infra.db import BATCH_STATEMENT_TIMEOUT_MS, create_pool
+from infra.kafka_acl import AUDITOR
 from infra.kafka_history import Plan, plan
 from infra.migrations import migrate
 from infra.settings import Settings
@@ -113,14 +114,14 @@ async def replay(
     try:
         deferred = await prepare_for_load(owner, schema)
         edits = await _copy_calendar(owner, options.live_schema, schema, options.tenant)
-        layout = await plan(settings.kafka_bootstrap_servers, options.topics)
+        layout = await plan(settings.kafka_login(AUDITOR), options.topics)
         workers = _worker_count(options.workers, layout)
         result = ReplayResult(schema, options.keep, layout, workers)
         progress("total", layout.total)
         jobs = [
             Job(
                 part,
-                settings.kafka_bootstrap_servers,
+                settings.kafka_login(AUDITOR),
                 settings.app_url(schema),
                 schema,
                 options.tenant,

@@ -31,6 +31,7 @@ from events.envelope import Envelope
 from infra.consumer import NOT_AN_ENVELOPE, Delivered
 from infra.db import Connection
 from infra.kafka_history import Slice, read_partitions
+from infra.kafka_login import KafkaLogin
 from services.reporting.calendar import WorkingCalendar
 from services.reporting.calendar_fast import FastCalendar
 from services.reporting.calendar_store import DayEdit, base_calendar, with_edits
@@ -85,7 +86,7 @@ def _from_pg_timestamp(value: tuple[int]) -> dt.datetime:
 @dataclass(frozen=True)
 class Job:
     slice: Slice
-    bootstrap_servers: str
+    kafka: KafkaLogin
     app_url: str
     schema: str
     tenant: str | None
@@ -239,8 +240,8 @@ async def _run_slice(job: Job, progress: Progress) -> SliceResult:
 
     started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(
-        read_partitions(job.bootstrap_servers, job.slice.own, take),
-        read_partitions(job.bootstrap_servers, job.slice.shared, take_mine),
+        read_partitions(job.kafka, job.slice.own, take),
+        read_partitions(job.kafka, job.slice.shared, take_mine),
     )
     result.seconds["read"] = time.perf_counter() - started
     envelopes_of(unreadable, "", result)

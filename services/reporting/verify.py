@@ -40,6 +40,7 @@ from infra.db import BATCH_STATEMENT_TIMEOUT_MS, Connection, create_pool
 from infra.eventstore import verify_chain
 from infra.eventstore.postgres import COLUMNS, row_to_envelope
 from infra.kafka_history import plan, read_partitions
+from infra.kafka_login import KafkaLogin
 from services.reporting.checkpoint_audit import (
     CheckpointReport,
     Finding,
@@ -180,10 +181,10 @@ async def verify_store(conn: Connection, schema: str) -> ChainReport:
 # --- Kafka --------------------------------------------------------------------------------------
 
 
-async def verify_topic(bootstrap_servers: str, topic: str) -> ChainReport:
+async def verify_topic(kafka: KafkaLogin, topic: str) -> ChainReport:
     """Every stream of ``topic``, as published (from the first offset to the end now)."""
     report = ChainReport(f"kafka {topic}", _heads=Heads(f"Kafka {topic}"))
-    layout = await plan(bootstrap_servers, [topic])
+    layout = await plan(kafka, [topic])
     if layout.missing_topics:
         report.missing = True
         return report
@@ -208,7 +209,7 @@ async def verify_topic(bootstrap_servers: str, topic: str) -> ChainReport:
             elif kept[0] != envelope:  # the same event id with other content: keep both
                 seen[f"{envelope.event_id}@{record.offset}"] = (envelope, record)
 
-    await read_partitions(bootstrap_servers, layout.partitions, take)
+    await read_partitions(kafka, layout.partitions, take)
     for record in unreadable:
         key = record.key.decode(errors="replace") if record.key else "?"
         broken = Break(key, 0, "?", "not a valid envelope", _where(record))
@@ -251,11 +252,11 @@ def _take_checkpoint(report: ChainReport, record: Any) -> None:
 
 async def verify_all(
     database_url: str,
-    bootstrap_servers: str | None,
+    kafka: KafkaLogin | None,
     schemas: Sequence[str] = SERVICES,
     topics: Sequence[str] | None = None,
 ) -> list[ChainReport]:
-    """Every schema's event store, then (unless ``bootstrap_servers`` is None) every topic."""
+    """Every schema's event store, then (unless ``kafka`` is None, as that login) every topic."""
     reports = []
     pool = await create_pool(
         database_url, min_size=1, max_size=1, statement_timeout_ms=BATCH_STATEMENT_TIMEOUT_MS
@@ -266,9 +267,9 @@ async def verify_all(
                 reports.append(await verify_store(conn, schema))
     finally:
         await pool.close()
-    if bootstrap_servers is not None:
+    if kafka is not None:
         for topic in topics if topics is not None else [topic_for(s) for s in SERVICES]:
-            reports.append(await verify_topic(bootstrap_servers, topic))
+            reports.append(await verify_topic(kafka, topic))
     return reports
 
 

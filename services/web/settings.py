@@ -32,7 +32,7 @@ class WebSettings(Settings):
         return self.environment == "production"
 
     def check_web_production(self) -> None:
-        self.check_production(uses_database=False)
+        self.check_production(uses_database=False, uses_kafka=False)
         if (
             self.environment == "production"
             and self.session_secret.get_secret_value() == DEVELOPMENT_SESSION_SECRET

@@ -197,6 +197,34 @@ def test_a_topic_a_service_creates_is_replicated_as_the_kafka_topics(
             assert env["KAFKA_TOPIC_PARTITIONS"]["value"] == "3", name
 
 
+EXISTING_KAFKA = (
+    "--set",
+    "kafka.enabled=false,kafka.bootstrapServers=kafka.example:9093,kafka.caSecret=kafka-ca",
+)
+
+
+@pytest.mark.parametrize("kafka", ["strimzi", "existing"])
+def test_each_service_reaches_kafka_as_its_own_user_over_tls(kafka: str) -> None:
+    """Its KafkaUser's name and password (the Secret Strimzi makes of that name), and the
+    brokers' CA: Strimzi's cluster CA, or the Secret named for an existing Kafka."""
+    manifests = render("production") if kafka == "strimzi" else render_with(*EXISTING_KAFKA)
+    clients = 0
+    for name, pod in pods(manifests):
+        env = env_of(pod)
+        if "KAFKA_BOOTSTRAP_SERVERS" not in env:
+            continue
+        clients += 1
+        assert env["KAFKA_SASL_USERNAME"]["value"] == name
+        password = env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert (password["name"], password["key"]) == (name, "password")
+        ca = env["KAFKA_SSL_CA_PEM"]["valueFrom"]["secretKeyRef"]
+        expected = "jejak-cluster-ca-cert" if kafka == "strimzi" else "kafka-ca"
+        assert (ca["name"], ca["key"]) == (expected, "ca.crt")
+        port = env["KAFKA_BOOTSTRAP_SERVERS"]["value"].rsplit(":", 1)[1]
+        assert port == "9093", "the TLS listener"
+    assert clients == len(SERVICES)
+
+
 def test_every_service_runs_in_production_and_names_whom_it_believes_forwarded_for(
     manifests: tuple[Manifest, ...],
 ) -> None:

@@ -10,7 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 import infra.metrics  # noqa: F401  (registers Jejak's metrics)
-from events.topics import SERVICES, SUBSCRIPTIONS, consumer_group_for, dead_letter_topic, topic_for
+from events.topics import SERVICES, dead_letter_topic, topic_for
+from infra.kafka_acl import AUDITOR, Grant, every_grant, principal_of
 from tests.deploy.chart import VALUE_SETS, Manifest, named, of_kind, render
 from tests.deploy.operator_shapes import SHAPES
 
@@ -63,28 +64,39 @@ def test_a_topic_for_every_topic_the_services_use(manifests: tuple[Manifest, ...
         assert topic["spec"]["config"]["min.insync.replicas"] == 2
 
 
-def test_each_service_writes_only_its_own_topic_and_reads_what_it_consumes() -> None:
-    manifests = render("production-scram")
-    users = named(manifests, "KafkaUser")
+def _grants(user: Manifest) -> set[Grant]:
+    """A KafkaUser's ACLs as ``infra.kafka_acl`` declares them."""
+    name = user["metadata"]["name"]
+    return {
+        Grant(
+            name,
+            acl["resource"]["type"],
+            acl["resource"]["name"],
+            acl["resource"]["patternType"],
+            tuple(acl["operations"]),
+        )
+        for acl in user["spec"]["authorization"]["acls"]
+    }
+
+
+@pytest.mark.parametrize("value_set", ["default", "production"])
+def test_each_kafka_user_has_the_acls_the_code_declares(value_set: str) -> None:
+    """Only a SCRAM listener with simple authorization, and one KafkaUser per service (named as
+    ``principal_of``, the release being ``jejak``) and the auditor, each with exactly the ACLs
+    of ``infra.kafka_acl``: a service writes only its own topics, reads what it consumes."""
+    manifests = render(value_set)
     (kafka,) = of_kind(manifests, "Kafka")
     assert kafka["spec"]["kafka"]["authorization"] == {"type": "simple"}
     assert [
-        listener["authentication"]["type"] for listener in kafka["spec"]["kafka"]["listeners"]
-    ] == ["scram-sha-512"]
-    for service in SERVICES:
-        acls = users[f"jejak-{service.replace('_', '-')}"]["spec"]["authorization"]["acls"]
-        writes = {a["resource"]["name"] for a in acls if "Write" in a["operations"]}
-        reads = {
-            a["resource"]["name"]
-            for a in acls
-            if "Read" in a["operations"] and a["resource"]["type"] == "topic"
-        }
-        assert writes == {topic_for(service), dead_letter_topic(service)}
-        assert reads == {topic_for(s) for s in SUBSCRIPTIONS[service]}
-        groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
-        assert groups == ({consumer_group_for(service)} if SUBSCRIPTIONS[service] else set())
-    auditor = users["jejak-auditor"]["spec"]["authorization"]["acls"]
-    assert all("Write" not in a["operations"] for a in auditor)
+        (listener["tls"], listener["authentication"]["type"])
+        for listener in kafka["spec"]["kafka"]["listeners"]
+    ] == [(True, "scram-sha-512")]
+    users = named(manifests, "KafkaUser")
+    assert set(users) == {principal_of(s) for s in SERVICES} | {AUDITOR}
+    for name, user in users.items():
+        assert user["spec"]["authentication"] == {"type": "scram-sha-512"}
+        assert user["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+        assert _grants(user) == {g for g in every_grant(SERVICES) if g.principal == name}
 
 
 def test_postgres_is_three_instances_replicating_synchronously(

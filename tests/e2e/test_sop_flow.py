@@ -23,6 +23,8 @@ from devstack.gateway import create_gateway
 from devstack.process import is_alive
 from devstack.services import ServiceProcess, service_processes, start_all, stop_all
 from devstack.stack import Endpoints
+from infra.kafka_acl import ADMIN
+from infra.kafka_login import KafkaLogin
 from tests.e2e.sop import (
     CONSUMED_EVENTS,
     EXPECTED_EVENTS,
@@ -92,7 +94,7 @@ def unique(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def on_topic(
-    bootstrap: str, service: str, stream_id: str, count: int
+    bootstrap: KafkaLogin, service: str, stream_id: str, count: int
 ) -> list[dict[str, Any]]:
     """``stream_id``'s events on ``service``'s topic from offset 0, deduplicated, once at least
     ``count`` distinct ones have arrived (the relay publishes asynchronously)."""
@@ -121,7 +123,7 @@ def in_order(events: list[dict[str, Any]], types: list[str], stream_id: str) -> 
 async def assert_topics(running: Running, walk: Walk) -> None:
     """Every service's events are on its topic, in order: the request's stream on intake's,
     approval's and dev_tracking's topics, and the acting users' streams on identity's."""
-    bootstrap = running.endpoints.kafka_bootstrap_servers
+    bootstrap = running.endpoints.kafka_login(ADMIN)
     for service, types in EXPECTED_EVENTS.items():
         events = await on_topic(bootstrap, service, walk.request_id, len(types))
         in_order(events, types, walk.request_id)
@@ -256,7 +258,7 @@ async def test_killed_services_lose_nothing_and_duplicate_nothing(
     # started again. And approval, restarted above, must consume the revision.
     await crash(processes["intake"])
     await walk.return_request()
-    await on_topic(running.endpoints.kafka_bootstrap_servers, "approval", walk.request_id, 2)
+    await on_topic(running.endpoints.kafka_login(ADMIN), "approval", walk.request_id, 2)
     await restart(processes["intake"])
     await walk.intake_sees_return()
     await walk.revise()
@@ -269,7 +271,7 @@ async def test_killed_services_lose_nothing_and_duplicate_nothing(
     # after it is started again.
     await crash(processes["dev_tracking"])
     await walk.assign()
-    await on_topic(running.endpoints.kafka_bootstrap_servers, "approval", walk.request_id, 6)
+    await on_topic(running.endpoints.kafka_login(ADMIN), "approval", walk.request_id, 6)
     await restart(processes["dev_tracking"])
     await walk.handed_over()
 

@@ -42,6 +42,7 @@ from infra.checkpoint_keys import Signer, development_key
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics
+from infra.kafka_acl import ADMIN
 from infra.settings import Settings
 from services.reporting.bootstrap import create_app
 from services.reporting.calendar import WorkingCalendar
@@ -152,7 +153,7 @@ async def live(
     configured = settings.model_copy(update={"jwt_key_dir": str(keys)})
     before_everything = dt.datetime(2023, 12, 1, tzinfo=dt.UTC)  # the watcher breaches nothing
     app = create_app(configured, ReportingConfig(), clock=lambda: before_everything)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**settings.kafka_login(ADMIN).options(), acks="all")
     async with app.router.lifespan_context(app):
         await producer.start()
         db = await asyncpg.create_pool(owner_settings.database_url, min_size=1, max_size=6)
@@ -309,8 +310,8 @@ async def test_verify_names_the_first_broken_link_of_an_event_store(
 
 async def test_verify_names_the_first_broken_link_on_kafka(settings: Settings) -> None:
     topic = f"test.verify-{uuid.uuid4().hex[:8]}.events"
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic])
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    await ensure_topics(settings.kafka_login(ADMIN), [topic])
+    producer = AIOKafkaProducer(**settings.kafka_login(ADMIN).options(), acks="all")
     await producer.start()
     try:
         streams = {s: seal_all(s, 0, GENESIS_HASH, _events(3)) for s in ("k-1", "k-2")}
@@ -319,7 +320,7 @@ async def test_verify_names_the_first_broken_link_on_kafka(settings: Settings) -
                 await producer.send_and_wait(
                     topic, e.model_dump_json().encode(), key=e.stream_id.encode()
                 )
-        assert (await verify_topic(settings.kafka_bootstrap_servers, topic)).intact
+        assert (await verify_topic(settings.kafka_login(ADMIN), topic)).intact
         # Published twice (as after a relay crash): the same event, no break. Then an altered
         # copy of k-2's second event.
         again = streams["k-1"][0]
@@ -328,10 +329,10 @@ async def test_verify_names_the_first_broken_link_on_kafka(settings: Settings) -
             update={"payload": {"request_id": "x", "percent": 9, "note": "ubah"}}
         )
         await producer.send_and_wait(topic, altered.model_dump_json().encode(), key=b"k-2")
-        report = await verify_topic(settings.kafka_bootstrap_servers, topic)
+        report = await verify_topic(settings.kafka_login(ADMIN), topic)
     finally:
         await producer.stop()
-        await delete_topic(settings.kafka_bootstrap_servers, topic)
+        await delete_topic(settings.kafka_login(ADMIN), topic)
     assert (report.streams, report.events, report.broken_streams) == (2, 8, 1)
     assert report.first is not None
     assert (report.first.stream_id, report.first.stream_version) == ("k-2", 2)

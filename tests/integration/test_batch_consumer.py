@@ -8,13 +8,13 @@ from collections.abc import Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker
 
 from events.envelope import Envelope
 from infra.batch_consumer import BatchConsumer, subscribe_batch
 from infra.consumer import Delivered, IdempotentConsumer, Outcome, dead_letter_to
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics
+from infra.kafka_acl import ADMIN
 from infra.settings import Settings
 from tests.contract.eventstore_contract import new_event
 from tests.kafka_helpers import eventually, read_topic
@@ -31,7 +31,7 @@ async def sealed_events(
 
 
 async def produce(settings: Settings, topic: str, bodies: Sequence[bytes], key: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**settings.kafka_login(ADMIN).options(), acks="all")
     await producer.start()
     try:
         for body in bodies:
@@ -49,7 +49,7 @@ async def test_a_backlog_is_handled_in_batches_once_and_in_order(
     settings: Settings, app_pool: asyncpg.Pool, schema: str, effects: str
 ) -> None:
     topic = f"test.{schema}.events"
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic])
+    await ensure_topics(settings.kafka_login(ADMIN), [topic])
     _, bodies = await sealed_events(app_pool, schema, 40)
     # The backlog waits before the consumer starts; events 1-10 arrive twice.
     await produce(settings, topic, [*bodies, *bodies[:10]], key=b"req-1")
@@ -72,7 +72,7 @@ async def test_a_backlog_is_handled_in_batches_once_and_in_order(
     async def one(delivered: Delivered, conn: asyncpg.Connection) -> None:
         raise AssertionError("no batch of good records goes record by record")
 
-    broker = KafkaBroker(settings.kafka_bootstrap_servers)
+    broker = settings.kafka_login(ADMIN).broker()
     single = IdempotentConsumer(app_pool, schema, one, dead_letter_to(broker, "x"), max_wait=0.05)
     subscribe_batch(broker, BatchConsumer(single, handler), [topic], group_id=f"g-{schema}")
     async with broker:
@@ -96,7 +96,7 @@ async def test_a_poison_record_sends_its_batch_record_by_record(
     settings: Settings, app_pool: asyncpg.Pool, schema: str, effects: str
 ) -> None:
     dlq = f"test.{schema}.dlq"
-    await ensure_topics(settings.kafka_bootstrap_servers, [dlq])
+    await ensure_topics(settings.kafka_login(ADMIN), [dlq])
     sealed, bodies = await sealed_events(app_pool, schema, 6)
     batch_calls: list[list[int]] = []
 
@@ -116,7 +116,7 @@ async def test_a_poison_record_sends_its_batch_record_by_record(
     async def one(delivered: Delivered, conn: asyncpg.Connection) -> None:
         await insert([delivered.envelope], conn)
 
-    async with KafkaBroker(settings.kafka_bootstrap_servers) as broker:
+    async with settings.kafka_login(ADMIN).broker() as broker:
         single = IdempotentConsumer(app_pool, schema, one, dead_letter_to(broker, dlq))
         consumer = BatchConsumer(single, batch)
         first = await consumer.process([(b, "t") for b in bodies[:2]])
@@ -141,5 +141,5 @@ async def test_a_poison_record_sends_its_batch_record_by_record(
     )
     assert len(outcomes) == 6
     assert outcomes[sealed[2].event_id] == "dead_lettered"
-    dead = await read_topic(settings.kafka_bootstrap_servers, dlq, expected=2, timeout=20)
+    dead = await read_topic(settings.kafka_login(ADMIN), dlq, expected=2, timeout=20)
     assert sorted(r.value for r in dead) == sorted([b"{not json", bodies[2]])

@@ -41,6 +41,7 @@ from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics, reliable_producer
 from infra.relay import OutboxRelay
 from infra.runtime import ServiceRuntime
+from infra.kafka_acl import ADMIN
 from infra.settings import Settings
 from services.reporting.checkpoint_audit import CheckpointReport
 from services.reporting.verify import (
@@ -68,7 +69,7 @@ class Signed:
 
     async def check(self, topic: str | None = None, shipped: bool = False) -> CheckpointReport:
         [store] = await verify_all(self.settings.database_url, None, [self.schema])
-        on_kafka = await verify_topic(self.settings.kafka_bootstrap_servers, topic or self.topic)
+        on_kafka = await verify_topic(self.settings.kafka_login(ADMIN), topic or self.topic)
         assert store.intact and on_kafka.intact  # every chain verifies on its own
         files = shipped_checkpoints([self.file])[0] if shipped else []
         keys = development_public_keys([self.schema])[self.schema]
@@ -106,8 +107,8 @@ async def signed(
 ) -> AsyncIterator[Signed]:
     store = PostgresEventStore(app_pool, schema)
     topic = f"test.{schema}.events"
-    await ensure_topics(owner_settings.kafka_bootstrap_servers, [topic])
-    producer = reliable_producer(owner_settings.kafka_bootstrap_servers, "checkpoint-test")
+    await ensure_topics(owner_settings.kafka_login(ADMIN), [topic])
+    producer = reliable_producer(owner_settings.kafka_login(ADMIN), "checkpoint-test")
     await producer.start()
     file = tmp_path / f"{schema}.jsonl"
     checkpointer = Checkpointer(
@@ -144,7 +145,7 @@ async def signed(
     try:
         yield Signed(owner_settings, schema, topic, file, owner_conn, app_pool)
     finally:
-        await delete_topic(owner_settings.kafka_bootstrap_servers, topic)
+        await delete_topic(owner_settings.kafka_login(ADMIN), topic)
 
 
 async def test_an_intact_system_verifies_against_its_signed_checkpoints(signed: Signed) -> None:
@@ -156,7 +157,7 @@ async def test_an_intact_system_verifies_against_its_signed_checkpoints(signed: 
     assert [c.sequence for c in lines] == list(range(1, report.last + 1))
     assert lines[-1].root == report_root(lines)
     # the checkpoint records are no events: the topic's chains count 9 events, none unreadable
-    on_kafka = await verify_topic(signed.settings.kafka_bootstrap_servers, signed.topic)
+    on_kafka = await verify_topic(signed.settings.kafka_login(ADMIN), signed.topic)
     assert (on_kafka.events, on_kafka.streams, on_kafka.broken_streams) == (9, 3, 0)
 
     code, out = await _cli(signed, "verify", "--schema", signed.schema, "--topic", signed.topic)
@@ -190,12 +191,12 @@ async def test_a_rewrite_in_the_store_and_on_kafka_alike_is_caught(signed: Signe
     verify and the store equals Kafka, but not the signed checkpoints."""
     await signed.rewrite("stream-c")
     copy = f"{signed.topic}.copy"
-    await ensure_topics(signed.settings.kafka_bootstrap_servers, [copy])
+    await ensure_topics(signed.settings.kafka_login(ADMIN), [copy])
     rows = await signed.owner.fetch(
         f"SELECT stream_id, stream_version FROM {signed.schema}.events ORDER BY position"
     )
     store = PostgresEventStore(signed.pool, signed.schema)
-    producer = AIOKafkaProducer(bootstrap_servers=signed.settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**signed.settings.kafka_login(ADMIN).options())
     await producer.start()
     try:
         for stream in {r["stream_id"] for r in rows}:
@@ -210,7 +211,7 @@ async def test_a_rewrite_in_the_store_and_on_kafka_alike_is_caught(signed: Signe
         report = await signed.check(topic=copy)
     finally:
         await producer.stop()
-        await delete_topic(signed.settings.kafka_bootstrap_servers, copy)
+        await delete_topic(signed.settings.kafka_login(ADMIN), copy)
     found = sorted((f.kind, f.stream_id, f.message.split(":")[0]) for f in report.findings)
     assert found == [
         ("rewritten", "stream-c", f"Kafka {copy}"),
@@ -248,7 +249,7 @@ async def test_a_checkpoint_signed_with_another_key_is_refused(signed: Signed) -
             }
         )
     )
-    producer = AIOKafkaProducer(bootstrap_servers=signed.settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**signed.settings.kafka_login(ADMIN).options())
     await producer.start()
     try:
         await producer.send_and_wait(

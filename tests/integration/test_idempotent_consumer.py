@@ -4,13 +4,13 @@ import time
 
 import asyncpg
 import pytest
-from faststream.kafka import KafkaBroker
 
 from events.checkpoint import CHECKPOINT_HEADER, CHECKPOINT_HEADER_VALUE, CHECKPOINT_KEY
 from events.envelope import Envelope
 from infra.consumer import Delivered, IdempotentConsumer, Outcome, dead_letter_to, subscribe
 from infra.eventstore import PostgresEventStore
 from infra.kafka import ensure_topics
+from infra.kafka_acl import ADMIN
 from infra.redelivery import RedeliveryPause
 from infra.settings import Settings
 from tests.contract.eventstore_contract import new_event
@@ -21,7 +21,7 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
     settings: Settings, app_pool: asyncpg.Pool, schema: str, effects: str
 ) -> None:
     topic, dlq = f"test.{schema}.events", f"test.{schema}.dlq"
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic, dlq])
+    await ensure_topics(settings.kafka_login(ADMIN), [topic, dlq])
     store = PostgresEventStore(app_pool, schema)
     attempts: dict[int, int] = {}
     texts: set[str] = set()
@@ -39,7 +39,7 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
             raise asyncpg.InternalClientError("cannot switch to state 15")
         await conn.execute(f"INSERT INTO {effects} VALUES ($1, $2)", envelope.event_id, n)
 
-    broker = KafkaBroker(settings.kafka_bootstrap_servers)
+    broker = settings.kafka_login(ADMIN).broker()
     consumer = IdempotentConsumer(
         app_pool, schema, handler, dead_letter_to(broker, dlq), max_wait=0.05
     )
@@ -81,7 +81,7 @@ async def test_redelivered_event_has_one_effect_and_poison_goes_to_dead_letters(
         await app_pool.fetch(f"SELECT event_id, outcome FROM {schema}.processed_events")
     )
     assert outcomes[sealed[1].event_id] == "dead_lettered"
-    dead = await read_topic(settings.kafka_bootstrap_servers, dlq, expected=2, timeout=20)
+    dead = await read_topic(settings.kafka_login(ADMIN), dlq, expected=2, timeout=20)
     assert len(dead) == 2
     by_value = {r.value: dict(r.headers) for r in dead}  # dead letters span partitions
     assert b"not a valid envelope" in by_value[b"{not json"]["error"]
@@ -96,7 +96,7 @@ async def test_consumer_committed_offset_survives_a_restart(
     """A second consumer in the same group starts after the committed offset: nothing is
     handled twice, and what arrived while it was down is handled."""
     topic = f"test.{schema}.events"
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic], partitions=1)
+    await ensure_topics(settings.kafka_login(ADMIN), [topic], partitions=1)
     handled: list[int] = []
 
     async def handler(delivered: Delivered, conn: asyncpg.Connection) -> None:
@@ -107,7 +107,7 @@ async def test_consumer_committed_offset_survives_a_restart(
         )
 
     async def run_consumer(publish: list[int]) -> None:
-        broker = KafkaBroker(settings.kafka_bootstrap_servers)
+        broker = settings.kafka_login(ADMIN).broker()
         consumer = IdempotentConsumer(app_pool, schema, handler, dead_letter_to(broker, "x"))
         subscribe(broker, consumer, [topic], group_id=f"g-{schema}")
         async with broker:

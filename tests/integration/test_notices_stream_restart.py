@@ -26,6 +26,7 @@ from events.topics import Service, topic_for
 from infra.auth import TokenIssuer, development_keys
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.settings import Settings
 from tests.kafka_helpers import eventually
@@ -120,8 +121,8 @@ async def test_a_stream_resumes_after_reporting_restarts_with_every_notice_once(
     client = Client(f"{reporting.url}/notifications/stream", TokenIssuer(private).issue(OFFICIAL))
     rid = str(uuid.uuid4())
     flow = _envelopes(rid)
-    await ensure_topics(settings.kafka_bootstrap_servers, {topic_for(s) for s, _ in flow})
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    await ensure_topics(settings.kafka_login(ADMIN), {topic_for(s) for s, _ in flow})
+    producer = AIOKafkaProducer(**settings.kafka_login(ADMIN).options(), acks="all")
     await producer.start()
 
     async def send(envelopes: list[tuple[Service, Envelope]]) -> None:

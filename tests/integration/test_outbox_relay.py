@@ -9,6 +9,7 @@ import pytest
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.errors import ConcurrencyConflict
 from infra.kafka import ensure_topics, reliable_producer
+from infra.kafka_acl import ADMIN
 from infra.relay import OutboxRelay
 from infra.settings import Settings
 from tests.contract.eventstore_contract import new_event
@@ -31,8 +32,8 @@ async def test_relay_never_skips_an_event_that_committed_late(
     reaches the topic once, each stream in gap-free version order."""
     store = PostgresEventStore(app_pool, schema)
     topic = f"test.{schema}.events"
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic])
-    producer = reliable_producer(settings.kafka_bootstrap_servers, "relay-test")
+    await ensure_topics(settings.kafka_login(ADMIN), [topic])
+    producer = reliable_producer(settings.kafka_login(ADMIN), "relay-test")
     await producer.start()
     relay = OutboxRelay(store, producer, topic, batch_size=50, idle_seconds=0.005)
     stop = asyncio.Event()
@@ -60,9 +61,7 @@ async def test_relay_never_skips_an_event_that_committed_late(
         await relay_task
         await producer.stop()
 
-    records = await read_topic(
-        settings.kafka_bootstrap_servers, topic, streams * appends_per_stream
-    )
+    records = await read_topic(settings.kafka_login(ADMIN), topic, streams * appends_per_stream)
     assert len(records) == streams * appends_per_stream
     versions = per_stream_versions(records)
     assert versions == {f"s{i}": list(range(1, appends_per_stream + 1)) for i in range(streams)}
@@ -90,10 +89,10 @@ async def test_relay_restarted_mid_batch_loses_nothing(
 ) -> None:
     store = PostgresEventStore(app_pool, schema)
     topic = f"test.{schema}.events"
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic])
+    await ensure_topics(settings.kafka_login(ADMIN), [topic])
     for i in range(30):
         await store.append(f"s{i % 3}", i // 3, [new_event(i)])
-    producer = reliable_producer(settings.kafka_bootstrap_servers, "relay-test")
+    producer = reliable_producer(settings.kafka_login(ADMIN), "relay-test")
     await producer.start()
     crashing = OutboxRelay(store, CrashingProducer(producer, sends=17), topic, batch_size=20)  # type: ignore[arg-type]
     with pytest.raises(SystemExit):
@@ -105,7 +104,7 @@ async def test_relay_restarted_mid_batch_loses_nothing(
         pass
     await producer.stop()
 
-    records = await read_topic(settings.kafka_bootstrap_servers, topic, 30 + 17)
+    records = await read_topic(settings.kafka_login(ADMIN), topic, 30 + 17)
     assert len(records) == 30 + 17  # at least once: the 17 sent before the crash come twice
     first_seen: dict[str, list[int]] = defaultdict(list)
     seen: set[str] = set()

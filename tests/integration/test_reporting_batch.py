@@ -40,6 +40,7 @@ from infra.db import create_pool
 from infra.eventstore.contract import seal_all
 from infra.idempotency import IdempotencyKeys
 from infra.kafka import ensure_topics
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.settings import Settings
 from services.reporting.calendar import WorkingCalendar
@@ -102,8 +103,8 @@ async def dead_letters(
     settings: Settings, unique_name: str
 ) -> AsyncIterator[tuple[KafkaBroker, str]]:
     topic = f"test.{unique_name}.dlq"
-    await ensure_topics(settings.kafka_bootstrap_servers, [topic])
-    async with KafkaBroker(settings.kafka_bootstrap_servers) as broker:
+    await ensure_topics(settings.kafka_login(ADMIN), [topic])
+    async with settings.kafka_login(ADMIN).broker() as broker:
         yield broker, topic
 
 
@@ -278,7 +279,7 @@ async def test_poison_records_are_dead_lettered_and_the_good_ones_projected_once
     )
     assert dead == 3
     _, dlq = dead_letters
-    letters = await read_topic(settings.kafka_bootstrap_servers, dlq, expected=4, timeout=20)
+    letters = await read_topic(settings.kafka_login(ADMIN), dlq, expected=4, timeout=20)
     assert sorted(r.value for r in letters) == sorted(
         [e.model_dump_json().encode() for _, e in poison] + [b"{not json"]
     )

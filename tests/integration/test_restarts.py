@@ -26,6 +26,7 @@ from infra.eventstore import PostgresEventStore
 from infra.eventstore.errors import ConcurrencyConflict
 from infra.http import RETRY_AFTER_SECONDS
 from infra.kafka import ensure_topics, reliable_producer
+from infra.kafka_acl import ADMIN
 from infra.migrations import migrate
 from infra.relay import OutboxRelay
 from infra.settings import Settings
@@ -129,8 +130,8 @@ async def test_the_relay_publishes_every_event_across_database_and_broker_restar
     await migrate(owner_url(own_stack), schema, s.app_role(schema), s.app_db_password)
     pool = await create_pool(s.app_url(schema), max_size=6)
     topic = f"test.{schema}.events"
-    await ensure_topics(s.kafka_bootstrap_servers, [topic])
-    producer = reliable_producer(s.kafka_bootstrap_servers, "restart-test")
+    await ensure_topics(s.kafka_login(ADMIN), [topic])
+    producer = reliable_producer(s.kafka_login(ADMIN), "restart-test")
     await producer.start()
     store = PostgresEventStore(pool, schema)
     stop = asyncio.Event()
@@ -154,7 +155,7 @@ async def test_the_relay_publishes_every_event_across_database_and_broker_restar
     )
 
     async def published() -> list[dict[str, object]]:
-        records = await read_topic(s.kafka_bootstrap_servers, topic, len(stored), timeout=10)
+        records = await read_topic(s.kafka_login(ADMIN), topic, len(stored), timeout=10)
         return [json.loads(r.value) for r in records]
 
     async def all_there() -> bool:
@@ -236,7 +237,7 @@ async def test_a_call_while_the_database_is_down_is_a_503_and_works_once_it_is_b
     finally:
         await conn.close()
     assert stored == 1
-    records = await read_topic(own_settings.kafka_bootstrap_servers, "jejak.intake.events", 1)
+    records = await read_topic(own_settings.kafka_login(ADMIN), "jejak.intake.events", 1)
     assert [json.loads(r.value)["stream_id"] for r in records] == [request_id]
 
 

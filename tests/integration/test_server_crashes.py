@@ -16,11 +16,12 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from devstack.kafka import KafkaBroker, bootstrap_servers, kafka_cluster
+from devstack.kafka import KafkaBroker, admin_of, kafka_cluster
 from devstack.postgres import PostgresServer
 from devstack.process import free_port, is_alive, kill_now
 from devstack.throwaway import throwaway_stack
 from infra.kafka import ensure_topics, reliable_producer
+from infra.kafka_login import KafkaLogin
 from tests.kafka_helpers import eventually, read_topic
 
 
@@ -63,10 +64,10 @@ async def test_postgres_starts_at_once_though_a_killed_servers_backend_still_run
         server.stop()
 
 
-async def _in_sync_everywhere(servers: str, topic: str, node_id: int) -> bool:
+async def _in_sync_everywhere(servers: KafkaLogin, topic: str, node_id: int) -> bool:
     """Whether ``node_id`` is an in-sync replica of every partition of ``topic``: it holds
     every record the others acknowledged."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    admin = AIOKafkaAdminClient(**servers.options())
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -85,7 +86,7 @@ async def test_a_kafka_cluster_of_three_loses_no_acknowledged_record_while_a_nod
     folder: Path,
 ) -> None:
     brokers = kafka_cluster(folder / "kafka", 3)
-    servers = bootstrap_servers(brokers)
+    servers = admin_of(brokers)
     topic = "jejak.crash.events"
     try:
         await _start_all(brokers)
@@ -100,7 +101,7 @@ async def test_a_kafka_cluster_of_three_loses_no_acknowledged_record_while_a_nod
                 await producer.send_and_wait(topic, str(n).encode(), key=str(n % 5).encode())
         finally:
             await producer.stop()
-        survivors = bootstrap_servers(brokers[1:])
+        survivors = admin_of(brokers[1:])
         records = await read_topic(survivors, topic, expected=60)
         assert sorted(int(r.value) for r in records) == list(range(60))
 

@@ -20,6 +20,7 @@ from events.envelope import Envelope, Role
 from events.topics import Service, topic_for
 from infra.auth import TokenIssuer, development_keys
 from infra.kafka import ensure_topics
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.relay import message_of
 from infra.settings import Settings
@@ -120,10 +121,10 @@ async def running(settings: Settings, folder: Path, processes: int = 0) -> Async
     signer = FlakySigner(PadesSigner(development_material(folder / "signing", conf.agency)))
     app = create_app(configured, conf, signer=None if processes else signer)
     await ensure_topics(
-        settings.kafka_bootstrap_servers,
+        settings.kafka_login(ADMIN),
         [topic_for(s) for s in ("identity", "intake", "approval", "dev_tracking")],
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**settings.kafka_login(ADMIN).options(), acks="all")
     await producer.start()
     async with AsyncExitStack() as started:
         started.push_async_callback(producer.stop)

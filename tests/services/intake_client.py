@@ -20,7 +20,7 @@ from infra.principal import Principal
 from infra.settings import Settings
 from services.intake.bootstrap import create_app
 from services.intake.config import IntakeConfig
-from tests.kafka_helpers import eventually, publish_as_relay
+from tests.kafka_helpers import eventually, publish_as_relay, relay_producer
 
 APPROVAL_TOPIC = "jejak.approval.events"
 INTAKE_TOPIC = "jejak.intake.events"
@@ -159,7 +159,7 @@ async def running_intake(
     """intake's app with ``config``, started (migrations, consumer, sweep), and its client."""
     private, _ = development_keys(keys)
     app = create_app(settings.model_copy(update={"jwt_key_dir": str(keys)}), config)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = relay_producer(settings, "approval")
     async with app.router.lifespan_context(app):
         await producer.start()
         try:

@@ -26,11 +26,12 @@ from events.intake import (
 )
 from infra.auth import TokenIssuer, development_keys
 from infra.eventstore.contract import seal_all
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.settings import Settings
 from services.approval.bootstrap import create_app
 from tests.idempotency_checks import check_racing_retries_act_once, check_retry_safe
-from tests.kafka_helpers import eventually, publish_as_relay, read_topic
+from tests.kafka_helpers import eventually, publish_as_relay, read_topic, relay_producer
 
 OPD = "DINKES"
 OTHER_OPD = "DISDIK"
@@ -230,7 +231,7 @@ class Service:
 
         async def arrived() -> bool:
             records = await read_topic(
-                self.settings.kafka_bootstrap_servers, "jejak.approval.events", 1, timeout=10
+                self.settings.kafka_login(ADMIN), "jejak.approval.events", 1, timeout=10
             )
             found[:] = [json.loads(r.value) for r in records if r.key == request_id.encode()]
             return len(found) >= count
@@ -247,7 +248,7 @@ async def service(
     private, _ = development_keys(keys)
     configured = settings.model_copy(update={"jwt_key_dir": str(keys)})
     app = create_app(configured)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = relay_producer(settings, "intake")
     async with app.router.lifespan_context(app):
         await producer.start()
         db = await asyncpg.connect(owner_settings.database_url)

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from events.approval import Disposed, TaskAssigned
 from events.base import DomainEvent
 from events.envelope import Actor, Envelope, NewEvent
+from infra import kafka_acl
 from infra.auth import TokenIssuer, development_keys
 from infra.eventstore.contract import seal_all
 from infra.principal import Principal
@@ -22,7 +23,7 @@ from infra.settings import Settings
 from services.dev_tracking.bootstrap import create_app
 from services.dev_tracking.usecases import WIB
 from tests.idempotency_checks import Send, check_racing_retries_act_once, check_retry_safe
-from tests.kafka_helpers import eventually, read_topic
+from tests.kafka_helpers import eventually, read_topic, relay_producer
 
 OWN_TOPIC = "jejak.dev_tracking.events"
 UPSTREAM = "jejak.approval.events"
@@ -71,7 +72,7 @@ async def client(
 
 @pytest.fixture(scope="module")
 async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    kafka = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    kafka = relay_producer(settings, "approval")
     await kafka.start()
     yield kafka
     await kafka.stop()
@@ -164,7 +165,7 @@ async def ok(
 
 async def mine_on_topic(settings: Settings, request_id: str, count: int) -> list[dict[str, Any]]:
     async def check() -> list[dict[str, Any]] | None:
-        records = await read_topic(settings.kafka_bootstrap_servers, OWN_TOPIC, 1, timeout=10)
+        records = await read_topic(settings.kafka_login(kafka_acl.ADMIN), OWN_TOPIC, 1, timeout=10)
         mine = [json.loads(r.value) for r in records if r.key == request_id.encode()]
         return mine if len(mine) >= count else None
 

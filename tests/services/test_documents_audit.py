@@ -25,6 +25,7 @@ from events.envelope import Actor, NewEvent
 from events.identity import UserProfileChanged
 from events.topics import topic_for
 from infra.eventstore.contract import seal_all
+from infra.kafka_acl import ADMIN
 from infra.kafka_history import plan, read_partitions
 from infra.relay import message_of
 from infra.settings import Settings
@@ -54,7 +55,7 @@ async def rerendered(
 
     async def done() -> DocumentsAudit | None:
         result = await audit_documents(
-            settings.kafka_bootstrap_servers,
+            settings.kafka_login(ADMIN),
             DocumentsConfig(),
             request=request_id,
             templates=templates,
@@ -132,9 +133,9 @@ async def test_a_stored_pdf_replaced_behind_the_service_is_a_difference(
 async def forge_a_hash(settings: Settings, system: System, request_id: str) -> DocumentIssued:
     """A DocumentIssued published after the request's last one, as the receipt's, with another
     ``unsigned_sha256`` (a forger with write access to the topic)."""
-    layout = await plan(settings.kafka_bootstrap_servers, TOPICS)
+    layout = await plan(settings.kafka_login(ADMIN), TOPICS)
     history = History(default_registry())
-    await read_partitions(settings.kafka_bootstrap_servers, layout.partitions, history.take)
+    await read_partitions(settings.kafka_login(ADMIN), layout.partitions, history.take)
     issued = sorted(history.issued[request_id], key=lambda s: s.envelope.stream_version)
     receipt = next(s for s in issued if s.envelope.payload["kind"] == "TANDA_TERIMA")
     forged = receipt.envelope.model_copy(

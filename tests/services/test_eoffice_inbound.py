@@ -24,7 +24,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from infra import webhook
+from infra import kafka_acl, webhook
 from infra.auth import TokenIssuer, development_keys
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
@@ -170,7 +170,7 @@ class Stack:
         found: list[dict[str, Any]] = []
 
         async def arrived() -> bool:
-            records = await read_topic(self.settings.kafka_bootstrap_servers, topic, 1, 10)
+            records = await read_topic(self.settings.kafka_login(kafka_acl.ADMIN), topic, 1, 10)
             found[:] = [json.loads(r.value) for r in records if r.key == request_id.encode()]
             return len(found) >= count
 

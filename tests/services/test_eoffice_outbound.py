@@ -30,6 +30,7 @@ from bench.replay import EPOCH, sample_request
 from events.envelope import Envelope, Role
 from events.topics import Service, topic_for
 from infra.auth import TokenIssuer, development_keys, generate_key_pair
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
 from services.eoffice.bootstrap import create_app as create_eoffice
@@ -170,7 +171,7 @@ async def system(
     sim = Simulator(SECRET)
     async with AsyncExitStack() as running:
         await running.enter_async_context(reporting.router.lifespan_context(reporting))
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(**settings.kafka_login(ADMIN).options(), acks="all")
         await producer.start()
         running.push_async_callback(producer.stop)
         db = await asyncpg.create_pool(owner_settings.database_url, min_size=1, max_size=4)
@@ -459,6 +460,7 @@ def test_production_refuses_to_start_with_a_callback_url_that_is_not_https(
             "jwt_public_key": public,
             "app_db_password": "production-password-" + "p" * 20,
             "checkpoint_signing_key": SecretStr(generate_key_pair()[0]),
+            "kafka_sasl_password": SecretStr("eoffice-s-own-kafka-password"),
         }
     )
     for url in ("http://eoffice.katingankab.go.id/jejak/status", "http://127.0.0.1:9/jejak"):

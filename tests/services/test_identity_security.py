@@ -17,8 +17,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from devstack.kafka_access import add_user
 from events.envelope import OnBehalfOf
 from infra.auth import InvalidToken, TokenIssuer, TokenVerifier, development_keys, generate_key_pair
+from infra.kafka_acl import ADMIN, grants_of
 from infra.principal import Principal
 from infra.settings import ProductionConfigError, Settings
 from services.identity.bootstrap import create_app
@@ -224,7 +226,7 @@ async def test_an_ended_delegation_vanishes_from_new_tokens_and_its_events_name_
         assert again.status_code == 409
 
     records = await read_topic(
-        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+        settings.kafka_login(ADMIN), "jejak.identity.events", expected=1, timeout=20
     )
     mine = [json.loads(r.value) for r in records if r.key == f"delegation-{delegation_id}".encode()]
     assert [e["event_type"] for e in mine] == ["DelegationGranted", "DelegationEnded"]
@@ -498,6 +500,7 @@ def production(tmp_path: Path, **changes: object) -> Settings:
         "jwt_private_key": private,
         "jwt_public_key": public,
         "app_db_password": "a-long-production-secret",
+        "kafka_sasl_password": "identity-s-own-kafka-secret",
         "jwt_key_dir": str(tmp_path),
         "checkpoint_signing_key": generate_key_pair()[0],
     }
@@ -543,10 +546,14 @@ def test_other_services_refuse_production_without_the_public_key(tmp_path: Path)
 async def test_production_identity_refuses_to_run_while_demo_accounts_keep_the_demo_password(
     identity: Identity, settings: Settings, tmp_path: Path
 ) -> None:
+    user, password = f"jejak-identity-{tmp_path.name[-8:]}", "a-production-kafka-secret"
+    add_user(settings.kafka_login(ADMIN), user, password, grants_of("identity"))
     live = production(
         tmp_path,
         database_url=settings.database_url,
         kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        kafka_sasl_username=user,
+        kafka_sasl_password=password,
         log_format="console",
     )
     app = create_app(live)
@@ -609,7 +616,7 @@ async def test_an_admin_unlocks_an_account_and_nobody_else_may(
         assert missing.status_code == 404
 
     records = await read_topic(
-        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+        settings.kafka_login(ADMIN), "jejak.identity.events", expected=1, timeout=20
     )
     [event] = [e for r in records if (e := json.loads(r.value))["event_id"] == event_id]
     assert event["event_type"] == "LoginUnlocked" and event["actor"]["role"] == "ADMIN"

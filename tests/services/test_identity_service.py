@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from infra.auth import TokenVerifier
+from infra.kafka_acl import ADMIN
 from infra.settings import Settings
 from services.identity.bootstrap import create_app
 from services.identity.demo import DEMO_PASSWORD
@@ -86,7 +87,7 @@ async def test_admin_manages_users_and_roles_each_an_event(
     assert revoked.json()["user"]["roles"] == ["TIM_PENGEMBANG"]
 
     records = await read_topic(
-        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+        settings.kafka_login(ADMIN), "jejak.identity.events", expected=1, timeout=20
     )
     mine = [json.loads(r.value) for r in records if r.key == f"user-{user_id}".encode()]
     assert [e["event_type"] for e in mine] == [
@@ -141,7 +142,7 @@ async def test_an_admin_keeps_what_documents_print_of_a_user(
     assert {e["field"] for e in bad.json()["errors"]} == {"body.nip", "body.extra"}
 
     records = await read_topic(
-        settings.kafka_bootstrap_servers, "jejak.identity.events", expected=1, timeout=20
+        settings.kafka_login(ADMIN), "jejak.identity.events", expected=1, timeout=20
     )
     mine = [json.loads(r.value) for r in records if r.key == f"user-{user['user_id']}".encode()]
     assert [e["event_type"] for e in mine] == ["UserRegistered", "UserProfileChanged"]

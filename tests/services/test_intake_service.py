@@ -27,6 +27,7 @@ from events.approval import (
 )
 from events.approval import Timeline as PlannedTimeline
 from events.envelope import OnBehalfOf
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.settings import Settings
 from services.intake.attachments import MAX_UPLOAD_BYTES
@@ -183,9 +184,7 @@ async def test_steps_1_and_2_then_return_revise_and_handover_over_kafka(
         r["request_id"] for r in (await svc.get("/requests", STRANGER)).json()
     ]
 
-    records = await read_topic(
-        settings.kafka_bootstrap_servers, INTAKE_TOPIC, expected=3, timeout=20
-    )
+    records = await read_topic(settings.kafka_login(ADMIN), INTAKE_TOPIC, expected=3, timeout=20)
     mine_on_topic = [json.loads(r.value) for r in records if r.key == request_id.encode()]
     assert [(e["event_type"], e["actor"]["role"], e["stream_version"]) for e in mine_on_topic] == [
         ("RequestSubmitted", "PEMOHON", 1),

@@ -60,6 +60,7 @@ from infra.auth import TokenIssuer, development_keys
 from infra.consumer import Delivered
 from infra.db import create_pool
 from infra.eventstore.contract import seal_all
+from infra.kafka_acl import ADMIN
 from infra.principal import Principal
 from infra.settings import Settings
 from services.reporting.bootstrap import create_app
@@ -205,7 +206,7 @@ async def reporting(
     configured = settings.model_copy(update={"jwt_key_dir": str(keys)})
     clock = SimClock()
     app = create_app(configured, ReportingConfig(breach_interval_seconds=0.2), clock=clock)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    producer = AIOKafkaProducer(**settings.kafka_login(ADMIN).options(), acks="all")
     async with app.router.lifespan_context(app):
         await producer.start()
         db = await asyncpg.connect(owner_settings.database_url)
@@ -730,7 +731,7 @@ async def test_a_breach_emits_one_sla_breached_and_notifies(reporting: Reporting
 
     async def breaches() -> list[dict[str, Any]]:
         records = await read_topic(
-            r.settings.kafka_bootstrap_servers, "jejak.reporting.events", 1, timeout=5
+            r.settings.kafka_login(ADMIN), "jejak.reporting.events", 1, timeout=5
         )
         return [
             json.loads(x.value)

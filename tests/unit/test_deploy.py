@@ -15,7 +15,16 @@ def test_compose_trusts_only_the_gateways_fixed_address() -> None:
     services = [
         s
         for n, s in compose["services"].items()
-        if n not in {"kafka", "postgres", "gateway", "migrations", "identity"}
+        if n
+        not in {
+            "kafka",
+            "kafka-format",
+            "kafka-setup",
+            "postgres",
+            "gateway",
+            "migrations",
+            "identity",
+        }
     ]
     assert len(services) == 7
     assert {s["environment"]["FORWARDED_ALLOW_IPS"] for s in services} == {gateway}

@@ -299,7 +299,7 @@ def test_production_needs_keys_and_secrets_from_the_environment(tmp_path: Path) 
     bare = Settings(environment="production", jwt_key_dir=str(tmp_path))
     with pytest.raises(ProductionConfigError) as refused:
         bare.check_production(signs_tokens=True)
-    for variable in ("JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY", "APP_DB_PASSWORD"):
+    for variable in ("JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY", "APP_DB_PASSWORD", "KAFKA_SASL_PASSWORD"):
         assert variable in str(refused.value)
     assert "JWT_PRIVATE_KEY" not in " ".join(bare.production_problems())
     private, public = KEYS
@@ -308,6 +308,7 @@ def test_production_needs_keys_and_secrets_from_the_environment(tmp_path: Path) 
         jwt_private_key=private,
         jwt_public_key=public,
         app_db_password="a-long-production-secret",
+        kafka_sasl_password="identity-s-own-kafka-secret",  # type: ignore[arg-type]
         jwt_key_dir=str(tmp_path),
         checkpoint_signing_key=generate_key_pair()[0],
     )

@@ -86,10 +86,18 @@ app.kubernetes.io/component: {{ .service | replace "_" "-" }}
 {{- define "jejak.kafkaBootstrap" -}}
 {{- if not .Values.kafka.enabled -}}
 {{ required "kafka.bootstrapServers is required when kafka.enabled is false" .Values.kafka.bootstrapServers }}
-{{- else if eq .Values.kafka.authentication "scram-sha-512" -}}
-{{ include "jejak.kafkaName" . }}-kafka-bootstrap:9093
 {{- else -}}
-{{ include "jejak.kafkaName" . }}-kafka-bootstrap:9092
+{{ include "jejak.kafkaName" . }}-kafka-bootstrap:9093
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the brokers' CA (`ca.crt`): Strimzi's cluster CA, or `kafka.caSecret`
+for an existing Kafka (empty: that Kafka's listener is not TLS). */}}
+{{- define "jejak.kafkaCaSecret" -}}
+{{- if .Values.kafka.enabled -}}
+{{ include "jejak.kafkaName" . }}-cluster-ca-cert
+{{- else -}}
+{{ .Values.kafka.caSecret }}
 {{- end -}}
 {{- end -}}
 
