@@ -39,9 +39,9 @@ from infra.checkpoints import Checkpointer
 from infra.eventstore import PostgresEventStore
 from infra.eventstore.contract import seal_all
 from infra.kafka import ensure_topics, reliable_producer
+from infra.kafka_acl import ADMIN
 from infra.relay import OutboxRelay
 from infra.runtime import ServiceRuntime
-from infra.kafka_acl import ADMIN
 from infra.settings import Settings
 from services.reporting.checkpoint_audit import CheckpointReport
 from services.reporting.verify import (
