@@ -22,6 +22,7 @@ from infra.webhook import DEVELOPMENT_SECRET, SIGNATURE_HEADER, sign
 BOOKKEEPING_TABLES = frozenset(
     {
         "relay_position",  # moved by the outbox relay after it published an accepted call's events
+        "checkpoints",  # signed by the relay's leader on its own schedule (infra.checkpoints)
         "processed_events",  # the consumer's record of what it handled, written asynchronously
         "login_attempts",  # a refused login must count: that is the lockout
         "webhook_signatures",  # expired signatures are forgotten on any authenticated delivery

@@ -212,7 +212,7 @@ async def test_the_live_projection_skips_checkpoint_records_without_dead_letters
     live: Live,
 ) -> None:
     dead = await read_topic(
-        live.settings.kafka_bootstrap_servers, dead_letter_topic("reporting"), 0, timeout=5
+        live.settings.kafka_login(ADMIN), dead_letter_topic("reporting"), 0, timeout=5
     )
     assert not [r for r in dead if is_checkpoint(r.headers) or b"jejak.checkpoint/1" in r.value]
 

@@ -106,7 +106,7 @@ async def signed(
     tmp_path: Path,
 ) -> AsyncIterator[Signed]:
     store = PostgresEventStore(app_pool, schema)
-    topic = f"test.{schema}.events"
+    topic = f"jejak.{schema}.events"  # the auditor reads jejak.* (infra.kafka_acl)
     await ensure_topics(owner_settings.kafka_login(ADMIN), [topic])
     producer = reliable_producer(owner_settings.kafka_login(ADMIN), "checkpoint-test")
     await producer.start()
@@ -284,7 +284,7 @@ async def _checkpoint_records(signed: Signed) -> list:  # type: ignore[type-arg]
 
 async def _records_of(settings: Settings, topic: str) -> list:  # type: ignore[type-arg]
     """The checkpoint records of ``topic``."""
-    consumer = from_the_start(settings.kafka_bootstrap_servers, topic)
+    consumer = from_the_start(settings.kafka_login(ADMIN), topic)
     await consumer.start()
     records = []
     try:

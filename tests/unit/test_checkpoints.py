@@ -181,6 +181,7 @@ def test_production_refuses_to_start_without_its_own_checkpoint_key(tmp_path: Pa
         "service_name": "intake",
         "jwt_public_key": generate_key_pair()[1],
         "app_db_password": "a-real-password",
+        "kafka_sasl_password": "intake-s-own-kafka-password",
         "jwt_key_dir": str(tmp_path),
     }
     with pytest.raises(ProductionConfigError, match="CHECKPOINT_SIGNING_KEY wajib diisi"):
