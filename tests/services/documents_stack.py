@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 from asn1crypto import x509 as asn1_x509
@@ -57,6 +58,8 @@ class System:
     issuer: TokenIssuer
     signer: FlakySigner
     ca: bytes
+    database_url: str
+    """The service's own role's: to see what it has consumed."""
     published: set[uuid.UUID] = field(default_factory=set)
 
     @property
@@ -80,6 +83,27 @@ class System:
                 await self.producer.send(topic_for(service), value, key=key, headers=headers)
             )
         await asyncio.gather(*sends)
+        if service == "identity":
+            await self._consumed([e.event_id for e in envelopes])
+
+    async def _consumed(self, event_ids: list[uuid.UUID]) -> None:
+        """Until the service holds every one of identity's ``event_ids``. A document issued
+        while only some of them had arrived records how many it folded, and the audit takes
+        that many by the records' times, which across partitions need not be the order in
+        which they arrived (``services/documents/audit_history.py``, ``as_seen``)."""
+        conn = await asyncpg.connect(self.database_url)
+        try:
+
+            async def held() -> bool:
+                count: int = await conn.fetchval(
+                    "SELECT count(*) FROM documents.source_events WHERE event_id = ANY($1)",
+                    event_ids,
+                )
+                return count == len(set(event_ids))
+
+            assert await eventually(held, timeout=60, interval=0.1), "identity not consumed"
+        finally:
+            await conn.close()
 
     async def documents(self, request_id: str) -> list[dict[str, Any]]:
         answer = await self.api.get(
@@ -133,7 +157,12 @@ async def running(settings: Settings, folder: Path, processes: int = 0) -> Async
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://documents")
         )
         state = System(
-            api, producer, TokenIssuer(private), signer, (folder / "signing" / CA_FILE).read_bytes()
+            api,
+            producer,
+            TokenIssuer(private),
+            signer,
+            (folder / "signing" / CA_FILE).read_bytes(),
+            configured.app_url("documents"),
         )
         await state.publish("identity", samples.identity_events(TENANT))
         yield state
