@@ -115,7 +115,7 @@ class TemplateSigner(signers.SimpleSigner):
             )
         cms_der, attributes = self._template
         if len(data_digest) != len(PLACEHOLDERS[0]):
-            raise ValueError("a SHA-256 digest has 32 bytes")
+            raise ValueError("ringkasan SHA-256 harus 32 bita")
         signed = attributes.replace(PLACEHOLDERS[0], data_digest)
         signature = self._raw(signed)
         assert signature is not None  # checked when the template was made

@@ -114,7 +114,7 @@ class ProcessPress:
             if self._pool is pool:
                 self._pool = self._new_pool()
                 pool.shutdown(wait=False, cancel_futures=True)
-            raise PressRestarted("a rendering process died; the document is tried again") from None
+            raise PressRestarted("proses perender berhenti; dokumen dicoba lagi") from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
